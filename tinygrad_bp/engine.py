@@ -1,0 +1,262 @@
+"""The scalar engine: ``Value``, one number in a computation graph.
+
+Every operation returns a new ``Value`` that records its operands
+(``children``) and, computed in the same step as its data, the local
+derivative d(out)/d(child) for each operand (``local_grads``). ``backward()``
+then applies the chain rule once per edge, from the root down::
+
+    child.grad += d(out)/d(child) * out.grad
+
+A superset of micrograd's ``Value``: its private names ``_prev``, ``_op`` and
+``_backward()`` work too, so micrograd's notebooks run unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Union
+
+import numpy as np
+
+from .graph import backpropagate, mode
+
+Number = Union[int, float, np.number]
+Operand = Union["Value", int, float, np.number]
+
+
+def to_float(data: object) -> float:
+    """Convert a real number (Python or numpy) to float; TypeError for anything else.
+
+    >>> to_float(3), to_float(np.float32(0.5)), to_float(True)
+    (3.0, 0.5, 1.0)
+    """
+    if isinstance(data, (numbers.Real, np.bool_)) and not isinstance(data, np.timedelta64):
+        return float(data)
+    if isinstance(data, np.ndarray) and data.ndim == 0 and data.dtype.kind in "biuf":
+        return float(data)
+    raise TypeError(f"Value needs a real number, got {type(data).__name__}: {data!r:.60}")
+
+
+def _power(base: float, exponent: float) -> float:
+    """base ** exponent with IEEE results where Python raises or goes complex.
+
+    (-8) ** 0.5 is nan (not complex), 0 ** -1 is inf, 10 ** 400 is inf.
+    """
+    try:
+        return math.pow(base, exponent)
+    except (ValueError, OverflowError):
+        with np.errstate(all="ignore"):
+            return float(np.power(np.float64(base), np.float64(exponent)))
+
+
+def _exp(x: float) -> float:
+    """e ** x, inf instead of OverflowError for large x."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def _sigmoid(x: float) -> float:
+    """1 / (1 + e^-x) without overflow: sigmoid(-1000) is 0.0, sigmoid(1000) is 1.0."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+class Value:
+    """A scalar node of a computation graph, with its gradient.
+
+    Attributes:
+        data: the number (float).
+        grad: d(root)/d(self) accumulated by ``backward()`` calls (starts at 0.0).
+        children: the operands this value was computed from, in operand order.
+        local_grads: d(self)/d(child) for each child, computed in the forward pass.
+        op: the operation that produced it ("" for a leaf).
+        label: a name for pictures and tables.
+
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = a * b + a            # c = ab + a
+    >>> c.backward()
+    >>> c.data, a.grad, b.grad   # dc/da = b + 1, dc/db = a
+    (-4.0, -2.0, 2.0)
+    """
+
+    __slots__ = ("data", "grad", "children", "local_grads", "op", "label", "_pending", "_origin")
+
+    # numpy defers to our reflected operators: np.float64(2) * Value(3) is a Value.
+    __array_ufunc__ = None
+    _EMPTY = 0.0  # what _pending holds outside a backward sweep
+
+    def __init__(
+        self,
+        data: Number,
+        label: str = "",
+        _children: tuple[Value, ...] = (),
+        _local_grads: tuple[float, ...] = (),
+        _op: str = "",
+    ) -> None:
+        self.data = data if type(data) is float else to_float(data)
+        self.grad = 0.0
+        self.label = label
+        self.op = _op
+        self._pending = 0.0
+        self._origin = None
+        if _children and mode.grad_enabled:
+            self.children = _children
+            self.local_grads = _local_grads
+        else:
+            self.children = ()
+            self.local_grads = ()
+        if mode.anomaly_hook is not None:
+            mode.anomaly_hook(self, "forward", (self.data,))
+
+    # -- primitives: data and local derivatives together ------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data + other.data, "", (self, other), (1.0, 1.0), "+")
+
+    def __mul__(self, other: Operand) -> Value:
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data * other.data, "", (self, other), (other.data, self.data), "*")
+
+    def __pow__(self, exponent: Operand) -> Value:
+        """a ** b; d/da = b a^(b-1), d/db = a^b ln a (0 for a = 0, nan for a < 0)."""
+        if isinstance(exponent, Value):
+            a, b = self.data, exponent.data
+            out = _power(a, b)
+            d_exponent = out * math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
+            return Value(out, "", (self, exponent), (b * _power(a, b - 1), d_exponent), "**")
+        b = to_float(exponent)
+        local = b * _power(self.data, b - 1)
+        return Value(_power(self.data, b), "", (self,), (local,), f"**{exponent}")
+
+    def __rpow__(self, base: Number) -> Value:
+        return Value(base) ** self  # base ** self
+
+    def exp(self) -> Value:
+        """e^x; d/dx = e^x (the output itself)."""
+        out = _exp(self.data)
+        return Value(out, "", (self,), (out,), "exp")
+
+    def log(self) -> Value:
+        """Natural log; d/dx = 1/x. ValueError for x <= 0."""
+        if self.data <= 0:
+            raise ValueError(f"log of a non-positive number: {self.data!r}")
+        return Value(math.log(self.data), "", (self,), (1.0 / self.data,), "log")
+
+    def tanh(self) -> Value:
+        """tanh(x); d/dx = 1 - tanh(x)^2."""
+        out = math.tanh(self.data)
+        return Value(out, "", (self,), (1.0 - out * out,), "tanh")
+
+    def sigmoid(self) -> Value:
+        """g(x) = 1 / (1 + e^-x); d/dx = g(x)(1 - g(x)), the derivation's o(1 - o)."""
+        out = _sigmoid(self.data)
+        return Value(out, "", (self,), (out * (1.0 - out),), "sigmoid")
+
+    def relu(self) -> Value:
+        """max(0, x); d/dx = 1 for x > 0, else 0 (0 at the kink)."""
+        positive = self.data > 0
+        return Value(self.data if positive else 0.0, "", (self,), (float(positive),), "relu")
+
+    def abs(self) -> Value:
+        """|x|; d/dx = sign(x) (0 at 0)."""
+        x = self.data
+        sign = 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+        return Value(abs(x), "", (self,), (sign,), "abs")
+
+    def step(self) -> Value:
+        """The perceptron's threshold: 1.0 if x > 0 else 0.0; gradient 0 everywhere."""
+        return Value(1.0 if self.data > 0 else 0.0, "", (self,), (0.0,), "step")
+
+    # -- composites (micrograd's spelling) -----------------------------------------
+
+    def __neg__(self) -> Value:  # -self
+        return self * -1.0
+
+    def __sub__(self, other: Operand) -> Value:  # self - other
+        return self + (-other)
+
+    def __truediv__(self, other: Operand) -> Value:  # self * other^-1
+        other = other if isinstance(other, Value) else Value(other)
+        return self * other**-1
+
+    def __radd__(self, other: Number) -> Value:  # other + self
+        return self + other
+
+    def __rmul__(self, other: Number) -> Value:  # other * self
+        return self * other
+
+    def __rsub__(self, other: Number) -> Value:  # other - self
+        return Value(other) + (-self)
+
+    def __rtruediv__(self, other: Number) -> Value:  # other / self
+        return Value(other) * self**-1
+
+    # -- backward ------------------------------------------------------------------
+
+    def backward(self) -> None:
+        """Add d(self)/d(node) to the ``grad`` of every node this value depends on.
+
+        Gradients accumulate: a second call without zeroing doubles every grad.
+        """
+        backpropagate(self, 1.0)
+
+    def _propagate(self) -> None:
+        """One step of the reverse sweep (see ``graph.backpropagate``)."""
+        upstream = self._pending
+        self._pending = 0.0
+        self.grad += upstream
+        if mode.anomaly_hook is not None:
+            sent = tuple(local * upstream for local in self.local_grads)
+            mode.anomaly_hook(self, "backward", sent)
+        for child, local in zip(self.children, self.local_grads):
+            child._pending += local * upstream  # the chain rule
+
+    # -- micrograd compatibility ----------------------------------------------------
+
+    @property
+    def _prev(self) -> set[Value]:
+        return set(self.children)
+
+    @property
+    def _op(self) -> str:
+        return self.op
+
+    def _backward(self) -> None:
+        """Apply this node's local chain rule once, as micrograd's closure does."""
+        for child, local in zip(self.children, self.local_grads):
+            child.grad += local * self.grad
+
+    # -- display -------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        label = f"label={self.label!r}, " if self.label else ""
+        return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g})"
+
+    def __float__(self) -> float:
+        return self.data
+
+
+def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value) -> Value:
+    """z = sum_i w_i x_i + b as ONE node: dz/dw_i = x_i, dz/dx_i = w_i, dz/db = 1.
+
+    This is the neuron's net input of the derivation, recorded as a single node so
+    that graphs stay small and the local derivatives are the derivation's own.
+
+    >>> w, x = [Value(0.3), Value(0.4)], [Value(0.777), Value(0.759)]
+    >>> z = weighted_sum(w, x, Value(1.0))
+    >>> round(z.data, 4), len(z.children)
+    (1.5367, 5)
+    """
+    if len(weights) != len(inputs):
+        raise ValueError(f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs")
+    w_data = [w.data for w in weights]
+    x_data = [x.data for x in inputs]
+    z = sum(map(float.__mul__, w_data, x_data), bias.data)
+    return Value(z, "", (*weights, *inputs, bias), (*x_data, *w_data, 1.0), "w·x+b")

@@ -1,0 +1,117 @@
+"""What both engines share: the graph walk, the reverse sweep and the grad mode.
+
+A node is any object with a ``children`` tuple (the operands it was computed
+from). Both engines (``Value`` and ``Tensor``) follow the same protocol, so one
+topological sort and one reverse sweep serve both, and so do the pictures in
+``viz`` and the checks in ``check``. This module knows no numbers and no numpy.
+
+Reverse mode in one paragraph: sort the graph so that every node comes after
+its children, seed the root with d(root)/d(root) = 1, then visit the nodes from
+the root downwards. When a node is visited every consumer of it has already
+been visited, so its upstream gradient is complete; the node adds it to its
+``grad`` and passes ``local derivative * upstream`` on to each child. That last
+step is the chain rule, and it is all that backpropagation is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+
+def toposort(root: Any) -> list[Any]:
+    """Return every node reachable from ``root``, each after all its children.
+
+    Iterative depth-first search with an explicit ``(node, expanded)`` stack, so a
+    chain of a million nodes needs no Python recursion. ``root`` comes last.
+
+    Nodes are tracked by ``id`` so that a class overloading ``__eq__`` or
+    ``__hash__`` cannot confuse the walk (the graph keeps every node alive
+    while it runs, so no id is reused).
+
+    >>> class Node:
+    ...     def __init__(self, name, *children):
+    ...         self.name, self.children = name, children
+    >>> a = Node("a"); b = Node("b", a); c = Node("c", a, b)
+    >>> [node.name for node in toposort(c)]
+    ['a', 'b', 'c']
+    """
+    order: list[Any] = []
+    visited: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for child in reversed(node.children):
+            if id(child) not in visited:
+                stack.append((child, False))
+    return order
+
+
+def backpropagate(root: Any, seed: Any) -> None:
+    """Run the reverse sweep from ``root``, seeded with d(root)/d(root) = ``seed``.
+
+    Each node keeps the gradient flowing into it during this sweep in its
+    ``_pending`` slot (empty value ``node._EMPTY``), separate from ``grad``, so
+    that every call adds exactly d(root)/d(node) to ``node.grad`` whatever the
+    grads already held: a second call without zeroing doubles them, as in
+    PyTorch. The engine's ``_propagate()`` moves ``_pending`` into ``grad`` and
+    applies the chain rule to the node's children.
+    """
+    order = toposort(root)
+    root._pending = seed
+    try:
+        for node in reversed(order):
+            node._propagate()
+    finally:
+        # Only an error (anomaly mode, a user hook) leaves anything pending.
+        for node in order:
+            node._pending = node._EMPTY
+
+
+class _Mode:
+    """Global switches read by every operation of both engines.
+
+    ``grad_enabled``: whether operations record the graph (False inside
+    ``no_grad()``). ``anomaly_hook``: None, or the function that
+    ``check.detect_anomaly()`` installs to inspect every new node and every
+    backward step (a hook keeps imports flowing one way: the engines never
+    import ``check``).
+    """
+
+    __slots__ = ("grad_enabled", "anomaly_hook")
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.anomaly_hook: Any = None
+
+
+mode = _Mode()
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Context manager inside which no operation records the graph.
+
+    Results computed inside have no children and do not require grad, so they
+    cost no memory for backward (use it for evaluation and weight updates).
+
+    >>> from tinygrad_bp import Value
+    >>> with no_grad():
+    ...     y = Value(2.0) * 3
+    >>> y.children
+    ()
+    """
+    previous = mode.grad_enabled
+    mode.grad_enabled = False
+    try:
+        yield
+    finally:
+        mode.grad_enabled = previous
