@@ -1,0 +1,287 @@
+"""The scalar engine against independent oracles: math, analytic derivatives, finite differences."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from tinygrad_bp import Value, no_grad
+
+EPS = 1e-6
+
+
+def central_difference(f, x: float, eps: float = EPS) -> float:
+    """(f(x + eps) - f(x - eps)) / (2 eps), on plain floats."""
+    return (f(x + eps) - f(x - eps)) / (2 * eps)
+
+
+def _float_sigmoid(x: float) -> float:
+    return 0.5 * (1.0 + math.tanh(x / 2))  # an identity, independent of the engine's formula
+
+
+# (name, op on a Value, reference on floats, domain where it is smooth)
+UNARY_OPS = [
+    ("neg", lambda v: -v, lambda x: -x, (-5, 5)),
+    ("exp", Value.exp, math.exp, (-5, 5)),
+    ("log", Value.log, math.log, (0.1, 5)),
+    ("tanh", Value.tanh, math.tanh, (-5, 5)),
+    ("sigmoid", Value.sigmoid, _float_sigmoid, (-8, 8)),
+    ("relu", Value.relu, lambda x: max(x, 0.0), (-5, 5)),
+    ("abs", Value.abs, abs, (-5, 5)),
+    ("square", lambda v: v**2, lambda x: x * x, (-5, 5)),
+    ("cube", lambda v: v**3, lambda x: x**3, (-3, 3)),
+    ("sqrt", lambda v: v**0.5, math.sqrt, (0.1, 5)),
+    ("reciprocal", lambda v: 1 / v, lambda x: 1 / x, (0.2, 5)),
+    ("rsub", lambda v: 3 - v, lambda x: 3 - x, (-5, 5)),
+    ("rpow", lambda v: 2**v, lambda x: 2**x, (-3, 3)),
+]
+
+
+@pytest.mark.parametrize("name, op, reference, domain", UNARY_OPS, ids=[o[0] for o in UNARY_OPS])
+@given(data=st.data())
+def test_unary_op_matches_reference_and_finite_differences(name, op, reference, domain, data):
+    x = data.draw(st.floats(*domain, allow_nan=False))
+    assume(abs(x) > 1e-3 or name not in ("relu", "abs"))  # no kink inside the difference
+    v = Value(x)
+    out = op(v)
+    out.backward()
+    assert out.data == pytest.approx(reference(x), rel=1e-12, abs=1e-12)
+    assert v.grad == pytest.approx(central_difference(reference, x), rel=1e-5, abs=1e-6)
+
+
+BINARY_OPS = [
+    ("add", lambda a, b: a + b, (-5, 5), (-5, 5)),
+    ("sub", lambda a, b: a - b, (-5, 5), (-5, 5)),
+    ("mul", lambda a, b: a * b, (-5, 5), (-5, 5)),
+    ("div", lambda a, b: a / b, (-5, 5), (0.2, 5)),
+    ("pow", lambda a, b: a**b, (0.2, 3), (-2, 2)),
+]
+
+
+@pytest.mark.parametrize("name, op, domain_a, domain_b", BINARY_OPS, ids=[o[0] for o in BINARY_OPS])
+@given(data=st.data())
+def test_binary_op_gradients_match_finite_differences(name, op, domain_a, domain_b, data):
+    a = data.draw(st.floats(*domain_a, allow_nan=False))
+    b = data.draw(st.floats(*domain_b, allow_nan=False))
+    va, vb = Value(a), Value(b)
+    out = op(va, vb)
+    out.backward()
+    assert out.data == pytest.approx(op(a, b), rel=1e-12, abs=1e-12)
+    assert va.grad == pytest.approx(central_difference(lambda x: op(x, b), a), rel=1e-5, abs=1e-6)
+    assert vb.grad == pytest.approx(central_difference(lambda x: op(a, x), b), rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("number", [2, 2.5, np.float64(2.5), np.float32(2.5), np.int64(2)])
+def test_plain_and_numpy_numbers_work_on_either_side(number):
+    v = Value(3.0)
+    results = [v + number, number + v, v - number, number - v, v * number, number * v,
+               v / number, number / v, v**number, number**v]
+    expected = [3 + number, number + 3, 3 - number, number - 3, 3 * number, number * 3,
+                3 / number, number / 3, 3**number, number**3]
+    for result, want in zip(results, expected):
+        assert isinstance(result, Value)
+        assert result.data == pytest.approx(float(want))
+
+
+def test_pow_with_a_value_exponent_follows_pytorch_at_zero_and_negative_bases():
+    base, exponent = Value(0.0), Value(2.0)
+    (base**exponent).backward()
+    assert exponent.grad == 0.0  # d/db 0^b is taken as 0
+    base, exponent = Value(-2.0), Value(2.0)
+    out = base**exponent
+    out.backward()
+    assert out.data == 4.0
+    assert base.grad == pytest.approx(-4.0)  # b a^(b-1) = 2 * (-2)
+    assert math.isnan(exponent.grad)  # a^b ln a has no real value for a < 0
+
+
+def test_ieee_results_instead_of_python_exceptions():
+    assert math.isnan((Value(-8.0) ** 0.5).data)
+    assert (Value(1.0) / 0.0).data == math.inf
+    assert Value(1000.0).exp().data == math.inf
+
+
+@pytest.mark.parametrize("x, relu_grad, abs_grad, step", [(0.0, 0.0, 0.0, 0.0), (2.0, 1.0, 1.0, 1.0),
+                                                          (-2.0, 0.0, -1.0, 0.0)])
+def test_kink_conventions(x, relu_grad, abs_grad, step):
+    a, b, c = Value(x), Value(x), Value(x)
+    a.relu().backward()
+    b.abs().backward()
+    out = c.step()
+    out.backward()
+    assert (a.grad, b.grad, out.data, c.grad) == (relu_grad, abs_grad, step, 0.0)
+
+
+def test_sigmoid_and_tanh_are_exact_at_extreme_inputs_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Value(-1000.0).sigmoid().data == 0.0
+        assert Value(1000.0).sigmoid().data == 1.0
+        assert Value(-1e308).tanh().data == -1.0
+        x = Value(-1000.0)
+        x.sigmoid().backward()
+        assert x.grad == 0.0
+
+
+# -- random expression programs vs finite differences -------------------------------
+
+# Operations on plain floats and on Values, with the domain each needs to stay smooth.
+PROGRAM_OPS = {
+    "add": (lambda a, b: a + b, 2),
+    "sub": (lambda a, b: a - b, 2),
+    "mul": (lambda a, b: a * b, 2),
+    "div": (lambda a, b: a / (b * b + 1.0), 2),
+    "tanh": (lambda a: a.tanh() if isinstance(a, Value) else math.tanh(a), 1),
+    "sigmoid": (lambda a: a.sigmoid() if isinstance(a, Value) else _float_sigmoid(a), 1),
+    "exp": (lambda a: (a * 0.1).exp() if isinstance(a, Value) else math.exp(a * 0.1), 1),
+    "square": (lambda a: a**2, 1),
+}
+
+
+@st.composite
+def programs(draw):
+    """A random straight-line program over three inputs: (inputs, steps)."""
+    inputs = draw(st.lists(st.floats(-2, 2, allow_nan=False), min_size=3, max_size=3))
+    steps = []
+    for index in range(draw(st.integers(1, 12))):
+        name = draw(st.sampled_from(sorted(PROGRAM_OPS)))
+        arity = PROGRAM_OPS[name][1]
+        operands = [draw(st.integers(0, 2 + index)) for _ in range(arity)]
+        steps.append((name, operands))
+    return inputs, steps
+
+
+def run_program(inputs, steps):
+    slots = list(inputs)
+    for name, operands in steps:
+        slots.append(PROGRAM_OPS[name][0](*[slots[i] for i in operands]))
+    return slots[-1]
+
+
+@given(programs())
+def test_random_expression_gradients_match_finite_differences(program):
+    inputs, steps = program
+    values = [Value(x) for x in inputs]
+    out = run_program(values, steps)
+    assume(abs(out.data) < 1e6)
+    out.backward()
+    assert out.data == pytest.approx(run_program(inputs, steps), rel=1e-12, abs=1e-12)
+    for i, value in enumerate(values):
+
+        def f(x, i=i):
+            return run_program(inputs[:i] + [x] + inputs[i + 1 :], steps)
+
+        assert value.grad == pytest.approx(central_difference(f, inputs[i]), rel=1e-4, abs=1e-5)
+
+
+# -- accumulation, reuse and traversal ------------------------------------------------
+
+
+def test_a_node_used_twice_gets_both_contributions():
+    x = Value(3.0)
+    y = x * x + x  # dy/dx = 2x + 1
+    y.backward()
+    assert x.grad == 7.0
+
+
+def test_second_backward_doubles_every_grad_including_intermediates():
+    x = Value(0.5)
+    h = x.tanh()
+    y = h * h
+    y.backward()
+    first = (x.grad, h.grad, y.grad)
+    y.backward()
+    assert (x.grad, h.grad, y.grad) == pytest.approx(tuple(2 * g for g in first))
+    assert y.grad == 2.0
+
+
+def test_backward_from_an_intermediate_node_adds_its_own_derivatives():
+    x = Value(2.0)
+    h = x * 3.0
+    h.backward()
+    assert (x.grad, h.grad) == (3.0, 1.0)
+
+
+def test_million_node_chain_backpropagates_without_recursion():
+    x = Value(1.0)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1.0
+    y.backward()
+    assert x.grad == 1.0
+    assert y.data == 1_000_001.0
+
+
+def test_values_hash_and_compare_by_identity():
+    a, b = Value(1.0), Value(1.0)
+    assert a != b and a == a
+    assert len({a, b}) == 2
+    assert {a: "a"}[a] == "a"
+
+
+def test_no_grad_records_no_graph():
+    x = Value(2.0)
+    with no_grad():
+        y = x * x
+    assert y.children == () and y.data == 4.0
+    y.backward()
+    assert x.grad == 0.0
+    assert (x * x).children == (x, x)  # recording resumes after the block
+
+
+# -- micrograd compatibility ----------------------------------------------------------
+
+
+def test_micrograd_private_names_run_micrograd_style_backward():
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b
+    d = c + a
+    assert d._op == "+" and d._prev == {c, a}
+    # micrograd's own backward: topological order, seed, then each node's _backward()
+    topo, seen = [], set()
+
+    def build(v):
+        if v not in seen:
+            seen.add(v)
+            for child in v._prev:
+                build(child)
+            topo.append(v)
+
+    build(d)
+    d.grad = 1.0
+    for node in reversed(topo):
+        node._backward()
+    assert (a.grad, b.grad) == (-3.0 + 1.0, 2.0)
+
+
+def test_attributes_of_a_leaf_and_of_a_result():
+    leaf = Value(1.5, label="x")
+    out = leaf * 2
+    assert (leaf.data, leaf.grad, leaf.op, leaf.children, leaf.label) == (1.5, 0.0, "", (), "x")
+    assert out.op == "*" and out.children[0] is leaf and out.children[1].data == 2.0
+    assert "x" in repr(leaf) and "1.5" in repr(leaf)
+
+
+# -- errors ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["1.0", None, object(), 1 + 2j, np.array(["a"]), [1.0]])
+def test_non_numbers_raise_type_error_naming_the_type(bad):
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        Value(bad)
+
+
+def test_operators_reject_non_numbers_and_leave_operands_unchanged():
+    v = Value(1.0)
+    with pytest.raises(TypeError, match="str"):
+        v + "a"
+    assert (v.data, v.grad, v.children) == (1.0, 0.0, ())
+
+
+@pytest.mark.parametrize("x", [0.0, -1.0])
+def test_log_of_non_positive_raises_value_error(x):
+    with pytest.raises(ValueError, match="non-positive"):
+        Value(x).log()
