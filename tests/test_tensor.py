@@ -1,0 +1,518 @@
+"""Tests of the tensor engine (tensor.py and functions.py).
+
+Every operation is checked forward against numpy and backward against central
+finite differences of the NUMPY reference in float64 (an oracle independent of our
+code), over Hypothesis-generated shapes; binary operations over broadcasting pairs.
+"""
+
+import operator
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from tinygrad_bp.graph import mode, no_grad
+from tinygrad_bp.tensor import Tensor
+
+# -- oracles ----------------------------------------------------------------------------
+
+
+def numeric_grads(reference, arrays, upstream, eps=1e-6):
+    """Central differences of L = sum(reference(*arrays) * upstream) w.r.t. each array."""
+    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    grads = []
+    for array in arrays:
+        grad = np.zeros_like(array)
+        for i in np.ndindex(array.shape):
+            old = array[i]
+            array[i] = old + eps
+            plus = np.sum(reference(*arrays) * upstream)
+            array[i] = old - eps
+            minus = np.sum(reference(*arrays) * upstream)
+            array[i] = old
+            grad[i] = (plus - minus) / (2 * eps)
+        grads.append(grad)
+    return grads
+
+
+def check_op(ours, reference, *arrays):
+    """Forward equals numpy; backward equals finite differences of numpy, for a random seed."""
+    tensors = [Tensor(a, requires_grad=True) for a in arrays]
+    out = ours(*tensors)
+    expected = reference(*arrays)
+    assert out.shape == np.shape(expected)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    upstream = np.random.default_rng(len(arrays)).standard_normal(out.shape)
+    out.backward(upstream)
+    for tensor, numeric in zip(tensors, numeric_grads(reference, arrays, upstream), strict=True):
+        assert tensor.grad.shape == tensor.shape
+        np.testing.assert_allclose(tensor.grad, numeric, rtol=1e-5, atol=1e-6)
+
+
+# -- strategies -------------------------------------------------------------------------
+
+REAL = st.floats(-3, 3)
+POSITIVE = st.floats(0.2, 3)
+AWAY_FROM_ZERO = st.floats(0.2, 3) | st.floats(-3, -0.2)  # kinks and poles avoided
+SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)
+
+
+def arrays(shape, elements=REAL):
+    return hnp.arrays(np.float64, shape, elements=elements)
+
+
+def softmax(a, axis=-1):
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+# (name, ours, numpy reference, elements, min_dims)
+UNARY = [
+    ("neg", operator.neg, np.negative, REAL, 0),
+    ("exp", Tensor.exp, np.exp, REAL, 0),
+    ("log", Tensor.log, np.log, POSITIVE, 0),
+    ("relu", Tensor.relu, lambda a: np.maximum(a, 0), AWAY_FROM_ZERO, 0),
+    ("sigmoid", Tensor.sigmoid, sigmoid, REAL, 0),
+    ("tanh", Tensor.tanh, np.tanh, REAL, 0),
+    ("pow 2.5", lambda x: x**2.5, lambda a: a**2.5, POSITIVE, 0),
+    ("pow 3", lambda x: x**3, lambda a: a**3, REAL, 0),
+    ("rpow", lambda x: 2.0**x, lambda a: 2.0**a, REAL, 0),
+    ("scalars", lambda x: 3 - x * 2.5 + 1, lambda a: 3 - a * 2.5 + 1, REAL, 0),
+    ("rdiv", lambda x: 1.5 / x, lambda a: 1.5 / a, AWAY_FROM_ZERO, 0),
+    ("div", lambda x: x / 4.0, lambda a: a / 4.0, REAL, 0),
+    ("sum", Tensor.sum, np.sum, REAL, 0),
+    ("mean", Tensor.mean, np.mean, REAL, 0),
+    ("T", lambda x: x.T, np.transpose, REAL, 0),
+    ("reshape", lambda x: x.reshape(-1), np.ravel, REAL, 0),
+    ("softmax", Tensor.softmax, softmax, REAL, 1),
+    ("log_softmax", Tensor.log_softmax, lambda a: np.log(softmax(a)), REAL, 1),
+]
+
+BINARY = [
+    ("add", operator.add, np.add, REAL, REAL),
+    ("sub", operator.sub, np.subtract, REAL, REAL),
+    ("mul", operator.mul, np.multiply, REAL, REAL),
+    ("div", operator.truediv, np.divide, REAL, AWAY_FROM_ZERO),
+    ("pow", operator.pow, np.power, POSITIVE, REAL),
+]
+
+
+# -- forward vs numpy, backward vs finite differences -----------------------------------
+
+
+@pytest.mark.parametrize("name, ours, reference, elements, min_dims", UNARY)
+@given(data=st.data())
+def test_unary_op_matches_numpy_and_finite_differences(
+    name, ours, reference, elements, min_dims, data
+):
+    shape = data.draw(hnp.array_shapes(min_dims=min_dims, max_dims=3, max_side=3))
+    check_op(ours, reference, data.draw(arrays(shape, elements)))
+
+
+@pytest.mark.parametrize("name, ours, reference, left, right", BINARY)
+@given(data=st.data())
+def test_binary_op_broadcasts_and_matches_finite_differences(
+    name, ours, reference, left, right, data
+):
+    shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3))
+    a = data.draw(arrays(shapes.input_shapes[0], left))
+    b = data.draw(arrays(shapes.input_shapes[1], right))
+    check_op(ours, reference, a, b)
+
+
+@st.composite
+def axes(draw, ndim):
+    """None, one axis (maybe negative) or a tuple of distinct axes."""
+    single = st.integers(-ndim, ndim - 1) if ndim else st.nothing()
+    several = st.lists(st.integers(0, ndim - 1), unique=True).map(tuple) if ndim else st.just(())
+    return draw(st.none() | single | several)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max"])
+@given(data=st.data())
+def test_reductions_over_any_axes(name, data):
+    shape = data.draw(SHAPES)
+    axis, keepdims = data.draw(axes(len(shape))), data.draw(st.booleans())
+    # distinct values at least 0.5 apart, so max has no ties within eps
+    order = data.draw(st.permutations(range(int(np.prod(shape)))))
+    a = np.reshape(order, shape) * 0.5 - 1.0
+    check_op(
+        lambda x: getattr(x, name)(axis=axis, keepdims=keepdims),
+        lambda x: getattr(np, name)(x, axis=axis, keepdims=keepdims),
+        a,
+    )
+
+
+@given(data=st.data())
+def test_log_softmax_and_softmax_along_any_axis(data):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=3))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    a = data.draw(arrays(shape))
+    check_op(lambda x: x.softmax(axis), lambda x: softmax(x, axis), a)
+    check_op(lambda x: x.log_softmax(axis), lambda x: np.log(softmax(x, axis)), a)
+
+
+@given(data=st.data())
+def test_reshape_and_transpose(data):
+    shape = data.draw(SHAPES)
+    a = data.draw(arrays(shape))
+    permutation = tuple(data.draw(st.permutations(range(len(shape)))))
+    check_op(lambda x: x.transpose(*permutation), lambda x: np.transpose(x, permutation), a)
+    check_op(lambda x: x.reshape(shape[::-1]), lambda x: np.reshape(x, shape[::-1]), a)
+
+
+@st.composite
+def matmul_operands(draw):
+    """Operands of every kind numpy's matmul accepts: 1-D, 2-D and broadcast batches."""
+    batches = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3))
+    m, n, p = draw(st.tuples(*[st.integers(1, 3)] * 3))
+    a_vector, b_vector = draw(st.booleans()), draw(st.booleans())
+    a_shape = (n,) if a_vector else batches.input_shapes[0] + (m, n)
+    b_shape = (n,) if b_vector else batches.input_shapes[1] + (n, p)
+    return draw(arrays(a_shape)), draw(arrays(b_shape))
+
+
+@given(matmul_operands())
+def test_matmul_1d_2d_batched(operands):
+    check_op(operator.matmul, np.matmul, *operands)
+
+
+@given(data=st.data())
+def test_getitem_basic_indices(data):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
+    index = data.draw(hnp.basic_indices(shape, allow_newaxis=True))
+    check_op(lambda x: x[index], lambda x: x[index], data.draw(arrays(shape)))
+
+
+@given(data=st.data())
+def test_getitem_integer_arrays_accumulate_repeats(data):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=3))
+    index = data.draw(hnp.integer_array_indices(shape, result_shape=SHAPES))
+    check_op(lambda x: x[index], lambda x: x[index], data.draw(arrays(shape)))
+
+
+# -- dot-product test: <J v, u> = <v, J^T u> ---------------------------------------------
+
+VJP_CASES = [
+    ("matmul", lambda x: x @ np.arange(12.0).reshape(4, 3), (2, 5, 4)),
+    ("log_softmax", lambda x: x.log_softmax(axis=1), (3, 4)),
+    ("max", lambda x: x.max(axis=0), (4, 3)),
+    ("getitem", lambda x: x[[0, 0, 2], 1:], (3, 4)),
+    ("sigmoid of sum", lambda x: (x * x).sum(axis=-1).sigmoid(), (2, 3)),
+]
+
+
+@pytest.mark.parametrize("name, f, shape", VJP_CASES)
+def test_dot_product_of_jvp_and_vjp(name, f, shape):
+    rng = np.random.default_rng(1)
+    x, v = rng.standard_normal(shape), rng.standard_normal(shape)
+    eps = 1e-6
+    jvp = (f(Tensor(x + eps * v)).data - f(Tensor(x - eps * v)).data) / (2 * eps)
+    u = rng.standard_normal(jvp.shape)
+    tensor = Tensor(x, requires_grad=True)
+    f(tensor).backward(u)
+    np.testing.assert_allclose(np.sum(jvp * u), np.sum(v * tensor.grad), rtol=1e-6)
+
+
+# -- float32 stays float32 --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, ours, reference, elements, min_dims", UNARY)
+def test_float32_stays_float32_through_unary_ops_and_grads(
+    name, ours, reference, elements, min_dims
+):
+    x = Tensor(np.array([[0.5, 1.5], [2.0, 0.25]], np.float32), requires_grad=True)
+    out = ours(x)
+    assert out.dtype == np.float32
+    out.backward(np.ones(out.shape, np.float32))
+    assert x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("name, ours, reference, left, right", BINARY)
+@pytest.mark.parametrize("other", [2.0, 3, np.float64(2.0), "tensor"])
+def test_float32_stays_float32_through_binary_ops_and_grads(
+    name, ours, reference, left, right, other
+):
+    x = Tensor(np.array([0.5, 1.5, 2.0], np.float32), requires_grad=True)
+    y = Tensor(np.float32(2.0), requires_grad=True) if other == "tensor" else other
+    for out in (ours(x, y), ours(y, x)):
+        assert out.dtype == np.float32
+        out.backward(np.ones(3, np.float32))
+    assert x.grad.dtype == np.float32
+    assert other != "tensor" or y.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: x @ x,
+        lambda x: x.max(),
+        lambda x: x[[0, 0]].sum(),
+        lambda x: x[1:].sum(),
+        lambda x: x.reshape(1, 3).transpose().sum(),
+        lambda x: x.sum(axis=0, keepdims=True).mean(),
+    ],
+)
+def test_float32_stays_float32_through_shape_ops(f):
+    x = Tensor(np.array([0.5, 1.5, 2.0], np.float32), requires_grad=True)
+    out = f(x)
+    assert out.dtype == np.float32
+    out.backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_mixed_precision_grads_keep_each_leafs_dtype():
+    x32 = Tensor(np.ones(3, np.float32), requires_grad=True)
+    x64 = Tensor(np.ones(3), requires_grad=True)
+    out = (x32 * x64).sum()
+    assert out.dtype == np.float64
+    out.backward()
+    assert x32.grad.dtype == np.float32 and x64.grad.dtype == np.float64
+
+
+# -- gradients of specific conventions --------------------------------------------------
+
+
+def test_repeated_indices_accumulate_gradient():
+    x = Tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    x[[0, 0, 0, 2]].backward(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert x.grad.tolist() == [6.0, 0.0, 4.0, 0.0]
+    m = Tensor(np.zeros((2, 3)), requires_grad=True)
+    m[np.array([1, 1, 0]), np.array([2, 2, 0])].sum().backward()
+    assert m.grad.tolist() == [[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]]
+
+
+def test_boolean_mask_index():
+    x = Tensor([1.0, -2.0, 3.0], requires_grad=True)
+    x[x.data > 0].sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 1.0]
+
+
+def test_max_splits_gradient_equally_among_ties():
+    x = Tensor([[1.0, 5.0, 5.0, 5.0], [2.0, 2.0, 0.0, 1.0]], requires_grad=True)
+    out = x.max(axis=1)
+    assert out.tolist() == [5.0, 2.0]
+    out.backward(np.array([3.0, 1.0]))
+    np.testing.assert_allclose(x.grad, [[0, 1, 1, 1], [0.5, 0.5, 0, 0]])
+    y = Tensor(np.full((2, 2), 7.0), requires_grad=True)
+    y.max().backward()
+    assert y.grad.tolist() == [[0.25, 0.25], [0.25, 0.25]]
+
+
+def test_matmul_vectors_follow_numpy_promotion():
+    a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
+    out = a @ b
+    assert out.shape == () and out.item() == 11.0
+    out.backward()
+    assert a.grad.tolist() == [3.0, 4.0] and b.grad.tolist() == [1.0, 2.0]
+    m = Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    assert (m @ b).shape == (3,) and (a @ m.T).shape == (3,)
+
+
+def test_matmul_only_differentiates_operands_that_need_it():
+    x = Tensor(np.ones((4, 3)))
+    w = Tensor(np.ones((3, 2)), requires_grad=True)
+    out = x @ w
+    assert out.children == (x, w)
+    out.sum().backward()
+    assert x.grad is None and w.grad.tolist() == [[4.0, 4.0]] * 3
+
+
+def test_pow_with_tensor_exponent():
+    a, b = Tensor([2.0, 0.0], requires_grad=True), Tensor([3.0, 2.0], requires_grad=True)
+    (a**b).sum().backward()
+    np.testing.assert_allclose(a.grad, [12.0, 0.0])  # b a^(b-1)
+    np.testing.assert_allclose(b.grad, [8.0 * np.log(2.0), 0.0])  # a^b ln a; 0 at a = 0
+
+
+# -- backward semantics -----------------------------------------------------------------
+
+
+def test_backward_twice_doubles_grads():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * x
+    out = (h + h.exp()).sum()
+    out.backward()
+    first = x.grad.copy()
+    np.testing.assert_allclose(first, 2 * x.data * (1 + np.exp(x.data**2)))
+    out.backward()
+    np.testing.assert_allclose(x.grad, 2 * first)
+
+
+def test_grads_are_not_aliased_between_nodes():
+    a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
+    out = a + b
+    out.backward(np.ones(2))
+    a.grad += 100.0  # an optimiser may update grads in place
+    assert b.grad.tolist() == [1.0, 1.0] and out.grad.tolist() == [1.0, 1.0]
+    seed = np.ones(2)
+    out.backward(seed)
+    seed[:] = 50.0
+    assert out.grad.tolist() == [2.0, 2.0]
+
+
+def test_tensor_copies_user_arrays():
+    array = np.ones(3)
+    x = Tensor(array, requires_grad=True)
+    array[:] = 5.0
+    assert x.data.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_backward_without_grad_on_non_scalar_names_the_shape():
+    out = Tensor(np.ones((2, 3)), requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"\(2, 3\)"):
+        out.backward()
+    with pytest.raises(ValueError, match=r"\(3, 2\)"):
+        out.backward(np.ones((3, 2)))
+
+
+def test_backward_on_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (Tensor([1.0]) * 2).sum().backward()
+
+
+def test_one_element_tensor_needs_no_seed():
+    x = Tensor([[3.0]], requires_grad=True)
+    (x * x).backward()
+    assert x.grad.tolist() == [[6.0]]
+
+
+def test_deep_chain_backward_without_recursion():
+    x = Tensor([1.0], requires_grad=True)
+    out = x
+    for _ in range(20_000):
+        out = out * 1.0
+    out.backward()
+    assert x.grad.tolist() == [1.0]
+
+
+def test_no_grad_records_nothing():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with no_grad():
+        out = (x * 3).sum()
+    assert not out.requires_grad and out.children == ()
+    assert (x * 3).requires_grad  # recording resumes afterwards
+    with pytest.raises(RuntimeError):
+        out.backward()
+
+
+def test_detach_cuts_the_graph_and_shares_data():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    d = (x * 2).detach()
+    assert not d.requires_grad and d.children == ()
+    out = (x * d).sum()
+    out.backward()
+    assert x.grad.tolist() == [2.0, 4.0]  # d treated as a constant
+
+
+def test_children_and_op_record_the_graph():
+    x, c = Tensor([1.0], requires_grad=True), Tensor([2.0])
+    out = x * c + x
+    assert out.op == "+" and out.children[0].op == "*"
+    assert out.children[0].children == (x, c) and out.children[1] is x
+    assert (c * 2).children == ()  # nothing to differentiate: no graph
+    assert x.children == () and x.op == ""
+
+
+def test_anomaly_hook_sees_forward_and_backward():
+    calls = []
+    mode.anomaly_hook = lambda node, phase, values: calls.append((node.op, phase, len(values)))
+    try:
+        x = Tensor([1.0, 2.0], requires_grad=True)
+        (x * x).sum().backward()
+    finally:
+        mode.anomaly_hook = None
+    assert ("*", "forward", 1) in calls and ("sum", "forward", 1) in calls
+    assert ("*", "backward", 2) in calls and ("sum", "backward", 1) in calls
+
+
+# -- construction, errors and numerics ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data, name",
+    [("abc", "str"), (None, "NoneType"), (object(), "object"), (1 + 2j, "complex"),
+     ([1j, 2.0], "complex"), (["a", "b"], "str"), (np.array([None, 1]), "NoneType")],
+)  # fmt: skip
+def test_non_numeric_data_raises_type_error_naming_the_type(data, name):
+    with pytest.raises(TypeError, match=name):
+        Tensor(data)
+
+
+def test_dtypes_on_construction():
+    assert Tensor([1, 2]).dtype == np.float64
+    assert Tensor(True).dtype == np.float64
+    assert Tensor(np.ones(2, np.float32)).dtype == np.float32
+    assert Tensor([1, 2], dtype=np.float32).dtype == np.float32
+    with pytest.raises(TypeError):
+        Tensor([1, 2], dtype=np.int64)
+
+
+@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv,
+                                operator.pow, operator.matmul])  # fmt: skip
+def test_incompatible_shapes_raise_value_error_with_both_shapes(op):
+    a, b = Tensor(np.ones((2, 3)), requires_grad=True), Tensor(np.ones((4, 5)))
+    for left, right in ((a, b), (a, np.ones((4, 5))), (np.ones((4, 5)), a)):
+        with pytest.raises(ValueError, match=r"\(2, 3\)") as error:
+            op(left, right)
+        assert "(4, 5)" in str(error.value)
+    assert a.grad is None
+
+
+def test_numpy_operands_on_the_left_defer_to_tensor():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    for out in (np.float64(2.0) * x, np.ones((3, 2)) + x, np.ones(2) @ x):
+        assert isinstance(out, Tensor)
+    (np.ones((3, 2)) - x).sum().backward()
+    assert x.grad.tolist() == [-3.0, -3.0]
+
+
+@pytest.mark.parametrize(
+    "f",
+    [Tensor.sigmoid, Tensor.tanh, Tensor.softmax, Tensor.log_softmax,
+     lambda x: x.softmax() * x],
+)  # fmt: skip
+def test_saturating_functions_are_finite_and_silent_at_large_inputs(f):
+    x = Tensor([-1e4, -1e3, 0.0, 1e3, 1e4], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = f(x)
+        out.backward(np.ones(5))
+    assert np.all(np.isfinite(out.data)) and np.all(np.isfinite(x.grad))
+
+
+def test_sigmoid_limits_are_exact():
+    assert Tensor([-1000.0, 1000.0]).sigmoid().tolist() == [0.0, 1.0]
+
+
+def test_log_and_division_follow_ieee_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        logs = Tensor([0.0, -1.0]).log().data
+        quotient = (Tensor([1.0]) / 0.0).data
+        big = Tensor([1e4]).exp().data
+    assert logs[0] == -np.inf and np.isnan(logs[1])
+    assert quotient[0] == np.inf and big[0] == np.inf
+
+
+def test_constructors():
+    assert Tensor.zeros(2, 3).data.tolist() == [[0.0] * 3] * 2
+    assert Tensor.ones((2,), dtype=np.float32).dtype == np.float32
+    assert Tensor.ones(2, requires_grad=True).requires_grad
+    a, b = Tensor.randn(3, 4, rng=0), Tensor.randn(3, 4, rng=np.random.default_rng(0))
+    assert a.shape == (3, 4) and np.array_equal(a.data, b.data)
+
+
+def test_attributes_and_repr():
+    x = Tensor([[1.0, 2.0]], requires_grad=True, dtype=np.float32)
+    assert (x.shape, x.ndim, x.dtype, x.grad) == ((1, 2), 2, np.float32, None)
+    assert x.numpy() is x.data and Tensor([[4.0]]).item() == 4.0
+    assert repr(x) == "Tensor([[1., 2.]], dtype=float32, requires_grad=True)"
+    assert repr(Tensor(2.0)) == "Tensor(2.)"

@@ -1,0 +1,314 @@
+"""Tensor primitives: one class per operation, forward and backward side by side.
+
+``forward(ctx, *arrays, **params)`` computes the result from numpy arrays and saves
+on ``ctx`` (the Function instance) whatever ``backward`` will need. ``backward(ctx, g)``
+receives the upstream gradient ``g`` = d(root)/d(out), shaped like the output, and
+returns the vector-Jacobian products d(root)/d(input), one per array input in order,
+``None`` where an input needs no gradient (``ctx.needs_grad`` says which do).
+
+The products are returned in the broadcast shape of the operation: ``Tensor``'s
+backward loop sums them back to each input's shape (one ``_unbroadcast`` for every
+edge), so no primitive deals with broadcasting. Derivatives are written in terms
+of saved outputs where that is cheaper (exp, sigmoid, tanh, log_softmax).
+
+Subtraction, division, negation, mean and softmax are not here: ``Tensor`` composes
+them from these primitives.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+Array = np.ndarray
+
+
+class Function:
+    """Base class of the primitives; an instance is the ``ctx`` of one application.
+
+    Attributes:
+        op: the short name shown in graphs and error messages.
+        needs_grad: one bool per array input, set when the graph is recorded.
+
+    >>> ctx = Mul()
+    >>> ctx.forward(np.array([2.0]), np.array([3.0]))   # y = a*b
+    array([6.])
+    >>> ctx.needs_grad = (True, False)
+    >>> ctx.backward(np.array([1.0]))                   # (da, db) = (g*b, not needed)
+    (array([3.]), None)
+    """
+
+    op = ""
+    needs_grad: tuple[bool, ...] = ()
+
+    def forward(ctx, *arrays: Any, **params: Any) -> Array:
+        raise NotImplementedError
+
+    def backward(ctx, g: Array) -> tuple[Array | None, ...]:
+        raise NotImplementedError
+
+
+def _keep_reduced_dims(g: Array, axis: Any, keepdims: bool) -> Array:
+    """Re-insert the axes a reduction removed, so that ``g`` broadcasts against its input."""
+    return g if keepdims or axis is None else np.expand_dims(g, axis)
+
+
+class Add(Function):
+    """y = a + b;  da = g;  db = g."""
+
+    op = "+"
+
+    def forward(ctx, a: Array, b: Array) -> Array:
+        return a + b
+
+    def backward(ctx, g: Array) -> tuple[Array, Array]:
+        return g, g
+
+
+class Mul(Function):
+    """y = a * b;  da = g * b;  db = g * a."""
+
+    op = "*"
+
+    def forward(ctx, a: Array, b: Array) -> Array:
+        ctx.a, ctx.b = a, b
+        return a * b
+
+    def backward(ctx, g: Array) -> tuple[Array | None, Array | None]:
+        da = g * ctx.b if ctx.needs_grad[0] else None
+        db = g * ctx.a if ctx.needs_grad[1] else None
+        return da, db
+
+
+class Pow(Function):
+    """y = a ** b;  da = g * b * a ** (b - 1);  db = g * y * ln(a).
+
+    db is 0 where a = 0 and nan where a < 0 (as PyTorch). IEEE results without
+    warnings: 0 ** -1 = inf, (-8) ** 0.5 = nan.
+    """
+
+    op = "**"
+
+    @np.errstate(all="ignore")
+    def forward(ctx, a: Array, b: Array) -> Array:
+        ctx.a, ctx.b = a, b
+        ctx.y = a**b
+        return ctx.y
+
+    @np.errstate(all="ignore")
+    def backward(ctx, g: Array) -> tuple[Array | None, Array | None]:
+        a, b = ctx.a, ctx.b
+        da = g * b * a ** (b - 1) if ctx.needs_grad[0] else None
+        db = g * np.where(a == 0, 0, ctx.y * np.log(a)) if ctx.needs_grad[1] else None
+        return da, db
+
+
+class Exp(Function):
+    """y = e ** a;  da = g * y  (overflow gives inf without a warning)."""
+
+    op = "exp"
+
+    @np.errstate(over="ignore")
+    def forward(ctx, a: Array) -> Array:
+        ctx.y = np.exp(a)
+        return ctx.y
+
+    def backward(ctx, g: Array) -> tuple[Array]:
+        return (g * ctx.y,)
+
+
+class Log(Function):
+    """y = ln(a);  da = g / a  (IEEE, silently: ln(0) = -inf, ln(a < 0) = nan)."""
+
+    op = "log"
+
+    @np.errstate(divide="ignore", invalid="ignore")
+    def forward(ctx, a: Array) -> Array:
+        ctx.a = a
+        return np.log(a)
+
+    @np.errstate(divide="ignore", invalid="ignore")
+    def backward(ctx, g: Array) -> tuple[Array]:
+        return (g / ctx.a,)
+
+
+class ReLU(Function):
+    """y = max(a, 0);  da = g * [a > 0]  (0 at the kink)."""
+
+    op = "relu"
+
+    def forward(ctx, a: Array) -> Array:
+        ctx.y = np.maximum(a, 0)
+        return ctx.y
+
+    def backward(ctx, g: Array) -> tuple[Array]:
+        return (g * (ctx.y > 0),)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e ** -a);  da = g * y * (1 - y)  (the derivation's o(1 - o)).
+
+    Stable for any magnitude: with e = e ** -|a| <= 1, y = 1 / (1 + e) for a >= 0
+    and e / (1 + e) for a < 0, so nothing overflows.
+    """
+
+    op = "sigmoid"
+
+    def forward(ctx, a: Array) -> Array:
+        e = np.exp(-np.abs(a))
+        ctx.y = np.where(a >= 0, 1, e) / (1 + e)
+        return ctx.y
+
+    def backward(ctx, g: Array) -> tuple[Array]:
+        return (g * ctx.y * (1 - ctx.y),)
+
+
+class Tanh(Function):
+    """y = tanh(a);  da = g * (1 - y ** 2)."""
+
+    op = "tanh"
+
+    def forward(ctx, a: Array) -> Array:
+        ctx.y = np.tanh(a)
+        return ctx.y
+
+    def backward(ctx, g: Array) -> tuple[Array]:
+        return (g * (1 - ctx.y * ctx.y),)
+
+
+class Sum(Function):
+    """y = sum of a over ``axis`` (all axes if None);  da = g copied along the summed axes."""
+
+    op = "sum"
+
+    def forward(ctx, a: Array, axis: Any = None, keepdims: bool = False) -> Array:
+        ctx.shape, ctx.axis, ctx.keepdims = a.shape, axis, keepdims
+        return a.sum(axis=axis, keepdims=keepdims)
+
+    def backward(ctx, g: Array) -> tuple[Array]:
+        return (np.broadcast_to(_keep_reduced_dims(g, ctx.axis, ctx.keepdims), ctx.shape),)
+
+
+class Max(Function):
+    """y = max of a over ``axis``;  da = g * tie / (number of ties), tie = [a == y].
+
+    The gradient is split EQUALLY among tied maxima, so it sums to g along the
+    axis (the subgradient that treats the tied entries symmetrically).
+    """
+
+    op = "max"
+
+    def forward(ctx, a: Array, axis: Any = None, keepdims: bool = False) -> Array:
+        peak = a.max(axis=axis, keepdims=True)
+        ctx.share = (a == peak).astype(a.dtype)
+        ctx.share /= ctx.share.sum(axis=axis, keepdims=True)
+        ctx.axis, ctx.keepdims = axis, keepdims
+        return peak if keepdims else np.squeeze(peak, axis=axis)
+
+    def backward(ctx, g: Array) -> tuple[Array]:
+        return (_keep_reduced_dims(g, ctx.axis, ctx.keepdims) * ctx.share,)
+
+
+class Reshape(Function):
+    """y = a viewed with a new shape;  da = g reshaped back to a's shape."""
+
+    op = "reshape"
+
+    def forward(ctx, a: Array, shape: tuple[int, ...]) -> Array:
+        ctx.shape = a.shape
+        return a.reshape(shape)
+
+    def backward(ctx, g: Array) -> tuple[Array]:
+        return (g.reshape(ctx.shape),)
+
+
+class Transpose(Function):
+    """y = a with its axes permuted (reversed if ``axes`` is None);  da = g, inverse permutation."""
+
+    op = "transpose"
+
+    def forward(ctx, a: Array, axes: tuple[int, ...] | None = None) -> Array:
+        axes = tuple(reversed(range(a.ndim))) if axes is None else axes
+        ctx.inverse = np.argsort([axis % a.ndim for axis in axes])
+        return a.transpose(axes)
+
+    def backward(ctx, g: Array) -> tuple[Array]:
+        return (g.transpose(ctx.inverse),)
+
+
+class MatMul(Function):
+    """y = a @ b as numpy defines it;  da = g @ b^T;  db = a^T @ g  (^T: last two axes).
+
+    A 1-D a is a row (1, n) and a 1-D b a column (n, 1) whose added axis is dropped
+    from y; backward restores that axis in g, uses the promoted operands and drops
+    it again. Batch axes broadcast (the backward loop sums them away).
+    """
+
+    op = "@"
+
+    def forward(ctx, a: Array, b: Array) -> Array:
+        ctx.a_vector, ctx.b_vector = a.ndim == 1, b.ndim == 1
+        ctx.a = a[np.newaxis, :] if ctx.a_vector else a
+        ctx.b = b[:, np.newaxis] if ctx.b_vector else b
+        return np.matmul(a, b)
+
+    def backward(ctx, g: Array) -> tuple[Array | None, Array | None]:
+        g = g[..., np.newaxis] if ctx.b_vector else g
+        g = g[..., np.newaxis, :] if ctx.a_vector else g
+        da = db = None
+        if ctx.needs_grad[0]:
+            da = g @ np.swapaxes(ctx.b, -1, -2)
+            da = da[..., 0, :] if ctx.a_vector else da
+        if ctx.needs_grad[1]:
+            db = np.swapaxes(ctx.a, -1, -2) @ g
+            db = db[..., 0] if ctx.b_vector else db
+        return da, db
+
+
+def _is_basic_index(index: Any) -> bool:
+    """True for numpy basic indexing (ints, slices, None, ...): no element is picked twice."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(part, (numbers.Integral, slice, type(None), type(...))) for part in parts)
+
+
+class GetItem(Function):
+    """y = a[index];  da = zeros like a, with g ADDED at the indexed places.
+
+    Integer-array indices may repeat an element; each occurrence adds its share
+    (``np.add.at``), so d/da sum(a[[0, 0]]) = [2, 0, ...].
+    """
+
+    op = "[]"
+
+    def forward(ctx, a: Array, index: Any) -> Array:
+        ctx.shape, ctx.index, ctx.basic = a.shape, index, _is_basic_index(index)
+        return a[index]
+
+    def backward(ctx, g: Array) -> tuple[Array]:
+        da = np.zeros(ctx.shape, dtype=g.dtype)
+        if ctx.basic:
+            da[ctx.index] = g
+        else:
+            np.add.at(da, ctx.index, g)
+        return (da,)
+
+
+class LogSoftmax(Function):
+    """y = a - ln(sum_axis e ** a);  da = g - e ** y * sum_axis(g).
+
+    Stable: computed as s - ln(sum e ** s) with s = a - max(a), so every e ** s <= 1
+    and the sum is >= 1.
+    """
+
+    op = "log_softmax"
+
+    def forward(ctx, a: Array, axis: int = -1) -> Array:
+        shifted = a - a.max(axis=axis, keepdims=True)
+        ctx.y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.axis = axis
+        return ctx.y
+
+    def backward(ctx, g: Array) -> tuple[Array]:
+        return (g - np.exp(ctx.y) * g.sum(axis=ctx.axis, keepdims=True),)

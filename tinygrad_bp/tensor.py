@@ -1,0 +1,492 @@
+"""The tensor engine: ``Tensor``, a numpy array in a computation graph.
+
+Every operation runs one primitive of ``functions`` through ``_apply``, which
+(when some operand requires grad) records the operands as the result's
+``children`` and keeps the primitive (its ``ctx``) for the reverse sweep.
+``backward()`` then applies the chain rule once per edge, from the root down,
+in the vector form::
+
+    x.grad += _unbroadcast(vjp_x(g), x.shape)
+
+where ``vjp_x(g)`` is the primitive's vector-Jacobian product for operand ``x`` and
+``_unbroadcast`` sums it over the axes that numpy broadcasting added or stretched.
+
+dtype: float64 by default; float32 stays float32 through every operation, Python
+numbers included (``x32 * 2.0`` is float32), and so do its grads.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import numpy as np
+
+from . import functions as F
+from .graph import backpropagate, mode
+
+Operand = Union["Tensor", float, int, np.ndarray, list]
+
+
+def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """A fresh float array holding ``data``: float dtypes kept, ints and bools to float64.
+
+    >>> _to_array([1, 2]).dtype, _to_array(np.ones(2, np.float32)).dtype
+    (dtype('float64'), dtype('float32'))
+    >>> _to_array("abc")
+    Traceback (most recent call last):
+    TypeError: Tensor needs real numbers, got str
+    """
+    array = np.asarray(data.data if isinstance(data, Tensor) else data)
+    kind = array.dtype.kind
+    if kind not in "biuf":
+        contents = array.dtype.name
+        if kind == "O" and array.size:
+            contents = type(array.flat[0]).__name__
+        of = f" of {contents}" if array.ndim else ""
+        raise TypeError(f"Tensor needs real numbers, got {type(data).__name__}{of}")
+    if dtype is None:
+        dtype = array.dtype if kind == "f" else np.float64
+    elif np.dtype(dtype).kind != "f":
+        raise TypeError(f"Tensor dtype must be a floating type, got {np.dtype(dtype).name}")
+    return np.array(array, dtype=dtype)  # always a copy: user arrays are never aliased
+
+
+def _shape_arg(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``, as numpy and PyTorch do."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return args
+
+
+def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``, undoing numpy broadcasting.
+
+    Broadcasting prepends axes and stretches axes of size 1; the gradient of a
+    value used many times is the sum of the gradients of its uses, so sum the
+    leading axes away, then sum (keepdims) where ``shape`` has a 1.
+
+    >>> _unbroadcast(np.ones((4, 2, 3)), (2, 1)).tolist()
+    [[12.0], [12.0]]
+    """
+    if grad.shape == shape:
+        return grad
+    grad = grad.sum(axis=tuple(range(grad.ndim - len(shape))))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    return grad.sum(axis=stretched, keepdims=True) if stretched else grad
+
+
+def _apply(function: type[F.Function], *inputs: Tensor, **params: Any) -> Tensor:
+    """Run one primitive on the inputs' data; record the graph if grad is on and needed.
+
+    The graph is recorded (every operand becomes a child, in operand order) only
+    when grad is enabled and some operand requires grad; otherwise the result is
+    a leaf that does not require grad.
+
+    A ValueError from numpy (incompatible shapes) is re-raised naming the
+    operation and every operand shape as a Python tuple.
+    """
+    ctx = function()
+    try:
+        data = ctx.forward(*[x.data for x in inputs], **params)
+    except ValueError as error:
+        shapes = " and ".join(str(x.shape) for x in inputs)
+        raise ValueError(
+            f"{function.op}: incompatible shapes {shapes}: {str(error).strip()}"
+        ) from None
+    out = Tensor._wrap(data if type(data) is np.ndarray else np.asarray(data))
+    out.op = function.op
+    if mode.grad_enabled:
+        needs_grad = tuple(x.requires_grad for x in inputs)
+        if True in needs_grad:
+            ctx.needs_grad = needs_grad
+            out.children = inputs
+            out.requires_grad = True
+            out._ctx = ctx
+    if mode.anomaly_hook is not None:
+        mode.anomaly_hook(out, "forward", (out.data,))
+    return out
+
+
+class Tensor:
+    """An n-dimensional array in a computation graph, with its gradient.
+
+    Attributes:
+        data: the values (np.ndarray, float32 or float64).
+        grad: d(root)/d(self) accumulated by ``backward()`` calls (None before).
+        requires_grad: whether operations on it are recorded for backward.
+        children: the operands this tensor was computed from, in operand order
+            (empty for a leaf, and for any result that does not require grad).
+        op: the operation that produced it ("" for a leaf).
+        label: a name for pictures and tables.
+
+    ``Tensor(data)`` copies ``data``; non-numeric data (str, None, objects,
+    complex) raises TypeError. ``log`` of 0 is -inf and of a negative number nan,
+    silently, as in numpy with warnings off (IEEE semantics).
+
+    >>> x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> y = (x * x).sum()          # y = sum x_ij^2
+    >>> y.backward()
+    >>> y.item(), x.grad.tolist()  # dy/dx = 2x
+    (30.0, [[2.0, 4.0], [6.0, 8.0]])
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "children", "op", "label", "_ctx")
+    __slots__ += ("_pending", "_origin")
+
+    # numpy defers to our reflected operators: np.float64(2) * Tensor(3) is a Tensor.
+    __array_ufunc__ = None
+    _EMPTY = None  # what _pending holds outside a backward sweep
+
+    def __init__(
+        self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = ""
+    ) -> None:
+        self._setup(_to_array(data, dtype), bool(requires_grad), label)
+
+    def _setup(self, data: np.ndarray, requires_grad: bool, label: str) -> None:
+        self.data = data
+        self.grad: np.ndarray | None = None
+        self.requires_grad = requires_grad
+        self.children: tuple[Tensor, ...] = ()
+        self.op = ""
+        self.label = label
+        self._ctx: F.Function | None = None
+        self._pending: np.ndarray | None = None
+        self._origin = None
+
+    @classmethod
+    def _wrap(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """A leaf around an array we own: no checks, no copy (for op results)."""
+        out = object.__new__(cls)
+        out._setup(data, requires_grad, "")
+        return out
+
+    # -- constructors ---------------------------------------------------------------
+
+    @classmethod
+    def zeros(cls, *shape: int, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
+        """A tensor of zeros. ``Tensor.zeros(2, 3)`` or ``Tensor.zeros((2, 3))``.
+
+        >>> Tensor.zeros(2, 3).shape
+        (2, 3)
+        """
+        return cls(np.zeros(_shape_arg(shape)), requires_grad, dtype)
+
+    @classmethod
+    def ones(cls, *shape: int, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
+        """A tensor of ones.
+
+        >>> Tensor.ones(2, dtype=np.float32)
+        Tensor([1., 1.], dtype=float32)
+        """
+        return cls(np.ones(_shape_arg(shape)), requires_grad, dtype)
+
+    @classmethod
+    def randn(
+        cls, *shape: int, rng: Any = None, dtype: Any = np.float64, requires_grad: bool = False
+    ) -> Tensor:
+        """Standard normal samples; ``rng`` is a np.random.Generator, a seed or None.
+
+        >>> Tensor.randn(2, 3, rng=0).shape
+        (2, 3)
+        """
+        samples = np.random.default_rng(rng).standard_normal(_shape_arg(shape))
+        return cls(samples, requires_grad, dtype)
+
+    # -- plain attributes -------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python number.
+
+        >>> Tensor([[2.5]]).item()
+        2.5
+        """
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The data array itself (shared, as in PyTorch: writing to it changes the tensor)."""
+        return self.data
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, outside the graph (no grad).
+
+        >>> Tensor([1.0], requires_grad=True).detach().requires_grad
+        False
+        """
+        return Tensor._wrap(self.data)
+
+    def _operand(self, other: Operand) -> Tensor:
+        """``other`` as a Tensor; a real number (Python or numpy) takes this tensor's dtype."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (int, float, np.integer, np.floating)):
+            return Tensor._wrap(np.array(other, dtype=self.data.dtype))
+        return Tensor(other)
+
+    # -- primitives ---------------------------------------------------------------------
+
+    def __add__(self, other: Operand) -> Tensor:
+        return _apply(F.Add, self, self._operand(other))
+
+    def __radd__(self, other: Operand) -> Tensor:
+        return _apply(F.Add, self._operand(other), self)
+
+    def __mul__(self, other: Operand) -> Tensor:
+        return _apply(F.Mul, self, self._operand(other))
+
+    def __rmul__(self, other: Operand) -> Tensor:
+        return _apply(F.Mul, self._operand(other), self)
+
+    def __pow__(self, exponent: Operand) -> Tensor:
+        """self ** exponent, a number or a Tensor (d/d exponent = self ** exponent * ln self)."""
+        return _apply(F.Pow, self, self._operand(exponent))
+
+    def __rpow__(self, base: Operand) -> Tensor:
+        return _apply(F.Pow, self._operand(base), self)
+
+    def matmul(self, other: Operand) -> Tensor:
+        """Matrix product with numpy's rules (1-D operands, broadcast batch axes).
+
+        >>> (Tensor([[1.0, 2.0]]) @ Tensor([3.0, 4.0])).tolist()
+        [11.0]
+        """
+        return _apply(F.MatMul, self, self._operand(other))
+
+    __matmul__ = matmul
+
+    def __rmatmul__(self, other: Operand) -> Tensor:
+        return _apply(F.MatMul, self._operand(other), self)
+
+    def exp(self) -> Tensor:
+        """e ** x elementwise (inf on overflow, without a warning).
+
+        >>> Tensor([0.0, 1.0]).exp().tolist()
+        [1.0, 2.718281828459045]
+        """
+        return _apply(F.Exp, self)
+
+    def log(self) -> Tensor:
+        """ln x elementwise (-inf at 0, nan below, without warnings).
+
+        >>> Tensor([1.0, 0.0, -1.0]).log().tolist()
+        [0.0, -inf, nan]
+        """
+        return _apply(F.Log, self)
+
+    def relu(self) -> Tensor:
+        """max(x, 0) elementwise; gradient 1 where x > 0, else 0 (0 at the kink).
+
+        >>> Tensor([-2.0, 0.0, 3.0]).relu().tolist()
+        [0.0, 0.0, 3.0]
+        """
+        return _apply(F.ReLU, self)
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + e ** -x) elementwise, finite for any magnitude.
+
+        >>> Tensor([-1000.0, 0.0, 1000.0]).sigmoid().tolist()
+        [0.0, 0.5, 1.0]
+        """
+        return _apply(F.Sigmoid, self)
+
+    def tanh(self) -> Tensor:
+        """tanh x elementwise; d/dx = 1 - tanh(x)^2.
+
+        >>> Tensor([0.0, 1000.0]).tanh().tolist()
+        [0.0, 1.0]
+        """
+        return _apply(F.Tanh, self)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (an int, a tuple, or None for all axes).
+
+        >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).tolist()
+        [4.0, 6.0]
+        """
+        return _apply(F.Sum, self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``axis``; the gradient is split equally among tied maxima.
+
+        >>> x = Tensor([1.0, 3.0, 3.0], requires_grad=True)
+        >>> x.max().backward()
+        >>> x.grad.tolist()
+        [0.0, 0.5, 0.5]
+        """
+        return _apply(F.Max, self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape: int) -> Tensor:
+        """The same values in a new shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``.
+
+        >>> Tensor.zeros(6).reshape(2, -1).shape
+        (2, 3)
+        """
+        return _apply(F.Reshape, self, shape=_shape_arg(shape))
+
+    def transpose(self, *axes: int) -> Tensor:
+        """Permute the axes (reverse them when none are given), as numpy.
+
+        >>> Tensor.zeros(2, 3, 4).transpose(1, 0, 2).shape
+        (3, 2, 4)
+        """
+        return _apply(F.Transpose, self, axes=_shape_arg(axes) or None)
+
+    @property
+    def T(self) -> Tensor:
+        """The transpose: all axes reversed.
+
+        >>> Tensor.zeros(2, 3).T.shape
+        (3, 2)
+        """
+        return self.transpose()
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """x - ln(sum_axis e ** x), stable for any magnitude.
+
+        >>> Tensor([0.0, 0.0]).log_softmax().exp().tolist()
+        [0.5, 0.5]
+        """
+        return _apply(F.LogSoftmax, self, axis=axis)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        """Basic (ints, slices) and integer-array indexing; repeated indices add up their grads.
+
+        >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> x[[0, 0, 2]].sum().backward()
+        >>> x.grad.tolist()
+        [2.0, 0.0, 1.0]
+        """
+        return _apply(F.GetItem, self, index=index)
+
+    # -- composites -----------------------------------------------------------------------
+
+    def __neg__(self) -> Tensor:  # self * -1
+        return self * -1
+
+    def __sub__(self, other: Operand) -> Tensor:  # self + (-other)
+        return self + -self._operand(other)
+
+    def __rsub__(self, other: Operand) -> Tensor:  # other + (-self)
+        return self._operand(other) + -self
+
+    def __truediv__(self, other: Operand) -> Tensor:  # self * other^-1
+        return self * self._operand(other) ** -1
+
+    def __rtruediv__(self, other: Operand) -> Tensor:  # other * self^-1
+        return self._operand(other) * self**-1
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axis``: the sum divided by the number of elements summed.
+
+        >>> Tensor([[1.0, 2.0], [3.0, 5.0]]).mean(axis=1).tolist()
+        [1.5, 4.0]
+        """
+        total = self.sum(axis=axis, keepdims=keepdims)
+        return total / (self.data.size // max(total.data.size, 1))
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """e ** x / sum_axis e ** x, computed as exp(log_softmax(x)): stable for any magnitude.
+
+        >>> Tensor([1000.0, 1000.0]).softmax().tolist()
+        [0.5, 0.5]
+        """
+        return self.log_softmax(axis).exp()
+
+    # -- backward --------------------------------------------------------------------------
+
+    def backward(self, grad: Operand | None = None) -> None:
+        """Add d(self)/d(node) · grad to the ``grad`` of every tensor this one depends on.
+
+        ``grad`` (the seed, shaped like this tensor) may be omitted only for a
+        one-element tensor, where it is 1. Gradients accumulate: a second call
+        without zeroing doubles every grad.
+
+        Raises:
+            RuntimeError: this tensor does not require grad, or ``grad`` is omitted
+                for a tensor of more than one element.
+            ValueError: ``grad`` has a different shape.
+
+        >>> x = Tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * 3).backward(np.array([1.0, 10.0]))  # seed = d(root)/d(x * 3)
+        >>> x.grad.tolist()
+        [3.0, 30.0]
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input of it was "
+                "created with requires_grad=True (or it was computed inside no_grad())"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() needs a grad for a tensor of shape {self.shape}; it may be "
+                    "omitted only for a one-element tensor"
+                )
+            seed = np.ones_like(self.data)
+        else:
+            seed = _to_array(grad, self.dtype)
+            if seed.shape != self.shape:
+                raise ValueError(
+                    f"backward(): grad of shape {seed.shape} for a tensor of shape {self.shape}"
+                )
+        backpropagate(self, seed)
+
+    def _propagate(self) -> None:
+        """One step of the reverse sweep (see ``graph.backpropagate``)."""
+        if self._pending is None:
+            return  # an operand that does not require grad: nothing flows into it
+        upstream = np.asarray(self._pending)  # numpy gives 0-d results as scalars
+        self._pending = None
+        total = upstream if self.grad is None else self.grad + upstream
+        self.grad = np.array(total)  # a fresh array: no other node's grad is ever aliased
+        if not self.children:
+            return
+        vjps = zip(self._ctx.backward(upstream), self._ctx.needs_grad, self.children, strict=True)
+        sent = tuple(self._fit(vjp, child) if needed else None for vjp, needed, child in vjps)
+        if mode.anomaly_hook is not None:
+            mode.anomaly_hook(self, "backward", sent)
+        for child, g in zip(self.children, sent, strict=True):
+            if g is not None:
+                child._pending = g if child._pending is None else child._pending + g  # chain rule
+
+    def _fit(self, vjp: np.ndarray, child: Tensor) -> np.ndarray:
+        """The vector-Jacobian product for ``child``, summed and cast to its shape and dtype."""
+        g = _unbroadcast(vjp, child.data.shape)
+        if g.shape != child.data.shape:
+            raise RuntimeError(f"{self.op}: gradient of shape {g.shape} for shape {child.shape}")
+        return g if g.dtype == child.data.dtype else g.astype(child.data.dtype)
+
+    # -- display ---------------------------------------------------------------------------
+
+    def tolist(self) -> Any:
+        """The data as nested Python lists (a float for a 0-d tensor).
+
+        >>> Tensor([[1, 2]]).tolist()
+        [[1.0, 2.0]]
+        """
+        return self.data.tolist()
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extras = "" if self.dtype == np.float64 else f", dtype={self.dtype}"
+        extras += ", requires_grad=True" if self.requires_grad else ""
+        extras += f", label={self.label!r}" if self.label else ""
+        return f"Tensor({body}{extras})"
