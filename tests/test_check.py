@@ -1,0 +1,258 @@
+"""Tests for tinygrad_bp.check: gradcheck and anomaly mode."""
+
+import math
+import sys
+
+import pytest
+
+from tinygrad_bp import Value, no_grad
+from tinygrad_bp.check import AnomalyError, GradcheckReport, detect_anomaly, gradcheck
+from tinygrad_bp.graph import mode
+
+
+def next_line() -> int:
+    """The line number just after the caller's line (where the node under test is made)."""
+    return sys._getframe(1).f_lineno + 1
+
+
+def wrong_square(a: Value) -> Value:
+    """a^2 with a deliberately wrong local derivative: 3a instead of 2a."""
+    return Value(a.data**2, "", (a,), (3.0 * a.data,), "bad_square")
+
+
+# -- gradcheck: correct functions pass ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "f, values",
+    [
+        (lambda x, y: x * y + x.tanh(), (0.5, -2.0)),
+        (lambda x: x**3, (1.3,)),
+        (lambda x: x.sigmoid(), (-0.7,)),
+        (lambda x: (x * x + 1.0).log() / x.exp(), (0.9,)),
+        (lambda x, y: x**y, (1.7, 2.5)),
+        (lambda x, y: (x - y).relu() + (y / x).abs(), (2.0, -0.5)),
+    ],
+)
+def test_gradcheck_passes_for_correct_scalar_functions(f, values):
+    report = gradcheck(f, [Value(v) for v in values])
+    assert report, str(report)
+    assert isinstance(report, GradcheckReport)
+    assert report.error <= report.tolerance
+    assert str(report).startswith("gradcheck passed")
+
+
+def test_gradcheck_accepts_a_single_node():
+    assert gradcheck(lambda x: x**2, Value(3.0))
+
+
+# -- gradcheck: a wrong gradient fails, and the report says where -----------------------------
+
+
+def test_gradcheck_fails_for_a_wrong_local_derivative():
+    report = gradcheck(wrong_square, [Value(1.5)])
+    assert not report
+    assert (report.worst_input, report.worst_index) == (0, ())
+    assert report.analytic == 4.5  # 3 * 1.5, the wrong derivative
+    assert report.numeric == pytest.approx(3.0, abs=1e-6)  # 2 * 1.5, the true one
+    assert report.error == pytest.approx(1.5, abs=1e-6)
+    text = str(report)
+    assert "FAILED" in text and "input 0" in text and "4.5" in text and "numeric 3" in text
+
+
+def test_gradcheck_names_the_input_with_the_wrong_gradient():
+    report = gradcheck(lambda x, y: x * 2.0 + wrong_square(y), [Value(1.0), Value(2.0)])
+    assert not report
+    assert report.worst_input == 1
+    assert "input 1" in str(report)
+
+
+def test_gradcheck_fails_on_a_nan_gradient():
+    def nan_derivative(a: Value) -> Value:
+        return Value(a.data * 2.0, "", (a,), (math.nan,), "nan_grad")
+
+    report = gradcheck(nan_derivative, [Value(1.0)])
+    assert not report
+    assert math.isnan(report.analytic)
+    assert "nan" in str(report)
+
+
+def test_gradcheck_tolerances_are_used():
+    # Central differences of x^3 are off by eps^2 = 1e-12: zero tolerance must fail,
+    # a loose one pass.
+    assert not gradcheck(lambda x: x**3, [Value(1.1)], eps=1e-3, atol=0.0, rtol=0.0)
+    assert gradcheck(lambda x: x**3, [Value(1.1)], eps=1e-3, atol=1e-5, rtol=0.0)
+
+
+# -- gradcheck leaves everything as it was ----------------------------------------------------
+
+
+def test_gradcheck_leaves_inputs_and_other_grads_unchanged():
+    x, y = Value(0.25, label="x"), Value(-1.5, label="y")
+    weight = Value(0.8, label="weight")  # a parameter used inside f, not an input
+    x.grad, y.grad, weight.grad = 7.0, -3.0, 5.0
+    report = gradcheck(lambda a, b: weight * a * b + a.tanh(), (x, y))
+    assert report
+    assert (x.data, y.data, weight.data) == (0.25, -1.5, 0.8)
+    assert (x.grad, y.grad, weight.grad) == (7.0, -3.0, 5.0)
+
+
+def test_gradcheck_restores_inputs_when_f_raises():
+    x = Value(2.0)
+    x.grad = 1.25
+    calls = []
+
+    def breaks_on_the_second_call(a: Value) -> Value:
+        calls.append(a.data)
+        if len(calls) > 1:
+            raise RuntimeError("boom")
+        return a * a
+
+    with pytest.raises(RuntimeError, match="boom"):
+        gradcheck(breaks_on_the_second_call, [x])
+    assert calls[1] != 2.0  # the failure happened while x was nudged
+    assert (x.data, x.grad) == (2.0, 1.25)
+
+
+# -- gradcheck rejects what it cannot check ------------------------------------------------
+
+
+def test_gradcheck_rejects_inputs_that_are_not_nodes():
+    with pytest.raises(TypeError, match="input 1 must be a Value or a Tensor, got float"):
+        gradcheck(lambda x, y: x * y, [Value(1.0), 2.0])
+    with pytest.raises(TypeError, match="got str"):
+        gradcheck(lambda x: x, "x")
+
+
+def test_gradcheck_rejects_a_non_scalar_output():
+    with pytest.raises(TypeError, match="got float"):
+        gradcheck(lambda x: x.data * 2.0, [Value(1.0)])
+    with pytest.raises(TypeError, match="got list"):
+        gradcheck(lambda x: [x, x], [Value(1.0)])
+
+
+def test_gradcheck_rejects_nothing_to_check():
+    with pytest.raises(ValueError, match="no elements"):
+        gradcheck(lambda: Value(1.0), [])
+
+
+# -- detect_anomaly: forward ----------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def no_hook_left_behind():
+    """Every test starts and ends without an anomaly hook."""
+    assert mode.anomaly_hook is None
+    yield
+    assert mode.anomaly_hook is None
+
+
+def test_forward_nan_names_the_op_and_the_line_that_created_it():
+    with detect_anomaly():
+        x = Value(-1.0)
+        with pytest.raises(AnomalyError) as caught:
+            line = next_line()
+            x**0.5
+    message = str(caught.value)
+    assert "'**0.5'" in message and "forward" in message and "nan" in message
+    assert f"test_check.py:{line}" in message
+    assert "output shape scalar" in message and "operand shapes [scalar]" in message
+
+
+def test_forward_overflow_to_inf_is_an_anomaly():
+    with detect_anomaly(), pytest.raises(AnomalyError, match="'exp' produced inf in forward"):
+        Value(1000.0).exp()
+
+
+def test_anomaly_error_is_a_floating_point_error():
+    assert issubclass(AnomalyError, FloatingPointError)
+    with detect_anomaly(), pytest.raises(FloatingPointError):
+        Value(-4.0) ** 0.5
+
+
+def test_non_finite_leaves_and_their_consumers_do_not_raise():
+    with detect_anomaly():
+        leaf = Value(math.nan)  # the user's input: not an op
+        out = leaf * 2.0 + 1.0  # its operand was already nan: not this op's doing
+    assert math.isnan(out.data)
+
+
+def test_nodes_made_in_no_grad_are_not_checked():
+    with detect_anomaly(), no_grad():
+        out = Value(-1.0) ** 0.5
+    assert math.isnan(out.data)
+
+
+def test_nodes_remember_where_they_were_created_only_inside_the_context():
+    with detect_anomaly():
+        line = next_line()
+        inside = Value(2.0) * 3.0
+    outside = Value(2.0) * 3.0
+    assert inside._origin.endswith(f"test_check.py:{line}")
+    assert outside._origin is None
+
+
+def test_no_error_outside_the_context():
+    assert math.isnan((Value(-1.0) ** 0.5).data)
+    x = Value(0.0)
+    (x**0.5).backward()
+    assert x.grad == math.inf
+
+
+# -- detect_anomaly: backward ------------------------------------------------------------------
+
+
+def test_backward_inf_names_the_op_that_created_it():
+    with detect_anomaly():
+        x = Value(0.0)
+        line = next_line()
+        root = x**0.5  # forward 0.0 is fine; d/dx = 0.5 * 0^-0.5 = inf is not
+        out = root * 2.0 + 1.0
+        with pytest.raises(AnomalyError) as caught:
+            out.backward()
+    message = str(caught.value)
+    assert "'**0.5'" in message and "backward" in message and "inf" in message
+    assert f"test_check.py:{line}" in message
+
+
+def test_graph_and_grads_are_usable_after_an_anomaly_in_backward():
+    x = Value(0.0)
+    out = x**0.5 * 3.0
+    with detect_anomaly(), pytest.raises(AnomalyError):
+        out.backward()
+    with detect_anomaly():
+        a = Value(2.0)
+        b = a * a + a  # db/da = 2a + 1 = 5
+        b.backward()
+    assert (a.grad, b.grad) == (5.0, 1.0)
+    out.backward()  # the same graph again, outside anomaly mode: nothing left pending
+    assert x.grad == math.inf
+
+
+# -- detect_anomaly: nesting and restoring -------------------------------------------------------
+
+
+def test_nested_contexts_restore_the_previous_hook():
+    seen = []
+
+    def recording_hook(node, phase, values):
+        seen.append(phase)
+
+    mode.anomaly_hook = recording_hook
+    try:
+        with detect_anomaly():
+            with detect_anomaly():
+                pass
+            with pytest.raises(AnomalyError):  # the outer context is still active
+                Value(-1.0) ** 0.5
+        assert mode.anomaly_hook is recording_hook
+        Value(1.0)
+        assert seen == ["forward"]
+    finally:
+        mode.anomaly_hook = None
+
+
+def test_the_hook_is_restored_when_the_body_raises():
+    with pytest.raises(AnomalyError), detect_anomaly():
+        Value(-1.0) ** 0.5
+    assert mode.anomaly_hook is None

@@ -1,0 +1,358 @@
+"""Checking autograd: gradients against central differences, and anomaly mode.
+
+``gradcheck`` is the test every op of both engines must pass: the gradient that
+backpropagation computes must agree with the slope measured by nudging each
+input a little either way,
+
+    dJ/dx_i  ~  (J(x + eps e_i) - J(x - eps e_i)) / (2 eps),
+
+whose error shrinks like eps^2. ``check_vjp`` is the same idea for a tensor
+function with many outputs, tested along one random direction at a time.
+
+``detect_anomaly()`` watches every node while it is active and raises
+``AnomalyError`` at the first operation whose forward value or backward
+gradient is NaN or infinite, naming the op and the line of user code that
+created it (as PyTorch's anomaly mode does).
+
+Both work through the node protocol of ``graph``: a node is a ``Value`` (a
+float) or a tensor (any other node whose ``data`` is a numpy array), so this
+module never imports the tensor engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .engine import Value
+from .graph import mode, no_grad, toposort
+
+Node = Any  # a Value or a Tensor: anything following the node protocol of graph.py
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+# -- gradcheck ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GradcheckReport:
+    """The verdict of ``gradcheck``: truthy when every element agrees.
+
+    Attributes:
+        ok: whether |analytic - numeric| <= atol + rtol * |numeric| for every element.
+        worst_input: position in ``inputs`` of the element closest to (or furthest
+            past) its tolerance.
+        worst_index: that element's index in its input (``()`` for a Value).
+        analytic: its gradient by backpropagation.
+        numeric: its gradient by central differences.
+        error: |analytic - numeric|.
+        tolerance: atol + rtol * |numeric|, the largest error allowed there.
+    """
+
+    ok: bool
+    worst_input: int
+    worst_index: tuple[int, ...]
+    analytic: float
+    numeric: float
+    error: float
+    tolerance: float
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        verdict = "passed" if self.ok else "FAILED"
+        return (
+            f"gradcheck {verdict}: worst element is input {self.worst_input} "
+            f"at index {self.worst_index}: analytic {self.analytic:.10g} vs "
+            f"numeric {self.numeric:.10g}, error {self.error:.3g} "
+            f"(allowed {self.tolerance:.3g})"
+        )
+
+
+def gradcheck(
+    f: Callable[..., Node],
+    inputs: Node | Sequence[Node],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> GradcheckReport:
+    """Compare the gradient of ``f(*inputs)`` by backpropagation with central differences.
+
+    For every element x_i of every input, the analytic dJ/dx_i from ``backward()``
+    must satisfy |analytic - numeric| <= atol + rtol * |numeric|, where
+
+        numeric = (J(x + eps e_i) - J(x - eps e_i)) / (2 eps)
+
+    is evaluated in float64 inside ``no_grad()``: each input's data is replaced by a
+    float64 copy while it is nudged, so a float32 tensor is differentiated
+    numerically in float64 while its analytic gradient keeps its own dtype.
+
+    Nothing the caller holds is changed: every input's data, grad and
+    ``requires_grad`` and the grad of every other node of the graph (e.g. a model's
+    parameters used inside ``f``) are restored afterwards, even if ``f`` raises.
+
+    Args:
+        f: called as ``f(*inputs)``; must return a scalar Value or a one-element Tensor.
+        inputs: a Value or Tensor, or a sequence of them (may be mixed).
+        eps: the nudge of central differences.
+        atol: absolute tolerance.
+        rtol: tolerance relative to the numeric gradient.
+
+    Returns:
+        A ``GradcheckReport``, truthy when every element agrees; ``str()`` of it
+        names the worst element.
+
+    Raises:
+        TypeError: an input is not a Value or Tensor, or ``f`` does not return a
+            scalar Value or one-element Tensor.
+        ValueError: the inputs have no elements to check.
+
+    >>> x, y = Value(0.5), Value(-2.0)
+    >>> report = gradcheck(lambda a, b: a * b + a.tanh(), (x, y))
+    >>> bool(report), x.grad, y.grad      # grads are left as they were
+    (True, 0.0, 0.0)
+    """
+    inputs = _as_input_tuple(inputs)
+    saved = [(x.data, x.grad, getattr(x, "requires_grad", None)) for x in inputs]
+    try:
+        analytic = _analytic_gradients(f, inputs)
+        numeric = _numeric_gradients(f, inputs, eps)
+    finally:
+        for x, (data, grad, requires_grad) in zip(inputs, saved, strict=True):
+            x.data, x.grad = data, grad
+            if _is_tensor(x):
+                x.requires_grad = requires_grad
+    return _compare(analytic, numeric, atol, rtol)
+
+
+def _is_tensor(x: object) -> bool:
+    """A tensor is any node other than a Value whose data is a numpy array."""
+    return not isinstance(x, Value) and isinstance(getattr(x, "data", None), np.ndarray)
+
+
+def _as_input_tuple(inputs: Node | Sequence[Node]) -> tuple[Node, ...]:
+    """Accept one node or a sequence of nodes; TypeError naming anything else."""
+    if isinstance(inputs, Value) or _is_tensor(inputs):
+        return (inputs,)
+    if not isinstance(inputs, (tuple, list)):
+        raise TypeError(
+            f"gradcheck: inputs must be a Value, a Tensor or a tuple/list of them, "
+            f"got {type(inputs).__name__}"
+        )
+    for position, x in enumerate(inputs):
+        if not (isinstance(x, Value) or _is_tensor(x)):
+            raise TypeError(
+                f"gradcheck: input {position} must be a Value or a Tensor, got {type(x).__name__}"
+            )
+    if sum(np.size(x.data) for x in inputs) == 0:
+        raise ValueError("gradcheck: the inputs have no elements to check")
+    return tuple(inputs)
+
+
+def _scalar_output(out: object) -> float:
+    """The number a checked function returned; TypeError unless it is one."""
+    if isinstance(out, Value):
+        return out.data
+    if _is_tensor(out):
+        if out.data.size != 1:
+            raise TypeError(
+                f"gradcheck: f must return a scalar, got a Tensor of shape {out.data.shape}"
+            )
+        return float(out.data.reshape(()))
+    raise TypeError(
+        f"gradcheck: f must return a scalar Value or a one-element Tensor, got {type(out).__name__}"
+    )
+
+
+def _zero_grad(node: Node) -> float | None:
+    """The grad a node holds before any backward: 0.0 for a Value, None for a Tensor."""
+    return 0.0 if isinstance(node, Value) else None
+
+
+def _analytic_gradients(f: Callable[..., Node], inputs: tuple[Node, ...]) -> list[np.ndarray]:
+    """dJ/dx for every input by one ``backward()``, as float64 arrays of the input's shape.
+
+    Every node of the graph starts from a zero grad, and every node that is not an
+    input gets its own grad object back afterwards, untouched (a Tensor engine may
+    accumulate in place).
+    """
+    for x in inputs:
+        x.grad = _zero_grad(x)
+        if _is_tensor(x):
+            x.requires_grad = True
+    out = f(*inputs)
+    _scalar_output(out)
+    input_ids = {id(x) for x in inputs}
+    others = [node for node in toposort(out) if id(node) not in input_ids]
+    saved_grads = [node.grad for node in others]
+    try:
+        for node in others:
+            node.grad = _zero_grad(node)
+        out.backward()
+        return [
+            np.zeros(np.shape(x.data)) if x.grad is None else np.array(x.grad, dtype=np.float64)
+            for x in inputs
+        ]
+    finally:
+        for node, grad in zip(others, saved_grads, strict=True):
+            node.grad = grad
+
+
+def _numeric_gradients(
+    f: Callable[..., Node], inputs: tuple[Node, ...], eps: float
+) -> list[np.ndarray]:
+    """dJ/dx for every input by central differences, nudging one element at a time.
+
+    Each input's data is swapped for a float64 copy ``work`` while it is nudged (so
+    the caller's array is never written) and put back afterwards by ``gradcheck``.
+    """
+    gradients = []
+    with no_grad():
+        for x in inputs:
+            original = x.data
+            work = np.array(original, dtype=np.float64)
+            gradient = np.zeros(work.shape)
+            for index in np.ndindex(work.shape):
+                center = work[index]
+                work[index] = center + eps
+                plus = _evaluate(f, inputs, x, work)
+                work[index] = center - eps
+                minus = _evaluate(f, inputs, x, work)
+                work[index] = center
+                gradient[index] = (plus - minus) / (2.0 * eps)
+            x.data = original
+            gradients.append(gradient)
+    return gradients
+
+
+def _evaluate(f: Callable[..., Node], inputs: tuple[Node, ...], x: Node, work: np.ndarray) -> float:
+    """J with ``x`` holding ``work`` (a float for a Value, the array for a Tensor)."""
+    x.data = float(work) if isinstance(x, Value) else work
+    return _scalar_output(f(*inputs))
+
+
+def _compare(
+    analytic: list[np.ndarray], numeric: list[np.ndarray], atol: float, rtol: float
+) -> GradcheckReport:
+    """Report the element whose error most exceeds its tolerance (NaN counts as worst)."""
+    candidates = []  # (error - tolerance, input position, index) of each input's worst
+    for position, (a_grad, n_grad) in enumerate(zip(analytic, numeric, strict=True)):
+        if a_grad.size == 0:
+            continue
+        excess = np.abs(a_grad - n_grad) - (atol + rtol * np.abs(n_grad))
+        excess = np.where(np.isnan(excess), np.inf, excess)
+        index = np.unravel_index(int(np.argmax(excess)), excess.shape)
+        candidates.append((float(excess[index]), position, tuple(int(i) for i in index)))
+    worst_excess, position, index = max(candidates)
+    analytic_value = float(analytic[position][index])
+    numeric_value = float(numeric[position][index])
+    return GradcheckReport(
+        ok=worst_excess <= 0.0,
+        worst_input=position,
+        worst_index=index,
+        analytic=analytic_value,
+        numeric=numeric_value,
+        error=abs(analytic_value - numeric_value),
+        tolerance=atol + rtol * abs(numeric_value),
+    )
+
+
+# -- anomaly mode -----------------------------------------------------------------------
+
+
+class AnomalyError(FloatingPointError):
+    """An operation produced NaN or inf, in its forward value or its backward gradient."""
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Context manager: raise ``AnomalyError`` at the op that first makes a NaN or inf.
+
+    While active, every new node remembers the ``file:line`` of the user code that
+    created it (``node._origin``), and:
+
+    - forward: an operation (a node with recorded children) whose value is
+      non-finite although all its operands are finite raises. Leaves never raise,
+      since they are the user's input, and neither does an op fed a NaN or inf
+      operand, so the error names the op that created the bad value, not every op
+      downstream of it. Nodes made inside ``no_grad()`` record no operands and are
+      not checked.
+    - backward: a node that sends a non-finite gradient to any of its children
+      raises. The check stops the sweep at the first such gradient, so the node's
+      own upstream gradient was finite (unless ``backward(grad)`` was seeded with
+      one): again the error names the op where the NaN or inf appeared.
+
+    The message names the op, the phase, the shapes of the node and its operands and
+    where the node was created. Contexts nest; on exit the previous hook is restored,
+    even after an error. A graph stays usable after an error in backward.
+
+    >>> with detect_anomaly():  # doctest: +ELLIPSIS
+    ...     root = Value(-1.0) ** 0.5
+    Traceback (most recent call last):
+    ...
+    tinygrad_bp.check.AnomalyError: op '**0.5' produced nan in forward (its value); ...
+    """
+    previous = mode.anomaly_hook
+    mode.anomaly_hook = _anomaly_hook
+    try:
+        yield
+    finally:
+        mode.anomaly_hook = previous
+
+
+def _anomaly_hook(node: Node, phase: str, values: tuple[Any, ...]) -> None:
+    """The hook ``detect_anomaly`` installs in ``graph.mode`` (see graph.py for the protocol)."""
+    if phase == "forward":
+        node._origin = _user_origin()
+        operands_finite = all(_finite(child.data) for child in node.children)
+        if node.children and operands_finite and not _finite(values[0]):
+            raise AnomalyError(_anomaly_message(node, phase, values[0]))
+    else:
+        for value in values:
+            if not _finite(value):
+                raise AnomalyError(_anomaly_message(node, phase, value))
+
+
+def _finite(value: Any) -> bool:
+    """Whether a number or array (or None: no gradient) holds no NaN or inf."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return bool(np.all(np.isfinite(value)))
+
+
+def _user_origin() -> str:
+    """``file:line`` of the innermost caller outside this package (the user's code)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR + os.sep):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _shape(node: Node) -> str:
+    """'scalar' for a Value, the shape tuple for a tensor."""
+    return "scalar" if isinstance(node, Value) else str(tuple(node.data.shape))
+
+
+def _anomaly_message(node: Node, phase: str, bad: Any) -> str:
+    """Name the op, the phase, the kind of bad number, the shapes and the origin."""
+    kind = "nan" if bool(np.any(np.isnan(bad))) else "inf"
+    where = "its value" if phase == "forward" else "the gradient it sends to its operands"
+    operands = ", ".join(_shape(child) for child in node.children)
+    origin = node._origin or "unknown (created outside detect_anomaly())"
+    return (
+        f"op '{node.op}' produced {kind} in {phase} ({where}); "
+        f"output shape {_shape(node)}, operand shapes [{operands}]; created at {origin}"
+    )
