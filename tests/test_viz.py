@@ -1,0 +1,336 @@
+"""Tests for tinygrad_bp.viz: the DOT text, rendering with Graphviz, and the plots."""
+
+import re
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+from tinygrad_bp import Value
+from tinygrad_bp.viz import (
+    GraphvizNotFoundError,
+    draw_dot,
+    plot_decision_boundary,
+    plot_losses,
+    plot_network,
+    render,
+    svg,
+)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
+
+
+def neuron() -> Value:
+    """e = tanh(a*b + c) after backward: de/da = (1 - e^2) b, de/db = (1 - e^2) a."""
+    a, b, c = Value(0.5, label="a"), Value(-1.5, label="b"), Value(1.0, label="c")
+    e = (a * b + c).tanh()
+    e.label = "e"
+    e.backward()
+    return e
+
+
+def records(source: str) -> dict[str, str]:
+    """Node name -> label of every record node in a DOT source."""
+    return dict(re.findall(r'^\s*(\w+) \[label="(.*)" shape=record\]$', source, re.MULTILINE))
+
+
+def edges(source: str) -> list[tuple[str, str]]:
+    return re.findall(r"^\s*(\w+) -> (\w+)$", source, re.MULTILINE)
+
+
+# -- the DOT text --------------------------------------------------------------------------
+
+
+def test_records_show_label_data_and_grad():
+    # tanh(0.25) = 0.2449; 1 - 0.2449^2 = 0.9400; de/da = 0.94 * -1.5; de/db = 0.94 * 0.5
+    assert records(draw_dot(neuron()).source) == {
+        "v0": "{ a | data 0.5000 | grad -1.4100 }",
+        "v1": "{ b | data -1.5000 | grad 0.4700 }",
+        "v2": "{ data -0.7500 | grad 0.9400 }",
+        "v3": "{ c | data 1.0000 | grad 0.9400 }",
+        "v4": "{ data 0.2500 | grad 0.9400 }",
+        "v5": "{ e | data 0.2449 | grad 1.0000 }",
+    }
+
+
+def test_one_op_node_per_non_leaf():
+    source = draw_dot(neuron()).source
+    ops = dict(re.findall(r"^\s*(op\d+) \[label=(\S+) shape=ellipse\]$", source, re.MULTILINE))
+    assert ops == {"op2": '"*"', "op4": '"+"', "op5": "tanh"}
+
+
+def test_edges_follow_the_data_flow():
+    assert sorted(edges(draw_dot(neuron()).source)) == sorted(
+        [
+            ("v0", "op2"), ("v1", "op2"), ("op2", "v2"),  # a, b -> * -> a*b
+            ("v2", "op4"), ("v3", "op4"), ("op4", "v4"),  # a*b, c -> + -> a*b + c
+            ("v4", "op5"), ("op5", "v5"),                 # a*b + c -> tanh -> e
+        ]
+    )  # fmt: skip
+
+
+def test_a_repeated_operand_has_one_edge_per_use():
+    x = Value(3.0, label="x")
+    assert edges(draw_dot(x * x).source).count(("v0", "op1")) == 2
+
+
+def test_source_is_deterministic_and_independent_of_object_ids():
+    first = draw_dot(neuron()).source
+    assert draw_dot(neuron()).source == first  # new objects, new ids, same text
+    assert "id(" not in first and not re.search(r"\d{9,}", first)
+
+
+def test_rankdir_and_format_are_passed_to_graphviz():
+    dot = draw_dot(neuron(), format="png", rankdir="TB")
+    assert "rankdir=TB" in dot.source
+    assert dot.format == "png"
+    assert "rankdir=LR" in draw_dot(neuron()).source
+
+
+def test_show_constants_false_hides_unlabeled_constants_and_names_them_on_the_op():
+    x = Value(3.0, label="x")
+    y = x * 2
+    assert len(records(draw_dot(y).source)) == 3
+    hidden = draw_dot(y, show_constants=False).source
+    assert list(records(hidden).values()) == [
+        "{ x | data 3.0000 | grad 0.0000 }",
+        "{ data 6.0000 | grad 0.0000 }",
+    ]
+    assert 'label="* 2.0000"' in hidden
+    assert ("v0", "op2") in edges(hidden) and len(edges(hidden)) == 2
+
+
+def test_show_constants_false_keeps_labeled_leaves():
+    x, w = Value(3.0, label="x"), Value(2.0, label="w")
+    assert len(records(draw_dot(x * w, show_constants=False).source)) == 3
+
+
+def test_record_special_characters_are_escaped():
+    x = Value(1.0, label="c{x}|<y>\\n")
+    assert "{ c\\{x\\}\\|\\<y\\>\\\\n | data 1.0000" in draw_dot(x).source
+
+
+def test_long_chain_collapses_to_max_nodes_without_recursion():
+    x = Value(0.1, label="x")
+    for _ in range(5000):
+        x = x.tanh()
+    x.label = "root"
+    x.backward()
+    source = draw_dot(x, max_nodes=100).source
+    kept = records(source)
+    assert len(kept) == 100
+    assert kept["v5000"].startswith("{ root |")
+    assert "{ x |" not in source  # the leaf is the farthest node from the root
+    assert "… 4901 more nodes" in source
+    assert edges(source).count(("more", "op4901")) == 1  # the deepest drawn op
+    assert [edge for edge in edges(source) if edge[0] == "more"] == [("more", "op4901")]
+    assert len(records(draw_dot(x).source)) == 500  # the default max_nodes
+
+
+def test_collapse_keeps_the_nodes_nearest_the_root():
+    deep = Value(1.0, label="deep")
+    for _ in range(50):
+        deep = deep.tanh()
+    near = Value(2.0, label="near")
+    root = near * deep
+    labels = " ".join(records(draw_dot(root, max_nodes=3).source).values())
+    assert "near" in labels and "deep" not in labels
+    assert "… 50 more nodes" in draw_dot(root, max_nodes=3).source  # 53 nodes in all
+
+
+def test_max_nodes_must_be_positive():
+    with pytest.raises(ValueError, match="max_nodes"):
+        draw_dot(neuron(), max_nodes=0)
+
+
+# -- tensor graphs --------------------------------------------------------------------------
+
+
+def tensor_network():
+    """out = sum(sigmoid(x @ w)) with x (2, 2) and w (2, 1), after backward."""
+    tensor = pytest.importorskip("tinygrad_bp.tensor")
+    x = tensor.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    w = tensor.Tensor(np.array([[0.5], [-0.5]]), requires_grad=True)
+    x.label, w.label = "x", "w"
+    out = (x @ w).sigmoid().sum()
+    out.label = "out"
+    out.backward()
+    return x, w, out
+
+
+def test_tensor_records_show_shape_dtype_data_and_grad():
+    x, w, out = tensor_network()
+    o = 1 / (1 + np.exp(0.5))  # both rows of x @ w are -0.5
+    dx = o * (1 - o) * np.tile(w.data[:, 0], 2)  # d out / d x_nj = o_n (1 - o_n) w_j
+    dw = o * (1 - o) * x.data.sum(axis=0)  # d out / d w_j = sum_n o_n (1 - o_n) x_nj
+    labels = list(records(draw_dot(out).source).values())
+    assert labels[0] == (
+        "{ x | shape (2, 2) float64 | data [1.0000, 2.0000, 3.0000, 4.0000] | "
+        f"grad [{dx[0]:.4f}, {dx[1]:.4f}, {dx[2]:.4f}, {dx[3]:.4f}] }}"
+    )
+    assert labels[1] == (
+        f"{{ w | shape (2, 1) float64 | data [0.5000, -0.5000] | grad [{dw[0]:.4f}, {dw[1]:.4f}] }}"
+    )
+    assert labels[-1] == f"{{ out | shape () float64 | data {2 * o:.4f} | grad 1.0000 }}"
+    source = draw_dot(out).source
+    assert 'label="@"' in source and "label=sigmoid" in source and "label=sum" in source
+
+
+def test_tensor_summary_for_many_elements_and_missing_grad():
+    tensor = pytest.importorskip("tinygrad_bp.tensor")
+    big = tensor.Tensor(np.arange(6.0).reshape(2, 3))
+    big.label = "big"
+    assert records(draw_dot(big).source) == {
+        "v0": "{ big | shape (2, 3) float64 | data mean 2.5000 min 0.0000 max 5.0000 | grad None }"
+    }
+
+
+def test_tensor_show_constants_false_hides_tensors_without_grad():
+    tensor = pytest.importorskip("tinygrad_bp.tensor")
+    x = tensor.Tensor(np.ones(3), requires_grad=True)
+    weightless = tensor.Tensor(np.ones(3), requires_grad=True)  # unlabeled, but wants a grad
+    y = x * tensor.Tensor(np.array([1.0, 2.0, 3.0])) + weightless
+    assert len(records(draw_dot(y).source)) == 5
+    hidden = draw_dot(y, show_constants=False).source
+    assert len(records(hidden)) == 4
+    assert '"* [1.0000, 2.0000, 3.0000]"' in hidden
+
+
+@needs_dot
+def test_render_tensor_graph(tmp_path):
+    *_, out = tensor_network()
+    text = render(out, tmp_path / "tensor.svg").read_text()
+    assert "shape (2, 2) float64" in text and ">@<" in text
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+@needs_dot
+def test_render_svg_writes_the_picture_and_creates_directories(tmp_path):
+    path = render(neuron(), tmp_path / "pictures" / "nested" / "neuron.svg")
+    assert path == tmp_path / "pictures" / "nested" / "neuron.svg"
+    text = path.read_text()
+    assert "<svg" in text
+    assert ">data 0.2449<" in text and ">e<" in text and ">tanh<" in text
+
+
+@needs_dot
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", PNG_MAGIC), (".pdf", b"%PDF")])
+def test_render_png_and_pdf_by_suffix(tmp_path, suffix, magic):
+    path = render(neuron(), tmp_path / f"neuron{suffix}")
+    assert path.read_bytes().startswith(magic)
+
+
+@needs_dot
+def test_render_passes_draw_options(tmp_path):
+    x = Value(3.0, label="x")
+    text = render(x * 2, tmp_path / "g.svg", show_constants=False).read_text()
+    assert "* 2.0000" in text and "data 2.0000" not in text
+
+
+@needs_dot
+def test_render_escaped_labels_show_literally(tmp_path):
+    text = render(Value(1.0, label="c{x}|<y>"), tmp_path / "g.svg").read_text()
+    assert ">c{x}|&lt;y&gt;<" in text
+
+
+@needs_dot
+def test_render_large_graph_is_quick_and_bounded(tmp_path):
+    x = Value(0.1, label="x")
+    for _ in range(5000):
+        x = x * 1.0001
+    text = render(x, tmp_path / "chain.svg", max_nodes=200).read_text()
+    # 200 records (100 products, each with its constant 1.0001), 100 ops, the placeholder
+    assert text.count('class="node"') == 200 + 100 + 1
+    assert "more nodes" in text
+
+
+def test_render_rejects_unknown_suffix(tmp_path):
+    with pytest.raises(ValueError, match=r"'\.txt'.*\.svg, \.png or \.pdf"):
+        render(neuron(), tmp_path / "graph.txt")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_without_dot_writes_source_and_explains(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+    with pytest.raises(GraphvizNotFoundError) as error:
+        render(neuron(), tmp_path / "out" / "neuron.png")
+    dot_file = tmp_path / "out" / "neuron.dot"
+    assert dot_file.read_text() == draw_dot(neuron(), format="png").source
+    message = str(error.value)
+    assert str(dot_file) in message
+    assert "apt-get install graphviz" in message and "brew install graphviz" in message
+    assert "conda install graphviz" in message
+    assert isinstance(error.value, RuntimeError)
+    assert not (tmp_path / "out" / "neuron.png").exists()
+
+
+@needs_dot
+def test_svg_returns_the_svg_text():
+    text = svg(neuron())
+    assert text.lstrip().startswith("<?xml") and "<svg" in text and ">a<" in text
+
+
+def test_svg_without_dot_explains(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
+        svg(neuron())
+
+
+# -- plots -----------------------------------------------------------------------------------
+
+
+def test_plot_losses_writes_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    histories = {"lr = 0.1": [1.0, 0.5, 0.3], "lr = 1.0": [1.0, 0.1, 0.01]}
+    path = plot_losses(histories, tmp_path / "plots" / "loss.png", log_y=True)
+    assert path.read_bytes().startswith(PNG_MAGIC) and path.stat().st_size > 1000
+
+
+def test_plot_decision_boundary_writes_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0, 0, 0, 1])  # AND
+
+    def predict(points):
+        return 1 / (1 + np.exp(-(10 * points.sum(axis=1) - 15)))
+
+    path = plot_decision_boundary(predict, X, y, tmp_path / "and.png", title="AND")
+    assert path.read_bytes().startswith(PNG_MAGIC) and path.stat().st_size > 1000
+
+
+def test_plot_decision_boundary_without_a_boundary_and_bad_shape(tmp_path):
+    pytest.importorskip("matplotlib")
+    X, y = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([1, 1])
+    path = plot_decision_boundary(lambda points: np.ones(len(points)), X, y, tmp_path / "a.png")
+    assert path.read_bytes().startswith(PNG_MAGIC)
+    with pytest.raises(ValueError, match=r"\(n, 2\).*\(2, 3\)"):
+        plot_decision_boundary(lambda points: points[:, 0], np.ones((2, 3)), y, tmp_path / "b.png")
+
+
+def test_plot_network_writes_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    hidden = np.array([[-10.0, 30.0], [20.0, -20.0], [20.0, -20.0]])
+    output = np.array([[-30.0], [20.0], [20.0]])
+    path = plot_network([hidden, output], tmp_path / "xor.png")
+    assert path.read_bytes().startswith(PNG_MAGIC) and path.stat().st_size > 1000
+    deeper = plot_network([np.ones((4, 3)), -np.ones((4, 3)), np.zeros((4, 2))], tmp_path / "d.png")
+    assert deeper.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_plot_network_rejects_mismatched_shapes(tmp_path):
+    pytest.importorskip("matplotlib")
+    with pytest.raises(ValueError, match=r"weights\[1\] has shape \(2, 1\), expected \(3, n_out\)"):
+        plot_network([np.ones((3, 2)), np.ones((2, 1))], tmp_path / "bad.png")
+    with pytest.raises(ValueError, match="at least one"):
+        plot_network([], tmp_path / "empty.png")
+    assert not list(tmp_path.iterdir())
+
+
+def test_plots_without_matplotlib_say_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # makes the import fail
+    with pytest.raises(ImportError, match=re.escape("pip install tinygrad_bp[plot]")):
+        plot_losses({"loss": [1.0]}, tmp_path / "loss.png")
