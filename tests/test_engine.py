@@ -77,10 +77,30 @@ def test_binary_op_gradients_match_finite_differences(name, op, domain_a, domain
 @pytest.mark.parametrize("number", [2, 2.5, np.float64(2.5), np.float32(2.5), np.int64(2)])
 def test_plain_and_numpy_numbers_work_on_either_side(number):
     v = Value(3.0)
-    results = [v + number, number + v, v - number, number - v, v * number, number * v,
-               v / number, number / v, v**number, number**v]
-    expected = [3 + number, number + 3, 3 - number, number - 3, 3 * number, number * 3,
-                3 / number, number / 3, 3**number, number**3]
+    results = [
+        v + number,
+        number + v,
+        v - number,
+        number - v,
+        v * number,
+        number * v,
+        v / number,
+        number / v,
+        v**number,
+        number**v,
+    ]
+    expected = [
+        3 + number,
+        number + 3,
+        3 - number,
+        number - 3,
+        3 * number,
+        number * 3,
+        3 / number,
+        number / 3,
+        3**number,
+        number**3,
+    ]
     for result, want in zip(results, expected):
         assert isinstance(result, Value)
         assert result.data == pytest.approx(float(want))
@@ -104,8 +124,10 @@ def test_ieee_results_instead_of_python_exceptions():
     assert Value(1000.0).exp().data == math.inf
 
 
-@pytest.mark.parametrize("x, relu_grad, abs_grad, step", [(0.0, 0.0, 0.0, 0.0), (2.0, 1.0, 1.0, 1.0),
-                                                          (-2.0, 0.0, -1.0, 0.0)])
+@pytest.mark.parametrize(
+    "x, relu_grad, abs_grad, step",
+    [(0.0, 0.0, 0.0, 0.0), (2.0, 1.0, 1.0, 1.0), (-2.0, 0.0, -1.0, 0.0)],
+)
 def test_kink_conventions(x, relu_grad, abs_grad, step):
     a, b, c = Value(x), Value(x), Value(x)
     a.relu().backward()

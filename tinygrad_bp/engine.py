@@ -22,8 +22,8 @@ import numpy as np
 
 from .graph import backpropagate, mode
 
-Number = Union[int, float, np.number]
-Operand = Union["Value", int, float, np.number]
+Number = int | float | np.number
+Operand = Union["Value", int, float, np.number]  # noqa: UP007 (a forward reference)
 
 
 def to_float(data: object) -> float:

@@ -1,0 +1,161 @@
+"""Losses on both engines against numpy formulas and finite differences."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from tinygrad_bp import Tensor, Value
+from tinygrad_bp.losses import binary_cross_entropy, cross_entropy, half_sse, mse
+
+
+def numeric_gradient(f, x, eps=1e-6):
+    """Central differences of a float function of an array, elementwise."""
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[index] += eps
+        down[index] -= eps
+        grad[index] = (f(up) - f(down)) / (2 * eps)
+    return grad
+
+
+def _bce(p, y):
+    return np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def _bce_logits(z, y):
+    """mean(log(1 + e^z) - y z), with numpy's stable logaddexp."""
+    return np.mean(np.logaddexp(0.0, z) - y * z)
+
+
+def _ce(z, t):
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -log_probs[np.arange(len(t)), t].mean()
+
+
+REGRESSION = [
+    (half_sse, lambda o, y: 0.5 * np.sum((y - o) ** 2), st.floats(-3, 3)),
+    (mse, lambda o, y: np.mean((y - o) ** 2), st.floats(-3, 3)),
+    (binary_cross_entropy, _bce, st.floats(0.05, 0.95)),
+]
+
+
+@pytest.mark.parametrize("loss, reference, elements", REGRESSION, ids=["half_sse", "mse", "bce"])
+@given(data=st.data())
+def test_losses_match_numpy_and_finite_differences_on_both_engines(loss, reference, elements, data):
+    shape = data.draw(st.sampled_from([(1,), (3,), (2, 3)]))
+    o = data.draw(hnp.arrays(np.float64, shape, elements=elements))
+    y = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(0, 1)))
+    want = reference(o, y)
+    want_grad = numeric_gradient(lambda p: reference(p, y), o)
+
+    tensor = Tensor(o, requires_grad=True)
+    out = loss(tensor, y)
+    out.backward()
+    assert out.item() == pytest.approx(want, rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(tensor.grad, want_grad, rtol=1e-5, atol=1e-7)
+
+    values = np.array([Value(x) for x in o.flat], dtype=object).reshape(shape).tolist()
+    out = loss(values, y)
+    out.backward()
+    assert out.data == pytest.approx(want, rel=1e-12, abs=1e-12)
+    flat = [v for v in np.array(values, dtype=object).flat]
+    np.testing.assert_allclose([v.grad for v in flat], want_grad.ravel(), rtol=1e-5, atol=1e-7)
+
+
+@given(
+    hnp.arrays(np.float64, (4,), elements=st.floats(-20, 20)),
+    hnp.arrays(np.float64, (4,), elements=st.sampled_from([0.0, 1.0])),
+)
+def test_binary_cross_entropy_from_logits_matches_the_probability_form(z, y):
+    tensor = Tensor(z, requires_grad=True)
+    loss = binary_cross_entropy(tensor, y, from_logits=True)
+    loss.backward()
+    assert loss.item() == pytest.approx(_bce_logits(z, y), rel=1e-9, abs=1e-12)
+    p = 1 / (1 + np.exp(-z))
+    np.testing.assert_allclose(tensor.grad, (p - y) / len(z), atol=1e-12)  # analytic: p - y
+
+
+@given(
+    hnp.arrays(np.float64, (3, 4), elements=st.floats(-20, 20)),
+    hnp.arrays(np.intp, (3,), elements=st.integers(0, 3)),
+)
+def test_cross_entropy_matches_numpy_and_its_analytic_gradient(z, t):
+    tensor = Tensor(z, requires_grad=True)
+    loss = cross_entropy(tensor, t)
+    loss.backward()
+    assert loss.item() == pytest.approx(_ce(z, t), rel=1e-12, abs=1e-12)
+    softmax = np.exp(z - z.max(1, keepdims=True))
+    softmax /= softmax.sum(1, keepdims=True)
+    np.testing.assert_allclose(tensor.grad, (softmax - np.eye(4)[t]) / 3, atol=1e-12)
+    values = [Value(x) for x in z[0]]
+    one = cross_entropy(values, int(t[0]))
+    one.backward()
+    assert one.data == pytest.approx(_ce(z[:1], t[:1]), rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose([v.grad for v in values], softmax[0] - np.eye(4)[t[0]], atol=1e-12)
+
+
+def test_half_sse_is_the_derivations_j_for_the_worked_example():
+    assert half_sse(Value(0.824), 1.0).data == pytest.approx(0.5 * 0.176**2)
+    assert half_sse([Value(0.5), Value(0.25)], [1.0, 0.0]).data == pytest.approx(0.15625)
+
+
+@pytest.mark.parametrize("magnitude", [1e3, 1e6, 1e300])
+def test_cross_entropies_stay_finite_and_warning_free_at_extreme_logits(magnitude):
+    z = np.array([[magnitude, -magnitude], [-magnitude, magnitude]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tensor = Tensor(z, requires_grad=True)
+        loss = cross_entropy(tensor, np.array([1, 1]))
+        loss.backward()
+        assert np.isfinite(loss.item()) and np.all(np.isfinite(tensor.grad))
+        logits = Tensor(z[0], requires_grad=True)
+        bce = binary_cross_entropy(logits, np.array([0.0, 1.0]), from_logits=True)
+        bce.backward()
+        assert bce.item() == pytest.approx(magnitude)  # softplus(M) - 0 and softplus(-M) + M
+        assert np.all(np.isfinite(logits.grad))
+        scalar = binary_cross_entropy(Value(-magnitude), 1.0, from_logits=True)
+        assert scalar.data == pytest.approx(magnitude)
+
+
+def test_binary_cross_entropy_of_saturated_probabilities_is_clamped_not_nan():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = Tensor(np.array([0.0, 1.0, 0.0]), requires_grad=True)
+        loss = binary_cross_entropy(p, np.array([0.0, 1.0, 1.0]))
+        loss.backward()
+        assert loss.item() == pytest.approx(100 / 3)  # log clamped at -100, as PyTorch
+        assert np.all(np.isfinite(p.grad))
+        assert binary_cross_entropy(Value(0.0), 0.0).data == 0.0
+
+
+@pytest.mark.parametrize("loss", [half_sse, mse, binary_cross_entropy])
+def test_shape_mismatch_names_both_shapes(loss):
+    with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
+        loss(Tensor(np.full((4, 1), 0.5)), np.zeros(4))
+    with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
+        loss([Value(0.5), Value(0.5)], [0.0, 1.0, 0.0])
+
+
+def test_cross_entropy_rejects_bad_targets_clearly():
+    logits = Tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
+        cross_entropy(logits, np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        cross_entropy(logits, np.array([0, 3]))
+    with pytest.raises(TypeError, match="integer"):
+        cross_entropy(logits, np.array([0.5, 1.0]))
+
+
+def test_non_numeric_predictions_and_targets_raise_type_error():
+    with pytest.raises(TypeError, match="str"):
+        half_sse(["a"], [1.0])
+    with pytest.raises(TypeError, match="dtype"):
+        half_sse(Tensor(np.zeros(2)), np.array(["a", "b"]))
+    assert math.isclose(half_sse(Value(1.0), np.float32(0.0)).data, 0.5)

@@ -1,0 +1,238 @@
+"""Modules on both engines: calling conventions, parameters, weights, state dicts, save/load."""
+
+import math
+
+import numpy as np
+import pytest
+
+from tinygrad_bp import Tensor, Value
+from tinygrad_bp.nn import (
+    MLP,
+    Layer,
+    Linear,
+    Neuron,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+    get_weights,
+    load,
+    save,
+    set_weights,
+)
+
+WORKED = [np.array([[1.0, 1.0], [0.25, 0.15], [0.2, 0.1]]), np.array([[1.0], [0.3], [0.4]])]
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+@pytest.mark.parametrize(
+    "activation, g",
+    [
+        ("sigmoid", sigmoid),
+        ("tanh", math.tanh),
+        ("relu", lambda z: max(z, 0.0)),
+        ("linear", lambda z: z),
+    ],
+)
+def test_neuron_computes_its_activation_of_the_weighted_sum(activation, g):
+    neuron = Neuron(3, activation, rng=0)
+    x = [0.5, -1.0, 2.0]
+    z = sum(w.data * xi for w, xi in zip(neuron.w, x)) + neuron.b.data
+    out = neuron(x)
+    assert isinstance(out, Value)
+    assert out.data == pytest.approx(g(z), abs=1e-15)
+
+
+def test_the_net_input_is_one_node_with_the_derivations_local_derivatives():
+    neuron = Neuron(2, rng=0)
+    x = [Value(0.5), Value(-2.0)]
+    z = neuron(x).children[0]
+    assert len(z.children) == 5  # w1, w2, x1, x2, b
+    assert z.children == (*neuron.w, *x, neuron.b)
+    assert z.local_grads == (0.5, -2.0, neuron.w[0].data, neuron.w[1].data, 1.0)
+
+
+def test_layer_and_mlp_return_a_value_for_width_one_and_a_list_otherwise():
+    assert isinstance(Layer(2, 1, rng=0)([1.0, 2.0]), Value)
+    out = Layer(2, 3, rng=0)([1.0, 2.0])
+    assert isinstance(out, list) and len(out) == 3
+    assert isinstance(MLP(2, [3, 1], rng=0)([1.0, 2.0]), Value)
+    assert len(MLP(2, [3, 2], rng=0)([1.0, 2.0])) == 2
+
+
+def test_output_activation_applies_to_the_last_layer_only():
+    net = MLP(2, [3, 1], activation="tanh", output_activation="linear", rng=0)
+    assert net.layers[0].neurons[0].activation == "tanh"
+    assert net.layers[1].neurons[0].activation == "linear"
+    assert net([5.0, 5.0]).op == "w·x+b"  # no activation node on top
+
+
+@pytest.mark.parametrize(
+    "module, x",
+    [(Neuron(2, rng=0), [1.0]), (Layer(2, 2, rng=0), [1, 2, 3]), (MLP(3, [1], rng=0), [])],
+)
+def test_wrong_number_of_inputs_names_expected_and_given(module, x):
+    with pytest.raises(ValueError, match=r"expects \d+ inputs, given \d+"):
+        module(x)
+
+
+def test_unknown_activation_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="sigmoid"):
+        MLP(2, [2], activation="swish")
+
+
+def test_parameters_are_in_a_deterministic_documented_order():
+    net = MLP(2, [2, 1], rng=0)
+    params = net.parameters()
+    assert len(params) == 9
+    first = net.layers[0].neurons[0]
+    assert params[:3] == [*first.w, first.b]
+    again = MLP(2, [2, 1], rng=0)
+    assert [p.data for p in again.parameters()] == [p.data for p in params]
+
+
+def test_zero_grad_resets_value_and_tensor_grads():
+    net = MLP(2, [2, 1], rng=0)
+    net([1.0, 1.0]).backward()
+    assert any(p.grad != 0.0 for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad == 0.0 for p in net.parameters())
+    lin = Linear(2, 1, rng=0)
+    lin(np.ones((3, 2))).sum().backward()
+    lin.zero_grad()
+    assert lin.weight.grad is None and lin.bias.grad is None
+
+
+def test_linear_computes_x_w_plus_b_in_the_derivations_orientation():
+    lin = Linear(3, 2, rng=0)
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(lin(x).data, x @ lin.weight.data + lin.bias.data)
+    assert Linear(3, 2, bias=False, rng=0)(x).shape == (2, 2)
+    with pytest.raises(ValueError, match=r"\(\.\.\., 3\).*\(2, 4\)"):
+        lin(np.ones((2, 4)))
+
+
+def test_linear_initialisation_is_bounded_by_one_over_sqrt_fan_in():
+    lin = Linear(100, 50, rng=0)
+    bound = 1 / math.sqrt(100)
+    assert np.abs(lin.weight.data).max() <= bound
+    assert np.abs(lin.weight.data).max() > 0.9 * bound  # the full range is used
+    assert lin.weight.requires_grad and lin.weight.dtype == np.float64
+    assert Linear(2, 2, rng=0, dtype=np.float32)(np.ones((1, 2))).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "module, f",
+    [
+        (Sigmoid(), lambda z: 1 / (1 + np.exp(-z))),
+        (Tanh(), np.tanh),
+        (ReLU(), lambda z: np.maximum(z, 0)),
+    ],
+)
+def test_activation_modules(module, f):
+    z = np.linspace(-3, 3, 7)
+    np.testing.assert_allclose(module(Tensor(z)).data, f(z), atol=1e-15)
+    assert module.parameters() == [] and module.state_dict() == {}
+
+
+def test_get_and_set_weights_round_trip_and_match_the_worked_example():
+    net = MLP(2, [2, 1], rng=0)
+    set_weights(net, WORKED)
+    hidden = net.layers[0].neurons
+    assert (hidden[0].b.data, hidden[0].w[0].data, hidden[0].w[1].data) == (1.0, 0.25, 0.2)
+    assert (hidden[1].b.data, hidden[1].w[0].data, hidden[1].w[1].data) == (1.0, 0.15, 0.1)
+    for ours, theirs in zip(get_weights(net), WORKED):
+        np.testing.assert_array_equal(ours, theirs)
+    seq = Sequential(Linear(2, 2), Sigmoid(), Linear(2, 1), Sigmoid())
+    set_weights(seq, WORKED)
+    np.testing.assert_array_equal(seq.layers[0].weight.data, WORKED[0][1:])
+    np.testing.assert_array_equal(seq.layers[0].bias.data, WORKED[0][0])
+    x = [1.0, 0.0]
+    assert seq(np.array([x])).item() == pytest.approx(net(x).data, abs=1e-15)
+
+
+def test_set_weights_checks_every_shape_first_and_changes_nothing_on_a_mismatch():
+    net = MLP(2, [2, 1], rng=0)
+    before = get_weights(net)
+    with pytest.raises(ValueError, match=r"expected shape \(3, 1\), given \(2, 1\)"):
+        set_weights(net, [WORKED[0], np.ones((2, 1))])
+    with pytest.raises(ValueError, match="2 layers, given 1"):
+        set_weights(net, [WORKED[0]])
+    for ours, theirs in zip(get_weights(net), before):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_state_dict_names_and_shapes_are_the_same_for_both_engines():
+    scalar = MLP(2, [3, 1], rng=0).state_dict()
+    assert {k: v.shape for k, v in scalar.items()} == {
+        "layers.0.weight": (2, 3),
+        "layers.0.bias": (3,),
+        "layers.1.weight": (3, 1),
+        "layers.1.bias": (1,),
+    }
+    tensor = Sequential(Linear(2, 3), Sigmoid(), Linear(3, 1)).state_dict()
+    assert {k: v.shape for k, v in tensor.items()} == {
+        "layers.0.weight": (2, 3),
+        "layers.0.bias": (3,),
+        "layers.2.weight": (3, 1),
+        "layers.2.bias": (1,),
+    }
+
+
+def test_state_dict_is_a_copy_and_load_state_dict_round_trips():
+    a, b = MLP(2, [2, 1], rng=0), MLP(2, [2, 1], rng=1)
+    state = a.state_dict()
+    state["layers.0.weight"][0, 0] = 99.0
+    assert a.layers[0].neurons[0].w[0].data != 99.0
+    b.load_state_dict(a.state_dict())
+    assert [p.data for p in b.parameters()] == [p.data for p in a.parameters()]
+
+
+def test_load_state_dict_lists_every_problem_and_changes_nothing():
+    net = Sequential(Linear(2, 2, rng=0))
+    before = net.state_dict()
+    bad = {"layers.0.weight": np.ones((3, 2)), "extra": np.ones(1)}
+    with pytest.raises(ValueError) as error:
+        net.load_state_dict(bad)
+    message = str(error.value)
+    assert "missing 'layers.0.bias'" in message and "unexpected 'extra'" in message
+    assert "(3, 2)" in message and "(2, 2)" in message
+    for name, array in net.state_dict().items():
+        np.testing.assert_array_equal(array, before[name])
+
+
+def test_save_and_load_round_trip_through_npz_without_pickle(tmp_path):
+    source, target = MLP(2, [3, 1], rng=0), MLP(2, [3, 1], rng=1)
+    path = save(source, tmp_path / "net.npz")
+    with np.load(path, allow_pickle=False) as archive:
+        assert sorted(archive.files) == sorted(source.state_dict())
+    load(target, path)
+    assert [p.data for p in target.parameters()] == [p.data for p in source.parameters()]
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_load_of_a_mismatched_file_changes_nothing(tmp_path):
+    small, big = Sequential(Linear(2, 2, rng=0)), Sequential(Linear(3, 2, rng=0))
+    path = save(small, tmp_path / "small.npz")
+    before = big.state_dict()
+    with pytest.raises(ValueError, match=r"\(2, 2\)"):
+        load(big, path)
+    np.testing.assert_array_equal(big.state_dict()["layers.0.weight"], before["layers.0.weight"])
+
+
+def test_a_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
+    net = MLP(2, [1], rng=0)
+    path = save(net, tmp_path / "net.npz")
+    original = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save(MLP(2, [1], rng=5), path)
+    assert path.read_bytes() == original
+    assert list(tmp_path.iterdir()) == [path]
