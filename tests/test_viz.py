@@ -334,3 +334,20 @@ def test_plots_without_matplotlib_say_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # makes the import fail
     with pytest.raises(ImportError, match=re.escape("pip install tinygrad_bp[plot]")):
         plot_losses({"loss": [1.0]}, tmp_path / "loss.png")
+
+
+def test_values_and_tensors_display_as_their_graph_in_jupyter_and_keep_plain_repr():
+    from tinygrad_bp import Tensor
+
+    x = Value(2.0, label="x")
+    y = x * x
+    assert "<svg" in y._repr_svg_() and ">x<" in y._repr_svg_()
+    assert repr(y).startswith("Value(")
+    t = Tensor([1.0, 2.0], requires_grad=True, label="t")
+    assert "<svg" in (t * 2)._repr_svg_()
+    assert repr(t).startswith("Tensor(")
+
+
+def test_jupyter_display_falls_back_to_repr_without_dot(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert Value(1.0)._repr_svg_() is None

@@ -7,16 +7,13 @@ input a little either way,
     dJ/dx_i  ~  (J(x + eps e_i) - J(x - eps e_i)) / (2 eps),
 
 whose error shrinks like eps^2. ``check_vjp`` is the same idea for a tensor
-function with many outputs, tested along one random direction at a time.
+function with many outputs, tested along one random direction at a time (the
+dot-product test of HIPS/autograd).
 
 ``detect_anomaly()`` watches every node while it is active and raises
 ``AnomalyError`` at the first operation whose forward value or backward
 gradient is NaN or infinite, naming the op and the line of user code that
 created it (as PyTorch's anomaly mode does).
-
-Both work through the node protocol of ``graph``: a node is a ``Value`` (a
-float) or a tensor (any other node whose ``data`` is a numpy array), so this
-module never imports the tensor engine.
 """
 
 from __future__ import annotations
@@ -33,8 +30,9 @@ import numpy as np
 
 from .engine import Value
 from .graph import mode, no_grad, toposort
+from .tensor import Tensor
 
-Node = Any  # a Value or a Tensor: anything following the node protocol of graph.py
+Node = Value | Tensor
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -122,55 +120,123 @@ def gradcheck(
     (True, 0.0, 0.0)
     """
     inputs = _as_input_tuple(inputs)
-    saved = [(x.data, x.grad, getattr(x, "requires_grad", None)) for x in inputs]
-    try:
-        analytic = _analytic_gradients(f, inputs)
+    with _inputs_restored(inputs):
+        out = _call_recording(f, inputs)
+        _scalar_output(out)
+        analytic = _backward_gradients(out, inputs, seed=None)
         numeric = _numeric_gradients(f, inputs, eps)
-    finally:
-        for x, (data, grad, requires_grad) in zip(inputs, saved, strict=True):
-            x.data, x.grad = data, grad
-            if _is_tensor(x):
-                x.requires_grad = requires_grad
     return _compare(analytic, numeric, atol, rtol)
 
 
-def _is_tensor(x: object) -> bool:
-    """A tensor is any node other than a Value whose data is a numpy array."""
-    return not isinstance(x, Value) and isinstance(getattr(x, "data", None), np.ndarray)
+@dataclass(frozen=True)
+class VjpReport:
+    """The verdict of ``check_vjp``: truthy when both sides of the dot-product test agree.
+
+    Attributes:
+        ok: whether |by_backward - numeric| <= atol + rtol * |numeric|.
+        by_backward: <J^T u, v>, from one ``backward(u)``.
+        numeric: <u, J v>, by central differences along v.
+        error: |by_backward - numeric|.
+        tolerance: atol + rtol * |numeric|.
+    """
+
+    ok: bool
+    by_backward: float
+    numeric: float
+    error: float
+    tolerance: float
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        verdict = "passed" if self.ok else "FAILED"
+        return (
+            f"check_vjp {verdict}: <J^T u, v> = {self.by_backward:.10g} by backward vs "
+            f"<u, J v> = {self.numeric:.10g} by differences, error {self.error:.3g} "
+            f"(allowed {self.tolerance:.3g})"
+        )
+
+
+def check_vjp(
+    f: Callable[..., Tensor],
+    inputs: Node | Sequence[Node],
+    rng: np.random.Generator | int | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> VjpReport:
+    """The dot-product test of a tensor-valued ``f``: <J^T u, v> = <u, J v>.
+
+    With a random cotangent u (shaped like the output) and a random direction v
+    (one array per input), the left side comes from one ``backward(u)`` and the
+    right side from two evaluations, (<u, f(x + eps v)> - <u, f(x - eps v)>) / (2 eps),
+    in float64 inside ``no_grad()``. One backward and two forwards test every
+    output and input at once, where ``gradcheck`` needs two forwards per element.
+    Inputs, grads and other nodes' grads are restored as in ``gradcheck``.
+
+    Args:
+        f: called as ``f(*inputs)``; must return a Tensor (of any shape).
+        inputs: a Value or Tensor, or a sequence of them.
+        rng: a np.random.Generator, a seed or None, for u and v.
+        eps: the step along v.
+        atol: absolute tolerance.
+        rtol: tolerance relative to the numeric side.
+
+    Returns:
+        A ``VjpReport``, truthy when both sides agree.
+
+    Raises:
+        TypeError: an input is not a Value or Tensor, or ``f`` does not return a Tensor.
+        ValueError: the inputs have no elements to check.
+
+    >>> w = Tensor([[1.0, -2.0], [0.5, 3.0]])
+    >>> bool(check_vjp(lambda x: (x @ w).tanh(), Tensor([[0.1, 0.2]]), rng=0))
+    True
+    """
+    inputs = _as_input_tuple(inputs)
+    rng = np.random.default_rng(rng)
+    with _inputs_restored(inputs):
+        out = _call_recording(f, inputs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"check_vjp: f must return a Tensor, got {type(out).__name__}")
+        cotangent = rng.standard_normal(out.shape)
+        directions = [rng.standard_normal(np.shape(x.data)) for x in inputs]
+        gradients = _backward_gradients(out, inputs, seed=cotangent)
+        by_backward = sum(float(np.sum(g * v)) for g, v in zip(gradients, directions, strict=True))
+        numeric = _directional_derivative(f, inputs, directions, cotangent, eps)
+    error = abs(by_backward - numeric)
+    tolerance = atol + rtol * abs(numeric)
+    return VjpReport(error <= tolerance, by_backward, numeric, error, tolerance)
 
 
 def _as_input_tuple(inputs: Node | Sequence[Node]) -> tuple[Node, ...]:
     """Accept one node or a sequence of nodes; TypeError naming anything else."""
-    if isinstance(inputs, Value) or _is_tensor(inputs):
+    if isinstance(inputs, (Value, Tensor)):
         return (inputs,)
     if not isinstance(inputs, (tuple, list)):
         raise TypeError(
-            f"gradcheck: inputs must be a Value, a Tensor or a tuple/list of them, "
-            f"got {type(inputs).__name__}"
+            f"inputs must be a Value, a Tensor or a tuple/list of them, got {type(inputs).__name__}"
         )
     for position, x in enumerate(inputs):
-        if not (isinstance(x, Value) or _is_tensor(x)):
-            raise TypeError(
-                f"gradcheck: input {position} must be a Value or a Tensor, got {type(x).__name__}"
-            )
+        if not isinstance(x, (Value, Tensor)):
+            raise TypeError(f"input {position} must be a Value or a Tensor, got {type(x).__name__}")
     if sum(np.size(x.data) for x in inputs) == 0:
-        raise ValueError("gradcheck: the inputs have no elements to check")
+        raise ValueError("the inputs have no elements to check")
     return tuple(inputs)
 
 
-def _scalar_output(out: object) -> float:
-    """The number a checked function returned; TypeError unless it is one."""
-    if isinstance(out, Value):
-        return out.data
-    if _is_tensor(out):
-        if out.data.size != 1:
-            raise TypeError(
-                f"gradcheck: f must return a scalar, got a Tensor of shape {out.data.shape}"
-            )
-        return float(out.data.reshape(()))
-    raise TypeError(
-        f"gradcheck: f must return a scalar Value or a one-element Tensor, got {type(out).__name__}"
-    )
+@contextlib.contextmanager
+def _inputs_restored(inputs: tuple[Node, ...]) -> Iterator[None]:
+    """Put back every input's data, grad and requires_grad on exit, even after an error."""
+    saved = [(x.data, x.grad, getattr(x, "requires_grad", None)) for x in inputs]
+    try:
+        yield
+    finally:
+        for x, (data, grad, requires_grad) in zip(inputs, saved, strict=True):
+            x.data, x.grad = data, grad
+            if isinstance(x, Tensor):
+                x.requires_grad = requires_grad
 
 
 def _zero_grad(node: Node) -> float | None:
@@ -178,26 +244,46 @@ def _zero_grad(node: Node) -> float | None:
     return 0.0 if isinstance(node, Value) else None
 
 
-def _analytic_gradients(f: Callable[..., Node], inputs: tuple[Node, ...]) -> list[np.ndarray]:
-    """dJ/dx for every input by one ``backward()``, as float64 arrays of the input's shape.
-
-    Every node of the graph starts from a zero grad, and every node that is not an
-    input gets its own grad object back afterwards, untouched (a Tensor engine may
-    accumulate in place).
-    """
+def _call_recording(f: Callable[..., Node], inputs: tuple[Node, ...]) -> Node:
+    """``f(*inputs)`` with every input's grad zeroed and every tensor requiring grad."""
     for x in inputs:
         x.grad = _zero_grad(x)
-        if _is_tensor(x):
+        if isinstance(x, Tensor):
             x.requires_grad = True
-    out = f(*inputs)
-    _scalar_output(out)
+    return f(*inputs)
+
+
+def _scalar_output(out: object) -> float:
+    """The number a checked function returned; TypeError unless it is one."""
+    if isinstance(out, Value):
+        return out.data
+    if isinstance(out, Tensor):
+        if out.data.size != 1:
+            raise TypeError(f"gradcheck: f must return a scalar, got a Tensor of shape {out.shape}")
+        return float(out.data.reshape(()))
+    raise TypeError(
+        f"gradcheck: f must return a scalar Value or a one-element Tensor, got {type(out).__name__}"
+    )
+
+
+def _backward_gradients(
+    out: Node, inputs: tuple[Node, ...], seed: np.ndarray | None
+) -> list[np.ndarray]:
+    """d(out)/dx (times ``seed``) for every input by one backward, as float64 arrays.
+
+    Every other node of the graph starts this backward from a zero grad and gets
+    its own grad object back afterwards, untouched.
+    """
     input_ids = {id(x) for x in inputs}
     others = [node for node in toposort(out) if id(node) not in input_ids]
     saved_grads = [node.grad for node in others]
     try:
         for node in others:
             node.grad = _zero_grad(node)
-        out.backward()
+        if seed is None:
+            out.backward()
+        else:
+            out.backward(seed)
         return [
             np.zeros(np.shape(x.data)) if x.grad is None else np.array(x.grad, dtype=np.float64)
             for x in inputs
@@ -207,13 +293,18 @@ def _analytic_gradients(f: Callable[..., Node], inputs: tuple[Node, ...]) -> lis
             node.grad = grad
 
 
+def _set_data(x: Node, work: np.ndarray) -> None:
+    """Give ``x`` the float64 values ``work`` (a float for a Value, the array for a Tensor)."""
+    x.data = float(work) if isinstance(x, Value) else work
+
+
 def _numeric_gradients(
     f: Callable[..., Node], inputs: tuple[Node, ...], eps: float
 ) -> list[np.ndarray]:
     """dJ/dx for every input by central differences, nudging one element at a time.
 
     Each input's data is swapped for a float64 copy ``work`` while it is nudged (so
-    the caller's array is never written) and put back afterwards by ``gradcheck``.
+    the caller's array is never written) and put back afterwards.
     """
     gradients = []
     with no_grad():
@@ -224,9 +315,11 @@ def _numeric_gradients(
             for index in np.ndindex(work.shape):
                 center = work[index]
                 work[index] = center + eps
-                plus = _evaluate(f, inputs, x, work)
+                _set_data(x, work)
+                plus = _scalar_output(f(*inputs))
                 work[index] = center - eps
-                minus = _evaluate(f, inputs, x, work)
+                _set_data(x, work)
+                minus = _scalar_output(f(*inputs))
                 work[index] = center
                 gradient[index] = (plus - minus) / (2.0 * eps)
             x.data = original
@@ -234,10 +327,22 @@ def _numeric_gradients(
     return gradients
 
 
-def _evaluate(f: Callable[..., Node], inputs: tuple[Node, ...], x: Node, work: np.ndarray) -> float:
-    """J with ``x`` holding ``work`` (a float for a Value, the array for a Tensor)."""
-    x.data = float(work) if isinstance(x, Value) else work
-    return _scalar_output(f(*inputs))
+def _directional_derivative(
+    f: Callable[..., Tensor],
+    inputs: tuple[Node, ...],
+    directions: list[np.ndarray],
+    cotangent: np.ndarray,
+    eps: float,
+) -> float:
+    """<u, J v> = d/dt <u, f(x + t v)> at t = 0, by central differences in float64."""
+    starts = [np.array(x.data, dtype=np.float64) for x in inputs]
+    sides = []
+    with no_grad():
+        for step in (eps, -eps):
+            for x, start, direction in zip(inputs, starts, directions, strict=True):
+                _set_data(x, start + step * direction)
+            sides.append(float(np.sum(cotangent * f(*inputs).data)))
+    return (sides[0] - sides[1]) / (2.0 * eps)
 
 
 def _compare(

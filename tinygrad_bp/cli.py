@@ -102,10 +102,9 @@ def cmd_xor(args: argparse.Namespace) -> int:
     X, y = data.xor()
     net = MLP(2, [2, 1], rng=args.seed)
     print(f"Training the 2-2-1 sigmoid network on XOR: online SGD, lr {args.lr}, seed {args.seed}")
-    report_every = max(1, args.epochs // 10)
 
     def report(epoch: int, loss: float) -> None:
-        if not args.quiet and epoch % report_every == 0:
+        if not args.quiet and (epoch == 1 or epoch % args.print_every == 0):
             print(f"  epoch {epoch:>6}   J = {loss:.6f}")
 
     history = fit(
@@ -174,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     xor.add_argument("--epochs", type=int, default=5000, help="most epochs (default 5000)")
     xor.add_argument("--epsilon", type=float, default=0.01, help="stop when J < epsilon")
     xor.add_argument("--seed", type=int, default=1, help="seed of the initial weights")
+    xor.add_argument("--print-every", type=int, default=50, help="epochs between loss lines")
     xor.add_argument("--quiet", action="store_true", help="print only the result")
     xor.set_defaults(run=cmd_xor)
 

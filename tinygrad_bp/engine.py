@@ -239,6 +239,12 @@ class Value:
         label = f"label={self.label!r}, " if self.label else ""
         return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g})"
 
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows the computation graph; plain ``repr`` is unchanged."""
+        from .viz import repr_svg  # imported on use: viz sits above the engines
+
+        return repr_svg(self)
+
     def __float__(self) -> float:
         return self.data
 

@@ -484,6 +484,12 @@ class Tensor:
         """
         return self.data.tolist()
 
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows the computation graph; plain ``repr`` is unchanged."""
+        from .viz import repr_svg  # imported on use: viz sits above the engines
+
+        return repr_svg(self)
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         extras = "" if self.dtype == np.float64 else f", dtype={self.dtype}"

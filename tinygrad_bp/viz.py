@@ -242,6 +242,18 @@ def svg(root: Any, **draw_kwargs: Any) -> str:
     return _run_dot(draw_dot(root, format="svg", **draw_kwargs)).decode("utf-8")
 
 
+def repr_svg(root: Any) -> str | None:
+    """What a Value's or Tensor's ``_repr_svg_`` returns: the SVG, or None without ``dot``.
+
+    None tells Jupyter to fall back to the plain ``repr``, so a notebook on a
+    machine without Graphviz shows the value instead of a traceback.
+    """
+    try:
+        return svg(root)
+    except GraphvizNotFoundError:
+        return None
+
+
 def _run_dot(dot: graphviz.Digraph, source_path: Path | None = None) -> bytes:
     """Run ``dot`` on the graph; if it is missing, save the source and explain."""
     try:
