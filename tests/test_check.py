@@ -3,11 +3,19 @@
 import math
 import sys
 
+import numpy as np
 import pytest
 
 from tinygrad_bp import Value, no_grad
-from tinygrad_bp.check import AnomalyError, GradcheckReport, detect_anomaly, gradcheck
+from tinygrad_bp.check import (
+    AnomalyError,
+    GradcheckReport,
+    check_vjp,
+    detect_anomaly,
+    gradcheck,
+)
 from tinygrad_bp.graph import mode
+from tinygrad_bp.tensor import Tensor
 
 
 def next_line() -> int:
@@ -82,6 +90,86 @@ def test_gradcheck_tolerances_are_used():
     # a loose one pass.
     assert not gradcheck(lambda x: x**3, [Value(1.1)], eps=1e-3, atol=0.0, rtol=0.0)
     assert gradcheck(lambda x: x**3, [Value(1.1)], eps=1e-3, atol=1e-5, rtol=0.0)
+
+
+# -- gradcheck and check_vjp on tensors -----------------------------------------------------
+
+
+def random_tensor(*shape: int, seed: int = 0, dtype=np.float64) -> Tensor:
+    return Tensor(np.random.default_rng(seed).standard_normal(shape), dtype=dtype)
+
+
+W = random_tensor(3, 2, seed=1)
+
+
+@pytest.mark.parametrize(
+    "f, shapes",
+    [
+        (lambda x: (x @ W).tanh().sum(), [(4, 3)]),
+        (lambda x, b: (x + b).sigmoid().mean(), [(4, 3), (3,)]),  # broadcasting
+        (lambda x: x.log_softmax(axis=-1)[np.arange(4), [0, 2, 1, 2]].sum(), [(4, 3)]),
+        (lambda x, y: (x * y.exp() / (y * y + 1.0)).sum(), [(2, 3), (2, 3)]),
+        (lambda x: x.max(axis=0).sum(), [(4, 3)]),  # continuous data: no ties
+    ],
+)
+def test_gradcheck_passes_for_correct_tensor_functions(f, shapes):
+    inputs = [random_tensor(*shape, seed=seed) for seed, shape in enumerate(shapes)]
+    assert gradcheck(f, inputs)
+
+
+def test_gradcheck_checks_float32_tensors_in_their_own_dtype():
+    x = random_tensor(2, 3, dtype=np.float32)
+    report = gradcheck(lambda a: (a * a).tanh().sum(), [x])
+    assert report, str(report)
+    assert x.dtype == np.float32 and x.data.dtype == np.float32
+
+
+def test_gradcheck_takes_mixed_inputs_and_unused_ones():
+    t, v = random_tensor(3), Value(2.0)
+    assert gradcheck(lambda a, b: (a * a).sum(), [t, v])  # d/db = 0 on both sides
+
+
+def test_gradcheck_fails_for_a_wrong_tensor_gradient_and_names_the_element():
+    x = Tensor([0.5, -3.0, 1.0])
+    report = gradcheck(lambda a: (a * a.detach()).sum(), [x])  # analytic x, true 2x
+    assert not report
+    assert (report.worst_input, report.worst_index) == (0, (1,))  # the largest |x|
+    assert report.analytic == -3.0
+    assert report.numeric == pytest.approx(-6.0, abs=1e-6)
+    assert "index (1,)" in str(report)
+
+
+def test_gradcheck_leaves_tensors_as_they_were():
+    x = random_tensor(2, 2)
+    data_before = x.data
+    values_before = x.data.copy()
+    weight = Tensor(np.eye(2), requires_grad=True)
+    weight_grad = np.full((2, 2), 9.0)
+    weight.grad = weight_grad
+    assert gradcheck(lambda a: (a @ weight).sum(), [x])
+    assert x.data is data_before and np.array_equal(x.data, values_before)
+    assert x.grad is None and x.requires_grad is False
+    assert weight.grad is weight_grad and np.array_equal(weight_grad, np.full((2, 2), 9.0))
+
+
+def test_gradcheck_rejects_a_tensor_output_with_many_elements():
+    with pytest.raises(TypeError, match=r"Tensor of shape \(2, 3\)"):
+        gradcheck(lambda a: a * 2.0, [random_tensor(2, 3)])
+
+
+def test_check_vjp_passes_for_correct_functions_and_fails_for_a_wrong_one():
+    x, b = random_tensor(4, 3), random_tensor(2, seed=5)
+    assert check_vjp(lambda a, c: (a @ W + c).tanh(), [x, b], rng=0)
+    report = check_vjp(lambda a: a * a.detach(), [x], rng=0)  # J^T u misses half of 2x u
+    assert not report
+    assert report.by_backward == pytest.approx(report.numeric / 2.0, rel=1e-6)
+    assert "FAILED" in str(report)
+    assert x.grad is None and b.grad is None
+
+
+def test_check_vjp_rejects_a_non_tensor_output():
+    with pytest.raises(TypeError, match="must return a Tensor, got Value"):
+        check_vjp(lambda a: a * 2.0, [Value(1.0)])
 
 
 # -- gradcheck leaves everything as it was ----------------------------------------------------
@@ -227,6 +315,29 @@ def test_graph_and_grads_are_usable_after_an_anomaly_in_backward():
     assert (a.grad, b.grad) == (5.0, 1.0)
     out.backward()  # the same graph again, outside anomaly mode: nothing left pending
     assert x.grad == math.inf
+
+
+def test_tensor_forward_anomaly_names_op_and_shapes():
+    x = Tensor([1.0, -1.0], requires_grad=True)
+    with detect_anomaly(), pytest.raises(AnomalyError) as caught:
+        line = next_line()
+        x.log()
+    message = str(caught.value)
+    assert "'log'" in message and "nan in forward" in message
+    assert "output shape (2,)" in message and "operand shapes [(2,)]" in message
+    assert f"test_check.py:{line}" in message
+
+
+def test_tensor_backward_anomaly_names_the_op():
+    x = Tensor([0.0, 4.0], requires_grad=True)
+    with detect_anomaly():
+        line = next_line()
+        root = x**0.5
+        with pytest.raises(AnomalyError) as caught:
+            (root * 3.0).sum().backward()
+    message = str(caught.value)
+    assert "'**'" in message and "inf in backward" in message
+    assert f"test_check.py:{line}" in message
 
 
 # -- detect_anomaly: nesting and restoring -------------------------------------------------------

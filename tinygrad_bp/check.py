@@ -303,14 +303,13 @@ def _numeric_gradients(
 ) -> list[np.ndarray]:
     """dJ/dx for every input by central differences, nudging one element at a time.
 
-    Each input's data is swapped for a float64 copy ``work`` while it is nudged (so
-    the caller's array is never written) and put back afterwards.
+    Each input's data is swapped for a float64 copy ``work`` while it is nudged, so
+    the caller's array is never written (``_inputs_restored`` puts it back).
     """
     gradients = []
     with no_grad():
         for x in inputs:
-            original = x.data
-            work = np.array(original, dtype=np.float64)
+            work = np.array(x.data, dtype=np.float64)
             gradient = np.zeros(work.shape)
             for index in np.ndindex(work.shape):
                 center = work[index]
@@ -322,7 +321,6 @@ def _numeric_gradients(
                 minus = _scalar_output(f(*inputs))
                 work[index] = center
                 gradient[index] = (plus - minus) / (2.0 * eps)
-            x.data = original
             gradients.append(gradient)
     return gradients
 
@@ -389,8 +387,8 @@ def detect_anomaly() -> Iterator[None]:
       non-finite although all its operands are finite raises. Leaves never raise,
       since they are the user's input, and neither does an op fed a NaN or inf
       operand, so the error names the op that created the bad value, not every op
-      downstream of it. Nodes made inside ``no_grad()`` record no operands and are
-      not checked.
+      downstream of it. Nodes that record no operands (made inside ``no_grad()``,
+      or tensor ops of which no operand requires grad) are not checked.
     - backward: a node that sends a non-finite gradient to any of its children
       raises. The check stops the sweep at the first such gradient, so the node's
       own upstream gradient was finite (unless ``backward(grad)`` was seeded with
@@ -418,8 +416,8 @@ def _anomaly_hook(node: Node, phase: str, values: tuple[Any, ...]) -> None:
     """The hook ``detect_anomaly`` installs in ``graph.mode`` (see graph.py for the protocol)."""
     if phase == "forward":
         node._origin = _user_origin()
-        operands_finite = all(_finite(child.data) for child in node.children)
-        if node.children and operands_finite and not _finite(values[0]):
+        bad_value = node.children and not _finite(values[0])
+        if bad_value and all(_finite(child.data) for child in node.children):  # made here
             raise AnomalyError(_anomaly_message(node, phase, values[0]))
     else:
         for value in values:
