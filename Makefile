@@ -22,5 +22,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check tinygrad_bp tests examples benchmarks
 	$(BIN)/ruff format --check tinygrad_bp tests examples benchmarks
 
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
