@@ -16,6 +16,9 @@ Node names come from the topological index (``v3`` is the value at position 3,
 tests can assert it. DOT is just text: only ``render`` and ``svg`` need the Graphviz
 ``dot`` program, at the very last step.
 
+The step-through of backward (``backward_frames``, ``render_backward``) draws the same
+graph once per step of the reverse sweep, as a slideshow in one HTML page.
+
 The plots (``plot_losses``, ``plot_decision_boundary``, ``plot_network``) need
 matplotlib, an optional extra: ``pip install tinygrad_bp[plot]``. They draw on a
 ``matplotlib.figure.Figure`` without pyplot, so they never open a window and work on
@@ -24,14 +27,17 @@ a machine without a display.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import graphviz
 import numpy as np
 
-from .graph import toposort
+from .graph import mode, toposort
 
 SUPPORTED_SUFFIXES = (".svg", ".png", ".pdf")
 INSTALL_GRAPHVIZ = (
@@ -101,9 +107,42 @@ def draw_dot(
         v1 -> op2
     }
     """
+    return _draw_graph(toposort(root), _Look(), format, rankdir, show_constants, max_nodes)
+
+
+class _Look:
+    """How ``_draw_graph`` dresses the values and edges: this plain look is ``draw_dot``'s.
+
+    The step-through of backward (``_StepLook``) overrides it to show one moment of
+    the reverse sweep; both share the layout, the node names and the records.
+    """
+
+    caption = ""  # a title drawn above the graph ("" for none)
+
+    def record(self, position: int, node: Any) -> str:
+        """The record label of the value at topological ``position``."""
+        return _record(node)
+
+    def node_attrs(self, position: int) -> dict[str, str]:
+        """Extra Graphviz attributes of the value's record (colours)."""
+        return {}
+
+    def edge_attrs(self, position: int, slot: int) -> dict[str, str]:
+        """Extra attributes of the edge from operand ``slot`` into the op of ``position``."""
+        return {}
+
+
+def _draw_graph(
+    order: list[Any],
+    look: _Look,
+    format: str = "svg",
+    rankdir: str = "LR",
+    show_constants: bool = True,
+    max_nodes: int = 500,
+) -> graphviz.Digraph:
+    """``draw_dot`` of the graph whose topological order is ``order``, dressed by ``look``."""
     if max_nodes < 1:
         raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
-    order = toposort(root)
     index = {id(node): position for position, node in enumerate(order)}
     kept = _nearest_to_root(order, max_nodes)
     hidden = set()  # the ids of the constants that show_constants=False leaves out
@@ -111,21 +150,25 @@ def draw_dot(
         hidden = {id(node) for node in order if id(node) in kept and _is_constant(node)}
 
     dot = graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir})
+    if look.caption:
+        dot.attr(label=graphviz.escape(look.caption), labelloc="t", fontsize="16")
     fed_by_placeholder = []  # operations with an operand beyond max_nodes
     for position, node in enumerate(order):
         if id(node) not in kept or id(node) in hidden:
             continue
-        dot.node(f"v{position}", _record(node), shape="record")
+        dot.node(
+            f"v{position}", look.record(position, node), shape="record", **look.node_attrs(position)
+        )
         if not node.children:
             continue
         constants = [_format_numbers(child.data) for child in node.children if id(child) in hidden]
         dot.node(f"op{position}", graphviz.escape(" ".join([node.op, *constants])), shape="ellipse")
         dot.edge(f"op{position}", f"v{position}")
-        for child in node.children:
+        for slot, child in enumerate(node.children):
             if id(child) not in kept:
                 fed_by_placeholder.append(position)
             elif id(child) not in hidden:
-                dot.edge(f"v{index[id(child)]}", f"op{position}")
+                dot.edge(f"v{index[id(child)]}", f"op{position}", **look.edge_attrs(position, slot))
 
     if len(kept) < len(order):
         omitted = len(order) - len(kept)
@@ -160,14 +203,23 @@ def _is_constant(node: Any) -> bool:
     return not node.children and not node.label and not getattr(node, "requires_grad", False)
 
 
-def _record(node: Any) -> str:
-    """The record label ``{ label | data ... | grad ... }`` of one value or tensor."""
+def _record(node: Any, grad_field: str | None = None) -> str:
+    """The record label ``{ label | data ... | grad ... }`` of one value or tensor.
+
+    ``grad_field`` replaces the grad field made from ``node.grad`` (the step-through
+    shows the gradients of its own sweep, or "grad not computed").
+    """
     fields = [node.label] if node.label else []
     if hasattr(node, "shape"):
         fields.append(f"shape {tuple(node.shape)} {node.dtype}")
     fields.append(f"data {_format_numbers(node.data)}")
-    fields.append("grad None" if node.grad is None else f"grad {_format_numbers(node.grad)}")
+    fields.append(grad_field or _grad_field(node.grad))
     return "{ " + " | ".join(field.translate(_RECORD_ESCAPES) for field in fields) + " }"
+
+
+def _grad_field(grad: Any) -> str:
+    """``grad 0.1234`` (or an array summary), ``grad None`` before any gradient."""
+    return "grad None" if grad is None else f"grad {_format_numbers(grad)}"
 
 
 def _format_numbers(numbers: Any) -> str:
@@ -268,6 +320,394 @@ def _run_dot(dot: graphviz.Digraph, source_path: Path | None = None) -> bytes:
                 f"The DOT source was written to {source_path}."
             )
         raise GraphvizNotFoundError(f"{message} {INSTALL_GRAPHVIZ}") from None
+
+
+# -- stepping through backward -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One picture of the step-through of backward (see ``backward_frames``).
+
+    Attributes:
+        step: how many steps of the reverse sweep are done: 0 for the start frame,
+            k for the picture just after the k-th node's step.
+        node: the node whose gradient step ``step`` finalised (None at the start).
+        caption: one sentence saying what happened; it is also drawn above the graph.
+        digraph: the picture, a ``graphviz.Digraph`` (``.source`` is the DOT text).
+    """
+
+    step: int
+    node: Any
+    caption: str
+    digraph: graphviz.Digraph
+
+
+@dataclass(frozen=True)
+class _Sweep:
+    """What one reverse sweep from ``order[-1]`` did, by topological position.
+
+    ``grads[p]`` is d(root)/d(order[p]) (None for a tensor that receives no gradient),
+    ``sent[p]`` the gradients ``order[p]`` sent to its children, one per operand, and
+    ``visits`` the positions in the order the sweep finalised them.
+    """
+
+    order: list[Any]
+    grads: list[Any]
+    sent: dict[int, tuple[Any, ...]]
+    visits: list[int]
+
+
+def _sweep_aside(root: Any) -> _Sweep:
+    """Run ``root.backward()`` from empty grads, record it, and put every grad back.
+
+    The engine's own sweep runs, so the order, the seed and the chain rule are the
+    ones ``backward()`` uses: the reverse of ``graph.toposort(root)``, as in
+    ``graph.backpropagate``. What each node sends to its children is read through
+    the inspection hook of ``graph.mode``, chained to any hook already installed (so
+    ``detect_anomaly`` keeps watching). A node's gradient is final as soon as the
+    sweep leaves it, so the grads at the end are the grads of every step.
+    """
+    order = toposort(root)
+    index = {id(node): position for position, node in enumerate(order)}
+    saved = [node.grad for node in order]
+    sent: dict[int, tuple[Any, ...]] = {}
+    previous_hook = mode.anomaly_hook
+
+    def record(node: Any, phase: str, values: tuple[Any, ...]) -> None:
+        if phase == "backward":
+            sent[index[id(node)]] = values
+        if previous_hook is not None:
+            previous_hook(node, phase, values)
+
+    for node in order:
+        node.grad = node._EMPTY  # the engine's empty gradient: 0.0 (Value) or None (Tensor)
+    mode.anomaly_hook = record
+    try:
+        root.backward()
+        grads = [node.grad for node in order]
+    finally:
+        mode.anomaly_hook = previous_hook
+        for node, grad in zip(order, saved, strict=True):
+            node.grad = grad
+    visits = [position for position in reversed(range(len(order))) if grads[position] is not None]
+    return _Sweep(order, grads, sent, visits)
+
+
+def _name(node: Any) -> str:
+    """How a caption names a node: its label, else its operation, else its value."""
+    if node.label:
+        return node.label
+    if node.op:
+        return f"the {node.op} result"
+    return f"the constant {_format_numbers(node.data)}"
+
+
+class _StepLook(_Look):
+    """The graph just after ``step`` steps of the reverse sweep.
+
+    Nodes already finalised are green, the one finalised by this step gold, the rest
+    show "grad not computed". The edge from operand i into an operation is labelled
+    "local" d(out)/d(in_i) (a Value's ``local_grads[i]``) and, once the operation's
+    output has had its step, "sent" = the gradient the edge carried back: for a Value
+    local × out.grad, for a Tensor the vector-Jacobian product (summarised). The
+    edges of the gold node, which it has just sent along, are red.
+    """
+
+    def __init__(self, sweep: _Sweep, step: int) -> None:
+        self.sweep = sweep
+        self.done = set(sweep.visits[:step])
+        self.current = sweep.visits[step - 1] if step else None
+        self.caption = self._describe(step)
+
+    def _describe(self, step: int) -> str:
+        total = len(self.sweep.visits)
+        if self.current is None:
+            root = _name(self.sweep.order[-1])
+            return (
+                f"Start: backward() from {root} will finalise {total} gradients, "
+                "each node after all its consumers. Nothing is computed yet."
+            )
+        node = self.sweep.order[self.current]
+        grad = _format_numbers(self.sweep.grads[self.current])
+        caption = f"Step {step} of {total}: the gradient of {_name(node)} is final, {grad}"
+        if step == 1:
+            caption += " (the seed)"
+        if node.children:
+            caption += "; it passes local × grad back to its inputs (red edges)"
+        return caption + "."
+
+    def record(self, position: int, node: Any) -> str:
+        grad = self.sweep.grads[position]
+        if grad is not None and position not in self.done:
+            return _record(node, "grad not computed")
+        return _record(node, _grad_field(grad))
+
+    def node_attrs(self, position: int) -> dict[str, str]:
+        if position == self.current:
+            return {"style": "filled", "fillcolor": "gold", "penwidth": "2"}
+        if position in self.done:
+            return {"style": "filled", "fillcolor": "palegreen"}
+        return {}
+
+    def edge_attrs(self, position: int, slot: int) -> dict[str, str]:
+        node = self.sweep.order[position]
+        lines = []
+        if hasattr(node, "local_grads"):
+            lines.append(f"local {_format_numbers(node.local_grads[slot])}")
+        if position in self.done and self.sweep.sent[position][slot] is not None:
+            lines.append(f"sent {_format_numbers(self.sweep.sent[position][slot])}")
+        attrs = {"label": "\\n".join(lines)} if lines else {}
+        if position == self.current:
+            attrs.update(color="red", fontcolor="red", penwidth="2")
+        elif position not in self.done:
+            attrs.update(color="grey60", fontcolor="grey40")
+        return attrs
+
+
+def backward_frames(root: Any, rankdir: str = "BT", **draw_kwargs: Any) -> list[Frame]:
+    """One picture of the graph of ``root`` per step of ``root.backward()``.
+
+    backward() visits the nodes in reverse topological order (the reverse of
+    ``graph.toposort(root)``). When it reaches a node every consumer c of the node
+    has already been visited, so the node's gradient is complete,
+
+        d(root)/d(node) = sum over consumers c of d(root)/d(c) · d(c)/d(node),
+
+    and the node passes ``local × grad`` back to each of its inputs: the chain rule.
+
+    Frame 0 is the start, nothing computed. Frame k shows the graph just after the
+    k-th node's step: that node gold, the nodes finalised before it green, the rest
+    "grad not computed". The edge from an input into an operation shows the local
+    derivative d(out)/d(in) ("local", for Values) and, once the operation's output
+    has had its step, the gradient the edge carried back ("sent" = local × grad;
+    for Tensors a summary of the vector-Jacobian product). There is one frame per
+    node that receives a gradient (every Value; a Tensor that does not require grad
+    receives none), plus the start frame; the last frame shows the grads of a fresh
+    ``backward()``.
+
+    The sweep is the engine's own ``root.backward()``, run with every grad set aside
+    and put back afterwards: the user's graph and its grads are left as they were.
+
+    Args:
+        root: a ``Value``, or a one-element ``Tensor`` (as for ``backward()``).
+        rankdir: layout direction; "BT" (bottom to top) puts the root on top, so the
+            sweep reads downwards like a page.
+        **draw_kwargs: as for ``draw_dot`` (``show_constants``, ``max_nodes``,
+            ``format``).
+
+    Returns:
+        A list of ``Frame`` (``step``, ``node``, ``caption``, ``digraph``).
+
+    >>> from tinygrad_bp import Value
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = a * b; c.label = "c"
+    >>> frames = backward_frames(c)
+    >>> [frame.node.label for frame in frames[1:]]   # the root first, the leaves last
+    ['c', 'b', 'a']
+    >>> frames[1].caption  # doctest: +ELLIPSIS
+    'Step 1 of 3: the gradient of c is final, 1.0000 (the seed); it passes local × grad ...'
+    >>> '"{ a | data 2.0000 | grad not computed }"' in frames[2].digraph.source
+    True
+    >>> a.grad   # the user's grads are untouched
+    0.0
+    """
+    sweep = _sweep_aside(root)
+    frames = []
+    for step in range(len(sweep.visits) + 1):
+        look = _StepLook(sweep, step)
+        node = None if look.current is None else sweep.order[look.current]
+        digraph = _draw_graph(sweep.order, look, rankdir=rankdir, **draw_kwargs)
+        frames.append(Frame(step, node, look.caption, digraph))
+    return frames
+
+
+def render_backward(root: Any, path: str | Path, rankdir: str = "BT", **draw_kwargs: Any) -> Path:
+    """Write the step-through of ``root.backward()`` as one HTML page and numbered SVGs.
+
+    The page is self-contained (every frame's SVG inline, a short script, nothing
+    fetched from the network): move through the frames with the slider, the
+    Previous/Next buttons or the arrow keys (Home, End: first, last); open it at a
+    given frame with the address ending ``#frame=3``. The caption of the frame shown
+    stays at the top of the window, and the page scrolls to the highlighted node.
+
+    The frames of ``backward_frames`` are also written one per file to the directory
+    ``<stem>_frames/`` next to the page: ``out/backward.html`` gets
+    ``out/backward_frames/frame_000.svg``, ... (older frame files there are removed
+    first).
+
+    Args:
+        root: a ``Value``, or a one-element ``Tensor``.
+        path: the HTML file to write, e.g. ``"out/backward.html"``.
+        rankdir: layout direction, the root on top by default (see ``backward_frames``).
+        **draw_kwargs: as for ``draw_dot`` (``show_constants``, ``max_nodes``).
+
+    Returns:
+        ``path`` as a ``pathlib.Path``.
+
+    Raises:
+        ValueError: the suffix of ``path`` is not .html.
+        GraphvizNotFoundError: the ``dot`` program is missing (the first frame's DOT
+            text is written to the frames directory).
+
+    >>> import tempfile
+    >>> from tinygrad_bp import Value
+    >>> x = Value(3.0, label="x")
+    >>> page = render_backward(x * x + x, tempfile.mkdtemp() + "/backward.html")
+    >>> sorted(file.name for file in (page.parent / "backward_frames").iterdir())
+    ['frame_000.svg', 'frame_001.svg', 'frame_002.svg', 'frame_003.svg']
+    >>> page.read_text(encoding="utf-8").count("<svg")
+    4
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".html":
+        raise ValueError(f"cannot write the step-through to '{path}': use a .html file")
+    frames = backward_frames(root, rankdir, format="svg", **draw_kwargs)
+    frames_dir = path.with_name(f"{path.stem}_frames")
+    frames_dir.mkdir(parents=True, exist_ok=True)
+    for stale in frames_dir.glob("frame_*.svg"):
+        stale.unlink()
+    digits = max(3, len(str(len(frames) - 1)))
+    pictures = []
+    for frame in frames:
+        svg_path = frames_dir / f"frame_{frame.step:0{digits}d}.svg"
+        picture = _run_dot(frame.digraph, source_path=svg_path.with_suffix(".dot"))
+        svg_path.write_bytes(picture)
+        pictures.append(picture.decode("utf-8"))
+    title = f"Step-through of backward() from {_name(root)}"
+    path.write_text(_stepper_page(title, frames, pictures), encoding="utf-8")
+    return path
+
+
+def _stepper_page(title: str, frames: list[Frame], pictures: list[str]) -> str:
+    """The HTML of ``render_backward``: each SVG inline in a <figure>, frame 0 shown."""
+    figures = []
+    for frame, picture in zip(frames, pictures, strict=True):
+        hidden = " hidden" if frame.step else ""
+        inline = picture[picture.index("<svg") :]  # without the XML prolog and doctype
+        caption = html.escape(frame.caption)
+        figures.append(
+            f'<figure class="frame" id="frame-{frame.step}" data-caption="{caption}"{hidden}>'
+            f"\n{inline}</figure>"
+        )
+    return _STEPPER_PAGE.substitute(
+        title=html.escape(title),
+        last=len(frames) - 1,
+        caption=html.escape(frames[0].caption),
+        figures="\n".join(figures),
+    )
+
+
+_STEPPER_PAGE = Template("""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>$title</title>
+<style>
+  body { font-family: system-ui, sans-serif; margin: 0 2em 1em; }
+  header { position: sticky; top: 0; background: white; padding: 0.5em 0;
+           border-bottom: 1px solid #ccc; }
+  h1 { font-size: 1.4em; margin: 0.2em 0; }
+  #caption { font-size: 1.1em; margin: 0.3em 0 0; min-height: 2.6em; }
+  nav { display: flex; gap: 0.8em; align-items: center; }
+  nav input { flex: 1; max-width: 40em; }
+  .legend { color: #444; max-width: 60em; }
+  .swatch { display: inline-block; width: 1em; height: 1em; border: 1px solid #555; }
+  figure { margin: 0; }
+  figure svg { max-width: 100%; height: auto; }
+  figure g.graph > text { display: none; }  /* the caption drawn in the SVG: shown above */
+  figure polygon { scroll-margin: 12em 1em 2em; }  /* scrolled to: clear of the header */
+</style>
+</head>
+<body data-frame="0">
+<script>
+  window.addEventListener("error", function (event) {
+    document.body.setAttribute("data-error", String(event.message));
+  });
+</script>
+<header>
+<h1>$title</h1>
+<nav>
+  <button id="previous" type="button">&larr; Previous</button>
+  <input id="slider" type="range" min="0" max="$last" value="0" aria-label="frame">
+  <button id="next" type="button">Next &rarr;</button>
+  <span id="position">frame 0 of $last</span>
+</nav>
+<p id="caption">$caption</p>
+</header>
+<p class="legend">
+  <span class="swatch" style="background: gold"></span> the node whose gradient has just
+  been finalised &nbsp;
+  <span class="swatch" style="background: palegreen"></span> gradient final &nbsp;
+  <span class="swatch"></span> not reached yet (grad not computed).
+  On the edge from an input into an operation: <b>local</b> = d(out)/d(in), known since
+  the forward pass; <b>sent</b> = local &times; grad of out, the share of the gradient
+  the edge carried back (the chain rule). Red edges: what the gold node has just sent.
+  Keys: &larr; &rarr; (Home, End).
+</p>
+$figures
+<script>
+  (function () {  // a function scope: the page defines no global names
+    "use strict";
+    const frames = Array.from(document.querySelectorAll("figure.frame"));
+    const slider = document.getElementById("slider");
+    const position = document.getElementById("position");
+    const caption = document.getElementById("caption");
+
+    function shown() {
+      return Number(document.body.dataset.frame);
+    }
+
+    function show(step) {
+      const current = Math.max(0, Math.min(frames.length - 1, step));
+      frames.forEach(function (frame, index) {
+        frame.hidden = index !== current;
+      });
+      slider.value = String(current);
+      position.textContent = "frame " + current + " of " + (frames.length - 1);
+      caption.textContent = frames[current].dataset.caption;
+      document.body.dataset.frame = String(current);
+      const highlighted = frames[current].querySelector('polygon[fill="gold"]');
+      if (highlighted) {
+        highlighted.scrollIntoView({block: "nearest", inline: "nearest"});
+      }
+      if (location.hash !== "#frame=" + current) {
+        location.replace("#frame=" + current);
+      }
+    }
+
+    function showFromAddress() {
+      const match = /^#frame=(\\d+)$$/.exec(location.hash);
+      show(match ? Number(match[1]) : 0);
+    }
+
+    document.getElementById("previous").addEventListener("click", function () {
+      show(shown() - 1);
+    });
+    document.getElementById("next").addEventListener("click", function () {
+      show(shown() + 1);
+    });
+    slider.addEventListener("input", function () {
+      show(Number(slider.value));
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.target === slider) {
+        return;  // the slider moves itself with the arrow keys
+      }
+      const last = frames.length - 1;
+      const moves = {ArrowLeft: shown() - 1, ArrowRight: shown() + 1, Home: 0, End: last};
+      if (event.key in moves) {
+        event.preventDefault();
+        show(moves[event.key]);
+      }
+    });
+    window.addEventListener("hashchange", showFromAddress);
+    showFromAddress();
+  })();
+</script>
+</body>
+</html>
+""")
 
 
 # -- plots with matplotlib ---------------------------------------------------------------

@@ -1,0 +1,438 @@
+"""Tests for the step-through of backward: viz.backward_frames and viz.render_backward.
+
+The oracles are independent of the code under test: a graph walk written here
+(not ``graph.toposort``), a fresh copy of the same expression run through
+``backward()``, and the derivation's delta rules (``tinygrad_bp.delta``).
+"""
+
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import finite
+
+from tinygrad_bp import Tensor, Value, delta, detect_anomaly, losses, nn
+from tinygrad_bp.check import AnomalyError
+from tinygrad_bp.graph import mode
+from tinygrad_bp.viz import backward_frames, draw_dot, render_backward
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
+CHROMIUM = "/usr/bin/chromium"
+needs_chromium = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None, reason="headless Chromium not installed"
+)
+
+# The derivation's worked example: 2-2-1 sigmoid network, (n_in + 1, n_out) weights.
+WORKED_WEIGHTS = [
+    np.array([[1.0, 1.0], [0.25, 0.15], [0.2, 0.1]]),
+    np.array([[1.0], [0.3], [0.4]]),
+]
+WORKED_INPUT, WORKED_TARGET = [1.0, 0.0], 1.0
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def reachable(root):
+    """Every node reachable from root (by id), and the consumers of each: our own walk."""
+    nodes, consumers = {id(root): root}, {id(root): []}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for child in node.children:
+            if id(child) not in nodes:
+                nodes[id(child)] = child
+                consumers[id(child)] = []
+                stack.append(child)
+            if node not in consumers[id(child)]:
+                consumers[id(child)].append(node)
+    return nodes, consumers
+
+
+def records(source: str) -> dict[str, tuple[str, str]]:
+    """DOT node name -> (record label, the rest of its attributes) of every record."""
+    found = re.findall(r'^\s*(v\d+) \[label="(.*)" (.*)\]$', source, re.MULTILINE)
+    return {name: (label, attrs) for name, label, attrs in found if "shape=record" in attrs}
+
+
+def shown_grads(source: str) -> dict[str, str]:
+    """Node label -> the grad field its record shows ("grad not computed", "grad 0.5000")."""
+    grads = {}
+    for label, _ in records(source).values():
+        fields = label.strip("{} ").split(" | ")
+        grads[fields[0]] = fields[-1]
+    return grads
+
+
+def highlighted(source: str) -> list[str]:
+    """The labels of the records filled gold."""
+    return [
+        label.strip("{} ").split(" | ")[0]
+        for label, attrs in records(source).values()
+        if "fillcolor=gold" in attrs
+    ]
+
+
+UNARY = {"tanh": Value.tanh, "sigmoid": Value.sigmoid, "relu": Value.relu, "square": None}
+BINARY = {"+": Value.__add__, "*": Value.__mul__}
+
+
+@st.composite
+def recipes(draw):
+    """A random expression DAG as a recipe: leaf values, then (op, operand indices) steps.
+
+    Operands are drawn from every earlier node, so subexpressions are shared and an
+    operand may be used twice (``x * x``). Only primitive ops: one node per step.
+    """
+    leaves = draw(st.lists(finite, min_size=1, max_size=4))
+    steps = []
+    for size in range(len(leaves), len(leaves) + draw(st.integers(1, 12))):
+        op = draw(st.sampled_from(sorted(UNARY) + sorted(BINARY)))
+        arity = 1 if op in UNARY else 2
+        steps.append((op, [draw(st.integers(0, size - 1)) for _ in range(arity)]))
+    return leaves, steps
+
+
+def build(recipe) -> Value:
+    """The root (last node) of a recipe's expression; node i is labelled n<i>."""
+    leaves, steps = recipe
+    nodes = [Value(x) for x in leaves]
+    for op, operands in steps:
+        args = [nodes[i] for i in operands]
+        if op == "square":
+            nodes.append(args[0] ** 2)
+        else:
+            nodes.append({**UNARY, **BINARY}[op](*args))
+    for i, node in enumerate(nodes):
+        node.label = f"n{i}"
+    return nodes[-1]
+
+
+def worked_example():
+    """J of the worked example, with its units, net inputs and weights labelled.
+
+    Returns (J, net, net inputs by name, activations by name).
+    """
+    net = nn.MLP(2, [2, 1])
+    nn.set_weights(net, WORKED_WEIGHTS)
+    for layer_number, layer in enumerate(net.layers, start=1):
+        for j, neuron in enumerate(layer.neurons, start=1):
+            for i, w in enumerate([neuron.b, *neuron.w]):
+                w.label = f"w[{layer_number}][{i},{j}]"
+    x = [Value(xi, label=f"x{i}") for i, xi in enumerate(WORKED_INPUT, start=1)]
+    hidden = net.layers[0](x)
+    output = net.layers[1](hidden)
+    units = {"h1": hidden[0], "h2": hidden[1], "o": output}
+    for name, unit in units.items():
+        unit.label = name
+        unit.children[0].label = f"z_{name}"  # sigmoid(z): its only child is the net input
+    J = losses.half_sse(output, WORKED_TARGET)
+    J.label = "J"
+    return J, net, units
+
+
+def expression():
+    """f = tanh(a*b + c) * a, with a used twice; every node labelled."""
+    a, b, c = Value(0.5, label="a"), Value(-1.5, label="b"), Value(1.0, label="c")
+    ab = a * b
+    ab.label = "ab"
+    s = ab + c
+    s.label = "s"
+    t = s.tanh()
+    t.label = "t"
+    f = t * a
+    f.label = "f"
+    return f
+
+
+# -- the frames ------------------------------------------------------------------------------
+
+
+def test_one_frame_per_node_receiving_a_gradient_plus_the_start():
+    f = expression()
+    nodes, _ = reachable(f)
+    frames = backward_frames(f)
+    assert len(frames) == len(nodes) + 1 == 8
+    assert [frame.step for frame in frames] == list(range(len(frames)))
+    assert frames[0].node is None
+    assert {id(frame.node) for frame in frames[1:]} == set(nodes)
+
+
+def test_start_frame_shows_nothing_computed():
+    frames = backward_frames(expression())
+    assert set(shown_grads(frames[0].digraph.source).values()) == {"grad not computed"}
+    assert highlighted(frames[0].digraph.source) == []
+    assert frames[0].caption.startswith("Start:")
+
+
+def test_a_tensor_that_needs_no_grad_gets_no_frame():
+    x = Tensor([1.0, 2.0], requires_grad=True, label="x")
+    scale = Tensor([3.0, 4.0], label="scale")  # requires_grad=False: receives no gradient
+    out = (x * scale).sum()
+    out.label = "out"
+    nodes, _ = reachable(out)
+    receiving = [node for node in nodes.values() if node.requires_grad]
+    frames = backward_frames(out)
+    assert len(nodes) == 4 and len(frames) == len(receiving) + 1 == 4
+    assert all(frame.node is not scale for frame in frames)
+    assert shown_grads(frames[0].digraph.source)["scale"] == "grad None"
+
+
+def test_last_frame_shows_the_grads_of_a_fresh_backward():
+    fresh = expression()
+    fresh.backward()
+    expected = draw_dot(fresh).source
+    last = backward_frames(expression())[-1].digraph.source
+    assert shown_grads(last) == shown_grads(expected)
+    assert {name: label for name, (label, _) in records(last).items()} == {
+        name: label for name, (label, _) in records(expected).items()
+    }
+
+
+def test_last_frame_of_a_tensor_graph_shows_the_grads_of_a_fresh_backward():
+    def network():
+        x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, label="x")
+        w = Tensor([[0.5], [-0.5]], requires_grad=True, label="w")
+        out = (x @ w).sigmoid().sum()
+        out.label = "out"
+        return out
+
+    fresh = network()
+    fresh.backward()
+    assert shown_grads(backward_frames(network())[-1].digraph.source) == shown_grads(
+        draw_dot(fresh).source
+    )
+
+
+def test_edges_show_the_local_derivative_and_what_they_carried():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    c.label = "c"
+    before, after = (frame.digraph.source for frame in backward_frames(c)[:2])
+    # dc/da = b = -3, dc/db = a = 2; with dJ/dc = 1 the edges carry -3 and 2
+    assert 'v0 -> op2 [label="local -3.0000" color=grey60' in before
+    assert 'v0 -> op2 [label="local -3.0000\\nsent -3.0000" color=red' in after
+    assert 'v1 -> op2 [label="local 2.0000\\nsent 2.0000" color=red' in after
+
+
+def test_tensor_edges_show_a_summary_of_what_they_carried():
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, label="x")
+    out = (x * 2.0).sum()
+    frames = backward_frames(out)
+    sum_step = next(frame for frame in frames if frame.node is out).digraph.source
+    assert re.search(r'-> op\d+ \[label="sent mean 1\.0000 min 1\.0000 max 1\.0000"', sum_step)
+
+
+@given(recipes())
+def test_every_consumer_is_final_when_a_node_is_highlighted(recipe):
+    root = build(recipe)
+    nodes, consumers = reachable(root)
+    frames = backward_frames(root)
+    assert len(frames) == len(nodes) + 1
+    step_of = {id(frame.node): frame.step for frame in frames[1:]}
+    for frame in frames[1:]:
+        source = frame.digraph.source
+        grads = shown_grads(source)
+        assert highlighted(source) == [frame.node.label]
+        assert grads[frame.node.label] != "grad not computed"
+        for consumer in consumers[id(frame.node)]:
+            assert step_of[id(consumer)] < frame.step
+            assert grads[consumer.label] != "grad not computed"
+        reached = {node.label for node in nodes.values() if step_of[id(node)] <= frame.step}
+        assert {label for label, grad in grads.items() if grad != "grad not computed"} == reached
+    fresh = build(recipe)
+    fresh.backward()
+    assert shown_grads(frames[-1].digraph.source) == shown_grads(draw_dot(fresh).source)
+
+
+def test_the_users_graph_and_grads_are_left_as_they_were(tmp_path):
+    f = expression()
+    f.backward()
+    nodes, _ = reachable(f)
+    before = {key: node.grad for key, node in nodes.items()}
+    frames = backward_frames(f)
+    assert {key: node.grad for key, node in nodes.items()} == before
+    assert mode.anomaly_hook is None
+    assert frames[-1].node.label == "a"  # a leaf used twice is finalised last
+    f.backward()  # nothing left pending: a second backward exactly doubles every grad
+    assert {key: node.grad for key, node in nodes.items()} == {
+        key: 2 * grad for key, grad in before.items()
+    }
+
+
+def test_tensor_grads_are_left_as_they_were():
+    x = Tensor([1.0, 2.0], requires_grad=True, label="x")
+    w = Tensor([0.5, -1.0], requires_grad=True, label="w")
+    out = (x * w).sum()
+    x.backward(np.array([7.0, 8.0]))  # only x holds a grad; w's is None
+    x_grad = x.grad
+    backward_frames(out)
+    assert x.grad is x_grad and x_grad.tolist() == [7.0, 8.0]
+    assert w.grad is None and out.grad is None
+
+
+def test_an_anomaly_during_the_sweep_raises_and_still_restores_everything():
+    x = Value(0.0, label="x")
+    y = x**0.5 * 0.0  # d/dx sqrt(x) = inf at 0: the sweep sends nan
+    with detect_anomaly():
+        anomaly_hook = mode.anomaly_hook
+        with pytest.raises(AnomalyError):
+            backward_frames(y)
+        assert mode.anomaly_hook is anomaly_hook
+    assert x.grad == 0.0 and y.grad == 0.0
+    assert mode.anomaly_hook is None
+
+
+def test_the_worked_example_visits_the_output_first_and_the_weights_last():
+    J, net, units = worked_example()
+    nodes, _ = reachable(J)
+    frames = backward_frames(J)
+    assert len(frames) == len(nodes) + 1
+    sequence = [frame.node for frame in frames[1:]]
+    step = {id(node): position for position, node in enumerate(sequence)}
+    weights = net.parameters()
+    assert sequence[0] is J
+    assert step[id(units["o"])] < min(step[id(units["h1"])], step[id(units["h2"])])
+    assert all(step[id(units["o"])] < step[id(w)] for w in weights)
+    assert sequence[-1] in weights and sequence[-2] in weights
+    for neuron, unit in zip(net.layers[0].neurons, ["h1", "h2"], strict=True):
+        assert all(step[id(units[unit])] < step[id(w)] for w in [neuron.b, *neuron.w])
+    assert [frame.caption.split(":")[0] for frame in frames[:2]] == ["Start", "Step 1 of 22"]
+    assert "the gradient of J is final, 1.0000 (the seed)" in frames[1].caption
+
+
+def test_the_worked_example_shows_the_deltas_of_the_derivation():
+    J, _, units = worked_example()
+    activations = delta.forward(WORKED_WEIGHTS, np.array(WORKED_INPUT))
+    hidden_delta, output_delta = delta.deltas(WORKED_WEIGHTS, activations, np.array([1.0]))
+    frames = backward_frames(J)
+    expected = {"z_o": -output_delta[0], "z_h1": -hidden_delta[0], "z_h2": -hidden_delta[1]}
+    for name, grad in expected.items():  # dJ/dz = -delta
+        frame = next(frame for frame in frames if frame.node is units[name[2:]].children[0])
+        assert shown_grads(frame.digraph.source)[name] == f"grad {grad:.4f}"
+        assert frame.caption.startswith(f"Step {frame.step} of 22: the gradient of {name}")
+    assert all(w.grad == 0.0 for w in J.children[0].children)  # still untouched
+
+
+# -- the HTML page and the numbered SVGs --------------------------------------------------------
+
+
+@needs_dot
+def test_render_backward_writes_a_self_contained_page_and_numbered_svgs(tmp_path):
+    J, *_ = worked_example()
+    page = render_backward(J, tmp_path / "out" / "backward.html")
+    assert page == tmp_path / "out" / "backward.html"
+    text = page.read_text(encoding="utf-8")
+    n_frames = len(reachable(J)[0]) + 1
+    assert text.count("<svg") == n_frames
+    assert len(re.findall(r'<figure class="frame" id="frame-\d+"', text)) == n_frames
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text)
+    assert "<link" not in text and "<script src" not in text and "@import" not in text
+    svgs = sorted((tmp_path / "out" / "backward_frames").iterdir())
+    assert [svg.name for svg in svgs] == [f"frame_{k:03d}.svg" for k in range(n_frames)]
+    assert all("<svg" in svg.read_text(encoding="utf-8") for svg in svgs)
+    assert ">grad not computed<" in svgs[0].read_text(encoding="utf-8")
+
+
+@needs_dot
+def test_render_backward_replaces_older_frames(tmp_path):
+    render_backward(expression(), tmp_path / "b.html")
+    x = Value(2.0, label="x")
+    render_backward(x * 3, tmp_path / "b.html")
+    assert len(list((tmp_path / "b_frames").iterdir())) == 4  # x, 3, x*3 and the start
+
+
+def test_render_backward_wants_an_html_file(tmp_path):
+    with pytest.raises(ValueError, match=r"\.html"):
+        render_backward(expression(), tmp_path / "backward.svg")
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- the page in a browser ----------------------------------------------------------------------
+
+# Runs after the page's own script: moves as a user would, recording what is shown.
+USER_MOVES = """<script>
+  const seen = [document.body.dataset.frame];
+  function key(name) {
+    document.dispatchEvent(new KeyboardEvent("keydown", {key: name, bubbles: true}));
+    seen.push(document.body.dataset.frame);
+  }
+  key("ArrowRight"); key("ArrowRight"); key("ArrowLeft"); key("End"); key("ArrowRight");
+  document.getElementById("previous").click();
+  seen.push(document.body.dataset.frame);
+  const slider = document.getElementById("slider");
+  slider.value = "2";
+  slider.dispatchEvent(new Event("input", {bubbles: true}));
+  seen.push(document.body.dataset.frame);
+  document.body.setAttribute("data-seen", seen.join(","));
+</script>
+</body>"""
+
+
+def dump_dom(page, tmp_path, fragment: str = "") -> str:
+    """The DOM of ``page`` in headless Chromium after its scripts have run."""
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--dump-dom",
+        page.resolve().as_uri() + fragment,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def shown_frames(dom: str) -> list[str]:
+    """The ids of the <figure> frames not hidden."""
+    figures = re.findall(r'<figure class="frame" id="(frame-\d+)"[^>]*>', dom)
+    hidden = re.findall(r'<figure class="frame" id="(frame-\d+)"[^>]*\bhidden\b[^>]*>', dom)
+    return [figure for figure in figures if figure not in hidden]
+
+
+def body(dom: str) -> str:
+    return re.search(r"<body[^>]*>", dom).group(0)
+
+
+@needs_dot
+@needs_chromium
+def test_the_page_runs_in_chromium_and_moves_between_frames(tmp_path):
+    page = render_backward(expression(), tmp_path / "backward.html")  # 8 frames
+    start, third = dump_dom(page, tmp_path), dump_dom(page, tmp_path, "#frame=3")
+    for dom in (start, third):
+        assert "data-error" not in body(dom)
+    assert shown_frames(start) == ["frame-0"] and 'data-frame="0"' in body(start)
+    assert shown_frames(third) == ["frame-3"] and 'data-frame="3"' in body(third)
+    caption = re.compile(r'<p id="caption">(.*?)</p>')
+    assert caption.search(third).group(1).startswith("Step 3 of 7")
+    assert caption.search(start).group(1).startswith("Start")
+
+    moved = tmp_path / "moved.html"
+    moved.write_text(page.read_text(encoding="utf-8").replace("</body>", USER_MOVES))
+    dom = dump_dom(moved, tmp_path, "#frame=1")
+    assert "data-error" not in body(dom)
+    # 1, right 2, right 3, left 2, End 7, right (stays) 7, Previous 6, slider 2
+    assert 'data-seen="1,2,3,2,7,7,6,2"' in body(dom)
+    assert shown_frames(dom) == ["frame-2"]
+
+
+@needs_dot
+@needs_chromium
+def test_the_page_records_script_errors(tmp_path):
+    page = render_backward(expression(), tmp_path / "backward.html")
+    broken = tmp_path / "broken.html"
+    broken.write_text(
+        page.read_text(encoding="utf-8").replace("</body>", "<script>undefinedThing();</script>")
+    )
+    assert "undefinedThing" in body(dump_dom(broken, tmp_path))
