@@ -8,6 +8,7 @@ Numpy's floating-point warnings (RuntimeWarning) count as failures: the pages
 promise warning-free numerics.
 """
 
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -81,6 +82,9 @@ def test_code_blocks_run(page, tmp_path, monkeypatch):
     text = page.read_text(encoding="utf-8")
     if "render(" in text and shutil.which("dot") is None:
         pytest.skip(f"{page.name} renders pictures and the Graphviz `dot` program is missing")
+    extras = ("torch", "onnx", "onnxruntime")
+    if "tinygrad_bp.interop" in text and any(importlib.util.find_spec(m) is None for m in extras):
+        pytest.skip(f"{page.name} needs the optional extra: pip install tinygrad_bp[interop]")
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
     with warnings.catch_warnings():
