@@ -14,11 +14,13 @@ one set of weights can be loaded into a scalar MLP, a tensor network and
 
 from __future__ import annotations
 
+import numbers
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -43,6 +45,8 @@ ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
 
 
 def _activation(name: str) -> Callable[[Value], Value]:
+    if not isinstance(name, str):
+        raise TypeError(f"activation must be a name (str), got {type(name).__name__}")
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
     return ACTIVATIONS[name]
@@ -63,7 +67,9 @@ def _init_bound(nin: int) -> float:
 
 
 def _check_width(name: str, nin: int) -> None:
-    if not isinstance(nin, (int, np.integer)) or isinstance(nin, bool) or nin < 1:
+    if not isinstance(nin, (int, np.integer)) or isinstance(nin, bool):
+        raise TypeError(f"{name} must be a positive integer, got {type(nin).__name__}: {nin!r}")
+    if nin < 1:
         raise ValueError(f"{name} must be a positive integer, got {nin!r}")
 
 
@@ -93,8 +99,11 @@ class Module:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Copy arrays into the parameters, after checking every name and shape.
 
-        On any mismatch nothing is changed and ValueError lists each problem.
+        On any mismatch nothing is changed and ValueError lists each problem
+        (TypeError if some array is not numeric).
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict needs a dict of arrays, got {type(state).__name__}")
         storages = dict(self._state_items())
         arrays, problems = {}, []
         for name in storages.keys() - state.keys():
@@ -114,7 +123,9 @@ class Module:
                 problems.append(f"{name!r} has shape {array.shape}, expected {expected}")
             arrays[name] = array
         if problems:
-            raise ValueError("load_state_dict: " + "; ".join(sorted(problems)))
+            non_numeric = any("non-numeric" in problem for problem in problems)
+            error = TypeError if non_numeric else ValueError
+            raise error("load_state_dict: " + "; ".join(sorted(problems)))
         for name, array in arrays.items():
             _write(storages[name], array)
 
@@ -127,7 +138,8 @@ def _read(storage: Any) -> np.ndarray:
 
 def _write(storage: Any, array: np.ndarray) -> None:
     if isinstance(storage, Tensor):
-        storage.data[...] = array
+        with np.errstate(over="ignore"):  # 1e300 into float32 is inf, as IEEE rounds it
+            storage.data[...] = array
     else:
         for value, number in zip(storage.flat, array.flat):
             value.data = float(number)
@@ -144,8 +156,10 @@ def _prefixed(prefix: str, items: Iterator[tuple[str, Any]]) -> Iterator[tuple[s
 
 def _check_inputs(module: str, x: Sequence[Any], expected: int) -> list[Value]:
     """Turn the inputs into Values (numbers become leaves); wrong length: ValueError."""
-    if isinstance(x, (Value, int, float, np.number)) or not hasattr(x, "__len__"):
+    if isinstance(x, (Value, numbers.Real)):
         x = [x]
+    if not isinstance(x, (Sequence, np.ndarray)) or isinstance(x, str):
+        raise TypeError(f"{module} takes a list of numbers or Values, got {type(x).__name__}")
     if len(x) != expected:
         raise ValueError(f"{module} expects {expected} inputs, given {len(x)}")
     return [xi if isinstance(xi, Value) else Value(xi) for xi in x]
@@ -328,7 +342,8 @@ class _Activation(Module):
 
     method = ""
 
-    def __call__(self, x: Tensor) -> Tensor:
+    def __call__(self, x: Any) -> Any:
+        x = x if isinstance(x, (Tensor, Value)) else Tensor(x)
         return getattr(x, self.method)()
 
     def parameters(self) -> list[Tensor]:
@@ -369,7 +384,7 @@ class Sequential(Module):
 
     def __init__(self, *layers: Module) -> None:
         for layer in layers:
-            if not callable(layer):
+            if not isinstance(layer, Module):
                 raise TypeError(f"Sequential takes modules, got {type(layer).__name__}")
         self.layers = list(layers)
 
@@ -432,13 +447,18 @@ def set_weights(model: Module, weights: Sequence[Any]) -> None:
     lists each problem.
     """
     layers = _dense_layers(model)
+    if not isinstance(weights, (Sequence, np.ndarray)) or isinstance(weights, str):
+        raise TypeError(f"set_weights needs a list of matrices, got {type(weights).__name__}")
     if len(weights) != len(layers):
         raise ValueError(f"set_weights: the model has {len(layers)} layers, given {len(weights)}")
     plans, problems = [], []
     for index, (layer, matrix) in enumerate(zip(layers, weights)):
         weight, bias = _layer_state(layer)
         nin, nout = _shape(weight)
-        matrix = np.asarray(matrix, dtype=np.float64)
+        matrix = np.asarray(matrix)
+        if matrix.dtype.kind not in "biuf":
+            raise TypeError(f"set_weights: layer {index} has non-numeric dtype {matrix.dtype}")
+        matrix = matrix.astype(np.float64)
         if matrix.shape != (nin + 1, nout):
             problems.append(
                 f"layer {index}: expected shape {(nin + 1, nout)}, given {matrix.shape}"
@@ -457,18 +477,17 @@ def set_weights(model: Module, weights: Sequence[Any]) -> None:
 # -- save / load ----------------------------------------------------------------------
 
 
-def save(model: Module, path: str | os.PathLike[str]) -> Path:
-    """Write the state dict as .npz (no pickle), atomically: a crash leaves the old file.
+def write_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> Path:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it over ``path``.
 
-    The arrays go to a temporary file in the same directory, which is then
-    renamed over ``path`` (a rename within one file system is atomic).
+    A rename within one file system is atomic, so a crash mid-write leaves the
+    old file (or none) and never a truncated one.
     """
     path = Path(path)
-    state = model.state_dict()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            np.savez(file, **state)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
@@ -478,10 +497,29 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
     return path
 
 
+def save(model: Module, path: str | os.PathLike[str]) -> Path:
+    """Write the state dict as .npz (no pickle), atomically: a crash leaves the old file."""
+    state = model.state_dict()
+    return write_atomically(path, lambda file: np.savez(file, **state))
+
+
 def load(model: Module, path: str | os.PathLike[str]) -> None:
-    """Read a .npz written by ``save`` into ``model`` (checked first; see load_state_dict)."""
-    with np.load(path, allow_pickle=False) as archive:
-        state = {name: archive[name] for name in archive.files}
+    """Read a .npz written by ``save`` into ``model`` (checked first; see load_state_dict).
+
+    Raises:
+        OSError: the file cannot be read (FileNotFoundError if it does not exist).
+        ValueError: it is not a .npz archive of numeric arrays, or a name or shape
+            does not match the model (nothing is changed).
+    """
+    with open(path, "rb") as file:
+        if not zipfile.is_zipfile(file):
+            raise ValueError(f"load: {os.fspath(path)!r} is not a .npz archive (save writes one)")
+        file.seek(0)
+        try:
+            with np.load(file, allow_pickle=False) as archive:
+                state = {name: archive[name] for name in archive.files}
+        except (ValueError, zipfile.BadZipFile) as error:  # object arrays, a damaged file
+            raise ValueError(f"load: cannot read {os.fspath(path)!r}: {error}") from None
     model.load_state_dict(state)
 
 
