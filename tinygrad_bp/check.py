@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -119,6 +120,7 @@ def gradcheck(
     >>> bool(report), x.grad, y.grad      # grads are left as they were
     (True, 0.0, 0.0)
     """
+    _check_settings(f, eps, atol, rtol)
     inputs = _as_input_tuple(inputs)
     with _inputs_restored(inputs):
         out = _call_recording(f, inputs)
@@ -194,6 +196,7 @@ def check_vjp(
     >>> bool(check_vjp(lambda x: (x @ w).tanh(), Tensor([[0.1, 0.2]]), rng=0))
     True
     """
+    _check_settings(f, eps, atol, rtol)
     inputs = _as_input_tuple(inputs)
     rng = np.random.default_rng(rng)
     with _inputs_restored(inputs):
@@ -208,6 +211,20 @@ def check_vjp(
     error = abs(by_backward - numeric)
     tolerance = atol + rtol * abs(numeric)
     return VjpReport(error <= tolerance, by_backward, numeric, error, tolerance)
+
+
+def _check_settings(f: Any, eps: Any, atol: Any, rtol: Any) -> None:
+    """TypeError unless ``f`` is callable and eps, atol, rtol are real numbers;
+    ValueError unless they are finite, eps > 0 and atol, rtol >= 0."""
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    for name, number in (("eps", eps), ("atol", atol), ("rtol", rtol)):
+        if not isinstance(number, numbers.Real) or isinstance(number, bool):
+            raise TypeError(f"{name} must be a real number, got {type(number).__name__}")
+        finite = abs(number) <= sys.float_info.max  # False for nan, inf and ints beyond it
+        if not finite or number < 0 or (name == "eps" and number == 0):
+            bound = "> 0" if name == "eps" else ">= 0"
+            raise ValueError(f"{name} must be finite and {bound}, got {number!r:.30}")
 
 
 def _as_input_tuple(inputs: Node | Sequence[Node]) -> tuple[Node, ...]:
@@ -280,7 +297,9 @@ def _backward_gradients(
     try:
         for node in others:
             node.grad = _zero_grad(node)
-        if seed is None:
+        if isinstance(out, Tensor) and not out.requires_grad:
+            pass  # f's output does not depend on the inputs: every gradient is zero
+        elif seed is None:
             out.backward()
         else:
             out.backward(seed)

@@ -20,6 +20,14 @@ import numpy as np
 __all__ = ["deltas", "forward", "half_sse", "sgd_step", "sigmoid", "weight_updates"]
 
 
+def _real(data: object) -> np.ndarray:
+    """Return ``data`` as a float64 array; TypeError unless it holds real numbers."""
+    array = np.asarray(data)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"expected real numbers, got {type(data).__name__} of dtype {array.dtype}")
+    return array.astype(np.float64, copy=False)
+
+
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """Apply the logistic function elementwise, without overflow for any z.
 
@@ -36,7 +44,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
         >>> sigmoid(np.array([-1000.0, 0.0, 1000.0])).tolist()
         [0.0, 0.5, 1.0]
     """
-    z = np.asarray(z, dtype=np.float64)
+    z = _real(z)
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -55,8 +63,8 @@ def half_sse(o: np.ndarray, y: np.ndarray) -> float:
         >>> half_sse(np.array([0.5, 1.0]), np.array([1.0, 1.0]))
         0.125
     """
-    o = np.asarray(o, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    o = _real(o)
+    y = _real(y)
     if o.shape != y.shape:
         raise ValueError(f"o of shape {o.shape} and y of shape {y.shape} must match")
     return float(0.5 * np.sum((y - o) ** 2))
@@ -101,7 +109,9 @@ def _check_activations(weights: list[np.ndarray], activations: list[np.ndarray])
 
 def _as_arrays(arrays: list[np.ndarray]) -> list[np.ndarray]:
     """Return the arrays as float64 numpy arrays (copies only where needed)."""
-    return [np.asarray(a, dtype=np.float64) for a in arrays]
+    if not isinstance(arrays, (list, tuple, np.ndarray)):
+        raise TypeError(f"expected a list of arrays, got {type(arrays).__name__}")
+    return [_real(a) for a in arrays]
 
 
 def forward(weights: list[np.ndarray], x: np.ndarray) -> list[np.ndarray]:
@@ -127,7 +137,7 @@ def forward(weights: list[np.ndarray], x: np.ndarray) -> list[np.ndarray]:
         >>> np.round(h, 4).tolist(), np.round(o, 4).tolist()
         ([0.7773, 0.7595], [0.823])
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = _real(x)
     weights = _as_arrays(weights)
     _check_layers(weights, x)
     activations = [x]
@@ -171,7 +181,7 @@ def deltas(
     activations = _as_arrays(activations)
     _check_activations(weights, activations)
     o = activations[-1]
-    y = np.asarray(y, dtype=np.float64)
+    y = _real(y)
     if y.shape != o.shape:
         raise ValueError(f"y of shape {y.shape} does not match the output o of shape {o.shape}")
     delta = o * (1.0 - o) * (y - o)
@@ -199,22 +209,30 @@ def weight_updates(
         One matrix per layer, of shape ``(n_in + 1, n_out)`` like the weights.
 
     Raises:
-        ValueError: If there is not exactly one more activation than there are deltas.
+        TypeError: If an array or ``lr`` does not hold real numbers.
+        ValueError: If there is not exactly one more activation than there are deltas,
+            or an activation or delta vector is not 1-D.
 
     Example:
         >>> activations = [np.array([1.0, 0.0]), np.array([0.5])]
         >>> weight_updates(activations, [np.array([0.2])], lr=0.5)[0].tolist()
         [[0.1], [0.1], [0.0]]
     """
+    activations, deltas, lr = _as_arrays(activations), _as_arrays(deltas), _real(lr)
     if len(activations) != len(deltas) + 1:
         raise ValueError(
             f"expected one more activation than deltas, got {len(activations)} "
             f"activations and {len(deltas)} delta vectors"
         )
-    return [
-        lr * np.outer(_with_bias(x), delta)
-        for x, delta in zip(_as_arrays(activations[:-1]), deltas, strict=True)
-    ]
+    if lr.ndim != 0:
+        raise ValueError(f"lr must be a number, got an array of shape {lr.shape}")
+    for layer, (x, delta) in enumerate(zip(activations, deltas)):
+        if x.ndim != 1 or delta.ndim != 1:
+            raise ValueError(
+                f"layer {layer}: activations of shape {x.shape} and deltas of shape "
+                f"{delta.shape} must both be 1-D"
+            )
+    return [lr * np.outer(_with_bias(x), delta) for x, delta in zip(activations, deltas)]
 
 
 def sgd_step(

@@ -139,29 +139,43 @@ def cross_entropy(logits: Any, targets: Any) -> Any:
     """
     if isinstance(logits, Tensor):
         if logits.ndim == 1:
-            return cross_entropy(logits.reshape(1, -1), np.reshape(targets, (1,)))
+            return cross_entropy(logits.reshape(1, -1), _one_target(targets, logits.shape))
         if logits.ndim != 2:
             raise ValueError(f"cross_entropy: logits must have shape (N, C), given {logits.shape}")
         classes = _class_targets(targets, logits.shape)
         picked = logits.log_softmax(axis=-1)[np.arange(logits.shape[0]), classes]
         return -picked.mean()
     z = list(_as_values(logits).flat)
-    (target,) = _class_targets(np.reshape(targets, (1,)), (1, len(z)))
+    (target,) = _class_targets(_one_target(targets, (len(z),)), (1, len(z)))
     top = max(v.data for v in z)
     logsumexp = sum((v - top).exp() for v in z).log() + top
     return logsumexp - z[target]
 
 
+def _one_target(targets: Any, logits_shape: tuple[int, ...]) -> np.ndarray:
+    """The class of a single example, as an array of shape (1,)."""
+    array = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    if array.size != 1:
+        raise ValueError(
+            f"cross_entropy: one example of logits of shape {logits_shape} needs one target, "
+            f"given shape {array.shape}"
+        )
+    return array.reshape(1)
+
+
 def _class_targets(targets: Any, logits_shape: tuple[int, ...]) -> np.ndarray:
     array = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
     n, classes = logits_shape
+    whole = array.dtype.kind in "iub" or (
+        array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array % 1 == 0)
+    )
+    if not whole:
+        raise TypeError(f"cross_entropy: targets must be integer class indices, got {array.dtype}")
     if array.shape != (n,):
         raise ValueError(
             f"cross_entropy: logits of shape {logits_shape} need targets of shape {(n,)}, "
             f"given {array.shape}"
         )
-    if array.dtype.kind not in "iub" and not np.all(np.mod(array, 1) == 0):
-        raise TypeError(f"cross_entropy: targets must be integer class indices, got {array.dtype}")
     array = array.astype(np.intp)
     if array.size and (array.min() < 0 or array.max() >= classes):
         raise ValueError(f"cross_entropy: targets must lie in [0, {classes}), got {array.tolist()}")

@@ -8,6 +8,8 @@ updated by the same rule and written back.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,22 +23,31 @@ class Optimizer:
     """Holds the parameters and applies ``_update(data, grad, state)`` to each array."""
 
     def __init__(self, params: Iterable[Any], lr: float) -> None:
+        if not isinstance(params, Iterable) or isinstance(params, (Value, Tensor)):
+            raise TypeError(
+                f"params must be a list of Values or Tensors, got {type(params).__name__}"
+            )
         params = list(params)
         if not params:
             raise ValueError("the optimiser was given no parameters")
         for p in params:
             if not isinstance(p, (Value, Tensor)):
                 raise TypeError(f"parameters must be Values or Tensors, got {type(p).__name__}")
-        if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
+        self.lr = _hyperparameter("lr", lr)
+        if not (np.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-        self.lr = float(lr)
         self.values = [p for p in params if isinstance(p, Value)]
         self.tensors = [p for p in params if isinstance(p, Tensor)]
         self._value_state: dict[str, np.ndarray] = {}
         self._tensor_states: list[dict[str, np.ndarray]] = [{} for _ in self.tensors]
 
     def step(self) -> None:
-        """Move every parameter against its gradient (parameters without one stay)."""
+        """Move every parameter against its gradient (parameters without one stay).
+
+        Every gradient is checked first (a real number, or an array of the
+        parameter's shape), so a bad one raises before any parameter moves.
+        """
+        self._check_grads()
         for tensor, state in zip(self.tensors, self._tensor_states):
             if tensor.grad is not None:
                 self._update(tensor.data, tensor.grad, state)
@@ -46,6 +57,25 @@ class Optimizer:
             self._update(data, grad, self._value_state)
             for value, number in zip(self.values, data.tolist()):
                 value.data = number
+
+    def _check_grads(self) -> None:
+        for value in self.values:
+            if not isinstance(value.grad, numbers.Real):
+                kind = type(value.grad).__name__
+                raise TypeError(
+                    f"the grad of a Value of data {value.data!r} is {kind}, not a number"
+                )
+        for tensor in self.tensors:
+            grad = tensor.grad
+            if grad is None:
+                continue
+            if not isinstance(grad, np.ndarray) or grad.dtype.kind not in "biuf":
+                kind = getattr(grad, "dtype", type(grad).__name__)
+                raise TypeError(f"the grad of a parameter of shape {tensor.shape} is {kind}")
+            if grad.shape != tensor.shape:
+                raise ValueError(
+                    f"the grad of a parameter of shape {tensor.shape} has shape {grad.shape}"
+                )
 
     def zero_grad(self) -> None:
         """Forget the gradients (Values: 0.0; Tensors: None, as PyTorch)."""
@@ -70,7 +100,7 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0) -> None:
         super().__init__(params, lr)
-        if not 0.0 <= momentum < 1.0:
+        if not 0.0 <= _hyperparameter("momentum", momentum) < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
         self.momentum = float(momentum)
 
@@ -108,10 +138,14 @@ class Adam(Optimizer):
         eps: float = 1e-8,
     ) -> None:
         super().__init__(params, lr)
-        if not all(0.0 <= beta < 1.0 for beta in betas):
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"betas must be a pair of numbers, got {betas!r}")
+        if not all(0.0 <= _hyperparameter("betas", beta) < 1.0 for beta in betas):
             raise ValueError(f"betas must lie in [0, 1), got {betas!r}")
-        self.betas = betas
-        self.eps = eps
+        if not (np.isfinite(_hyperparameter("eps", eps)) and eps >= 0):
+            raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
+        self.betas = tuple(betas)
+        self.eps = float(eps)
 
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         if "m" not in state:
@@ -126,3 +160,13 @@ class Adam(Optimizer):
         m_hat = m / (1 - beta1**t)
         v_hat = v / (1 - beta2**t)
         data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def _hyperparameter(name: str, number: Any) -> float:
+    """``number`` as a float; TypeError naming ``name`` unless it is a real number (not a bool)."""
+    if not isinstance(number, numbers.Real) or isinstance(number, bool):
+        raise TypeError(f"{name} must be a real number, got {type(number).__name__}: {number!r}")
+    try:
+        return float(number)
+    except OverflowError:  # an int beyond 1.8e308 counts as infinite, so the range check fails
+        return math.inf if number > 0 else -math.inf

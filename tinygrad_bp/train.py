@@ -18,8 +18,10 @@ from typing import Any, TextIO
 import numpy as np
 
 from .engine import Value
+from .graph import no_grad
 from .losses import half_sse
 from .optim import SGD, Optimizer
+from .tensor import Tensor
 
 
 @dataclass
@@ -95,16 +97,22 @@ def fit(
     >>> history.converged, history.losses[-1] < history.losses[0]
     (True, True)
     """
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if X.ndim != 2 or len(y) != len(X):
+    if not callable(model) or not hasattr(model, "parameters"):
+        raise TypeError(f"fit needs a module, got {type(model).__name__}")
+    X, y = _real_array("X", X), _real_array("y", y)
+    if X.ndim != 2 or y.ndim == 0 or len(y) != len(X) or len(X) == 0:
         raise ValueError(
-            f"fit needs X of shape (n, n_in) and n targets, got {X.shape} and {y.shape}"
+            f"fit needs X of shape (n, n_in) and n targets, n >= 1, got {X.shape} and {y.shape}"
         )
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    if epsilon is not None and not isinstance(epsilon, (int, float)):
+        raise TypeError(f"epsilon must be a number or None, got {type(epsilon).__name__}")
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr)
     step = _scalar_step if _is_scalar_model(model) else _tensor_step
+    _check_widths(model, X, y, step is _scalar_step)
     batch_size = len(X) if batch_size is None else batch_size
     rng = np.random.default_rng(rng)
     bar = ProgressBar(epochs, progress)
@@ -128,6 +136,27 @@ def fit(
     finally:
         bar.close()
     return history
+
+
+def _real_array(name: str, data: Any) -> np.ndarray:
+    """``data`` as a float64 array; TypeError unless it holds real numbers."""
+    array = np.asarray(data)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"fit: {name} must hold real numbers, got dtype {array.dtype}")
+    return array.astype(np.float64)
+
+
+def _check_widths(model: Any, X: np.ndarray, y: np.ndarray, scalar: bool) -> None:
+    """Run the first example forward, recording nothing, so that a model that does not
+    fit X or y fails before any grad or weight changes (ValueError naming the shapes)."""
+    with no_grad():
+        out = model(X[0].tolist()) if scalar else model(X[:1])
+    outputs = out.size if isinstance(out, Tensor) else np.size(np.asarray(out, dtype=object))
+    if outputs != y[0].size:
+        raise ValueError(
+            f"fit: the model gives {outputs} outputs per example, but y of shape {y.shape} "
+            f"has {y[0].size} per example"
+        )
 
 
 def _scalar_step(
