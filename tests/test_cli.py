@@ -1,80 +1,345 @@
-"""The command line, run in-process and as `python -m tinygrad_bp`."""
+"""The command line, run in-process through ``cli.main`` and as ``python -m tinygrad_bp``."""
 
+import html
+import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tinygrad_bp import delta
-from tinygrad_bp.cli import (
-    HAND_BUILT_XOR,
-    WORKED_INPUT,
-    WORKED_LR,
-    WORKED_TARGET,
-    WORKED_WEIGHTS,
-    main,
-    worked_example_rows,
-)
+from tinygrad_bp.cli import main, parse_expression, tensor_mlp
+from tinygrad_bp.explain import WORKED_INPUT, WORKED_LR, WORKED_TARGET, WORKED_WEIGHTS
+from tinygrad_bp.nn import get_weights
+
+REPO = Path(__file__).resolve().parents[1]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+WORKED_JSON = {
+    "weights": [w.tolist() for w in WORKED_WEIGHTS],
+    "x": WORKED_INPUT.tolist(),
+    "y": WORKED_TARGET.tolist(),
+    "lr": WORKED_LR,
+}
 
 
-def test_worked_example_rows_agree_and_hit_the_tutorials_numbers():
-    rows = {
-        name: (ours, theirs)
-        for name, ours, theirs in worked_example_rows(
-            WORKED_WEIGHTS, WORKED_INPUT, WORKED_TARGET, WORKED_LR
-        )
-    }
-    for ours, theirs in rows.values():
-        assert ours == pytest.approx(theirs, abs=1e-12)
-    # The tutorial's figures, within the rounding it carried forward (see
-    # test_backprop_agreement for the exact hand derivation).
-    tutorial = {
-        "o[1][1]": (0.777, 5e-4),
-        "o[1][2]": (0.759, 1e-3),
-        "o[2][1]": (0.824, 1.5e-3),
-        "J": (0.0155, 2e-4),
-        "delta[2][1]": (0.0255, 5e-4),
-        "delta[1][1]": (0.00132, 3e-5),
-        "delta[1][2]": (0.00187, 3e-5),
-        "new w[2][0,1]": (1.01275, 2e-4),
-        "new w[2][1,1]": (0.3099, 2e-4),
-        "new w[2][2,1]": (0.4097, 2e-4),
-        "new w[1][1,1]": (0.251, 5e-4),
-        "new w[1][2,2]": (0.1, 1e-15),
-    }
-    for name, (figure, rounding) in tutorial.items():
-        assert abs(rows[name][0] - figure) <= rounding, name
-    assert len(rows) == 3 + 1 + 3 + 9  # activations, J, deltas, weights
+def run_module(*args, cwd=None):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "tinygrad_bp", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def assert_png(path):
+    assert path.read_bytes()[:8] == PNG_MAGIC and path.stat().st_size > 1000, path
+
+
+def assert_one_line_error(capsys, code, *fragments):
+    captured = capsys.readouterr()
+    assert code == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tinygrad-bp: error:"), captured.err
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert "Traceback" not in captured.err
+
+
+# -- worked-example and explain ------------------------------------------------------------
 
 
 def test_worked_example_command_prints_the_table(capsys):
     assert main(["worked-example"]) == 0
     out = capsys.readouterr().out
-    assert "delta[2][1]" in out and "0.025" in out and " NO" not in out
+    assert "delta[2][1]" in out and "0.02577665" in out and " NO" not in out
+    assert out.count(" yes") == 25
 
 
-def test_xor_command_learns_xor(capsys):
-    assert main(["xor", "--quiet"]) == 0
+def explain_rows(out):
+    """name -> (autograd, closed form) of the printed table."""
+    rows = {}
+    for line in out.splitlines():
+        parts = line.rsplit(maxsplit=3)
+        if len(parts) == 4 and parts[3] in ("yes", "NO"):
+            rows[parts[0]] = (float(parts[1]), float(parts[2]))
+    return rows
+
+
+def test_explain_from_options_matches_the_closed_form(capsys):
+    weights = [np.array([[0.1, -0.2], [0.3, 0.4]]), np.array([[0.5], [-0.6], [0.7]])]
+    x, y, lr = np.array([2.0]), np.array([0.25]), 0.3
+    argv = ["explain", "--x", "2", "--y", "0.25", "--lr", "0.3"]
+    for w in weights:
+        argv += ["--weights", json.dumps(w.tolist())]
+    assert main(argv) == 0
+    rows = explain_rows(capsys.readouterr().out)
+    activations = delta.forward(weights, x)
+    updates = delta.weight_updates(activations, delta.deltas(weights, activations, y), lr)
+    assert rows["o[2][1]"][0] == pytest.approx(activations[2][0], abs=5e-9)
+    assert rows["Delta w[1][1,2]"][0] == pytest.approx(updates[0][1, 1], abs=5e-9)
+    assert len(rows) == 3 + 1 + 3 + 2 * (4 + 3)
+
+
+def test_explain_from_a_json_file(tmp_path, capsys):
+    spec = tmp_path / "net.json"
+    spec.write_text(json.dumps(WORKED_JSON))
+    assert main(["explain", "--json", str(spec)]) == 0
+    rows = explain_rows(capsys.readouterr().out)
+    assert rows["new w[2][0,1]"][0] == pytest.approx(1.01288833, abs=1e-8)
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ('{"weights": [[[1, 1]', "malformed JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"weights": [[[1, 1], [2]]], "x": [1], "y": [1]}', "weights[0] must be a matrix"),
+        ('{"weights": [[[1], [2], [3]]], "x": [1], "y": [1]}', "does not fit"),
+        ('{"weights": [[[1], [2]]], "x": [1]}', "missing key(s) y"),
+        ('{"weights": [[[1], [2]]], "x": [1], "y": [1], "lr": "big"}', "lr must be a number"),
+    ],
+)
+def test_explain_rejects_bad_json_in_one_line(tmp_path, capsys, content, fragment):
+    spec = tmp_path / "bad.json"
+    spec.write_text(content)
+    assert_one_line_error(capsys, main(["explain", "--json", str(spec)]), fragment)
+
+
+def test_explain_needs_its_inputs(capsys):
+    assert_one_line_error(capsys, main(["explain", "--x", "1"]), "--weights")
+    assert_one_line_error(capsys, main(["explain", "--json", "/no/such/file.json"]), "cannot read")
+
+
+# -- xor, gates, train -------------------------------------------------------------------------
+
+
+def test_xor_command_learns_xor_and_writes_its_plots(tmp_path, capsys):
+    assert main(["xor", "--quiet", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "4/4 outputs on the right side of 0.5" in out
+    assert "4/4 outputs on the right side of 0.5" in out and "converged after" in out
+    for name in ("xor_loss.png", "xor_boundary.png", "xor_network.png"):
+        assert_png(tmp_path / name)
 
 
-def test_gates_command_reports_perceptron_failure_on_xor(capsys):
-    assert main(["gates"]) == 0
+def test_xor_command_prints_the_loss_going_down(capsys):
+    assert main(["xor", "--print-every", "100"]) == 0
+    losses = [
+        float(line.split("=")[1])
+        for line in capsys.readouterr().out.splitlines()
+        if line.strip().startswith("epoch")
+    ]
+    assert len(losses) >= 3 and losses[-1] < losses[0]
+
+
+def test_gates_command_reports_perceptron_failure_on_xor(tmp_path, capsys):
+    assert main(["gates", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "XOR  never converged" in out and "AND  converged" in out
+    assert_png(tmp_path / "perceptron_errors.png")
+    assert_png(tmp_path / "xor_by_hand.png")
 
 
-def test_the_hand_built_network_computes_xor():
-    for x, target in [((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 0)]:
-        o = delta.forward(HAND_BUILT_XOR, np.array(x, dtype=float))[-1][0]
-        assert abs(o - target) < 1e-3
+@pytest.mark.parametrize("dataset", ["moons", "circles", "xor"])
+def test_train_command_classifies_and_plots(dataset, tmp_path, capsys):
+    argv = ["train", dataset, "--hidden", "8,8", "--epochs", "300", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    accuracy = float(out.split("training accuracy ")[1].split("%")[0])
+    assert accuracy >= 95.0
+    assert_png(tmp_path / f"{dataset}_loss.png")
+    assert_png(tmp_path / f"{dataset}_boundary.png")
 
 
-def test_module_entry_point_and_bad_arguments():
-    run = [sys.executable, "-m", "tinygrad_bp"]
-    ok = subprocess.run([*run, "--help"], capture_output=True, text=True)
-    assert ok.returncode == 0 and "worked-example" in ok.stdout
-    bad = subprocess.run([*run, "xor", "--lr", "fast"], capture_output=True, text=True)
-    assert bad.returncode == 2 and "invalid float value" in bad.stderr
+def test_train_command_fits_the_sine_and_plots_the_curve(tmp_path, capsys):
+    argv = ["train", "sine", "--epochs", "300", "--optimizer", "adam", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy" not in out
+    final_loss = float(out.split("final loss ")[1].split()[0])
+    assert final_loss < 0.01  # the mean squared error of a constant guess is about 0.125
+    assert_png(tmp_path / "sine_fit.png")
+
+
+def test_train_with_sgd_minibatches_and_relu_runs(capsys):
+    argv = ["train", "moons", "--optimizer", "sgd", "--lr", "0.5", "--batch-size", "16"]
+    assert main([*argv, "--activation", "relu", "--epochs", "50", "--quiet"]) == 0
+    assert "training accuracy" in capsys.readouterr().out
+
+
+def test_tensor_mlp_follows_the_derivations_weight_shapes():
+    net = tensor_mlp([3, 4, 2], "tanh", rng=0)
+    assert [w.shape for w in get_weights(net)] == [(4, 4), (5, 2)]
+    with pytest.raises(ValueError, match="unknown activation 'swish'"):
+        tensor_mlp([2, 1], "swish")
+
+
+# -- graph ---------------------------------------------------------------------------------------
+
+
+def test_graph_of_an_expression_shows_labels_data_and_grads(tmp_path, capsys):
+    path = tmp_path / "expr.svg"
+    argv = ["graph", "(a*b + c).tanh()", "--value", "a=2", "--value", "b=-1", "--value", "c=1.5"]
+    assert main([*argv, "--out", str(path)]) == 0
+    picture = html.unescape(path.read_text())  # Graphviz writes "-" as &#45;
+    assert picture.startswith("<?xml") and "<svg" in picture
+    for label in (">a<", ">b<", ">c<", "a * b + c", "tanh"):
+        assert label in picture, label
+    # e = tanh(ab + c) = tanh(-0.5), and de/da = (1 - e^2) b with b = -1.
+    e = np.tanh(2 * -1 + 1.5)
+    assert f"data {e:.4f}" in picture and f"grad {(1 - e**2) * -1:.4f}" in picture
+    assert str(path) in capsys.readouterr().out
+
+
+def test_graph_of_the_worked_network_labels_every_weight(tmp_path):
+    path = tmp_path / "net.svg"
+    assert main(["graph", "--network", "2,2,1", "--out", str(path)]) == 0
+    picture = html.unescape(path.read_text())
+    for label in ("w[1][0,1]", "w[2][2,1]", "z[1][2]", "o[2][1]", ">J<"):
+        assert label in picture, label
+    # dJ/dw_0,output = -delta_output: the closed form's number is in the picture.
+    activations = delta.forward(WORKED_WEIGHTS, WORKED_INPUT)
+    delta_out = delta.deltas(WORKED_WEIGHTS, activations, WORKED_TARGET)[-1][0]
+    assert f"grad {-delta_out:.4f}" in picture
+
+
+def test_graph_steps_write_a_page_and_frames(tmp_path):
+    argv = ["graph", "a*b + a", "--value", "a=3", "--value", "b=2", "--steps"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    page = tmp_path / "backward.html"
+    assert page.read_text().count("<svg") >= 4
+    frames = sorted((tmp_path / "backward_frames").glob("frame_*.svg"))
+    assert len(frames) >= 4 and all(frame.stat().st_size > 0 for frame in frames)
+
+
+def test_graph_png_via_the_module_entry_point(tmp_path):
+    result = run_module(
+        "graph", "a.relu() - 2 ** a", "--value", "a=1", "--out", "g.png", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert_png(tmp_path / "g.png")
+
+
+@pytest.mark.parametrize(
+    "expression, fragment",
+    [
+        ("__import__('os')", "only the methods"),
+        ("__import__('os').system('true')", "only the methods"),
+        ("a.__class__", "attributes may only be called methods"),
+        ("a.data", "attributes may only be called methods"),
+        ("a.backward()", "only the methods"),
+        ("a.tanh(1)", "only the methods"),
+        ("(lambda: 1)()", "only the methods"),
+        ("[a][0]", "Subscript is not allowed"),
+        ("a if a else a", "IfExp is not allowed"),
+        ("'text'", "only real numbers"),
+        ("a < 1", "Compare is not allowed"),
+        ("a // 2", "FloorDiv is not allowed"),
+        ("b * 2", "no value for 'b'"),
+        ("a +", "cannot parse"),
+        ("1" * 400, "only real numbers"),
+        ("a" + " + a" * 300, "longer than 500"),
+    ],
+)
+def test_the_expression_parser_refuses_anything_but_arithmetic(expression, fragment, capsys):
+    with pytest.raises(ValueError, match=None) as error:
+        parse_expression(expression, {"a": 1.0})
+    assert fragment in str(error.value)
+    code = main(["graph", expression, "--value", "a=1", "--out", "never.svg"])
+    assert_one_line_error(capsys, code, fragment)
+    assert not Path("never.svg").exists()
+
+
+def test_the_expression_parser_computes_what_python_computes():
+    values = {"a": 0.7, "b": -1.3}
+    root = parse_expression("-(a ** 2 / b).exp() + (a * b).sigmoid() - b.abs().log()", values)
+    a, b = 0.7, -1.3
+    expected = -np.exp(a**2 / b) + 1 / (1 + np.exp(-a * b)) - np.log(abs(b))
+    assert root.data == pytest.approx(expected, abs=1e-15)
+    root.backward()
+    leaf_a = next(node for node in _leaves(root) if node.label == "a")
+    eps = 1e-6
+
+    def f(x):
+        return -np.exp(x**2 / b) + 1 / (1 + np.exp(-x * b)) - np.log(abs(b))
+
+    assert leaf_a.grad == pytest.approx((f(a + eps) - f(a - eps)) / (2 * eps), abs=1e-8)
+
+
+def _leaves(root):
+    from tinygrad_bp.graph import toposort
+
+    return [node for node in toposort(root) if not node.children]
+
+
+# -- check-engine ---------------------------------------------------------------------------------
+
+
+def test_check_engine_passes_our_own_value(capsys):
+    code = main(["check-engine", "tinygrad_bp.engine:Value", "--max-examples", "5"])
+    out = capsys.readouterr().out
+    assert code == 0 and "0 fail" in out and "sigmoid" in out
+
+
+def test_check_engine_fails_a_broken_engine(tmp_path, monkeypatch, capsys):
+    (tmp_path / "broken_engine.py").write_text(
+        "from tinygrad_bp.engine import Value as Base\n"
+        "class Value(Base):\n"
+        "    __slots__ = ()\n"
+        "    def tanh(self):\n"
+        "        return super().tanh() * 1.01  # a wrong tanh\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code = main(["check-engine", "broken_engine:Value", "--max-examples", "5"])
+    out = capsys.readouterr().out
+    assert code == 1 and "fail" in out
+
+
+def test_check_engine_reports_a_bad_spec_in_one_line(capsys):
+    assert_one_line_error(capsys, main(["check-engine", "no_such_module:Value"]), "no_such_module")
+    assert_one_line_error(capsys, main(["check-engine", "nocolon"]), "module:ClassName")
+
+
+# -- arguments ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["xor", "--lr", "fast"], "argument --lr"),
+        (["xor", "--lr", "-1"], "positive number"),
+        (["train", "mnist"], "invalid choice: 'mnist'"),
+        (["train", "moons", "--hidden", "8,x"], "positive widths"),
+        (["train", "moons", "--optimizer", "rmsprop"], "invalid choice"),
+        (["train", "moons", "--epochs", "0"], "positive integer"),
+        (["graph"], "EXPRESSION or --network"),
+        (["graph", "a", "--value", "a"], "NAME=NUMBER"),
+        (["graph", "--network", "2,2,3"], "one output unit"),
+        (["graph", "a", "--value", "a=1", "--out", "x.txt"], "unsupported suffix"),
+        (["no-such-command"], "invalid choice"),
+        ([], "required"),
+    ],
+)
+def test_bad_arguments_give_one_clear_line(argv, fragment, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert_one_line_error(capsys, main(argv), fragment)
+
+
+def test_every_subcommand_has_help(capsys):
+    commands = ["worked-example", "explain", "xor", "gates", "graph", "train", "check-engine"]
+    for command in commands:
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "--help"])
+        assert exit_info.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"usage: tinygrad-bp {command}") and "--help" in out
+
+
+def test_module_entry_point_and_bad_arguments(tmp_path):
+    ok = run_module("--help", cwd=tmp_path)
+    assert ok.returncode == 0 and "worked-example" in ok.stdout and "check-engine" in ok.stdout
+    bad = run_module("xor", "--lr", "fast", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.strip().splitlines() == [
+        "tinygrad-bp: error: argument --lr: expected a positive number, got 'fast' "
+        "(see tinygrad-bp xor --help)"
+    ]

@@ -1,101 +1,554 @@
 """``python -m tinygrad_bp`` (also ``tinygrad-bp``): replay the tutorial's claims.
 
-Each subcommand is thin: it parses options and calls the library.
+Subcommands (``--help`` on each says more):
+
+    worked-example   the derivation's one-step example, by autograd and by the formulas
+    explain          the same table for any small sigmoid network, input and target
+    xor              train the 2-2-1 sigmoid network on XOR
+    gates            the perceptron on AND/OR/NOT/XOR, and XOR from OR, NAND and AND
+    graph            draw the computation graph of an expression or a small network
+    train            train a tensor MLP on a toy data set and plot what it learnt
+    check-engine     run the engine checks on a Value class (when tinygrad_bp.testing exists)
+
+Exit status: 0 when the claim holds, 1 when it does not (e.g. training did not
+reach the target, or the two computations disagree), 2 on bad arguments or bad
+input, reported as one line on stderr.
+
+The functions the examples share (``tensor_mlp``, ``train_model``,
+``plot_fitted_curve``, ``parse_expression``) live here too, so that no script
+carries its own copy.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import json
+import operator
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from . import data, delta
-from .losses import half_sse
-from .nn import MLP, get_weights, set_weights
-from .perceptron import Perceptron
-from .train import fit
+from . import data, delta, explain, viz
+from .engine import Value
+from .graph import no_grad
+from .losses import binary_cross_entropy, mse
+from .nn import MLP, Linear, ReLU, Sequential, Sigmoid, Tanh, get_weights, set_weights
+from .optim import SGD, Adam
+from .perceptron import FitResult, Perceptron
+from .train import History, fit
 
-# The derivation's worked example, in the (n_in + 1, n_out) convention (bias row first).
-WORKED_WEIGHTS = [
-    np.array([[1.0, 1.0], [0.25, 0.15], [0.2, 0.1]]),
-    np.array([[1.0], [0.3], [0.4]]),
-]
-# The tutorial names this example x3 = (0, 1) but its arithmetic uses x1 = 1, x2 = 0.
-WORKED_INPUT = np.array([1.0, 0.0])
-WORKED_TARGET = np.array([1.0])
-WORKED_LR = 0.5
+PROG = "tinygrad-bp"
 
 
-def worked_example_rows(
-    weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, lr: float
-) -> list[tuple[str, float, float]]:
-    """Every number of one online step, as (name, autograd, closed form) rows.
+class UsageError(Exception):
+    """Bad arguments or bad input: reported as one line on stderr, exit status 2."""
 
-    Autograd: a scalar MLP with these weights runs forward, half_sse backward; a
-    unit's delta is -dJ/dz read off its net-input node, Delta w = -lr dJ/dw.
-    Closed form: ``delta.forward``, ``delta.deltas``, ``delta.weight_updates``.
+
+# -- safe expressions for `graph` -----------------------------------------------------
+
+ALLOWED_METHODS = ("relu", "tanh", "sigmoid", "exp", "log", "abs")
+_BINARY_OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+_UNARY_OPERATORS = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Call,
+    ast.Attribute,
+    ast.Name,
+    ast.Constant,
+    ast.Load,
+    *_BINARY_OPERATORS,
+    *_UNARY_OPERATORS,
+)
+MAX_EXPRESSION_LENGTH = 500
+
+
+def parse_expression(text: str, values: dict[str, float]) -> Value:
+    """Build the Value graph of an arithmetic expression, without ``eval``.
+
+    Allowed: names (each bound in ``values``), numbers, ``+ - * / **``, unary minus
+    and calls of the Value methods relu, tanh, sigmoid, exp, log and abs, as in
+    ``(a*b + c).tanh()``. Anything else (other calls, attributes, subscripts, strings,
+    lambdas, ...) is refused before any of it runs. Leaves are labelled with their
+    names and every operation with its own sub-expression.
+
+    Args:
+        text: The expression, at most 500 characters.
+        values: The number each name stands for.
+
+    Returns:
+        The root Value (its graph not yet backpropagated).
+
+    Raises:
+        ValueError: Naming what is not allowed, or the name that has no value.
+
+    Example:
+        >>> root = parse_expression("(a*b + c).tanh()", {"a": 2.0, "b": -1.0, "c": 2.5})
+        >>> root.label, round(root.data, 4)
+        ('(a * b + c).tanh()', 0.4621)
+        >>> parse_expression("__import__('os')", {})
+        Traceback (most recent call last):
+        ValueError: only the methods relu, tanh, sigmoid, exp, log, abs may be called, \
+as in (a*b).tanh(); got __import__('os')
     """
-    net = MLP(len(x), [w.shape[1] for w in weights])
-    set_weights(net, weights)
-    layer_outputs = []
-    out = [float(v) for v in x]
-    for layer in net.layers:
-        out = [neuron(out) for neuron in layer.neurons]
-        layer_outputs.append(out)
-    loss = half_sse(layer_outputs[-1], y)
-    loss.backward()
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ValueError(f"the expression is longer than {MAX_EXPRESSION_LENGTH} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as error:
+        raise ValueError(f"cannot parse the expression {text!r}: {error.msg}") from None
+    _check_expression(tree, values)
+    leaves = {name: Value(number, label=name) for name, number in values.items()}
+    results: dict[int, Value] = {}
+    for node in _children_first(tree.body):
+        if not isinstance(node, (ast.Attribute, ast.Load, *_BINARY_OPERATORS, *_UNARY_OPERATORS)):
+            results[id(node)] = _evaluate(node, results, leaves)
+    return results[id(tree.body)]
 
-    activations = delta.forward(list(weights), x)
-    closed_deltas = delta.deltas(list(weights), activations, y)
-    updates = delta.weight_updates(activations, closed_deltas, lr)
 
-    rows = []
-    for layer_index, units in enumerate(layer_outputs):
-        for j, o in enumerate(units):
-            rows.append((f"o[{layer_index + 1}][{j + 1}]", o.data, activations[layer_index + 1][j]))
-    rows.append(("J", loss.data, delta.half_sse(activations[-1], y)))
-    for layer_index, units in enumerate(layer_outputs):
-        for j, o in enumerate(units):
-            net_input = o.children[0]  # sigmoid(z): its only child is z
-            rows.append(
-                (
-                    f"delta[{layer_index + 1}][{j + 1}]",
-                    -net_input.grad,
-                    closed_deltas[layer_index][j],
-                )
+def _check_expression(tree: ast.Expression, values: dict[str, float]) -> None:
+    """Raise ValueError at the first part of the tree that is not allowed."""
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise ValueError(
+                f"{type(node).__name__} is not allowed in an expression ({ast.unparse(node)!r}); "
+                f"use names, numbers, + - * / **, unary minus and .{'() .'.join(ALLOWED_METHODS)}()"
             )
-    for layer_index, layer in enumerate(net.layers):
-        for j, neuron in enumerate(layer.neurons):
-            for i, w in enumerate([neuron.b, *neuron.w]):
-                old = weights[layer_index][i, j]
-                rows.append(
-                    (
-                        f"new w[{layer_index + 1}][{i},{j + 1}]",
-                        old - lr * w.grad,
-                        old + updates[layer_index][i, j],
-                    )
-                )
-    return rows
+        if isinstance(node, ast.Call) and not _is_method_call(node):
+            raise ValueError(
+                f"only the methods {', '.join(ALLOWED_METHODS)} may be called, "
+                f"as in (a*b).tanh(); got {ast.unparse(node)}"
+            )
+        if isinstance(node, ast.Constant) and not _is_float(node.value):
+            raise ValueError(f"only real numbers may appear as constants, got {node.value!r:.40}")
+        if isinstance(node, ast.Name) and node.id not in values:
+            raise ValueError(f"no value for {node.id!r}: give one with --value {node.id}=NUMBER")
+    calls = sum(isinstance(node, ast.Call) for node in ast.walk(tree))
+    attributes = sum(isinstance(node, ast.Attribute) for node in ast.walk(tree))
+    if attributes != calls:  # every attribute must be the method of a call
+        raise ValueError(
+            f"attributes may only be called methods ({', '.join(ALLOWED_METHODS)}), "
+            f"as in (a*b).tanh(); got {ast.unparse(tree)}"
+        )
 
 
-def _print_table(rows: list[tuple[str, float, float]]) -> bool:
-    print(f"{'quantity':<16}{'autograd':>14}{'delta rules':>14}  agree")
-    agree_all = True
-    for name, by_autograd, by_formula in rows:
-        agree = abs(by_autograd - by_formula) <= 1e-12 * max(1.0, abs(by_formula))
-        agree_all &= agree
-        print(f"{name:<16}{by_autograd:>14.6f}{by_formula:>14.6f}  {'yes' if agree else 'NO'}")
-    return agree_all
+def _is_float(constant: object) -> bool:
+    """True for an int or float literal that converts to a float (1e999 is inf)."""
+    if type(constant) not in (int, float):
+        return False
+    try:
+        float(constant)
+    except OverflowError:
+        return False
+    return True
+
+
+def _is_method_call(node: ast.Call) -> bool:
+    """True for ``<expr>.method()`` with an allowed method and no arguments."""
+    return (
+        isinstance(node.func, ast.Attribute)
+        and node.func.attr in ALLOWED_METHODS
+        and not node.args
+        and not node.keywords
+    )
+
+
+def _children_first(root: ast.AST) -> list[ast.AST]:
+    """Every node of the tree under ``root``, each after all its children (no recursion)."""
+    order, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return order[::-1]
+
+
+def _evaluate(node: ast.AST, results: dict[int, Value], leaves: dict[str, Value]) -> Value:
+    """The Value of one checked node, from the Values of its children."""
+    if isinstance(node, ast.Name):
+        return leaves[node.id]
+    if isinstance(node, ast.Constant):
+        return Value(float(node.value))
+    if isinstance(node, ast.BinOp):
+        out = _BINARY_OPERATORS[type(node.op)](results[id(node.left)], results[id(node.right)])
+    elif isinstance(node, ast.UnaryOp):
+        out = _UNARY_OPERATORS[type(node.op)](results[id(node.operand)])
+    else:  # a checked method call
+        out = getattr(results[id(node.func.value)], node.func.attr)()
+    out.label = ast.unparse(node)
+    return out
+
+
+# -- networks and training, shared with the examples ----------------------------------
+
+_ACTIVATION_MODULES = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
+DATASETS = ("xor", "moons", "circles", "spirals", "sine")
+
+
+def tensor_mlp(
+    sizes: Sequence[int],
+    activation: str = "sigmoid",
+    output_activation: str | None = "sigmoid",
+    rng: np.random.Generator | int | None = None,
+) -> Sequential:
+    """A fully connected tensor network: Linear, activation, ..., Linear, output activation.
+
+    Args:
+        sizes: Layer widths ``[n_in, n_1, ..., n_out]``; ``[2, 1]`` has no hidden layer.
+        activation: The hidden units' activation: sigmoid, tanh or relu.
+        output_activation: The output units' activation, or None for raw outputs (logits).
+        rng: A Generator or seed for the initial weights.
+
+    Returns:
+        A ``Sequential`` (``get_weights``/``set_weights`` work on it).
+
+    Example:
+        >>> tensor_mlp([2, 8, 1], "tanh", rng=0)
+        Sequential(Linear(2, 8, bias=True), Tanh(), Linear(8, 1, bias=True), Sigmoid())
+    """
+    for name in (activation, output_activation):
+        if name is not None and name not in _ACTIVATION_MODULES:
+            raise ValueError(f"unknown activation {name!r}; choose one of sigmoid, tanh, relu")
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least an input and an output width, got {sizes!r}")
+    rng = np.random.default_rng(rng)
+    layers = []
+    for index, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(Linear(nin, nout, rng=rng))
+        last = index == len(sizes) - 2
+        name = output_activation if last else activation
+        if name is not None:
+            layers.append(_ACTIVATION_MODULES[name]())
+    return Sequential(*layers)
+
+
+@dataclass
+class TrainingRun:
+    """A trained network with its data and loss history.
+
+    Attributes:
+        model: The trained tensor network.
+        X: The inputs, shape (n, d). y: The targets, shape (n,).
+        history: ``fit``'s loss per epoch.
+        classification: True when y holds 0/1 labels (else a regression target).
+    """
+
+    model: Sequential
+    X: np.ndarray
+    y: np.ndarray
+    history: History
+    classification: bool
+
+    def predict(self, points: np.ndarray) -> np.ndarray:
+        """The network's output for each row of ``points``, shape (n,)."""
+        with no_grad():
+            return self.model(np.asarray(points, dtype=np.float64)).data[:, 0]
+
+    @property
+    def accuracy(self) -> float:
+        """The fraction of examples on the right side of 0.5 (classification only)."""
+        return float(np.mean((self.predict(self.X) > 0.5) == (self.y > 0.5)))
+
+
+def load_dataset(name: str, n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """One of the toy data sets of ``tinygrad_bp.data`` by name (xor ignores n and seed).
+
+    Example:
+        >>> X, y = load_dataset("circles", n=10)
+        >>> X.shape, y.shape
+        ((10, 2), (10,))
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
+    return data.xor() if name == "xor" else data.load(name, n=n, rng=seed)
+
+
+def train_model(
+    dataset: str,
+    hidden: Sequence[int] = (8,),
+    activation: str = "tanh",
+    optimizer: str = "adam",
+    lr: float = 0.05,
+    epochs: int = 500,
+    batch_size: int | None = None,
+    loss: Callable[[Any, Any], Any] | None = None,
+    epsilon: float | None = None,
+    seed: int = 0,
+    n: int = 200,
+    progress: bool | None = False,
+    on_epoch: Callable[[int, float], None] | None = None,
+) -> TrainingRun:
+    """Train a tensor MLP with one sigmoid output unit on a toy data set.
+
+    The loss defaults to binary cross-entropy for the classification sets and to
+    the mean squared error for ``sine``; ``batch_size=None`` is full-batch descent.
+
+    Example:
+        >>> run = train_model("xor", hidden=[4], epochs=300, lr=0.1)
+        >>> run.accuracy
+        1.0
+    """
+    X, y = load_dataset(dataset, n=n, seed=seed)
+    classification = dataset != "sine"
+    model = tensor_mlp([X.shape[1], *hidden, 1], activation, "sigmoid", rng=seed)
+    if optimizer not in ("sgd", "adam"):
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose sgd or adam")
+    step_rule = Adam(model.parameters(), lr) if optimizer == "adam" else SGD(model.parameters(), lr)
+    if loss is None:
+        loss = binary_cross_entropy if classification else mse
+    history = fit(
+        model,
+        X,
+        y[:, None],
+        loss=loss,
+        optimizer=step_rule,
+        epochs=epochs,
+        epsilon=epsilon,
+        batch_size=batch_size,
+        shuffle=batch_size is not None,
+        rng=seed,
+        progress=progress,
+        on_epoch=on_epoch,
+    )
+    return TrainingRun(model, X, y, history, classification)
+
+
+def plot_fitted_curve(
+    predict: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    path: str | Path,
+    title: str = "Fitted function",
+) -> Path:
+    """Plot the samples (x, y) of a 1-D function and the network's curve through them.
+
+    Example:
+        >>> import tempfile
+        >>> X = np.linspace(0, 1, 5)[:, None]
+        >>> path = plot_fitted_curve(lambda p: p[:, 0], X, X[:, 0], tempfile.mkdtemp() + "/f.png")
+        >>> path.stat().st_size > 0
+        True
+    """
+    from matplotlib.figure import Figure
+
+    grid = np.linspace(X.min(), X.max(), 400)[:, None]
+    figure = Figure(figsize=(6.0, 4.0), layout="constrained")
+    axes = figure.add_subplot()
+    axes.scatter(X[:, 0], y, s=12, color="grey", label="samples")
+    axes.plot(grid[:, 0], predict(grid), color="tab:blue", lw=2, label="network")
+    axes.set(title=title, xlabel="x", ylabel="y")
+    axes.legend()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    return path
+
+
+def perceptron_on_gates(max_epochs: int = 100) -> dict[str, FitResult]:
+    """Train a fresh perceptron on each of AND, OR, NOT and XOR.
+
+    Example:
+        >>> {name: result.converged for name, result in perceptron_on_gates().items()}
+        {'AND': True, 'OR': True, 'NOT': True, 'XOR': False}
+    """
+    gates = data.gates()
+    results = {}
+    for name in ("AND", "OR", "NOT", "XOR"):
+        X, y = gates[name]
+        results[name] = Perceptron(X.shape[1]).fit(X, y, max_epochs=max_epochs)
+    return results
+
+
+def example_options(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the two options every script in examples/ takes, and create the output folder.
+
+    ``--out DIR`` (default ``out``): where the plots go. ``--fast``: shrink epochs and
+    seeds so that the script runs in a few seconds (as the tests run it).
+
+    Example:
+        >>> import tempfile
+        >>> options = example_options("demo", ["--fast", "--out", tempfile.mkdtemp()])
+        >>> options.fast, options.out.is_dir()
+        (True, True)
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the plots")
+    parser.add_argument("--fast", action="store_true", help="a quick run with fewer epochs")
+    options = parser.parse_args(argv)
+    options.out.mkdir(parents=True, exist_ok=True)
+    return options
+
+
+def weights_predictor(weights: Sequence[np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """A fast batch predict for a sigmoid network: a tensor copy of the weights."""
+    sizes = [weights[0].shape[0] - 1, *(w.shape[1] for w in weights)]
+    copy = tensor_mlp(sizes, "sigmoid")
+    set_weights(copy, weights)
+
+    def predict(points: np.ndarray) -> np.ndarray:
+        with no_grad():
+            return copy(points).data[:, 0]
+
+    return predict
+
+
+# -- subcommands -------------------------------------------------------------------------
+
+
+def _say(args: argparse.Namespace, *lines: str) -> None:
+    """Print unless --quiet."""
+    if not getattr(args, "quiet", False):
+        print(*lines, sep="\n")
+
+
+def _out_dir(args: argparse.Namespace) -> Path | None:
+    if args.out is None:
+        return None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _report_files(paths: Sequence[Path]) -> None:
+    for path in paths:
+        print(f"wrote {path}")
 
 
 def cmd_worked_example(args: argparse.Namespace) -> int:
     print("The derivation's worked example: one online step of a 2-2-1 sigmoid network")
-    print(f"input x = {WORKED_INPUT.tolist()}, target y = 1, learning rate {WORKED_LR}")
+    print(f"input x = {explain.WORKED_INPUT.tolist()}, target y = 1, lr = {explain.WORKED_LR}")
     print("(o[l][j]: unit j of layer l; w[l][i,j]: weight from unit i below, 0 = bias)\n")
-    ok = _print_table(worked_example_rows(WORKED_WEIGHTS, WORKED_INPUT, WORKED_TARGET, WORKED_LR))
-    return 0 if ok else 1
+    table = explain.worked_example()
+    print(table)
+    return 0 if table.ok else 1
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    weights, x, y, lr = _explain_inputs(args)
+    table = explain.explain(weights, x, y, lr)
+    print(f"one online step: x = {x.tolist()}, y = {y.tolist()}, lr = {lr}\n")
+    print(table)
+    return 0 if table.ok else 1
+
+
+def _explain_inputs(args: argparse.Namespace) -> tuple[list[np.ndarray], np.ndarray, Any, float]:
+    """weights, x, y and lr from --json FILE or from --weights/--x/--y/--lr."""
+    if args.json is not None:
+        if args.weights or args.x is not None or args.y is not None:
+            raise UsageError("give either --json FILE or --weights/--x/--y, not both")
+        spec = _read_json(args.json)
+        missing = [key for key in ("weights", "x", "y") if key not in spec]
+        if missing:
+            raise UsageError(f"{args.json}: missing key(s) {', '.join(missing)}")
+        weights, x, y = spec["weights"], spec["x"], spec["y"]
+        lr = spec.get("lr", args.lr)
+    else:
+        if not args.weights or args.x is None or args.y is None:
+            raise UsageError("give --weights (once per layer), --x and --y, or --json FILE")
+        weights = [_json_value(text, "--weights") for text in args.weights]
+        x, y, lr = args.x, args.y, args.lr
+    if not isinstance(weights, list):
+        raise UsageError("weights must be a list with one matrix per layer")
+    matrices = [_number_array(w, f"weights[{i}]", ndim=2) for i, w in enumerate(weights)]
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
+        raise UsageError(f"lr must be a number, got {lr!r}")
+    return matrices, _number_array(x, "x", 1), _number_array(y, "y", 1), float(lr)
+
+
+def _read_json(path: str) -> dict[str, Any]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    spec = _json_value(text, path)
+    if not isinstance(spec, dict):
+        raise UsageError(f"{path} must hold a JSON object with weights, x, y and lr")
+    return spec
+
+
+def _json_value(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{source}: malformed JSON: {error}") from None
+
+
+def _number_array(value: Any, name: str, ndim: int) -> np.ndarray:
+    """value as a float64 array with ndim axes, or UsageError naming ``name``."""
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.ndim != ndim or array.size == 0:
+        kind = "a non-empty list of numbers" if ndim == 1 else "a matrix (list of rows) of numbers"
+        raise UsageError(f"{name} must be {kind}, got {json.dumps(value)[:80]}")
+    return array
+
+
+def _number_list(text: str) -> list[float]:
+    """argparse type: "1,0.5,-2" -> [1.0, 0.5, -2.0]."""
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        message = f"expected numbers separated by commas, got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+def _widths(text: str) -> list[int]:
+    """argparse type: "8,8" -> [8, 8]; "" or "0" -> [] (no hidden layer)."""
+    if text.strip() in ("", "0"):
+        return []
+    try:
+        widths = [int(part) for part in text.split(",")]
+    except ValueError:
+        widths = []
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive widths like 8,8, got {text!r}")
+    return widths
+
+
+def _positive_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return number
+
+
+def _positive_float(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return number
+
+
+def _assignment(text: str) -> tuple[str, float]:
+    """argparse type: "a=2" -> ("a", 2.0)."""
+    name, _, number = text.partition("=")
+    try:
+        value = float(number)
+    except ValueError:
+        value = None
+    if not name.isidentifier() or value is None:
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {text!r}")
+    return name, value
 
 
 def cmd_xor(args: argparse.Namespace) -> int:
@@ -104,8 +557,8 @@ def cmd_xor(args: argparse.Namespace) -> int:
     print(f"Training the 2-2-1 sigmoid network on XOR: online SGD, lr {args.lr}, seed {args.seed}")
 
     def report(epoch: int, loss: float) -> None:
-        if not args.quiet and (epoch == 1 or epoch % args.print_every == 0):
-            print(f"  epoch {epoch:>6}   J = {loss:.6f}")
+        if epoch == 1 or epoch % args.print_every == 0:
+            _say(args, f"  epoch {epoch:>6}   J = {loss:.6f}")
 
     history = fit(
         net,
@@ -121,72 +574,299 @@ def cmd_xor(args: argparse.Namespace) -> int:
     print(f"{status} after {history.epochs} epochs, J = {history.losses[-1]:.6f}")
     print("\n x1  x2 | target  output")
     correct = 0
-    for x_row, target in zip(X, y.ravel()):
+    for x_row, target in zip(X, y):
         out = net(x_row.tolist()).data
         correct += (out > 0.5) == (target > 0.5)
         print(f" {x_row[0]:.0f}   {x_row[1]:.0f}  |   {target:.0f}     {out:.4f}")
     print(f"\n{correct}/4 outputs on the right side of 0.5")
     print("learnt weights (bias row first):")
-    for w in get_weights(net):
+    weights = get_weights(net)
+    for w in weights:
         print(np.array2string(w, precision=4))
+    out = _out_dir(args)
+    if out is not None:
+        _report_files(
+            [
+                viz.plot_losses({"J": history.losses}, out / "xor_loss.png", "XOR, 2-2-1"),
+                viz.plot_decision_boundary(
+                    weights_predictor(weights), X, y, out / "xor_boundary.png", "XOR, 2-2-1"
+                ),
+                viz.plot_network(weights, out / "xor_network.png", "XOR, learnt weights"),
+            ]
+        )
     return 0 if correct == 4 else 1
 
 
 def cmd_gates(args: argparse.Namespace) -> int:
     print("The perceptron on the logic gates (step activation, perceptron rule):")
-    gates = data.gates()
-    for name in ("AND", "OR", "NOT", "XOR"):
-        X, y = gates[name]
-        result = Perceptron(X.shape[1]).fit(X, y, max_epochs=args.max_epochs)
+    results = perceptron_on_gates(args.max_epochs)
+    for name, result in results.items():
         verdict = f"converged in {result.epochs} epochs" if result.converged else "never converged"
         print(f"  {name:<4} {verdict}")
     print("\nXOR from three sigmoid units: OR and NAND in the hidden layer, AND on top.")
     print(" x1  x2 |  OR  NAND | AND = XOR")
-    for x_row in gates["XOR"][0]:
-        hidden, out = delta.forward(HAND_BUILT_XOR, x_row)[1:]
+    for x_row in data.xor()[0]:
+        hidden, out = delta.forward(explain.HAND_BUILT_XOR, x_row)[1:]
         print(
             f" {x_row[0]:.0f}   {x_row[1]:.0f}  | {hidden[0]:.2f}  {hidden[1]:.2f} |  {out[0]:.2f}"
+        )
+    out = _out_dir(args)
+    if out is not None:
+        errors = {name: result.errors for name, result in results.items()}
+        _report_files(
+            [
+                viz.plot_losses(errors, out / "perceptron_errors.png", "Perceptron mistakes"),
+                viz.plot_network(explain.HAND_BUILT_XOR, out / "xor_by_hand.png", "XOR by hand"),
+            ]
         )
     return 0
 
 
-# OR, NAND, then AND of the two, with weights large enough to saturate the sigmoids.
-HAND_BUILT_XOR = [
-    np.array([[-10.0, 30.0], [20.0, -20.0], [20.0, -20.0]]),
-    np.array([[-30.0], [20.0], [20.0]]),
-]
+def cmd_graph(args: argparse.Namespace) -> int:
+    root = _graph_root(args)
+    if args.steps:
+        path = viz.render_backward(root, Path(args.out or "backward") / "backward.html")
+    else:
+        path = viz.render(root, args.out or "graph.svg", rankdir=args.rankdir)
+    print(f"wrote {path}")
+    return 0
+
+
+def _graph_root(args: argparse.Namespace) -> Value:
+    """The root of the expression or of --network's loss J, after one backward()."""
+    if (args.expression is None) == (args.network is None):
+        raise UsageError("give either an EXPRESSION or --network SIZES")
+    if args.expression is not None:
+        root = parse_expression(args.expression, dict(args.value))
+        root.backward()
+        return root
+    sizes = _widths(args.network)
+    if len(sizes) < 2:
+        raise UsageError(f"--network needs at least two widths like 2,2,1, got {args.network!r}")
+    if sizes[-1] != 1:
+        raise UsageError(f"--network draws one output unit (target y = 1), got {args.network!r}")
+    if sizes == [2, 2, 1]:
+        weights = list(explain.WORKED_WEIGHTS)
+    else:
+        weights = get_weights(MLP(sizes[0], sizes[1:], rng=args.seed))
+    x = explain.WORKED_INPUT if sizes[0] == 2 else np.ones(sizes[0])
+    x = x if args.x is None else np.array(args.x)
+    return explain.autograd_pass(weights, x, explain.WORKED_TARGET).loss  # backward done
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    every = max(1, args.epochs // 10)
+
+    def report(epoch: int, loss: float) -> None:
+        if epoch == 1 or epoch % every == 0:
+            _say(args, f"  epoch {epoch:>6}   loss {loss:.6f}")
+
+    _say(args, f"Training {args.dataset}: hidden {args.hidden or 'none'}, {args.activation}")
+    run = train_model(
+        args.dataset,
+        hidden=args.hidden,
+        activation=args.activation,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        n=args.n,
+        progress=False if args.quiet else None,
+        on_epoch=report,
+    )
+    print(f"final loss {run.history.losses[-1]:.6f} after {run.history.epochs} epochs")
+    if run.classification:
+        print(f"training accuracy {run.accuracy:.1%}")
+    out = _out_dir(args)
+    if out is not None:
+        name = args.dataset
+        paths = [viz.plot_losses({name: run.history.losses}, out / f"{name}_loss.png", name)]
+        if run.classification:
+            paths.append(
+                viz.plot_decision_boundary(run.predict, run.X, run.y, out / f"{name}_boundary.png")
+            )
+        else:
+            paths.append(plot_fitted_curve(run.predict, run.X, run.y, out / f"{name}_fit.png"))
+        _report_files(paths)
+    return 0
+
+
+def cmd_check_engine(args: argparse.Namespace) -> int:
+    from . import testing
+
+    try:
+        value_class = testing.load_class(args.spec)
+    except (ValueError, ImportError, AttributeError, TypeError) as error:
+        raise UsageError(str(error)) from None
+    report = testing.check_engine(value_class, max_examples=args.max_examples)
+    print(report)
+    return 0 if report.ok else 1
+
+
+# -- the parser --------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (a UsageError), not usage + exit."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see {self.prog} --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tinygrad-bp", description="Replay the backpropagation tutorial with tinygrad_bp."
-    )
+    """The parser of every subcommand (``--help`` on each)."""
+    parser = _Parser(prog=PROG, description="Replay the backpropagation tutorial with tinygrad_bp.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    worked = commands.add_parser(
-        "worked-example", help="the derivation's one-step XOR example, by autograd and by formula"
-    )
-    worked.set_defaults(run=cmd_worked_example)
-
-    xor = commands.add_parser("xor", help="train the 2-2-1 sigmoid network on XOR")
-    xor.add_argument("--lr", type=float, default=2.0, help="learning rate (default 2.0)")
-    xor.add_argument("--epochs", type=int, default=5000, help="most epochs (default 5000)")
-    xor.add_argument("--epsilon", type=float, default=0.01, help="stop when J < epsilon")
-    xor.add_argument("--seed", type=int, default=1, help="seed of the initial weights")
-    xor.add_argument("--print-every", type=int, default=50, help="epochs between loss lines")
-    xor.add_argument("--quiet", action="store_true", help="print only the result")
-    xor.set_defaults(run=cmd_xor)
-
-    gates = commands.add_parser("gates", help="perceptron vs XOR, and the OR/NAND/AND network")
-    gates.add_argument("--max-epochs", type=int, default=100)
-    gates.set_defaults(run=cmd_gates)
+    _add_worked_example(commands)
+    _add_explain(commands)
+    _add_xor(commands)
+    _add_gates(commands)
+    _add_graph(commands)
+    _add_train(commands)
+    _add_check_engine(commands)
     return parser
 
 
+def _add_worked_example(commands: Any) -> None:
+    worked = commands.add_parser(
+        "worked-example",
+        help="the derivation's one-step XOR example, by autograd and by formula",
+        description="Every number of the tutorial's worked example (2-2-1 network, x = (1, 0), "
+        "y = 1, lr = 0.5): activations, J, deltas, weight updates and new weights, each by "
+        "autograd and by the delta rules, with a column saying whether they agree.",
+    )
+    worked.set_defaults(run=cmd_worked_example)
+
+
+def _add_explain(commands: Any) -> None:
+    command = commands.add_parser(
+        "explain",
+        help="the derivation's table for any small sigmoid network",
+        description="One online step of a fully connected sigmoid network on one example, "
+        "by autograd and by the delta rules. Weights follow the derivation: one matrix per "
+        "layer of shape (n_in + 1, n_out), row 0 the biases.",
+        epilog='example: explain --weights "[[1,1],[0.25,0.15],[0.2,0.1]]" '
+        '--weights "[[1],[0.3],[0.4]]" --x 1,0 --y 1 --lr 0.5',
+    )
+    command.add_argument(
+        "--weights", action="append", metavar="JSON", help="one layer's matrix (repeat per layer)"
+    )
+    command.add_argument("--x", type=_number_list, help="the input, e.g. 1,0")
+    command.add_argument("--y", type=_number_list, help="the target, e.g. 1")
+    command.add_argument("--lr", type=float, default=0.5, help="learning rate (default 0.5)")
+    command.add_argument(
+        "--json", metavar="FILE", help='a file {"weights": [...], "x": [...], "y": [...], "lr": ..}'
+    )
+    command.set_defaults(run=cmd_explain)
+
+
+def _add_xor(commands: Any) -> None:
+    xor = commands.add_parser(
+        "xor",
+        help="train the 2-2-1 sigmoid network on XOR",
+        description="Online gradient descent on J = 1/2 sum (y - o)^2 until J < epsilon.",
+    )
+    xor.add_argument("--lr", type=_positive_float, default=2.0, help="learning rate (default 2.0)")
+    xor.add_argument("--epochs", type=_positive_int, default=5000, help="most epochs (5000)")
+    xor.add_argument("--epsilon", type=float, default=0.01, help="stop when J < epsilon (0.01)")
+    xor.add_argument("--seed", type=int, default=1, help="seed of the initial weights (1)")
+    xor.add_argument("--print-every", type=_positive_int, default=50, help="epochs between lines")
+    xor.add_argument("--quiet", action="store_true", help="print only the result")
+    xor.add_argument("--out", metavar="DIR", help="write loss, boundary and network PNGs here")
+    xor.set_defaults(run=cmd_xor)
+
+
+def _add_gates(commands: Any) -> None:
+    gates = commands.add_parser(
+        "gates",
+        help="perceptron vs XOR, and the OR/NAND/AND network",
+        description="The perceptron rule learns AND, OR and NOT but never XOR; three sigmoid "
+        "units (OR, NAND, then AND) compute XOR.",
+    )
+    gates.add_argument("--max-epochs", type=_positive_int, default=100, help="per gate (100)")
+    gates.add_argument("--out", metavar="DIR", help="write the mistakes plot and network here")
+    gates.set_defaults(run=cmd_gates)
+
+
+def _add_graph(commands: Any) -> None:
+    graph = commands.add_parser(
+        "graph",
+        help="draw the computation graph of an expression or a small network",
+        description="Draw the graph of an expression (after backward, so every node shows "
+        "its grad) or of a sigmoid network's loss J. Expressions may use names, numbers, "
+        "+ - * / **, unary minus and the methods " + ", ".join(ALLOWED_METHODS) + ".",
+        epilog='example: graph "(a*b + c).tanh()" --value a=2 --value b=-1 --value c=1.5',
+    )
+    graph.add_argument("expression", nargs="?", help='e.g. "(a*b + c).tanh()"')
+    graph.add_argument(
+        "--value", type=_assignment, action="append", default=[], metavar="NAME=NUMBER"
+    )
+    graph.add_argument(
+        "--network", metavar="SIZES", help="e.g. 2,2,1 (the worked example's weights)"
+    )
+    graph.add_argument("--x", type=_number_list, help="the network's input (default 1,0)")
+    graph.add_argument("--seed", type=int, default=0, help="weights of other network sizes")
+    graph.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction")
+    graph.add_argument(
+        "--steps",
+        action="store_true",
+        help="write backward.html (a step-through of backward) and its SVG frames into --out DIR",
+    )
+    graph.add_argument(
+        "--out", help="the picture file (.svg/.png/.pdf, default graph.svg); a DIR with --steps"
+    )
+    graph.set_defaults(run=cmd_graph)
+
+
+def _add_train(commands: Any) -> None:
+    train = commands.add_parser(
+        "train",
+        help="train a tensor MLP on a toy data set",
+        description="Train a tensor MLP with a sigmoid output unit (binary cross-entropy for "
+        "the classification sets, mean squared error for sine) and plot the result.",
+    )
+    train.add_argument("dataset", choices=DATASETS, help="the data set")
+    train.add_argument("--hidden", type=_widths, default=[8], help="hidden widths, e.g. 8,8")
+    train.add_argument("--activation", choices=tuple(_ACTIVATION_MODULES), default="tanh")
+    train.add_argument("--optimizer", choices=("sgd", "adam"), default="adam")
+    train.add_argument("--lr", type=_positive_float, default=0.05, help="learning rate (0.05)")
+    train.add_argument("--epochs", type=_positive_int, default=500, help="epochs (500)")
+    train.add_argument("--batch-size", type=_positive_int, help="default: the whole data set")
+    train.add_argument("--n", type=_positive_int, default=200, help="number of points (200)")
+    train.add_argument("--seed", type=int, default=0, help="seed of data and weights (0)")
+    train.add_argument("--quiet", action="store_true", help="print only the result")
+    train.add_argument("--out", metavar="DIR", help="write the loss and boundary/fit plots here")
+    train.set_defaults(run=cmd_train)
+
+
+def _add_check_engine(commands: Any) -> None:
+    check = commands.add_parser(
+        "check-engine",
+        help="check a Value class op by op against finite differences",
+        description="Load module:ClassName and run tinygrad_bp.testing.check_engine on it.",
+    )
+    check.add_argument("spec", metavar="module:ClassName", help="e.g. micrograd.engine:Value")
+    check.add_argument(
+        "--max-examples", type=_positive_int, default=100, help="Hypothesis examples per check"
+    )
+    check.set_defaults(run=cmd_check_engine)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    return args.run(args)
+    """Run one subcommand; return the exit status (0 ok, 1 claim failed, 2 bad input).
+
+    Example:
+        >>> main(["gates", "--max-epochs", "0"])
+        2
+    """
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except (UsageError, ValueError, OSError, viz.GraphvizNotFoundError, ImportError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,0 +1,123 @@
+"""Every script in examples/ runs (in its --fast mode) and shows what it claims.
+
+Each runs in a subprocess from an empty folder, with ``--out`` pointing there, so
+the tests also check that the promised pictures are written.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_bp import no_grad
+from tinygrad_bp.cli import tensor_mlp
+from tinygrad_bp.losses import cross_entropy
+from tinygrad_bp.optim import Adam
+from tinygrad_bp.train import fit
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+# script -> (facts its output must contain, pictures it must write)
+PROMISES = {
+    "perceptron_gates.py": (
+        ["AND  converged", "OR   converged", "NOT  converged", "XOR  not converged"],
+        ["perceptron_gates.png"],
+    ),
+    "xor_by_hand.py": (
+        ["OR:", "NAND:", "AND:", "XOR:", "hand-built XOR correct"],
+        ["xor_by_hand.png"],
+    ),
+    "worked_example.py": (
+        ["autograd and delta rules agree on every row", "delta[2][1]", "new w[2][0,1]"],
+        ["worked_example_before.png", "worked_example_after.png"],
+    ),
+    "xor_2_2_1.py": (
+        ["converged after", "4/4 XOR outputs correct"],
+        ["xor_loss.png", "xor_boundary.png", "xor_network.png"],
+    ),
+    "learning_rates.py": (
+        ["too small (lr = ", "just right (lr = ", "too big (lr = "],
+        ["learning_rates.png"],
+    ),
+    "local_minima.py": (["hidden units   solved   success rate"], ["local_minima.png"]),
+    "decision_boundaries.py": (
+        ["0 hidden layer(s)", "1 hidden layer(s)", "2 hidden layer(s)"],
+        ["boundary_0_hidden.png", "boundary_1_hidden.png", "boundary_2_hidden.png"],
+    ),
+    "sine_approximation.py": (["largest error on [-pi, pi]"], ["sine_fit.png", "sine_loss.png"]),
+    "digits.py": (["test accuracy", "on 360 unseen digits"], ["digits_loss.png"]),
+}
+
+
+def check_local_minima_table(stdout):
+    """One row per width, and each printed rate equals solved / seeds."""
+    rows = re.findall(r"^\s+(\d+)\s+(\d+)/(\d+)\s+(\d+)%$", stdout, re.MULTILINE)
+    assert [int(row[0]) for row in rows] == [2, 3, 4, 8]
+    for _, solved, seeds, percent in rows:
+        assert round(100 * int(solved) / int(seeds)) == int(percent)
+
+
+EXTRA_CHECKS = {"local_minima.py": check_local_minima_table}
+
+
+def run_example(script, folder):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MPLBACKEND": "Agg"}
+    command = [sys.executable, str(EXAMPLES / script), "--fast", "--out", str(folder)]
+    return subprocess.run(command, capture_output=True, text=True, cwd=folder, env=env, timeout=120)
+
+
+def test_every_example_is_covered():
+    assert sorted(path.name for path in EXAMPLES.glob("*.py")) == sorted(PROMISES)
+
+
+@pytest.mark.parametrize("script", sorted(PROMISES))
+def test_example_runs_and_keeps_its_promises(script, tmp_path):
+    if script == "digits.py":
+        pytest.importorskip("sklearn")
+    result = run_example(script, tmp_path)
+    assert result.returncode == 0, result.stderr
+    facts, pictures = PROMISES[script]
+    for fact in facts:
+        assert fact in result.stdout, fact
+    for picture in pictures:
+        data = (tmp_path / picture).read_bytes()
+        assert data[:8] == PNG_MAGIC and len(data) > 1000, picture
+    assert (EXAMPLES / script).read_text().startswith('"""'), "the docstring names the claim"
+    if script in EXTRA_CHECKS:
+        EXTRA_CHECKS[script](result.stdout)
+
+
+def test_digits_reaches_95_percent_test_accuracy():
+    datasets = pytest.importorskip("sklearn.datasets")
+    digits = datasets.load_digits()
+    X, labels = digits.data / 16.0, digits.target
+    order = np.random.default_rng(0).permutation(len(X))
+    train, test = order[:1437], order[1437:]
+    one_hot = np.eye(10)[labels]
+
+    def loss(logits, one_hot_targets):
+        return cross_entropy(logits, one_hot_targets.argmax(axis=1))
+
+    net = tensor_mlp([64, 64, 10], "relu", output_activation=None, rng=0)
+    optimizer = Adam(net.parameters(), 0.01)
+    fit(
+        net,
+        X[train],
+        one_hot[train],
+        loss=loss,
+        optimizer=optimizer,
+        epochs=8,
+        batch_size=32,
+        shuffle=True,
+        rng=0,
+        progress=False,
+    )
+    with no_grad():
+        predicted = net(X[test]).data.argmax(axis=1)
+    assert np.mean(predicted == labels[test]) >= 0.95
