@@ -9,6 +9,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tinygrad_bp import Value, no_grad
+from tinygrad_bp.testing import programs
 
 EPS = 1e-6
 
@@ -150,51 +151,18 @@ def test_sigmoid_and_tanh_are_exact_at_extreme_inputs_without_warnings():
 
 # -- random expression programs vs finite differences -------------------------------
 
-# Operations on plain floats and on Values, with the domain each needs to stay smooth.
-PROGRAM_OPS = {
-    "add": (lambda a, b: a + b, 2),
-    "sub": (lambda a, b: a - b, 2),
-    "mul": (lambda a, b: a * b, 2),
-    "div": (lambda a, b: a / (b * b + 1.0), 2),
-    "tanh": (lambda a: a.tanh() if isinstance(a, Value) else math.tanh(a), 1),
-    "sigmoid": (lambda a: a.sigmoid() if isinstance(a, Value) else _float_sigmoid(a), 1),
-    "exp": (lambda a: (a * 0.1).exp() if isinstance(a, Value) else math.exp(a * 0.1), 1),
-    "square": (lambda a: a**2, 1),
-}
-
-
-@st.composite
-def programs(draw):
-    """A random straight-line program over three inputs: (inputs, steps)."""
-    inputs = draw(st.lists(st.floats(-2, 2, allow_nan=False), min_size=3, max_size=3))
-    steps = []
-    for index in range(draw(st.integers(1, 12))):
-        name = draw(st.sampled_from(sorted(PROGRAM_OPS)))
-        arity = PROGRAM_OPS[name][1]
-        operands = [draw(st.integers(0, 2 + index)) for _ in range(arity)]
-        steps.append((name, operands))
-    return inputs, steps
-
-
-def run_program(inputs, steps):
-    slots = list(inputs)
-    for name, operands in steps:
-        slots.append(PROGRAM_OPS[name][0](*[slots[i] for i in operands]))
-    return slots[-1]
-
 
 @given(programs())
 def test_random_expression_gradients_match_finite_differences(program):
-    inputs, steps = program
+    inputs = list(program.inputs)
     values = [Value(x) for x in inputs]
-    out = run_program(values, steps)
-    assume(abs(out.data) < 1e6)
+    out = program.output(*values)
     out.backward()
-    assert out.data == pytest.approx(run_program(inputs, steps), rel=1e-12, abs=1e-12)
+    assert out.data == pytest.approx(program.output(*inputs), rel=1e-12, abs=1e-12)
     for i, value in enumerate(values):
 
         def f(x, i=i):
-            return run_program(inputs[:i] + [x] + inputs[i + 1 :], steps)
+            return program.output(*inputs[:i], x, *inputs[i + 1 :])
 
         assert value.grad == pytest.approx(central_difference(f, inputs[i]), rel=1e-4, abs=1e-5)
 
