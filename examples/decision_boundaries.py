@@ -7,13 +7,15 @@ cross-entropy, Adam) on two interleaved spirals, prints each training accuracy
 and plots each decision boundary.
 """
 
+from common import example_options
+
 from tinygrad_bp import viz
-from tinygrad_bp.cli import example_options, train_model
+from tinygrad_bp.train import train_on_dataset
 
 options = example_options(__doc__.splitlines()[0])
 epochs = 200 if options.fast else 2000
 for layers, hidden in enumerate(([], [16], [16, 16])):
-    run = train_model("spirals", hidden, "tanh", "adam", 0.05, epochs, seed=0)
+    run = train_on_dataset("spirals", hidden, "tanh", "adam", 0.05, epochs, seed=0)
     print(f"{layers} hidden layer(s) {hidden}: training accuracy {run.accuracy:.1%}")
     title = f"{layers} hidden layer(s): accuracy {run.accuracy:.0%}"
     path = options.out / f"boundary_{layers}_hidden.png"

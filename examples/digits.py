@@ -9,10 +9,11 @@ with it; nothing is downloaded). Prints the test accuracy and plots the loss.
 import sys
 
 import numpy as np
+from common import example_options
 
 from tinygrad_bp import no_grad, viz
-from tinygrad_bp.cli import example_options, tensor_mlp
 from tinygrad_bp.losses import cross_entropy
+from tinygrad_bp.nn import tensor_mlp
 from tinygrad_bp.optim import Adam
 from tinygrad_bp.train import fit
 
@@ -23,24 +24,17 @@ except ImportError:
     sys.exit("digits.py needs scikit-learn for its bundled digits: pip install scikit-learn")
 
 digits = load_digits()
-X, labels = digits.data / 16.0, digits.target
+X, labels = digits.data / 16.0, digits.target  # labels: the digit 0..9 of each image
 order = np.random.default_rng(0).permutation(len(X))
 train, test = order[:1437], order[1437:]
-one_hot = np.eye(10)[labels]  # fit feeds the targets in the shape of the logits
 
-
-def loss(logits, one_hot_targets):
-    """Cross-entropy of the logits against the classes the one-hot rows mark."""
-    return cross_entropy(logits, one_hot_targets.argmax(axis=1))
-
-
-net = tensor_mlp([64, 64, 10], "relu", output_activation=None, rng=0)
+net = tensor_mlp([64, 64, 10], "relu", output_activation="linear", rng=0)  # 10 logits
 epochs = 3 if options.fast else 20
 history = fit(
     net,
     X[train],
-    one_hot[train],
-    loss=loss,
+    labels[train],
+    loss=cross_entropy,
     optimizer=Adam(net.parameters(), 0.01),
     epochs=epochs,
     batch_size=32,

@@ -10,10 +10,11 @@ the loss went up from one epoch to the next (an overshoot).
 """
 
 import numpy as np
+from common import example_options
 
 from tinygrad_bp import viz
-from tinygrad_bp.cli import example_options, train_model
 from tinygrad_bp.losses import half_sse
+from tinygrad_bp.train import train_on_dataset
 
 options = example_options(__doc__.splitlines()[0])
 RATES = {"too small": 0.05, "just right": 5.0, "too big": 50.0}
@@ -22,7 +23,7 @@ seeds = range(3 if options.fast else 20)
 
 
 def train(lr: float, seed: int) -> list[float]:
-    run = train_model(
+    run = train_on_dataset(
         "xor", [2], "sigmoid", "sgd", lr, epochs, loss=half_sse, epsilon=0.01, seed=seed
     )
     return run.history.losses

@@ -9,9 +9,11 @@ out), for h = 2, 3, 4 and 8, and prints how often all four outputs end on the
 right side of 0.5. It plots the loss curves of the 2-2-1 runs.
 """
 
+from common import example_options
+
 from tinygrad_bp import viz
-from tinygrad_bp.cli import example_options, train_model
 from tinygrad_bp.losses import half_sse
+from tinygrad_bp.train import train_on_dataset
 
 options = example_options(__doc__.splitlines()[0])
 seeds = range(10 if options.fast else 100)
@@ -23,7 +25,7 @@ curves = {}
 for hidden in (2, 3, 4, 8):
     solved = 0
     for seed in seeds:
-        run = train_model(
+        run = train_on_dataset(
             "xor", [hidden], "sigmoid", "sgd", 2.0, epochs, loss=half_sse, epsilon=0.01, seed=seed
         )
         solved += run.accuracy == 1.0

@@ -7,8 +7,10 @@ activation, perceptron learning rule, zero initial weights) on each gate, prints
 whether it reached an epoch without mistakes, and plots the mistakes per epoch.
 """
 
+from common import example_options
+
 from tinygrad_bp import viz
-from tinygrad_bp.cli import example_options, perceptron_on_gates
+from tinygrad_bp.perceptron import perceptron_on_gates
 
 options = example_options(__doc__.splitlines()[0])
 max_epochs = 20 if options.fast else 100

@@ -7,18 +7,20 @@ grid, and plots the samples with the fitted curve.
 """
 
 import numpy as np
+from common import example_options
 
 from tinygrad_bp import viz
-from tinygrad_bp.cli import example_options, plot_fitted_curve, train_model
+from tinygrad_bp.train import train_on_dataset
 
 options = example_options(__doc__.splitlines()[0])
 epochs = 300 if options.fast else 3000
-run = train_model("sine", [8], "sigmoid", "adam", 0.05, epochs, seed=0)
+run = train_on_dataset("sine", [8], "sigmoid", "adam", 0.05, epochs, seed=0)
 grid = np.linspace(-np.pi, np.pi, 1000)[:, None]
 worst = np.max(np.abs(run.predict(grid) - (1 + np.sin(grid[:, 0])) / 2))
 print(f"final training MSE {run.history.losses[-1]:.2e}; largest error on [-pi, pi] {worst:.4f}")
+fit_path = options.out / "sine_fit.png"
 paths = [
-    plot_fitted_curve(run.predict, run.X, run.y, options.out / "sine_fit.png", "8 sigmoid units"),
+    viz.plot_fitted_curve(run.predict, run.X, run.y, fit_path, "8 sigmoid units"),
     viz.plot_losses({"MSE": run.history.losses}, options.out / "sine_loss.png", log_y=True),
 ]
 for path in paths:

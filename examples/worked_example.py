@@ -8,8 +8,9 @@ tutorial's figures next to the exact ones, and draws the network before and
 after the step.
 """
 
+from common import example_options
+
 from tinygrad_bp import delta, explain, viz
-from tinygrad_bp.cli import example_options
 
 options = example_options(__doc__.splitlines()[0])
 table = explain.worked_example()

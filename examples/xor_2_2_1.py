@@ -8,9 +8,10 @@ falls and the four outputs, and plots the loss, the decision boundary and the
 learnt weights.
 """
 
-from tinygrad_bp import data, viz
-from tinygrad_bp.cli import example_options, weights_predictor
-from tinygrad_bp.nn import MLP, get_weights
+from common import example_options
+
+from tinygrad_bp import data, no_grad, viz
+from tinygrad_bp.nn import MLP, get_weights, sigmoid_network
 from tinygrad_bp.train import fit
 
 options = example_options(__doc__.splitlines()[0])
@@ -33,9 +34,14 @@ for x, target in zip(X, y):
 print(f"{correct}/4 XOR outputs correct")
 
 weights = get_weights(net)
+network = sigmoid_network(weights)  # a tensor copy of the net, to shade the plane quickly
+with no_grad():
+    boundary = viz.plot_decision_boundary(
+        lambda points: network(points).data, X, y, options.out / "xor_boundary.png"
+    )
 paths = [
     viz.plot_losses({"J": history.losses}, options.out / "xor_loss.png", "XOR, 2-2-1: J per epoch"),
-    viz.plot_decision_boundary(weights_predictor(weights), X, y, options.out / "xor_boundary.png"),
+    boundary,
     viz.plot_network(weights, options.out / "xor_network.png", "XOR, learnt weights"),
 ]
 for path in paths:

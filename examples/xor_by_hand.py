@@ -7,9 +7,9 @@ table of each unit on its own, then of the whole network, and draws the network.
 """
 
 import numpy as np
+from common import example_options
 
 from tinygrad_bp import data, delta, viz
-from tinygrad_bp.cli import example_options
 from tinygrad_bp.explain import HAND_BUILT_XOR
 
 options = example_options(__doc__.splitlines()[0])

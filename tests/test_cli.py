@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 from tinygrad_bp import delta
-from tinygrad_bp.cli import main, parse_expression, tensor_mlp
+from tinygrad_bp.cli import main
 from tinygrad_bp.explain import WORKED_INPUT, WORKED_LR, WORKED_TARGET, WORKED_WEIGHTS
-from tinygrad_bp.nn import get_weights
 
 REPO = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -166,13 +165,6 @@ def test_train_with_sgd_minibatches_and_relu_runs(capsys):
     assert "training accuracy" in capsys.readouterr().out
 
 
-def test_tensor_mlp_follows_the_derivations_weight_shapes():
-    net = tensor_mlp([3, 4, 2], "tanh", rng=0)
-    assert [w.shape for w in get_weights(net)] == [(4, 4), (5, 2)]
-    with pytest.raises(ValueError, match="unknown activation 'swish'"):
-        tensor_mlp([2, 1], "swish")
-
-
 # -- graph ---------------------------------------------------------------------------------------
 
 
@@ -222,53 +214,21 @@ def test_graph_png_via_the_module_entry_point(tmp_path):
 @pytest.mark.parametrize(
     "expression, fragment",
     [
-        ("__import__('os')", "only the methods"),
         ("__import__('os').system('true')", "only the methods"),
         ("a.__class__", "attributes may only be called methods"),
-        ("a.data", "attributes may only be called methods"),
-        ("a.backward()", "only the methods"),
-        ("a.tanh(1)", "only the methods"),
-        ("(lambda: 1)()", "only the methods"),
         ("[a][0]", "Subscript is not allowed"),
-        ("a if a else a", "IfExp is not allowed"),
-        ("'text'", "only real numbers"),
-        ("a < 1", "Compare is not allowed"),
-        ("a // 2", "FloorDiv is not allowed"),
         ("b * 2", "no value for 'b'"),
         ("a +", "cannot parse"),
-        ("1" * 400, "only real numbers"),
         ("a" + " + a" * 300, "longer than 500"),
     ],
 )
-def test_the_expression_parser_refuses_anything_but_arithmetic(expression, fragment, capsys):
-    with pytest.raises(ValueError, match=None) as error:
-        parse_expression(expression, {"a": 1.0})
-    assert fragment in str(error.value)
+def test_graph_refuses_a_bad_expression_in_one_line_and_draws_nothing(
+    expression, fragment, capsys, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
     code = main(["graph", expression, "--value", "a=1", "--out", "never.svg"])
-    assert_one_line_error(capsys, code, fragment)
-    assert not Path("never.svg").exists()
-
-
-def test_the_expression_parser_computes_what_python_computes():
-    values = {"a": 0.7, "b": -1.3}
-    root = parse_expression("-(a ** 2 / b).exp() + (a * b).sigmoid() - b.abs().log()", values)
-    a, b = 0.7, -1.3
-    expected = -np.exp(a**2 / b) + 1 / (1 + np.exp(-a * b)) - np.log(abs(b))
-    assert root.data == pytest.approx(expected, abs=1e-15)
-    root.backward()
-    leaf_a = next(node for node in _leaves(root) if node.label == "a")
-    eps = 1e-6
-
-    def f(x):
-        return -np.exp(x**2 / b) + 1 / (1 + np.exp(-x * b)) - np.log(abs(b))
-
-    assert leaf_a.grad == pytest.approx((f(a + eps) - f(a - eps)) / (2 * eps), abs=1e-8)
-
-
-def _leaves(root):
-    from tinygrad_bp.graph import toposort
-
-    return [node for node in toposort(root) if not node.children]
+    assert_one_line_error(capsys, code, fragment, "(see tinygrad-bp graph --help)")
+    assert not list(tmp_path.iterdir())
 
 
 # -- check-engine ---------------------------------------------------------------------------------

@@ -158,6 +158,17 @@ def test_load_rejects_an_unknown_name_listing_the_valid_ones():
         assert name in str(error.value)
 
 
-def test_load_rejects_arguments_for_a_gate():
-    with pytest.raises(TypeError, match="takes no arguments"):
-        data.load("and", n=3)
+@pytest.mark.parametrize("name", ["and", "xor"])
+def test_load_ignores_n_and_rng_for_a_fixed_table_and_refuses_the_rest(name):
+    X, y = data.load(name, n=3, rng=7)
+    np.testing.assert_array_equal(X, data.gates()[name.upper()][0])
+    np.testing.assert_array_equal(y, data.gates()[name.upper()][1])
+    with pytest.raises(TypeError, match=r"takes no arguments .*\['noise'\]"):
+        data.load(name, n=3, noise=0.1)
+
+
+@pytest.mark.parametrize("name", data.DATASETS)
+def test_every_training_set_loads_by_name_with_n_and_rng(name):
+    X, y = data.load(name, n=12, rng=1)
+    assert X.ndim == 2 and y.shape == (len(X),)
+    assert len(X) == (4 if name == "xor" else 12)

@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 
 from tinygrad_bp import no_grad
-from tinygrad_bp.cli import tensor_mlp
 from tinygrad_bp.losses import cross_entropy
+from tinygrad_bp.nn import tensor_mlp
 from tinygrad_bp.optim import Adam
 from tinygrad_bp.train import fit
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
+HELPERS = {"common.py"}  # imported by the scripts, not run on its own
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 # script -> (facts its output must contain, pictures it must write)
@@ -73,7 +74,27 @@ def run_example(script, folder):
 
 
 def test_every_example_is_covered():
-    assert sorted(path.name for path in EXAMPLES.glob("*.py")) == sorted(PROMISES)
+    scripts = {path.name for path in EXAMPLES.glob("*.py")} - HELPERS
+    assert sorted(scripts) == sorted(PROMISES)
+
+
+def test_every_script_imports_its_options_from_common_and_nothing_from_the_cli():
+    for script in PROMISES:
+        source = (EXAMPLES / script).read_text()
+        assert "from common import example_options" in source, script
+        assert "tinygrad_bp.cli" not in source, script
+
+
+def test_example_options_parse_fast_and_out_and_create_the_folder(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    from common import example_options
+
+    out = tmp_path / "new" / "plots"
+    options = example_options("demo", ["--fast", "--out", str(out)])
+    assert options.fast is True and options.out == out and out.is_dir()
+    monkeypatch.chdir(tmp_path)
+    defaults = example_options("demo", [])
+    assert defaults.fast is False and defaults.out == Path("out") and (tmp_path / "out").is_dir()
 
 
 @pytest.mark.parametrize("script", sorted(PROMISES))
@@ -99,18 +120,14 @@ def test_digits_reaches_95_percent_test_accuracy():
     X, labels = digits.data / 16.0, digits.target
     order = np.random.default_rng(0).permutation(len(X))
     train, test = order[:1437], order[1437:]
-    one_hot = np.eye(10)[labels]
 
-    def loss(logits, one_hot_targets):
-        return cross_entropy(logits, one_hot_targets.argmax(axis=1))
-
-    net = tensor_mlp([64, 64, 10], "relu", output_activation=None, rng=0)
+    net = tensor_mlp([64, 64, 10], "relu", output_activation="linear", rng=0)
     optimizer = Adam(net.parameters(), 0.01)
     fit(
         net,
         X[train],
-        one_hot[train],
-        loss=loss,
+        labels[train],
+        loss=cross_entropy,
         optimizer=optimizer,
         epochs=8,
         batch_size=32,

@@ -153,11 +153,23 @@ def test_autograd_pass_labels_nodes_in_the_derivations_notation():
         (WORKED_WEIGHTS, np.array([1.0, 0.0, 1.0]), WORKED_TARGET, "does not fit"),
         (WORKED_WEIGHTS, WORKED_INPUT, np.array([1.0, 0.0]), "does not match"),
         (WORKED_WEIGHTS, np.array([np.nan, 0.0]), WORKED_TARGET, "finite"),
+        ([[[1, 1], [2]]], [1.0], [1.0], r"weights\[0\] must be a matrix \(list of rows\)"),
+        ([WORKED_WEIGHTS[0], [1, 2, 3]], [1, 0], [1], r"weights\[1\] must be a matrix"),
+        ("weights", [1, 0], [1], "one matrix per layer"),
+        (WORKED_WEIGHTS, ["a", "b"], [1], "x must be a non-empty list of numbers"),
+        (WORKED_WEIGHTS, [1, 0], [], "y must be a non-empty list of numbers"),
+        (WORKED_WEIGHTS, [[1, 0]], [1], "x must be a non-empty list of numbers"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(weights, x, y, message):
     with pytest.raises(ValueError, match=message):
         explain(weights, x, y, LR)
+
+
+def test_lists_of_numbers_are_taken_as_arrays():
+    lists = [w.tolist() for w in WORKED_WEIGHTS]
+    table = explain(lists, [1, 0], [1], WORKED_LR)
+    assert table.rows == worked_example().rows
 
 
 def test_bad_learning_rate_is_refused():

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from tinygrad_bp import Tensor, Value
+from tinygrad_bp import Tensor, Value, delta, no_grad
 from tinygrad_bp.nn import (
     MLP,
     Layer,
@@ -19,6 +19,8 @@ from tinygrad_bp.nn import (
     load,
     save,
     set_weights,
+    sigmoid_network,
+    tensor_mlp,
 )
 
 WORKED = [np.array([[1.0, 1.0], [0.25, 0.15], [0.2, 0.1]]), np.array([[1.0], [0.3], [0.4]])]
@@ -236,3 +238,73 @@ def test_a_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
         save(MLP(2, [1], rng=5), path)
     assert path.read_bytes() == original
     assert list(tmp_path.iterdir()) == [path]
+
+
+# -- tensor_mlp and sigmoid_network ---------------------------------------------------
+
+
+def test_tensor_mlp_follows_the_derivations_weight_shapes_and_activations():
+    net = tensor_mlp([3, 4, 2], "tanh", rng=0)
+    assert [w.shape for w in get_weights(net)] == [(4, 4), (5, 2)]
+    assert [type(layer) for layer in net.layers] == [Linear, Tanh, Linear, Sigmoid]
+    assert [type(layer) for layer in tensor_mlp([2, 3, 3, 1], "relu").layers] == [
+        Linear,
+        ReLU,
+        Linear,
+        ReLU,
+        Linear,
+        Sigmoid,
+    ]
+
+
+@pytest.mark.parametrize("raw", ["linear", None])
+def test_tensor_mlp_with_a_linear_output_gives_the_raw_net_input(raw):
+    net = tensor_mlp([2, 3, 4], "linear", output_activation=raw, rng=1)
+    assert [type(layer) for layer in net.layers] == [Linear, Linear]
+    x = np.array([[0.5, -2.0]])
+    (w1, w2) = get_weights(net)
+    expected = np.hstack([1.0, np.hstack([1.0, x[0]]) @ w1]) @ w2
+    np.testing.assert_allclose(net(x).data[0], expected, rtol=1e-14)
+
+
+def test_tensor_mlp_is_seeded_like_the_other_modules():
+    a, b = tensor_mlp([2, 5, 1], rng=7), tensor_mlp([2, 5, 1], rng=np.random.default_rng(7))
+    for wa, wb in zip(get_weights(a), get_weights(b)):
+        np.testing.assert_array_equal(wa, wb)
+    assert not np.array_equal(get_weights(a)[0], get_weights(tensor_mlp([2, 5, 1], rng=8))[0])
+
+
+def test_tensor_mlp_rejects_unknown_activations_and_too_few_sizes():
+    with pytest.raises(ValueError, match="unknown activation 'swish'"):
+        tensor_mlp([2, 1], "swish")
+    with pytest.raises(ValueError, match="unknown activation 'softmax'"):
+        tensor_mlp([2, 1], output_activation="softmax")
+    with pytest.raises(TypeError, match="activation must be a name"):
+        tensor_mlp([2, 1], Sigmoid)
+    with pytest.raises(ValueError, match="at least an input and an output width"):
+        tensor_mlp([2])
+    with pytest.raises(TypeError, match="list of layer widths"):
+        tensor_mlp(3)
+
+
+def test_sigmoid_network_computes_what_the_closed_form_computes():
+    hidden = np.array([[0.1, -0.4, 0.3], [2.0, 0.5, -1.0]])  # 1 input, 3 hidden units
+    weights = [hidden, np.array([[0.2], [1.0], [-0.5], [0.7]])]
+    net = sigmoid_network(weights)
+    assert [type(layer) for layer in net.layers] == [Linear, Sigmoid, Linear, Sigmoid]
+    points = np.array([[0.0], [1.5], [-3.0]])
+    with no_grad():
+        out = net(points)
+    for point, row in zip(points, out.data):
+        np.testing.assert_allclose(row, delta.forward(weights, point)[-1], rtol=1e-14)
+    for ours, given in zip(get_weights(net), weights):
+        np.testing.assert_array_equal(ours, given)
+
+
+def test_sigmoid_network_names_weights_that_do_not_chain():
+    with pytest.raises(ValueError, match=r"layer 1: expected shape \(4, 1\), given \(3, 1\)"):
+        sigmoid_network([np.ones((3, 3)), np.ones((3, 1))])
+    with pytest.raises(ValueError, match="n_in >= 1"):
+        sigmoid_network([np.ones(3)])
+    with pytest.raises(TypeError, match="list of matrices"):
+        sigmoid_network([])

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from tinygrad_bp.perceptron import FitResult, Perceptron
+from tinygrad_bp.perceptron import FitResult, Perceptron, perceptron_on_gates
 
 TWO_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 GATES = {
@@ -34,6 +34,15 @@ def test_xor_does_not_converge():
     assert result.converged is False and result.epochs == 100
     assert len(result.errors) == 100
     assert all(count > 0 for count in result.errors)
+
+
+@pytest.mark.parametrize("max_epochs", [1, 7, 100])
+def test_perceptron_on_gates_trains_a_fresh_unit_on_each_gate(max_epochs):
+    results = perceptron_on_gates(max_epochs)
+    assert list(results) == ["AND", "OR", "NOT", "XOR"]
+    for name, (X, y) in {**GATES, "XOR": XOR}.items():
+        assert results[name] == Perceptron(X.shape[1]).fit(X, y, max_epochs=max_epochs), name
+    assert results["XOR"].converged is False and results["XOR"].epochs == max_epochs
 
 
 @pytest.mark.parametrize("labels", list(itertools.product((0.0, 1.0), repeat=4)))

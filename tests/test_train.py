@@ -5,9 +5,22 @@ import io
 import numpy as np
 import pytest
 
-from tinygrad_bp import data, delta
-from tinygrad_bp.nn import MLP, Linear, Sequential, Sigmoid, get_weights, set_weights
-from tinygrad_bp.train import ProgressBar, fit
+from tinygrad_bp import data, delta, no_grad
+from tinygrad_bp.losses import binary_cross_entropy, cross_entropy, half_sse
+from tinygrad_bp.nn import MLP, Linear, Sequential, Sigmoid, get_weights, set_weights, tensor_mlp
+from tinygrad_bp.optim import SGD
+from tinygrad_bp.train import (
+    OPTIMIZERS,
+    ProgressBar,
+    TrainingRun,
+    fit,
+    train_on_dataset,
+)
+
+# Three classes, one per corner of a triangle, with integer class targets.
+CORNERS = np.array([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
+CLASS_X = np.vstack([CORNERS + offset for offset in ([0.3, 0.3], [-0.3, 0.2], [0.2, -0.3])])
+CLASS_Y = np.tile([0, 1, 2], 3)
 
 
 def test_online_epoch_equals_the_closed_form_applied_example_by_example():
@@ -79,3 +92,85 @@ def test_bad_shapes_are_named():
         fit(MLP(2, [1], rng=0), np.zeros(4), np.zeros(4))
     with pytest.raises(ValueError, match="epochs"):
         fit(MLP(2, [1], rng=0), np.zeros((4, 2)), np.zeros(4), epochs=0)
+
+
+# -- cross-entropy with integer class targets -------------------------------------------
+
+
+def test_fit_passes_integer_class_targets_to_cross_entropy_unchanged():
+    net = tensor_mlp([2, 3], output_activation="linear", rng=0)
+    with no_grad():
+        first = cross_entropy(net(CLASS_X), CLASS_Y).item()
+    history = fit(net, CLASS_X, CLASS_Y, loss=cross_entropy, lr=0.5, epochs=200, batch_size=None)
+    assert history.losses[0] == pytest.approx(first, rel=1e-15)  # the loss of the whole batch
+    assert history.losses[-1] < 0.1 * history.losses[0]
+    with no_grad():
+        assert net(CLASS_X).data.argmax(axis=1).tolist() == CLASS_Y.tolist()
+
+
+def test_scalar_and_tensor_cross_entropy_training_follow_the_same_path():
+    scalar = MLP(2, [3], output_activation="linear", rng=0)
+    tensor = tensor_mlp([2, 3], output_activation="linear")
+    set_weights(tensor, get_weights(scalar))
+    a = fit(scalar, CLASS_X, CLASS_Y, loss=cross_entropy, lr=0.1, epochs=5, batch_size=1)
+    b = fit(tensor, CLASS_X, CLASS_Y, loss=cross_entropy, lr=0.1, epochs=5, batch_size=1)
+    np.testing.assert_allclose(a.losses, b.losses, rtol=1e-12)
+    for ours, theirs in zip(get_weights(scalar), get_weights(tensor)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_targets_that_fit_neither_way_are_named_before_anything_changes():
+    net = tensor_mlp([2, 3], output_activation="linear", rng=0)
+    before = get_weights(net)
+    with pytest.raises(ValueError, match=r"3 outputs per example.*\(9, 2\) has 2 per example"):
+        fit(net, CLASS_X, np.zeros((9, 2)), loss=cross_entropy, epochs=1)
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 3\)"):
+        fit(net, CLASS_X, CLASS_Y + 3, loss=cross_entropy, epochs=1)
+    for ours, theirs in zip(get_weights(net), before):
+        np.testing.assert_array_equal(ours, theirs)
+    assert all(p.grad is None for p in net.parameters())
+
+
+# -- train_on_dataset ------------------------------------------------------------------
+
+
+def test_train_on_dataset_is_fit_on_a_tensor_mlp_of_the_named_data():
+    run = train_on_dataset("moons", [4], "tanh", "sgd", 0.3, epochs=20, n=30, seed=5)
+    X, y = data.moons(30, rng=5)
+    np.testing.assert_array_equal(run.X, X)
+    np.testing.assert_array_equal(run.y, y)
+    net = tensor_mlp([2, 4, 1], "tanh", "sigmoid", rng=5)
+    history = fit(
+        net,
+        X,
+        y,
+        loss=binary_cross_entropy,
+        optimizer=SGD(net.parameters(), 0.3),
+        epochs=20,
+        batch_size=None,
+    )
+    assert run.history.losses == history.losses and run.classification
+    for ours, theirs in zip(get_weights(run.model), get_weights(net)):
+        np.testing.assert_array_equal(ours, theirs)
+    with no_grad():
+        expected = net(X).data[:, 0]
+    np.testing.assert_array_equal(run.predict(X), expected)
+    assert run.accuracy == np.mean((expected > 0.5) == (y > 0.5))
+
+
+def test_train_on_dataset_regresses_the_sine_with_mse_and_takes_a_loss():
+    run = train_on_dataset("sine", [8], "sigmoid", "adam", 0.05, epochs=300)
+    assert not run.classification
+    assert run.history.losses[-1] < 0.01
+    assert np.mean((run.predict(run.X) - run.y) ** 2) < 0.01
+    stopped = train_on_dataset("xor", [2], "sigmoid", "sgd", 5.0, 3000, loss=half_sse, epsilon=0.01)
+    assert isinstance(stopped, TrainingRun) and stopped.history.converged
+    assert stopped.history.losses[-1] < 0.01 and stopped.history.epochs < 3000
+
+
+def test_train_on_dataset_names_a_bad_optimizer_or_data_set():
+    assert sorted(OPTIMIZERS) == ["adam", "sgd"]
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'; choose one of sgd, adam"):
+        train_on_dataset("xor", optimizer="rmsprop")
+    with pytest.raises(ValueError, match="unknown data set 'iris'"):
+        train_on_dataset("iris")

@@ -12,6 +12,7 @@ from tinygrad_bp.viz import (
     GraphvizNotFoundError,
     draw_dot,
     plot_decision_boundary,
+    plot_fitted_curve,
     plot_losses,
     plot_network,
     render,
@@ -309,6 +310,24 @@ def test_plot_decision_boundary_without_a_boundary_and_bad_shape(tmp_path):
     assert path.read_bytes().startswith(PNG_MAGIC)
     with pytest.raises(ValueError, match=r"\(n, 2\).*\(2, 3\)"):
         plot_decision_boundary(lambda points: points[:, 0], np.ones((2, 3)), y, tmp_path / "b.png")
+
+
+def test_plot_fitted_curve_draws_the_prediction_over_the_samples_range(tmp_path):
+    pytest.importorskip("matplotlib")
+    X = np.array([[-2.0], [0.5], [3.0]])
+    seen = []
+
+    def predict(points):
+        seen.append(points)
+        return np.tanh(points)  # shape (n, 1) is accepted as well as (n,)
+
+    path = plot_fitted_curve(predict, X, np.tanh(X[:, 0]), tmp_path / "fit" / "curve.png")
+    assert path.read_bytes().startswith(PNG_MAGIC) and path.stat().st_size > 1000
+    (grid,) = seen
+    assert grid.shape == (400, 1) and grid.min() == -2.0 and grid.max() == 3.0
+    with pytest.raises(ValueError, match=r"\(n, 1\).*\(3, 2\)"):
+        plot_fitted_curve(predict, np.ones((3, 2)), np.ones(3), tmp_path / "bad.png")
+    assert not (tmp_path / "bad.png").exists()
 
 
 def test_plot_network_writes_png(tmp_path):

@@ -14,20 +14,17 @@ Exit status: 0 when the claim holds, 1 when it does not (e.g. training did not
 reach the target, or the two computations disagree), 2 on bad arguments or bad
 input, reported as one line on stderr.
 
-The functions the examples share (``tensor_mlp``, ``train_model``,
-``plot_fitted_curve``, ``parse_expression``) live here too, so that no script
-carries its own copy.
+Each subcommand is argparse wiring and printing over the library: the networks
+come from ``nn``, the training from ``train``, the expressions from ``expression``,
+the pictures from ``viz``.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import json
-import operator
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,373 +32,17 @@ import numpy as np
 
 from . import data, delta, explain, viz
 from .engine import Value
+from .expression import ALLOWED_METHODS, parse_expression
 from .graph import no_grad
-from .losses import binary_cross_entropy, mse
-from .nn import MLP, Linear, ReLU, Sequential, Sigmoid, Tanh, get_weights, set_weights
-from .optim import SGD, Adam
-from .perceptron import FitResult, Perceptron
-from .train import History, fit
+from .nn import MLP, get_weights, sigmoid_network
+from .perceptron import perceptron_on_gates
+from .train import OPTIMIZERS, fit, train_on_dataset
 
 PROG = "tinygrad-bp"
 
 
 class UsageError(Exception):
     """Bad arguments or bad input: reported as one line on stderr, exit status 2."""
-
-
-# -- safe expressions for `graph` -----------------------------------------------------
-
-ALLOWED_METHODS = ("relu", "tanh", "sigmoid", "exp", "log", "abs")
-_BINARY_OPERATORS = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.Pow: operator.pow,
-}
-_UNARY_OPERATORS = {ast.USub: operator.neg, ast.UAdd: operator.pos}
-_ALLOWED_NODES = (
-    ast.Expression,
-    ast.BinOp,
-    ast.UnaryOp,
-    ast.Call,
-    ast.Attribute,
-    ast.Name,
-    ast.Constant,
-    ast.Load,
-    *_BINARY_OPERATORS,
-    *_UNARY_OPERATORS,
-)
-MAX_EXPRESSION_LENGTH = 500
-
-
-def parse_expression(text: str, values: dict[str, float]) -> Value:
-    """Build the Value graph of an arithmetic expression, without ``eval``.
-
-    Allowed: names (each bound in ``values``), numbers, ``+ - * / **``, unary minus
-    and calls of the Value methods relu, tanh, sigmoid, exp, log and abs, as in
-    ``(a*b + c).tanh()``. Anything else (other calls, attributes, subscripts, strings,
-    lambdas, ...) is refused before any of it runs. Leaves are labelled with their
-    names and every operation with its own sub-expression.
-
-    Args:
-        text: The expression, at most 500 characters.
-        values: The number each name stands for.
-
-    Returns:
-        The root Value (its graph not yet backpropagated).
-
-    Raises:
-        ValueError: Naming what is not allowed, or the name that has no value.
-
-    Example:
-        >>> root = parse_expression("(a*b + c).tanh()", {"a": 2.0, "b": -1.0, "c": 2.5})
-        >>> root.label, round(root.data, 4)
-        ('(a * b + c).tanh()', 0.4621)
-        >>> parse_expression("__import__('os')", {})
-        Traceback (most recent call last):
-        ValueError: only the methods relu, tanh, sigmoid, exp, log, abs may be called, \
-as in (a*b).tanh(); got __import__('os')
-    """
-    if len(text) > MAX_EXPRESSION_LENGTH:
-        raise ValueError(f"the expression is longer than {MAX_EXPRESSION_LENGTH} characters")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as error:
-        raise ValueError(f"cannot parse the expression {text!r}: {error.msg}") from None
-    _check_expression(tree, values)
-    leaves = {name: Value(number, label=name) for name, number in values.items()}
-    results: dict[int, Value] = {}
-    for node in _children_first(tree.body):
-        if not isinstance(node, (ast.Attribute, ast.Load, *_BINARY_OPERATORS, *_UNARY_OPERATORS)):
-            results[id(node)] = _evaluate(node, results, leaves)
-    return results[id(tree.body)]
-
-
-def _check_expression(tree: ast.Expression, values: dict[str, float]) -> None:
-    """Raise ValueError at the first part of the tree that is not allowed."""
-    for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED_NODES):
-            raise ValueError(
-                f"{type(node).__name__} is not allowed in an expression ({ast.unparse(node)!r}); "
-                f"use names, numbers, + - * / **, unary minus and .{'() .'.join(ALLOWED_METHODS)}()"
-            )
-        if isinstance(node, ast.Call) and not _is_method_call(node):
-            raise ValueError(
-                f"only the methods {', '.join(ALLOWED_METHODS)} may be called, "
-                f"as in (a*b).tanh(); got {ast.unparse(node)}"
-            )
-        if isinstance(node, ast.Constant) and not _is_float(node.value):
-            raise ValueError(f"only real numbers may appear as constants, got {node.value!r:.40}")
-        if isinstance(node, ast.Name) and node.id not in values:
-            raise ValueError(f"no value for {node.id!r}: give one with --value {node.id}=NUMBER")
-    calls = sum(isinstance(node, ast.Call) for node in ast.walk(tree))
-    attributes = sum(isinstance(node, ast.Attribute) for node in ast.walk(tree))
-    if attributes != calls:  # every attribute must be the method of a call
-        raise ValueError(
-            f"attributes may only be called methods ({', '.join(ALLOWED_METHODS)}), "
-            f"as in (a*b).tanh(); got {ast.unparse(tree)}"
-        )
-
-
-def _is_float(constant: object) -> bool:
-    """True for an int or float literal that converts to a float (1e999 is inf)."""
-    if type(constant) not in (int, float):
-        return False
-    try:
-        float(constant)
-    except OverflowError:
-        return False
-    return True
-
-
-def _is_method_call(node: ast.Call) -> bool:
-    """True for ``<expr>.method()`` with an allowed method and no arguments."""
-    return (
-        isinstance(node.func, ast.Attribute)
-        and node.func.attr in ALLOWED_METHODS
-        and not node.args
-        and not node.keywords
-    )
-
-
-def _children_first(root: ast.AST) -> list[ast.AST]:
-    """Every node of the tree under ``root``, each after all its children (no recursion)."""
-    order, stack = [], [root]
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        stack.extend(ast.iter_child_nodes(node))
-    return order[::-1]
-
-
-def _evaluate(node: ast.AST, results: dict[int, Value], leaves: dict[str, Value]) -> Value:
-    """The Value of one checked node, from the Values of its children."""
-    if isinstance(node, ast.Name):
-        return leaves[node.id]
-    if isinstance(node, ast.Constant):
-        return Value(float(node.value))
-    if isinstance(node, ast.BinOp):
-        out = _BINARY_OPERATORS[type(node.op)](results[id(node.left)], results[id(node.right)])
-    elif isinstance(node, ast.UnaryOp):
-        out = _UNARY_OPERATORS[type(node.op)](results[id(node.operand)])
-    else:  # a checked method call
-        out = getattr(results[id(node.func.value)], node.func.attr)()
-    out.label = ast.unparse(node)
-    return out
-
-
-# -- networks and training, shared with the examples ----------------------------------
-
-_ACTIVATION_MODULES = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
-DATASETS = ("xor", "moons", "circles", "spirals", "sine")
-
-
-def tensor_mlp(
-    sizes: Sequence[int],
-    activation: str = "sigmoid",
-    output_activation: str | None = "sigmoid",
-    rng: np.random.Generator | int | None = None,
-) -> Sequential:
-    """A fully connected tensor network: Linear, activation, ..., Linear, output activation.
-
-    Args:
-        sizes: Layer widths ``[n_in, n_1, ..., n_out]``; ``[2, 1]`` has no hidden layer.
-        activation: The hidden units' activation: sigmoid, tanh or relu.
-        output_activation: The output units' activation, or None for raw outputs (logits).
-        rng: A Generator or seed for the initial weights.
-
-    Returns:
-        A ``Sequential`` (``get_weights``/``set_weights`` work on it).
-
-    Example:
-        >>> tensor_mlp([2, 8, 1], "tanh", rng=0)
-        Sequential(Linear(2, 8, bias=True), Tanh(), Linear(8, 1, bias=True), Sigmoid())
-    """
-    for name in (activation, output_activation):
-        if name is not None and name not in _ACTIVATION_MODULES:
-            raise ValueError(f"unknown activation {name!r}; choose one of sigmoid, tanh, relu")
-    if len(sizes) < 2:
-        raise ValueError(f"sizes needs at least an input and an output width, got {sizes!r}")
-    rng = np.random.default_rng(rng)
-    layers = []
-    for index, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
-        layers.append(Linear(nin, nout, rng=rng))
-        last = index == len(sizes) - 2
-        name = output_activation if last else activation
-        if name is not None:
-            layers.append(_ACTIVATION_MODULES[name]())
-    return Sequential(*layers)
-
-
-@dataclass
-class TrainingRun:
-    """A trained network with its data and loss history.
-
-    Attributes:
-        model: The trained tensor network.
-        X: The inputs, shape (n, d). y: The targets, shape (n,).
-        history: ``fit``'s loss per epoch.
-        classification: True when y holds 0/1 labels (else a regression target).
-    """
-
-    model: Sequential
-    X: np.ndarray
-    y: np.ndarray
-    history: History
-    classification: bool
-
-    def predict(self, points: np.ndarray) -> np.ndarray:
-        """The network's output for each row of ``points``, shape (n,)."""
-        with no_grad():
-            return self.model(np.asarray(points, dtype=np.float64)).data[:, 0]
-
-    @property
-    def accuracy(self) -> float:
-        """The fraction of examples on the right side of 0.5 (classification only)."""
-        return float(np.mean((self.predict(self.X) > 0.5) == (self.y > 0.5)))
-
-
-def load_dataset(name: str, n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """One of the toy data sets of ``tinygrad_bp.data`` by name (xor ignores n and seed).
-
-    Example:
-        >>> X, y = load_dataset("circles", n=10)
-        >>> X.shape, y.shape
-        ((10, 2), (10,))
-    """
-    if name not in DATASETS:
-        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
-    return data.xor() if name == "xor" else data.load(name, n=n, rng=seed)
-
-
-def train_model(
-    dataset: str,
-    hidden: Sequence[int] = (8,),
-    activation: str = "tanh",
-    optimizer: str = "adam",
-    lr: float = 0.05,
-    epochs: int = 500,
-    batch_size: int | None = None,
-    loss: Callable[[Any, Any], Any] | None = None,
-    epsilon: float | None = None,
-    seed: int = 0,
-    n: int = 200,
-    progress: bool | None = False,
-    on_epoch: Callable[[int, float], None] | None = None,
-) -> TrainingRun:
-    """Train a tensor MLP with one sigmoid output unit on a toy data set.
-
-    The loss defaults to binary cross-entropy for the classification sets and to
-    the mean squared error for ``sine``; ``batch_size=None`` is full-batch descent.
-
-    Example:
-        >>> run = train_model("xor", hidden=[4], epochs=300, lr=0.1)
-        >>> run.accuracy
-        1.0
-    """
-    X, y = load_dataset(dataset, n=n, seed=seed)
-    classification = dataset != "sine"
-    model = tensor_mlp([X.shape[1], *hidden, 1], activation, "sigmoid", rng=seed)
-    if optimizer not in ("sgd", "adam"):
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose sgd or adam")
-    step_rule = Adam(model.parameters(), lr) if optimizer == "adam" else SGD(model.parameters(), lr)
-    if loss is None:
-        loss = binary_cross_entropy if classification else mse
-    history = fit(
-        model,
-        X,
-        y[:, None],
-        loss=loss,
-        optimizer=step_rule,
-        epochs=epochs,
-        epsilon=epsilon,
-        batch_size=batch_size,
-        shuffle=batch_size is not None,
-        rng=seed,
-        progress=progress,
-        on_epoch=on_epoch,
-    )
-    return TrainingRun(model, X, y, history, classification)
-
-
-def plot_fitted_curve(
-    predict: Callable[[np.ndarray], np.ndarray],
-    X: np.ndarray,
-    y: np.ndarray,
-    path: str | Path,
-    title: str = "Fitted function",
-) -> Path:
-    """Plot the samples (x, y) of a 1-D function and the network's curve through them.
-
-    Example:
-        >>> import tempfile
-        >>> X = np.linspace(0, 1, 5)[:, None]
-        >>> path = plot_fitted_curve(lambda p: p[:, 0], X, X[:, 0], tempfile.mkdtemp() + "/f.png")
-        >>> path.stat().st_size > 0
-        True
-    """
-    from matplotlib.figure import Figure
-
-    grid = np.linspace(X.min(), X.max(), 400)[:, None]
-    figure = Figure(figsize=(6.0, 4.0), layout="constrained")
-    axes = figure.add_subplot()
-    axes.scatter(X[:, 0], y, s=12, color="grey", label="samples")
-    axes.plot(grid[:, 0], predict(grid), color="tab:blue", lw=2, label="network")
-    axes.set(title=title, xlabel="x", ylabel="y")
-    axes.legend()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    return path
-
-
-def perceptron_on_gates(max_epochs: int = 100) -> dict[str, FitResult]:
-    """Train a fresh perceptron on each of AND, OR, NOT and XOR.
-
-    Example:
-        >>> {name: result.converged for name, result in perceptron_on_gates().items()}
-        {'AND': True, 'OR': True, 'NOT': True, 'XOR': False}
-    """
-    gates = data.gates()
-    results = {}
-    for name in ("AND", "OR", "NOT", "XOR"):
-        X, y = gates[name]
-        results[name] = Perceptron(X.shape[1]).fit(X, y, max_epochs=max_epochs)
-    return results
-
-
-def example_options(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Parse the two options every script in examples/ takes, and create the output folder.
-
-    ``--out DIR`` (default ``out``): where the plots go. ``--fast``: shrink epochs and
-    seeds so that the script runs in a few seconds (as the tests run it).
-
-    Example:
-        >>> import tempfile
-        >>> options = example_options("demo", ["--fast", "--out", tempfile.mkdtemp()])
-        >>> options.fast, options.out.is_dir()
-        (True, True)
-    """
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the plots")
-    parser.add_argument("--fast", action="store_true", help="a quick run with fewer epochs")
-    options = parser.parse_args(argv)
-    options.out.mkdir(parents=True, exist_ok=True)
-    return options
-
-
-def weights_predictor(weights: Sequence[np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
-    """A fast batch predict for a sigmoid network: a tensor copy of the weights."""
-    sizes = [weights[0].shape[0] - 1, *(w.shape[1] for w in weights)]
-    copy = tensor_mlp(sizes, "sigmoid")
-    set_weights(copy, weights)
-
-    def predict(points: np.ndarray) -> np.ndarray:
-        with no_grad():
-            return copy(points).data[:, 0]
-
-    return predict
 
 
 # -- subcommands -------------------------------------------------------------------------
@@ -437,13 +78,14 @@ def cmd_worked_example(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     weights, x, y, lr = _explain_inputs(args)
-    table = explain.explain(weights, x, y, lr)
+    table = explain.explain(weights, x, y, lr)  # checks the numbers and their shapes
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     print(f"one online step: x = {x.tolist()}, y = {y.tolist()}, lr = {lr}\n")
     print(table)
     return 0 if table.ok else 1
 
 
-def _explain_inputs(args: argparse.Namespace) -> tuple[list[np.ndarray], np.ndarray, Any, float]:
+def _explain_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any, float]:
     """weights, x, y and lr from --json FILE or from --weights/--x/--y/--lr."""
     if args.json is not None:
         if args.weights or args.x is not None or args.y is not None:
@@ -459,12 +101,9 @@ def _explain_inputs(args: argparse.Namespace) -> tuple[list[np.ndarray], np.ndar
             raise UsageError("give --weights (once per layer), --x and --y, or --json FILE")
         weights = [_json_value(text, "--weights") for text in args.weights]
         x, y, lr = args.x, args.y, args.lr
-    if not isinstance(weights, list):
-        raise UsageError("weights must be a list with one matrix per layer")
-    matrices = [_number_array(w, f"weights[{i}]", ndim=2) for i, w in enumerate(weights)]
     if isinstance(lr, bool) or not isinstance(lr, (int, float)):
         raise UsageError(f"lr must be a number, got {lr!r}")
-    return matrices, _number_array(x, "x", 1), _number_array(y, "y", 1), float(lr)
+    return weights, x, y, float(lr)
 
 
 def _read_json(path: str) -> dict[str, Any]:
@@ -483,18 +122,6 @@ def _json_value(text: str, source: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise UsageError(f"{source}: malformed JSON: {error}") from None
-
-
-def _number_array(value: Any, name: str, ndim: int) -> np.ndarray:
-    """value as a float64 array with ndim axes, or UsageError naming ``name``."""
-    try:
-        array = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        array = None
-    if array is None or array.ndim != ndim or array.size == 0:
-        kind = "a non-empty list of numbers" if ndim == 1 else "a matrix (list of rows) of numbers"
-        raise UsageError(f"{name} must be {kind}, got {json.dumps(value)[:80]}")
-    return array
 
 
 def _number_list(text: str) -> list[float]:
@@ -585,12 +212,15 @@ def cmd_xor(args: argparse.Namespace) -> int:
         print(np.array2string(w, precision=4))
     out = _out_dir(args)
     if out is not None:
+        network = sigmoid_network(weights)  # a tensor copy, to shade the plane quickly
+        with no_grad():
+            boundary = viz.plot_decision_boundary(
+                lambda points: network(points).data, X, y, out / "xor_boundary.png", "XOR, 2-2-1"
+            )
         _report_files(
             [
                 viz.plot_losses({"J": history.losses}, out / "xor_loss.png", "XOR, 2-2-1"),
-                viz.plot_decision_boundary(
-                    weights_predictor(weights), X, y, out / "xor_boundary.png", "XOR, 2-2-1"
-                ),
+                boundary,
                 viz.plot_network(weights, out / "xor_network.png", "XOR, learnt weights"),
             ]
         )
@@ -637,7 +267,10 @@ def _graph_root(args: argparse.Namespace) -> Value:
     if (args.expression is None) == (args.network is None):
         raise UsageError("give either an EXPRESSION or --network SIZES")
     if args.expression is not None:
-        root = parse_expression(args.expression, dict(args.value))
+        try:
+            root = parse_expression(args.expression, dict(args.value))
+        except ValueError as error:
+            raise UsageError(f"{error} (see {PROG} graph --help)") from None
         root.backward()
         return root
     sizes = _widths(args.network)
@@ -662,7 +295,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             _say(args, f"  epoch {epoch:>6}   loss {loss:.6f}")
 
     _say(args, f"Training {args.dataset}: hidden {args.hidden or 'none'}, {args.activation}")
-    run = train_model(
+    run = train_on_dataset(
         args.dataset,
         hidden=args.hidden,
         activation=args.activation,
@@ -687,7 +320,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 viz.plot_decision_boundary(run.predict, run.X, run.y, out / f"{name}_boundary.png")
             )
         else:
-            paths.append(plot_fitted_curve(run.predict, run.X, run.y, out / f"{name}_fit.png"))
+            paths.append(viz.plot_fitted_curve(run.predict, run.X, run.y, out / f"{name}_fit.png"))
         _report_files(paths)
     return 0
 
@@ -826,10 +459,10 @@ def _add_train(commands: Any) -> None:
         description="Train a tensor MLP with a sigmoid output unit (binary cross-entropy for "
         "the classification sets, mean squared error for sine) and plot the result.",
     )
-    train.add_argument("dataset", choices=DATASETS, help="the data set")
+    train.add_argument("dataset", choices=data.DATASETS, help="the data set")
     train.add_argument("--hidden", type=_widths, default=[8], help="hidden widths, e.g. 8,8")
-    train.add_argument("--activation", choices=tuple(_ACTIVATION_MODULES), default="tanh")
-    train.add_argument("--optimizer", choices=("sgd", "adam"), default="adam")
+    train.add_argument("--activation", choices=("sigmoid", "tanh", "relu"), default="tanh")
+    train.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="adam")
     train.add_argument("--lr", type=_positive_float, default=0.05, help="learning rate (0.05)")
     train.add_argument("--epochs", type=_positive_int, default=500, help="epochs (500)")
     train.add_argument("--batch-size", type=_positive_int, help="default: the whole data set")

@@ -14,7 +14,7 @@ reproducible too. Examples are ordered by class (all 0s, then all 1s), not shuff
 
 import numpy as np
 
-__all__ = ["circles", "gates", "load", "moons", "sine", "spirals", "xor"]
+__all__ = ["DATASETS", "circles", "gates", "load", "moons", "sine", "spirals", "xor"]
 
 _TWO_INPUTS = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
 
@@ -202,14 +202,22 @@ def sine(
     return x[:, None], (1.0 + np.sin(x)) / 2.0
 
 
-_MAKERS = {"xor": xor, "moons": moons, "circles": circles, "spirals": spirals, "sine": sine}
+_MAKERS = {"moons": moons, "circles": circles, "spirals": spirals, "sine": sine}
+
+# The sets a network is trained on by name (``tinygrad-bp train``); ``load`` also knows the gates.
+DATASETS = ("xor", "moons", "circles", "spirals", "sine")
+
+# A fixed truth table ignores these, so that every name can be loaded the same way.
+_IGNORED_BY_TABLES = frozenset({"n", "rng"})
 
 
 def load(name: str, **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
     """Return the data set called ``name``, made with the keyword arguments given.
 
     Valid names (case-insensitive): xor, moons, circles, spirals, sine, and the gates
-    and, or, nand, nor, not (which take no arguments).
+    and, or, nand, nor, not. The truth tables (xor and the gates) are fixed: they
+    accept ``n`` and ``rng`` and ignore them, so that any name can be loaded with the
+    same call, and refuse any other argument.
 
     Args:
         name: The data set's name.
@@ -220,19 +228,26 @@ def load(name: str, **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
 
     Raises:
         ValueError: If ``name`` is not a valid name; the message lists the valid ones.
+        TypeError: If a truth table is given an argument other than ``n`` or ``rng``.
 
     Example:
         >>> X, y = load("moons", n=20, rng=3)
         >>> X.shape, y.shape
         ((20, 2), (20,))
+        >>> load("xor", n=20, rng=3)[0].shape     # a fixed table: n and rng are ignored
+        (4, 2)
     """
     key = name.lower()
     if key in _MAKERS:
         return _MAKERS[key](**kwargs)
     tables = gates()
     if key.upper() in tables:
-        if kwargs:
-            raise TypeError(f"the {key} gate takes no arguments, got {sorted(kwargs)}")
+        refused = sorted(kwargs.keys() - _IGNORED_BY_TABLES)
+        if refused:
+            raise TypeError(
+                f"the {key} truth table is fixed and takes no arguments "
+                f"(n and rng are ignored), got {refused}"
+            )
         return tables[key.upper()]
     valid = sorted(set(_MAKERS) | {gate.lower() for gate in tables})
     raise ValueError(f"unknown data set {name!r}; valid names are: {', '.join(valid)}")

@@ -221,11 +221,13 @@ def _checked(
     weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray
 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Weights, x and y as float64 arrays, or ValueError naming what does not fit."""
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, (Sequence, np.ndarray)):
+        raise ValueError(f"weights must be a list with one matrix per layer, got {weights!r:.80}")
     if len(weights) == 0:
         raise ValueError("weights must hold at least one layer's matrix")
-    weights = [np.asarray(w, dtype=np.float64) for w in weights]
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    weights = [_number_array(w, f"weights[{i}]", ndim=2) for i, w in enumerate(weights)]
+    x = _number_array(x, "x", ndim=1)
+    y = _number_array(y, "y", ndim=1)
     output = delta.forward(weights, x)[-1]  # checks that x and the layers chain together
     if y.shape != output.shape:
         raise ValueError(f"y of shape {y.shape} does not match the output of shape {output.shape}")
@@ -233,6 +235,18 @@ def _checked(
         if not np.all(np.isfinite(array)):
             raise ValueError(f"{name} must be finite numbers")
     return weights, x, y
+
+
+def _number_array(value: object, name: str, ndim: int) -> np.ndarray:
+    """value as a non-empty float64 array with ndim axes, or ValueError naming ``name``."""
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.ndim != ndim or array.size == 0:
+        kind = "a non-empty list of numbers" if ndim == 1 else "a matrix (list of rows) of numbers"
+        raise ValueError(f"{name} must be {kind}, got {value!r:.80}")
+    return array
 
 
 def explain(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, lr: float) -> ExplainTable:

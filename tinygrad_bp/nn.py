@@ -405,6 +405,60 @@ class Sequential(Module):
         return f"Sequential({inner})"
 
 
+# The tensor module of each activation name of ACTIVATIONS; "linear" adds no module.
+_ACTIVATION_MODULES: dict[str, type[_Activation] | None] = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "linear": None,
+}
+assert _ACTIVATION_MODULES.keys() == ACTIVATIONS.keys()
+
+
+def tensor_mlp(
+    sizes: Sequence[int],
+    activation: str = "sigmoid",
+    output_activation: str | None = "sigmoid",
+    rng: RandomSource = None,
+) -> Sequential:
+    """A fully connected tensor network: Linear, activation, ..., Linear, output activation.
+
+    The tensor twin of ``MLP``: ``tensor_mlp([2, 2, 1])`` is the derivation's 2-2-1
+    sigmoid network, for batches. Activations are named as for ``MLP``; "linear"
+    (or None) for the output gives raw outputs, e.g. the logits for cross_entropy.
+
+    Args:
+        sizes: Layer widths ``[n_in, n_1, ..., n_out]``; ``[2, 1]`` has no hidden layer.
+        activation: The hidden units' activation: sigmoid, tanh, relu or linear.
+        output_activation: The output units' activation; "linear" or None for none.
+        rng: A Generator or seed for the initial weights.
+
+    Returns:
+        A ``Sequential`` (``get_weights``/``set_weights`` work on it).
+
+    >>> tensor_mlp([2, 8, 1], "tanh", rng=0)
+    Sequential(Linear(2, 8, bias=True), Tanh(), Linear(8, 1, bias=True), Sigmoid())
+    >>> tensor_mlp([64, 10], output_activation="linear")
+    Sequential(Linear(64, 10, bias=True))
+    """
+    output_activation = "linear" if output_activation is None else output_activation
+    _activation(activation)
+    _activation(output_activation)
+    if not isinstance(sizes, (Sequence, np.ndarray)) or isinstance(sizes, str):
+        raise TypeError(f"sizes must be a list of layer widths, got {type(sizes).__name__}")
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least an input and an output width, got {sizes!r}")
+    rng = _as_rng(rng)
+    layers: list[Module] = []
+    for index, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(Linear(nin, nout, rng=rng))
+        last = index == len(sizes) - 2
+        module = _ACTIVATION_MODULES[output_activation if last else activation]
+        if module is not None:
+            layers.append(module())
+    return Sequential(*layers)
+
+
 # -- the derivation's weight matrices --------------------------------------------------
 
 
@@ -474,6 +528,34 @@ def set_weights(model: Module, weights: Sequence[Any]) -> None:
             _write(bias, matrix[0])
 
 
+def sigmoid_network(weights: Sequence[Any]) -> Sequential:
+    """A tensor sigmoid network holding the derivation's weights, for fast batch outputs.
+
+    The layer widths come from the (n_in + 1, n_out) matrices (bias in row 0); every
+    layer, the output included, is sigmoid, as in ``tinygrad_bp.delta``. Useful to run
+    a scalar ``MLP``'s learnt weights on thousands of points at once (call it under
+    ``no_grad`` when no gradient is wanted).
+
+    >>> from tinygrad_bp import delta
+    >>> hidden = np.array([[1.0, 1.0], [0.25, 0.15], [0.2, 0.1]])   # the worked example
+    >>> weights = [hidden, np.array([[1.0], [0.3], [0.4]])]
+    >>> out = sigmoid_network(weights)(np.array([[1.0, 0.0]]))
+    >>> bool(np.allclose(out.data[0], delta.forward(weights, np.array([1.0, 0.0]))[-1]))
+    True
+    """
+    if not isinstance(weights, (Sequence, np.ndarray)) or isinstance(weights, str) or not weights:
+        raise TypeError(f"sigmoid_network needs a list of matrices, got {weights!r:.80}")
+    shapes = [np.shape(matrix) for matrix in weights]
+    if any(len(shape) != 2 or shape[0] < 2 for shape in shapes):
+        raise ValueError(
+            f"sigmoid_network needs (n_in + 1, n_out) matrices with n_in >= 1, got shapes {shapes}"
+        )
+    sizes = [shapes[0][0] - 1, *(shape[1] for shape in shapes)]
+    network = tensor_mlp(sizes, "sigmoid", "sigmoid")
+    set_weights(network, weights)
+    return network
+
+
 # -- save / load ----------------------------------------------------------------------
 
 
@@ -533,8 +615,10 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "ReLU",
+    "tensor_mlp",
     "get_weights",
     "set_weights",
+    "sigmoid_network",
     "save",
     "load",
 ]

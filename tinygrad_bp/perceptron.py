@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FitResult", "Perceptron"]
+from . import data
+
+__all__ = ["FitResult", "Perceptron", "perceptron_on_gates"]
 
 
 def _real(data: object) -> np.ndarray:
@@ -158,3 +160,24 @@ class Perceptron:
         if not np.isin(y, (0.0, 1.0)).all():
             raise ValueError(f"labels must be 0 or 1, got {sorted(set(y.tolist()))}")
         return X, y
+
+
+def perceptron_on_gates(max_epochs: int = 100) -> dict[str, FitResult]:
+    """Train a fresh perceptron on each of AND, OR, NOT and XOR (``data.gates``).
+
+    Args:
+        max_epochs: The most passes over each truth table.
+
+    Returns:
+        The gate's name -> what :meth:`Perceptron.fit` did, in the order AND, OR, NOT, XOR.
+
+    Example:
+        >>> {name: result.converged for name, result in perceptron_on_gates().items()}
+        {'AND': True, 'OR': True, 'NOT': True, 'XOR': False}
+    """
+    gates = data.gates()
+    results = {}
+    for name in ("AND", "OR", "NOT", "XOR"):
+        X, y = gates[name]
+        results[name] = Perceptron(X.shape[1]).fit(X, y, max_epochs=max_epochs)
+    return results

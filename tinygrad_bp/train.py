@@ -6,22 +6,31 @@ to the next example. An epoch is one pass over the training set; its loss is
 the sum of the examples' losses measured on the way (for the default loss,
 J = 1/2 sum over examples and outputs of (y - o)^2). Training stops when that
 loss falls below ``epsilon`` or after ``epochs`` passes.
+
+``train_on_dataset`` wraps ``fit`` for the examples and ``tinygrad-bp train``: a
+tensor MLP with one sigmoid output unit, trained on a toy data set by name.
 """
 
 from __future__ import annotations
 
+import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import numpy as np
 
+from . import data
 from .engine import Value
 from .graph import no_grad
-from .losses import half_sse
-from .optim import SGD, Optimizer
+from .losses import binary_cross_entropy, half_sse, mse
+from .nn import Sequential, tensor_mlp
+from .optim import SGD, Adam, Optimizer
 from .tensor import Tensor
+
+# The optimisers ``train_on_dataset`` (and ``tinygrad-bp train``) choose from by name.
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
 
 
 @dataclass
@@ -82,7 +91,9 @@ def fit(
 
     Args:
         model: a scalar module (MLP, Layer, Neuron) or a tensor module (Sequential, Linear).
-        X: inputs, shape (n, n_in). y: targets, shape (n, n_out) or (n,).
+        X: inputs, shape (n, n_in). y: targets, shape (n, n_out) or (n,). Targets with one
+            number per output are reshaped to the output's shape; others (one integer
+            class per example, for cross_entropy) are passed to the loss as they are.
         loss: loss(prediction, target) for one example or batch (default: half_sse).
         optimizer: default SGD(model.parameters(), lr).
         epochs: the most passes over the data. epsilon: stop once an epoch's loss < epsilon.
@@ -112,7 +123,7 @@ def fit(
         raise TypeError(f"epsilon must be a number or None, got {type(epsilon).__name__}")
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr)
     step = _scalar_step if _is_scalar_model(model) else _tensor_step
-    _check_widths(model, X, y, step is _scalar_step)
+    _check_widths(model, loss, X, y, step is _scalar_step)
     batch_size = len(X) if batch_size is None else batch_size
     rng = np.random.default_rng(rng)
     bar = ProgressBar(epochs, progress)
@@ -146,17 +157,34 @@ def _real_array(name: str, data: Any) -> np.ndarray:
     return array.astype(np.float64)
 
 
-def _check_widths(model: Any, X: np.ndarray, y: np.ndarray, scalar: bool) -> None:
-    """Run the first example forward, recording nothing, so that a model that does not
-    fit X or y fails before any grad or weight changes (ValueError naming the shapes)."""
+def _check_widths(
+    model: Any, loss: Callable[[Any, Any], Any], X: np.ndarray, y: np.ndarray, scalar: bool
+) -> None:
+    """Run the first example forward and into the loss, recording nothing, so that a model
+    that does not fit X or y fails before any grad or weight changes (ValueError naming
+    the shapes)."""
     with no_grad():
         out = model(X[0].tolist()) if scalar else model(X[:1])
-    outputs = out.size if isinstance(out, Tensor) else np.size(np.asarray(out, dtype=object))
-    if outputs != y[0].size:
-        raise ValueError(
-            f"fit: the model gives {outputs} outputs per example, but y of shape {y.shape} "
-            f"has {y[0].size} per example"
-        )
+        outputs = _shape(out)
+        if math.prod(outputs) == y[0].size:
+            return
+        try:  # not one target per output: the loss must accept them as they are (classes)
+            loss(out, y[0] if scalar else y[:1])
+        except (ValueError, TypeError) as error:
+            raise ValueError(
+                f"fit: the model gives {math.prod(outputs)} outputs per example, but y of shape "
+                f"{y.shape} has {y[0].size} per example ({error})"
+            ) from None
+
+
+def _shape(out: Any) -> tuple[int, ...]:
+    """The shape of a model's output: a Tensor's, or that of a (nested) list of Values."""
+    return out.shape if isinstance(out, Tensor) else np.shape(np.asarray(out, dtype=object))
+
+
+def _targets(y: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """y in the output's shape when it holds one number per output; else y unchanged."""
+    return y.reshape(shape) if y.size == math.prod(shape) else y
 
 
 def _scalar_step(
@@ -166,8 +194,7 @@ def _scalar_step(
     total = 0.0
     for x_row, y_row in zip(X, y):
         out = model(x_row.tolist())
-        target = y_row.reshape(np.shape(np.asarray(out, dtype=object)))
-        value = loss(out, target)
+        value = loss(out, _targets(y_row, _shape(out)))
         value.backward()
         total += value.data
     return total
@@ -178,6 +205,102 @@ def _tensor_step(
 ) -> float:
     """Forward and backward the whole batch at once (the model converts X to its dtype)."""
     out = model(X)
-    value = loss(out, y.reshape(out.shape))
+    value = loss(out, _targets(y, out.shape))
     value.backward()
     return float(value.item())
+
+
+# -- a tensor MLP on a toy data set ------------------------------------------------------
+
+
+@dataclass
+class TrainingRun:
+    """What ``train_on_dataset`` made: the trained network, its data and loss history.
+
+    Attributes:
+        model: The trained tensor network (one sigmoid output unit).
+        X: The inputs, shape (n, d). y: The targets, shape (n,).
+        history: ``fit``'s loss per epoch.
+        classification: True when y holds 0/1 labels (else a regression target).
+    """
+
+    model: Sequential
+    X: np.ndarray
+    y: np.ndarray
+    history: History
+    classification: bool
+
+    def predict(self, points: Any) -> np.ndarray:
+        """The network's output for each row of ``points``, shape (n,); no graph is recorded."""
+        with no_grad():
+            return self.model(np.asarray(points, dtype=np.float64)).data[:, 0]
+
+    @property
+    def accuracy(self) -> float:
+        """The fraction of examples on the right side of 0.5 (classification only)."""
+        return float(np.mean((self.predict(self.X) > 0.5) == (self.y > 0.5)))
+
+
+def train_on_dataset(
+    dataset: str,
+    hidden: Sequence[int] = (8,),
+    activation: str = "tanh",
+    optimizer: str = "adam",
+    lr: float = 0.05,
+    epochs: int = 500,
+    batch_size: int | None = None,
+    loss: Callable[[Any, Any], Any] | None = None,
+    epsilon: float | None = None,
+    seed: int = 0,
+    n: int = 200,
+    progress: bool | None = False,
+    on_epoch: Callable[[int, float], None] | None = None,
+) -> TrainingRun:
+    """Train a tensor MLP with one sigmoid output unit on a toy data set of ``data``.
+
+    The network is ``tensor_mlp([d, *hidden, 1], activation, "sigmoid")``; data and
+    initial weights both come from ``seed``. The loss defaults to binary cross-entropy
+    for the classification sets and to the mean squared error for ``sine``;
+    ``batch_size=None`` is full-batch descent, any other size visits the examples
+    in a new order each epoch.
+
+    Args:
+        dataset: A name ``data.load`` knows, e.g. one of ``data.DATASETS``.
+        hidden: The hidden layers' widths; ``[]`` for none.
+        activation: The hidden units' activation (sigmoid, tanh, relu, linear).
+        optimizer: A name of ``OPTIMIZERS`` (sgd or adam), with learning rate ``lr``.
+        epochs, batch_size, epsilon, progress, on_epoch: as for ``fit``.
+        loss: loss(prediction, target), default as above.
+        seed: The seed of the data, the initial weights and the shuffling.
+        n: The number of points (the fixed truth tables ignore it).
+
+    Returns:
+        A ``TrainingRun``.
+
+    Example:
+        >>> run = train_on_dataset("xor", hidden=[4], epochs=300, lr=0.1)
+        >>> run.accuracy, run.history.epochs
+        (1.0, 300)
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    X, y = data.load(dataset, n=n, rng=seed)
+    classification = dataset.lower() != "sine"
+    if loss is None:
+        loss = binary_cross_entropy if classification else mse
+    model = tensor_mlp([X.shape[1], *hidden, 1], activation, "sigmoid", rng=seed)
+    history = fit(
+        model,
+        X,
+        y,
+        loss=loss,
+        optimizer=OPTIMIZERS[optimizer](model.parameters(), lr),
+        epochs=epochs,
+        epsilon=epsilon,
+        batch_size=batch_size,
+        shuffle=batch_size is not None,
+        rng=seed,
+        progress=progress,
+        on_epoch=on_epoch,
+    )
+    return TrainingRun(model, X, y, history, classification)

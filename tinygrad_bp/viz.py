@@ -19,10 +19,10 @@ tests can assert it. DOT is just text: only ``render`` and ``svg`` need the Grap
 The step-through of backward (``backward_frames``, ``render_backward``) draws the same
 graph once per step of the reverse sweep, as a slideshow in one HTML page.
 
-The plots (``plot_losses``, ``plot_decision_boundary``, ``plot_network``) need
-matplotlib, an optional extra: ``pip install tinygrad_bp[plot]``. They draw on a
-``matplotlib.figure.Figure`` without pyplot, so they never open a window and work on
-a machine without a display.
+The plots (``plot_losses``, ``plot_decision_boundary``, ``plot_fitted_curve``,
+``plot_network``) need matplotlib, an optional extra: ``pip install tinygrad_bp[plot]``.
+They draw on a ``matplotlib.figure.Figure`` without pyplot, so they never open a window
+and work on a machine without a display.
 """
 
 from __future__ import annotations
@@ -819,6 +819,45 @@ def plot_decision_boundary(
         axes.contour(grid_x, grid_y, scores, levels=[0.5], colors="black", linewidths=2)
     axes.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", vmin=0, vmax=1, s=60, edgecolors="black")
     axes.set(title=title, xlabel="$x_1$", ylabel="$x_2$")
+    return _save(figure, path)
+
+
+def plot_fitted_curve(
+    predict: Callable[[np.ndarray], Any],
+    X: np.ndarray,
+    y: np.ndarray,
+    path: str | Path,
+    title: str = "Fitted function",
+) -> Path:
+    """Plot the samples (x, y) of a function of one input and the network's curve through them.
+
+    Args:
+        predict: maps an (n, 1) array of inputs to n outputs (anything ``np.asarray``
+            accepts, e.g. shape (n,) or (n, 1)).
+        X: the (n, 1) sample inputs. y: their n targets.
+        path: the image file to write.
+        title: the title of the plot.
+
+    Returns:
+        ``path`` as a ``pathlib.Path``.
+
+    >>> import tempfile
+    >>> X = np.linspace(0, 1, 5)[:, None]
+    >>> path = plot_fitted_curve(np.sin, X, np.sin(X[:, 0]), tempfile.mkdtemp() + "/f.png")
+    >>> path.stat().st_size > 0
+    True
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 1:
+        raise ValueError(f"X must have shape (n, 1), got {X.shape}")
+    grid = np.linspace(X.min(), X.max(), 400)[:, None]
+    curve = np.asarray(predict(grid), dtype=np.float64).reshape(len(grid))
+    figure = _new_figure()
+    axes = figure.add_subplot()
+    axes.scatter(X[:, 0], y, s=12, color="grey", label="samples")
+    axes.plot(grid[:, 0], curve, color="tab:blue", lw=2, label="network")
+    axes.set(title=title, xlabel="x", ylabel="y")
+    axes.legend()
     return _save(figure, path)
 
 
