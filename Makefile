@@ -22,6 +22,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check tinygrad_bp tests examples benchmarks
 	$(BIN)/ruff format --check tinygrad_bp tests examples benchmarks
 
+# Benchmarks against whichever peers are installed (absent ones are skipped with a note).
+# Installs nothing itself; for the peers, once: $(BIN)/pip install -e ".[bench]"
+# --extra-index-url https://download.pytorch.org/whl/cpu (the CPU build of PyTorch).
+bench:
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) benchmarks/run.py $(BENCH_ARGS)
+
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir site
 

@@ -33,7 +33,10 @@ def to_float(data: object) -> float:
     (3.0, 0.5, 1.0)
     """
     if isinstance(data, (numbers.Real, np.bool_)) and not isinstance(data, np.timedelta64):
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:  # an int beyond 1.8e308
+            raise ValueError(f"Value: {data!r:.60} is too large for a float") from None
     if isinstance(data, np.ndarray) and data.ndim == 0 and data.dtype.kind in "biuf":
         return float(data)
     raise TypeError(f"Value needs a real number, got {type(data).__name__}: {data!r:.60}")
@@ -204,6 +207,9 @@ class Value:
         """Add d(self)/d(node) to the ``grad`` of every node this value depends on.
 
         Gradients accumulate: a second call without zeroing doubles every grad.
+        Inside ``no_grad()`` it still runs on a graph recorded outside the block,
+        as in PyTorch; a value computed inside the block is a leaf, so only its
+        own grad changes.
         """
         backpropagate(self, 1.0)
 

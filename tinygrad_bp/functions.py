@@ -8,8 +8,11 @@ returns the vector-Jacobian products d(root)/d(input), one per array input in or
 
 The products are returned in the broadcast shape of the operation: ``Tensor``'s
 backward loop sums them back to each input's shape (one ``_unbroadcast`` for every
-edge), so no primitive deals with broadcasting. Derivatives are written in terms
-of saved outputs where that is cheaper (exp, sigmoid, tanh, log_softmax).
+edge), so no primitive deals with broadcasting. A product may be ``g`` itself or a
+view of it (the loop copies those); any other array returned must be new, one per
+input, because it becomes that input's gradient without a copy. Derivatives are
+written in terms of saved outputs where that is cheaper (exp, sigmoid, tanh,
+log_softmax).
 
 Subtraction, division, negation, mean and softmax are not here: ``Tensor`` composes
 them from these primitives.
@@ -231,8 +234,9 @@ class Transpose(Function):
 
     def forward(ctx, a: Array, axes: tuple[int, ...] | None = None) -> Array:
         axes = tuple(reversed(range(a.ndim))) if axes is None else axes
+        out = a.transpose(axes)  # numpy checks the axes first
         ctx.inverse = np.argsort([axis % a.ndim for axis in axes])
-        return a.transpose(axes)
+        return out
 
     def backward(ctx, g: Array) -> tuple[Array]:
         return (g.transpose(ctx.inverse),)

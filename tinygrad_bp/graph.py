@@ -23,8 +23,10 @@ from typing import Any
 def toposort(root: Any) -> list[Any]:
     """Return every node reachable from ``root``, each after all its children.
 
-    Iterative depth-first search with an explicit ``(node, expanded)`` stack, so a
-    chain of a million nodes needs no Python recursion. ``root`` comes last.
+    Iterative depth-first search with an explicit stack of ``(node, its children
+    still to visit)``, so a chain of a million nodes needs no Python recursion: a
+    node goes down to its next unvisited child, and is appended to the order once
+    it has none left. ``root`` comes last.
 
     Nodes are tracked by ``id`` so that a class overloading ``__eq__`` or
     ``__hash__`` cannot confuse the walk (the graph keeps every node alive
@@ -38,20 +40,18 @@ def toposort(root: Any) -> list[Any]:
     ['a', 'b', 'c']
     """
     order: list[Any] = []
-    visited: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    visited = {id(root)}
+    stack = [(root, iter(root.children))]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for child in reversed(node.children):
+        node, children = stack[-1]
+        for child in children:
             if id(child) not in visited:
-                stack.append((child, False))
+                visited.add(id(child))
+                stack.append((child, iter(child.children)))
+                break
+        else:  # every child is in the order: the node follows them
+            stack.pop()
+            order.append(node)
     return order
 
 
@@ -62,18 +62,19 @@ def backpropagate(root: Any, seed: Any) -> None:
     ``_pending`` slot (empty value ``node._EMPTY``), separate from ``grad``, so
     that every call adds exactly d(root)/d(node) to ``node.grad`` whatever the
     grads already held: a second call without zeroing doubles them, as in
-    PyTorch. The engine's ``_propagate()`` moves ``_pending`` into ``grad`` and
-    applies the chain rule to the node's children.
+    PyTorch. The engine's ``_propagate()`` moves ``_pending`` into ``grad`` (emptying
+    it) and applies the chain rule to the node's children.
     """
     order = toposort(root)
     root._pending = seed
     try:
         for node in reversed(order):
             node._propagate()
-    finally:
-        # Only an error (anomaly mode, a user hook) leaves anything pending.
+    except BaseException:
+        # An error (anomaly mode, a user hook) stopped the sweep: leave nothing pending.
         for node in order:
             node._pending = node._EMPTY
+        raise
 
 
 class _Mode:

@@ -17,6 +17,7 @@ numbers included (``x32 * 2.0`` is float32), and so do its grads.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Union
 
 import numpy as np
@@ -39,9 +40,11 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     array = np.asarray(data.data if isinstance(data, Tensor) else data)
     kind = array.dtype.kind
     if kind not in "biuf":
-        contents = array.dtype.name
+        contents = {"U": "str", "S": "bytes"}.get(kind, array.dtype.name)  # not "str672"
         if kind == "O" and array.size:
             contents = type(array.flat[0]).__name__
+            if all(isinstance(x, numbers.Real) for x in array.flat):  # ints beyond 1.8e308
+                raise ValueError(f"Tensor: a number too large for a float in {data!r:.60}")
         of = f" of {contents}" if array.ndim else ""
         raise TypeError(f"Tensor needs real numbers, got {type(data).__name__}{of}")
     if dtype is None:
@@ -88,7 +91,7 @@ def _apply(function: type[F.Function], *inputs: Tensor, **params: Any) -> Tensor
     ctx = function()
     try:
         data = ctx.forward(*[x.data for x in inputs], **params)
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:  # OverflowError: an axis beyond 2**63
         shapes = " and ".join(str(x.shape) for x in inputs)
         raise ValueError(
             f"{function.op}: incompatible shapes {shapes}: {str(error).strip()}"
@@ -238,7 +241,10 @@ class Tensor:
         if isinstance(other, Tensor):
             return other
         if isinstance(other, (int, float, np.integer, np.floating)):
-            return Tensor._wrap(np.array(other, dtype=self.data.dtype))
+            try:
+                return Tensor._wrap(np.array(other, dtype=self.data.dtype))
+            except OverflowError:  # an int beyond 1.8e308
+                raise ValueError(f"Tensor: {other!r:.60} is too large for a float") from None
         return Tensor(other)
 
     # -- primitives ---------------------------------------------------------------------
@@ -400,7 +406,8 @@ class Tensor:
         [1.5, 4.0]
         """
         total = self.sum(axis=axis, keepdims=keepdims)
-        return total / (self.data.size // max(total.data.size, 1))
+        count = self.data.size // max(total.data.size, 1)
+        return total / (count or np.nan)  # the mean of no elements is nan, as in numpy
 
     def softmax(self, axis: int = -1) -> Tensor:
         """e ** x / sum_axis e ** x, computed as exp(log_softmax(x)): stable for any magnitude.
@@ -417,7 +424,9 @@ class Tensor:
 
         ``grad`` (the seed, shaped like this tensor) may be omitted only for a
         one-element tensor, where it is 1. Gradients accumulate: a second call
-        without zeroing doubles every grad.
+        without zeroing doubles every grad. Inside ``no_grad()`` it still runs on a
+        graph recorded outside the block, as in PyTorch (``no_grad`` only stops
+        recording); a result computed inside the block has no graph, so it raises.
 
         Raises:
             RuntimeError: this tensor does not require grad, or ``grad`` is omitted
@@ -450,29 +459,41 @@ class Tensor:
         backpropagate(self, seed)
 
     def _propagate(self) -> None:
-        """One step of the reverse sweep (see ``graph.backpropagate``)."""
+        """One step of the reverse sweep (see ``graph.backpropagate``).
+
+        Every array sent to ``_pending`` is new and belongs to the receiving node
+        alone (``_fit`` copies the upstream gradient itself and views of it), so it
+        can become ``grad`` without a copy: no two nodes ever share a grad array.
+        """
         if self._pending is None:
             return  # an operand that does not require grad: nothing flows into it
         upstream = np.asarray(self._pending)  # numpy gives 0-d results as scalars
         self._pending = None
-        total = upstream if self.grad is None else self.grad + upstream
-        self.grad = np.array(total)  # a fresh array: no other node's grad is ever aliased
+        self.grad = upstream if self.grad is None else np.asarray(self.grad + upstream)
         if not self.children:
             return
         vjps = zip(self._ctx.backward(upstream), self._ctx.needs_grad, self.children, strict=True)
-        sent = tuple(self._fit(vjp, child) if needed else None for vjp, needed, child in vjps)
+        sent = tuple(
+            self._fit(vjp, child, upstream) if needed else None for vjp, needed, child in vjps
+        )
         if mode.anomaly_hook is not None:
             mode.anomaly_hook(self, "backward", sent)
         for child, g in zip(self.children, sent, strict=True):
             if g is not None:
                 child._pending = g if child._pending is None else child._pending + g  # chain rule
 
-    def _fit(self, vjp: np.ndarray, child: Tensor) -> np.ndarray:
-        """The vector-Jacobian product for ``child``, summed and cast to its shape and dtype."""
-        g = _unbroadcast(vjp, child.data.shape)
+    def _fit(self, vjp: Any, child: Tensor, upstream: np.ndarray) -> np.ndarray:
+        """The vector-Jacobian product for ``child``, summed to its shape, in its dtype.
+
+        The result is always a new array: ``upstream`` itself (as ``Add`` returns it)
+        and views of it (``Reshape``, the broadcast of ``Sum``) are copied.
+        """
+        g = _unbroadcast(np.asarray(vjp), child.data.shape)
         if g.shape != child.data.shape:
             raise RuntimeError(f"{self.op}: gradient of shape {g.shape} for shape {child.shape}")
-        return g if g.dtype == child.data.dtype else g.astype(child.data.dtype)
+        if g.dtype != child.data.dtype:
+            return g.astype(child.data.dtype)
+        return g if g.base is None and g is not upstream else g.copy()
 
     # -- display ---------------------------------------------------------------------------
 

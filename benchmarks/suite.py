@@ -1,0 +1,243 @@
+"""The workloads of the issue "Speed": agreement checks first, then interleaved timings.
+
+``check_*`` functions raise AssertionError when an implementation disagrees with
+tinygrad_bp (the smoke test runs them on tiny sizes); ``measure_*`` functions
+check, time and return table rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import os
+import platform
+import time
+from typing import Any
+
+import numpy as np
+
+from benchmarks import scalar_workloads as sw
+from benchmarks import tensor_workloads as tw
+from benchmarks.harness import (
+    Row,
+    assert_close,
+    format_table,
+    interleaved_medians,
+    seconds,
+    speedup_row,
+)
+from tinygrad_bp import Value
+
+MOONS_SIZES = [2, 16, 16, 1]
+SCALAR_RTOL = 1e-9
+HAND_LIMIT = 1.15  # the tensor step may take at most this multiple of hand-written numpy
+
+BIG = tw.Spec((784, 256, 128, 10), "relu", None, "cross_entropy", batch=128)
+BIG32 = tw.Spec((784, 256, 128, 10), "relu", None, "cross_entropy", batch=128, dtype=np.float32)
+SMALL = tw.Spec((2, 16, 16, 1), "sigmoid", "sigmoid", "half_sse", batch=32, lr=0.1)
+TINY_SPECS = (
+    tw.Spec((6, 5, 4, 3), "relu", None, "cross_entropy", batch=4),
+    tw.Spec((6, 5, 4, 3), "relu", None, "cross_entropy", batch=4, dtype=np.float32),
+    tw.Spec((2, 3, 3, 1), "sigmoid", "sigmoid", "half_sse", batch=4, lr=0.1),
+)
+
+
+def _rtol(spec: tw.Spec) -> float:
+    return 1e-9 if spec.dtype == np.float64 else 1e-4
+
+
+def micrograd_installed() -> bool:
+    return sw.MicroValue is not None
+
+
+# -- scalar engine ------------------------------------------------------------------------
+
+
+def check_moons(samples: int) -> None:
+    """One hinge-loss step from the same weights: same loss, same weights after it."""
+    X, y = sw.moons_data(samples)
+    models = sw.mlp_pair(MOONS_SIZES)
+    ours = models.pop("tinygrad_bp")
+    loss = sw.hinge_step(Value, ours, X, y, lr=0.1)
+    for name, model in models.items():
+        theirs = sw.hinge_step(sw.MicroValue, model, X, y, lr=0.1)
+        assert_close(name, "tinygrad_bp", loss, theirs, SCALAR_RTOL)
+        assert_close(name, "tinygrad_bp", sw.weights_of(ours), sw.weights_of(model), SCALAR_RTOL)
+
+
+def measure_moons(samples: int, rounds: int) -> list[Row]:
+    check_moons(samples)
+    if not micrograd_installed():
+        return []
+    X, y = sw.moons_data(samples)
+    models = sw.mlp_pair(MOONS_SIZES)
+    values = {"tinygrad_bp": Value, "micrograd": sw.MicroValue}
+    candidates = {
+        name: (lambda v=values[name], m=model: sw.hinge_step(v, m, X, y, lr=0.01))
+        for name, model in models.items()
+    }
+    times = interleaved_medians(candidates, rounds)
+    workload = f"scalar MLP step 2-16-16-1, {samples} samples (hinge + L2, SGD)"
+    goal = ">= 50x (target 100x)"
+    return [speedup_row(workload, "micrograd", times["tinygrad_bp"], times["micrograd"], 50, goal)]
+
+
+def check_elementary(lanes: int, depth: int) -> None:
+    ours = sw.elementary_run(Value, lanes, depth)
+    if micrograd_installed():
+        theirs = sw.elementary_run(sw.MicroValue, lanes, depth)
+        assert_close("micrograd", "tinygrad_bp", ours, theirs, SCALAR_RTOL)
+
+
+def measure_elementary(lanes: int, depth: int, rounds: int) -> list[Row]:
+    check_elementary(lanes, depth)
+    if not micrograd_installed():
+        return []
+    nodes = sw.count_nodes(sw.elementary_graph(Value, lanes, depth)[0])
+    values = {"tinygrad_bp": Value, "micrograd": sw.MicroValue}
+    candidates = {
+        name: (lambda v=v: sw.elementary_run(v, lanes, depth)) for name, v in values.items()
+    }
+    times = {name: t / nodes for name, t in interleaved_medians(candidates, rounds).items()}
+    workload = f"scalar + * relu, {nodes:,} nodes: build + backward per node"
+    ours_bytes = sw.bytes_per_node(Value, lanes, depth)
+    theirs_bytes = sw.bytes_per_node(sw.MicroValue, lanes, depth)
+    memory = Row(
+        "scalar + * relu: bytes per node of the graph (tracemalloc)",
+        "micrograd",
+        f"{ours_bytes:.0f} B",
+        f"{theirs_bytes:.0f} B",
+        theirs_bytes / ours_bytes,
+        "<= 1/2 the bytes",
+        theirs_bytes / ours_bytes >= 2.0,
+    )
+    speed = speedup_row(workload, "micrograd", times["tinygrad_bp"], times["micrograd"], 3, ">= 3x")
+    return [speed, memory]
+
+
+def measure_chain(depth: int) -> list[Row]:
+    start = time.perf_counter()
+    reached, status = sw.deepest_chain(Value, [depth])
+    ours = f"{reached:,} in {seconds(time.perf_counter() - start)}" if reached else status
+    theirs = "not installed"
+    if micrograd_installed():
+        theirs = sw.deepest_chain(sw.MicroValue, [100, 10_000])[1]
+    workload = "scalar chain y <- y + 1 that backpropagates"
+    return [Row(workload, "micrograd", ours, theirs, None, f"{depth:,} deep", reached == depth)]
+
+
+def check_xor(epochs: int) -> None:
+    models = sw.xor_pair()
+    ours = sw.xor_train(models.pop("tinygrad_bp"), epochs)
+    for name, model in models.items():
+        assert_close(name, "tinygrad_bp", ours, sw.xor_train(model, epochs), SCALAR_RTOL)
+
+
+def measure_xor(epochs: int, rounds: int) -> list[Row]:
+    check_xor(epochs)
+    if not micrograd_installed():
+        return []
+    models = sw.xor_pair()
+    candidates = {name: (lambda m=m: sw.xor_train(m, epochs)) for name, m in models.items()}
+    times = interleaved_medians(candidates, max(3, rounds // 3))
+    workload = f"XOR 2-2-1 sigmoid, online SGD, {epochs:,} epochs"
+    return [
+        speedup_row(workload, "micrograd", times["tinygrad_bp"], times["micrograd"], 20, ">= 20x")
+    ]
+
+
+# -- tensor engine ------------------------------------------------------------------------
+
+
+def check_tensor_step(spec: tw.Spec) -> dict[str, Any]:
+    """Build every implementation, check one step against ours; return fresh ones to time."""
+    first = tw.build_all(spec)
+    ours = first.pop("tinygrad_bp")
+    loss, weights = ours.step(), ours.weights()
+    for name, implementation in first.items():
+        theirs = implementation.step()
+        assert_close(name, "tinygrad_bp", loss, theirs, _rtol(spec))
+        for mine, other in zip(weights, implementation.weights(), strict=True):
+            assert_close(name, "tinygrad_bp", list(mine), list(other), _rtol(spec))
+    return tw.build_all(spec)
+
+
+def measure_tensor_step(spec: tw.Spec, rounds: int, repeat: int) -> list[Row]:
+    built = check_tensor_step(spec)
+    times = interleaved_medians({name: impl.step for name, impl in built.items()}, rounds, repeat)
+    ours = times.pop("tinygrad_bp")
+    big = spec.sizes[0] > 100
+    loss = "ReLU, CE from logits" if spec.loss == "cross_entropy" else "sigmoid, half SSE"
+    workload = f"tensor MLP step {spec.label()}, {loss}, SGD"
+    rows = []
+    for name, theirs in times.items():
+        if name == "hand numpy":
+            at_least, goal = (1 / HAND_LIMIT, "<= 1.15x its time") if big else (None, "(info)")
+        elif name == "PyTorch" and not big:
+            at_least, goal = 2.0, ">= 2x"
+        else:
+            at_least, goal = 1.0, "faster"
+        rows.append(speedup_row(workload, name, ours, theirs, at_least, goal))
+    return rows
+
+
+# -- the whole run ------------------------------------------------------------------------
+
+
+def check_all(sizes: Any) -> None:
+    """Every agreement check, on the given sizes (the smoke test uses tiny ones)."""
+    check_moons(sizes.moons_samples)
+    check_elementary(sizes.lanes, sizes.depth)
+    sw.chain(Value, sizes.chain)
+    check_xor(sizes.xor_epochs)
+    for spec in TINY_SPECS:
+        check_tensor_step(spec)
+
+
+def machine(threads: int) -> str:
+    """One paragraph naming the machine, the versions and the thread settings."""
+    cpu = platform.processor() or "unknown CPU"
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            names = [line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line]
+        cpu = names[0] if names else cpu
+    parts = [
+        f"{datetime.date.today()}",
+        f"{os.cpu_count()} CPUs ({cpu})",
+        f"Python {platform.python_version()}",
+        f"numpy {np.__version__}",
+    ]
+    for module in ("torch", "mygrad", "autograd", "micrograd"):
+        if importlib.util.find_spec(module) is None:
+            parts.append(f"{module}: not installed, its rows skipped")
+        elif module == "torch":
+            import torch
+
+            torch.set_num_threads(threads)
+            parts.append(f"torch {torch.__version__} ({torch.get_num_threads()} thread(s))")
+        else:
+            parts.append(f"{module} installed")
+    parts.append(f"BLAS threads pinned to {threads} for every implementation")
+    return "; ".join(parts)
+
+
+def run(sizes: Any, threads: int) -> None:
+    print(machine(threads), flush=True)
+    rows: list[Row] = []
+    steps = [
+        ("scalar MLP", lambda: measure_moons(sizes.moons_samples, sizes.rounds)),
+        ("elementary ops", lambda: measure_elementary(sizes.lanes, sizes.depth, sizes.rounds)),
+        ("chain", lambda: measure_chain(sizes.chain)),
+        ("XOR", lambda: measure_xor(sizes.xor_epochs, sizes.rounds)),
+        ("tensor 784 float64", lambda: measure_tensor_step(BIG, sizes.rounds, 3)),
+        ("tensor 784 float32", lambda: measure_tensor_step(BIG32, sizes.rounds, 3)),
+        ("tensor 2-16-16-1", lambda: measure_tensor_step(SMALL, sizes.rounds, 100)),
+    ]
+    for name, step in steps:
+        start = time.perf_counter()
+        rows += step()
+        print(f"  {name}: checked and timed in {time.perf_counter() - start:.1f} s", flush=True)
+    print()
+    print(format_table(rows))
+    missed = [row for row in rows if row.passed is False]
+    print(f"\n{len(missed)} goal(s) missed" if missed else "\nevery goal met")
