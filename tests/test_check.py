@@ -367,3 +367,22 @@ def test_the_hook_is_restored_when_the_body_raises():
     with pytest.raises(AnomalyError), detect_anomaly():
         Value(-1.0) ** 0.5
     assert mode.anomaly_hook is None
+
+
+def test_a_backward_stopped_by_anomaly_mode_changes_no_grad():
+    x, w = Value(0.0), Value(2.0)
+    out = x**0.5 * w + w  # d/dx x**0.5 is inf at 0: backward stops part-way
+    with detect_anomaly(), pytest.raises(AnomalyError):
+        out.backward()
+    assert (out.grad, w.grad, x.grad) == (0.0, 0.0, 0.0)
+    t = Tensor([0.0, 4.0], requires_grad=True)
+    scale = Tensor([1.0, 1.0], requires_grad=True)
+    with detect_anomaly(), pytest.raises(AnomalyError):
+        ((t**0.5) * scale + scale).sum().backward()
+    assert t.grad is None and scale.grad is None
+
+
+def test_tensor_leaves_record_their_origin_in_anomaly_mode():
+    with detect_anomaly():
+        leaf = Tensor([1.0])
+    assert leaf._origin is not None and "test_check.py" in leaf._origin

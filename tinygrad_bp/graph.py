@@ -64,16 +64,21 @@ def backpropagate(root: Any, seed: Any) -> None:
     grads already held: a second call without zeroing doubles them, as in
     PyTorch. The engine's ``_propagate()`` moves ``_pending`` into ``grad`` (emptying
     it) and applies the chain rule to the node's children.
+
+    A sweep that raises part-way (``detect_anomaly`` does) changes no grad.
     """
     order = toposort(root)
+    # Grads are replaced, never written into, so keeping references is a snapshot.
+    saved_grads = [node.grad for node in order]
     root._pending = seed
     try:
         for node in reversed(order):
             node._propagate()
     except BaseException:
-        # An error (anomaly mode, a user hook) stopped the sweep: leave nothing pending.
-        for node in order:
+        # An error (anomaly mode, a user hook) stopped the sweep: undo it entirely.
+        for node, grad in zip(order, saved_grads):
             node._pending = node._EMPTY
+            node.grad = grad
         raise
 
 

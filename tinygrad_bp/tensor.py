@@ -144,6 +144,8 @@ class Tensor:
         self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = ""
     ) -> None:
         self._setup(_to_array(data, dtype), bool(requires_grad), label)
+        if mode.anomaly_hook is not None:  # leaves record where they were made, as Values do
+            mode.anomaly_hook(self, "forward", (self.data,))
 
     def _setup(self, data: np.ndarray, requires_grad: bool, label: str) -> None:
         self.data = data
