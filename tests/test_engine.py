@@ -210,6 +210,8 @@ def test_values_hash_and_compare_by_identity():
     assert a != b and a == a
     assert len({a, b}) == 2
     assert {a: "a"}[a] == "a"
+    # graph.toposort keys its visited set by the nodes themselves: identity is required
+    assert Value.__hash__ is object.__hash__ and Value.__eq__ is object.__eq__
 
 
 def test_no_grad_records_no_graph():

@@ -117,6 +117,16 @@ def test_linear_computes_x_w_plus_b_in_the_derivations_orientation():
         lin(np.ones((2, 4)))
 
 
+def test_linear_records_one_node_per_layer():
+    lin = Linear(3, 2, rng=0)
+    x = Tensor(np.ones((4, 3)))
+    out = lin(x)
+    assert out.op == "x@W+b" and out.children == (x, lin.weight, lin.bias)
+    out.sum().backward()
+    assert lin.bias.grad.tolist() == [4.0, 4.0]
+    assert lin.weight.grad.tolist() == [[4.0, 4.0]] * 3
+
+
 def test_linear_initialisation_is_bounded_by_one_over_sqrt_fan_in():
     lin = Linear(100, 50, rng=0)
     bound = 1 / math.sqrt(100)

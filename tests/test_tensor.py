@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from tinygrad_bp.functions import Affine
 from tinygrad_bp.graph import mode, no_grad
-from tinygrad_bp.tensor import Tensor
+from tinygrad_bp.tensor import Tensor, _apply
 
 # -- oracles ----------------------------------------------------------------------------
 
@@ -182,6 +183,50 @@ def matmul_operands(draw):
 @given(matmul_operands())
 def test_matmul_1d_2d_batched(operands):
     check_op(operator.matmul, np.matmul, *operands)
+
+
+@st.composite
+def affine_operands(draw):
+    """x of shape (..., n) with 0-2 batch axes, W (n, p), b (p,): a Linear layer's operands."""
+    batch = draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=3))
+    n, p = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return draw(arrays(batch + (n,))), draw(arrays((n, p))), draw(arrays((p,)))
+
+
+def affine(x, weight, bias):
+    return _apply(Affine, x, weight, bias)
+
+
+@given(affine_operands())
+def test_affine_1d_2d_batched(operands):
+    check_op(affine, lambda x, weight, bias: x @ weight + bias, *operands)
+
+
+@given(affine_operands())
+def test_affine_gives_exactly_the_values_and_grads_of_matmul_plus_bias(operands):
+    x, weight, bias = operands
+    x = x.reshape(-1, x.shape[-1]) if x.ndim > 2 else x  # the batched matmul sums differently
+    fused = [Tensor(a, requires_grad=True) for a in (x, weight, bias)]
+    composite = [Tensor(a, requires_grad=True) for a in (x, weight, bias)]
+    out = affine(*fused)
+    reference = composite[0] @ composite[1] + composite[2]
+    assert out.children == tuple(fused) and out.data.tolist() == reference.data.tolist()
+    seed = np.random.default_rng(0).standard_normal(out.shape)
+    out.backward(seed)
+    reference.backward(seed)
+    for ours, theirs in zip(fused, composite, strict=True):
+        assert ours.grad.tolist() == theirs.grad.tolist()
+
+
+def test_affine_only_differentiates_operands_that_need_it_and_keeps_float32():
+    x = Tensor(np.ones((4, 3), np.float32))
+    weight = Tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    bias = Tensor(np.zeros(2), requires_grad=True)  # float64: promotes, as x @ W + b does
+    out = affine(x, weight, bias)
+    assert out.dtype == np.float64
+    out.sum().backward()
+    assert x.grad is None and weight.grad.dtype == np.float32 and bias.grad.tolist() == [4, 4]
+    assert affine(x, weight, Tensor(np.zeros(2, np.float32))).dtype == np.float32
 
 
 @given(data=st.data())
@@ -391,6 +436,12 @@ def test_deep_chain_backward_without_recursion():
         out = out * 1.0
     out.backward()
     assert x.grad.tolist() == [1.0]
+
+
+def test_tensors_hash_and_compare_by_identity_as_the_graph_walk_requires():
+    a, b = Tensor([1.0]), Tensor([1.0])
+    assert len({a, b}) == 2 and a == a and a != b
+    assert Tensor.__hash__ is object.__hash__ and Tensor.__eq__ is object.__eq__
 
 
 def test_no_grad_records_nothing():

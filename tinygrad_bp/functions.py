@@ -14,8 +14,9 @@ input, because it becomes that input's gradient without a copy. Derivatives are
 written in terms of saved outputs where that is cheaper (exp, sigmoid, tanh,
 log_softmax).
 
-Subtraction, division, negation, mean and softmax are not here: ``Tensor`` composes
-them from these primitives.
+Division, negation, mean and softmax are not here: ``Tensor`` composes them from
+these primitives. ``Sub`` and ``Affine`` are primitives for speed only (one node
+where a composite would record two or three; the results are the same).
 """
 
 from __future__ import annotations
@@ -68,6 +69,18 @@ class Add(Function):
 
     def backward(ctx, g: Array) -> tuple[Array, Array]:
         return g, g
+
+
+class Sub(Function):
+    """y = a - b;  da = g;  db = -g."""
+
+    op = "-"
+
+    def forward(ctx, a: Array, b: Array) -> Array:
+        return a - b
+
+    def backward(ctx, g: Array) -> tuple[Array | None, Array | None]:
+        return g, (-g if ctx.needs_grad[1] else None)
 
 
 class Mul(Function):
@@ -191,7 +204,9 @@ class Sum(Function):
         return a.sum(axis=axis, keepdims=keepdims)
 
     def backward(ctx, g: Array) -> tuple[Array]:
-        return (np.broadcast_to(_keep_reduced_dims(g, ctx.axis, ctx.keepdims), ctx.shape),)
+        da = np.empty(ctx.shape, g.dtype)
+        da[...] = _keep_reduced_dims(g, ctx.axis, ctx.keepdims)  # copied along the summed axes
+        return (da,)
 
 
 class Max(Function):
@@ -269,6 +284,31 @@ class MatMul(Function):
             db = np.swapaxes(ctx.a, -1, -2) @ g
             db = db[..., 0] if ctx.b_vector else db
         return da, db
+
+
+class Affine(Function):
+    """y = x @ W + b for x of shape (..., n_in), W (n_in, n_out), b (n_out,): a layer's net input.
+
+    dx = g @ W^T;  dW = x^T @ g;  db = sum of g over the batch axes  (the batch axes
+    of x and g flattened into one, so dW and db come out in their own shapes).
+    """
+
+    op = "x@W+b"
+
+    def forward(ctx, x: Array, weight: Array, bias: Array) -> Array:
+        ctx.x, ctx.weight = x, weight
+        out = np.matmul(x, weight)
+        if not np.can_cast(bias.dtype, out.dtype):
+            return out + bias  # a wider bias promotes, as x @ W + b does
+        out += bias  # in place: out is new, so the bias add allocates nothing
+        return out
+
+    def backward(ctx, g: Array) -> tuple[Array | None, Array | None, Array | None]:
+        rows = g.reshape(-1, g.shape[-1])  # (batch, n_out); a 1-D g is one row
+        dx = g @ ctx.weight.T if ctx.needs_grad[0] else None
+        dweight = ctx.x.reshape(-1, ctx.x.shape[-1]).T @ rows if ctx.needs_grad[1] else None
+        dbias = rows.sum(axis=0) if ctx.needs_grad[2] else None
+        return dx, dweight, dbias
 
 
 def _is_basic_index(index: Any) -> bool:

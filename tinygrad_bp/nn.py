@@ -25,7 +25,8 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .engine import Value, weighted_sum
-from .tensor import Tensor
+from .functions import Affine
+from .tensor import Tensor, _apply
 
 Parameter = Value | Tensor
 RandomSource = np.random.Generator | int | None
@@ -292,6 +293,9 @@ class MLP(Module):
 class Linear(Module):
     """y = x W + b for a batch x of shape (..., n_in); W has shape (n_in, n_out).
 
+    The layer records one graph node (``functions.Affine``), as a neuron's net
+    input is one node in the scalar engine.
+
     W is stored in the derivation's orientation (W[i, j] joins input i to unit j),
     so ``get_weights`` only has to stack the bias on top. Initial weights and
     biases: U(-1/sqrt(n_in), 1/sqrt(n_in)).
@@ -321,8 +325,9 @@ class Linear(Module):
         nin = self.weight.shape[0]
         if x.ndim == 0 or x.shape[-1] != nin:
             raise ValueError(f"Linear expects inputs of shape (..., {nin}), given {x.shape}")
-        out = x @ self.weight
-        return out if self.bias is None else out + self.bias
+        if self.bias is None:
+            return x @ self.weight
+        return _apply(Affine, x, self.weight, self.bias)  # x @ W + b as one node
 
     def parameters(self) -> list[Tensor]:
         return [self.weight] if self.bias is None else [self.weight, self.bias]

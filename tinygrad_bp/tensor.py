@@ -257,6 +257,12 @@ class Tensor:
     def __radd__(self, other: Operand) -> Tensor:
         return _apply(F.Add, self._operand(other), self)
 
+    def __sub__(self, other: Operand) -> Tensor:
+        return _apply(F.Sub, self, self._operand(other))
+
+    def __rsub__(self, other: Operand) -> Tensor:
+        return _apply(F.Sub, self._operand(other), self)
+
     def __mul__(self, other: Operand) -> Tensor:
         return _apply(F.Mul, self, self._operand(other))
 
@@ -389,12 +395,6 @@ class Tensor:
     def __neg__(self) -> Tensor:  # self * -1
         return self * -1
 
-    def __sub__(self, other: Operand) -> Tensor:  # self + (-other)
-        return self + -self._operand(other)
-
-    def __rsub__(self, other: Operand) -> Tensor:  # other + (-self)
-        return self._operand(other) + -self
-
     def __truediv__(self, other: Operand) -> Tensor:  # self * other^-1
         return self * self._operand(other) ** -1
 
@@ -475,12 +475,10 @@ class Tensor:
         if not self.children:
             return
         vjps = zip(self._ctx.backward(upstream), self._ctx.needs_grad, self.children, strict=True)
-        sent = tuple(
-            self._fit(vjp, child, upstream) if needed else None for vjp, needed, child in vjps
-        )
+        sent = [self._fit(vjp, child, upstream) if needed else None for vjp, needed, child in vjps]
         if mode.anomaly_hook is not None:
-            mode.anomaly_hook(self, "backward", sent)
-        for child, g in zip(self.children, sent, strict=True):
+            mode.anomaly_hook(self, "backward", tuple(sent))
+        for child, g in zip(self.children, sent):
             if g is not None:
                 child._pending = g if child._pending is None else child._pending + g  # chain rule
 
@@ -488,7 +486,7 @@ class Tensor:
         """The vector-Jacobian product for ``child``, summed to its shape, in its dtype.
 
         The result is always a new array: ``upstream`` itself (as ``Add`` returns it)
-        and views of it (``Reshape``, the broadcast of ``Sum``) are copied.
+        and views of it (``Reshape``, ``Transpose``) are copied.
         """
         g = _unbroadcast(np.asarray(vjp), child.data.shape)
         if g.shape != child.data.shape:
