@@ -257,6 +257,8 @@ def test_check_engine_fails_a_broken_engine(tmp_path, monkeypatch, capsys):
 def test_check_engine_reports_a_bad_spec_in_one_line(capsys):
     assert_one_line_error(capsys, main(["check-engine", "no_such_module:Value"]), "no_such_module")
     assert_one_line_error(capsys, main(["check-engine", "nocolon"]), "module:ClassName")
+    code = main(["check-engine", "builtins:str"])  # a class, but not a Value class
+    assert_one_line_error(capsys, code, "builtins.str is not a micrograd-style Value class")
 
 
 # -- arguments ------------------------------------------------------------------------------------
@@ -275,6 +277,13 @@ def test_check_engine_reports_a_bad_spec_in_one_line(capsys):
         (["graph", "a", "--value", "a"], "NAME=NUMBER"),
         (["graph", "--network", "2,2,3"], "one output unit"),
         (["graph", "a", "--value", "a=1", "--out", "x.txt"], "unsupported suffix"),
+        (["graph", "--network", "2,x"], "--network: expected positive widths"),
+        (["graph", "--network", "2,2,1", "--x", "1,2,3"], "does not fit x"),
+        (["graph", "--network", "2,3,1", "--x", "nan,1"], "x must be finite"),
+        (["graph", "--network", "2,3,1", "--seed", "-1"], "non-negative integer"),
+        (["xor", "--seed", "-1"], "non-negative integer"),
+        (["train", "moons", "--n", "1"], "at least 2"),
+        (["explain", "--weights", "[[1],[2]]", "--x", "1", "--y", "1", "--lr", "inf"], "finite"),
         (["no-such-command"], "invalid choice"),
         ([], "required"),
     ],
@@ -303,3 +312,46 @@ def test_module_entry_point_and_bad_arguments(tmp_path):
         "tinygrad-bp: error: argument --lr: expected a positive number, got 'fast' "
         "(see tinygrad-bp xor --help)"
     ]
+
+
+def test_an_out_path_that_is_a_file_is_bad_input(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code = main(["gates", "--out", str(blocker)])
+    assert_one_line_error(capsys, code, "cannot create the directory")
+    code = main(["graph", "a", "--value", "a=1", "--out", str(blocker / "g.svg")])
+    assert_one_line_error(capsys, code, str(blocker))
+
+
+@pytest.mark.parametrize("error", [ValueError("a bug"), OSError(5, "Input/output error")])
+def test_a_library_error_is_not_reported_as_bad_input(error, monkeypatch, capsys):
+    def broken():
+        raise error
+
+    monkeypatch.setattr("tinygrad_bp.cli.explain.worked_example", broken)
+    with pytest.raises(type(error)):  # keeps its traceback, not exit 2
+        main(["worked-example"])
+    assert "tinygrad-bp: error" not in capsys.readouterr().err
+
+
+def test_a_broken_pipe_in_process_is_quiet_with_status_141(monkeypatch, capsys):
+    def reader_gone():
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("tinygrad_bp.cli.explain.worked_example", reader_gone)
+    assert main(["worked-example"]) == 141
+    assert capsys.readouterr().err == ""
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    """As in ``tinygrad-bp check-engine ... | head -3``: no error, status 141."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "tinygrad_bp", "worked-example"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=env
+    )
+    process.stdout.close()  # the reader is gone before the command writes anything
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait() == 141, stderr
+    assert stderr == ""

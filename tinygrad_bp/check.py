@@ -402,12 +402,12 @@ def detect_anomaly() -> Iterator[None]:
     While active, every new node remembers the ``file:line`` of the user code that
     created it (``node._origin``), and:
 
-    - forward: an operation (a node with recorded children) whose value is
-      non-finite although all its operands are finite raises. Leaves never raise,
-      since they are the user's input, and neither does an op fed a NaN or inf
-      operand, so the error names the op that created the bad value, not every op
-      downstream of it. Nodes that record no operands (made inside ``no_grad()``,
-      or tensor ops of which no operand requires grad) are not checked.
+    - forward: an operation whose value is non-finite although all its operands
+      are finite raises, whether or not it records the graph (inside ``no_grad()``,
+      or a tensor op none of whose operands requires grad, it is checked all the
+      same). Leaves never raise, since they are the user's input, and neither does
+      an op fed a NaN or inf operand, so the error names the op that created the
+      bad value, not every op downstream of it.
     - backward: a node that sends a non-finite gradient to any of its children
       raises. The check stops the sweep at the first such gradient, so the node's
       own upstream gradient was finite (unless ``backward(grad)`` was seeded with
@@ -431,17 +431,23 @@ def detect_anomaly() -> Iterator[None]:
         mode.anomaly_hook = previous
 
 
-def _anomaly_hook(node: Node, phase: str, values: tuple[Any, ...]) -> None:
-    """The hook ``detect_anomaly`` installs in ``graph.mode`` (see graph.py for the protocol)."""
+def _anomaly_hook(
+    node: Node, phase: str, values: tuple[Any, ...], operands: tuple[Node, ...]
+) -> None:
+    """The hook ``detect_anomaly`` installs in ``graph.mode`` (see graph.py for the protocol).
+
+    ``operands`` are the node's operands even when the graph is not recorded, so ops
+    made inside ``no_grad()`` are checked too; a leaf has none and never raises.
+    """
     if phase == "forward":
         node._origin = _user_origin()
-        bad_value = node.children and not _finite(values[0])
-        if bad_value and all(_finite(child.data) for child in node.children):  # made here
-            raise AnomalyError(_anomaly_message(node, phase, values[0]))
+        bad_value = operands and not _finite(values[0])
+        if bad_value and all(_finite(operand.data) for operand in operands):  # made here
+            raise AnomalyError(_anomaly_message(node, phase, values[0], operands))
     else:
         for value in values:
             if not _finite(value):
-                raise AnomalyError(_anomaly_message(node, phase, value))
+                raise AnomalyError(_anomaly_message(node, phase, value, operands))
 
 
 def _finite(value: Any) -> bool:
@@ -468,13 +474,13 @@ def _shape(node: Node) -> str:
     return "scalar" if isinstance(node, Value) else str(tuple(node.data.shape))
 
 
-def _anomaly_message(node: Node, phase: str, bad: Any) -> str:
+def _anomaly_message(node: Node, phase: str, bad: Any, operands: tuple[Node, ...]) -> str:
     """Name the op, the phase, the kind of bad number, the shapes and the origin."""
     kind = "nan" if bool(np.any(np.isnan(bad))) else "inf"
     where = "its value" if phase == "forward" else "the gradient it sends to its operands"
-    operands = ", ".join(_shape(child) for child in node.children)
+    shapes = ", ".join(_shape(operand) for operand in operands)
     origin = node._origin or "unknown (created outside detect_anomaly())"
     return (
         f"op '{node.op}' produced {kind} in {phase} ({where}); "
-        f"output shape {_shape(node)}, operand shapes [{operands}]; created at {origin}"
+        f"output shape {_shape(node)}, operand shapes [{shapes}]; created at {origin}"
     )

@@ -12,7 +12,15 @@ Subcommands (``--help`` on each says more):
 
 Exit status: 0 when the claim holds, 1 when it does not (e.g. training did not
 reach the target, or the two computations disagree), 2 on bad arguments or bad
-input, reported as one line on stderr.
+input, reported as one line on stderr, and 141 (128 + SIGPIPE, what the shell
+reports for ``cat`` or ``yes`` in the same place) when the reader of stdout went
+away, as in ``tinygrad-bp check-engine ... | head -3``: silently, since nothing
+went wrong that the user has to know about.
+
+Bad input means what the user named or gave: arguments, which every parser and
+option handler validates before any work (raising ``UsageError``), files that
+cannot be read or written, and a missing Graphviz. Any other exception is a bug
+and keeps its traceback.
 
 Each subcommand is argparse wiring and printing over the library: the networks
 come from ``nn``, the training from ``train``, the expressions from ``expression``,
@@ -22,7 +30,10 @@ the pictures from ``viz``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,6 +50,16 @@ from .perceptron import perceptron_on_gates
 from .train import OPTIMIZERS, fit, train_on_dataset
 
 PROG = "tinygrad-bp"
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports for a filter killed by SIGPIPE
+
+# Errors about a path the user named (--out, --json, a graph picture): one line, exit 2.
+_PATH_ERRORS = (
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+)
 
 
 class UsageError(Exception):
@@ -55,10 +76,16 @@ def _say(args: argparse.Namespace, *lines: str) -> None:
 
 
 def _out_dir(args: argparse.Namespace) -> Path | None:
+    """The --out directory for plots, created; checked before any work is done."""
     if args.out is None:
         return None
+    if importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("--out needs matplotlib: pip install tinygrad_bp[plot]")
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"cannot create the directory {args.out}: {error.strerror}") from None
     return out
 
 
@@ -103,7 +130,18 @@ def _explain_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any, float]:
         x, y, lr = args.x, args.y, args.lr
     if isinstance(lr, bool) or not isinstance(lr, (int, float)):
         raise UsageError(f"lr must be a number, got {lr!r}")
+    if not math.isfinite(lr):
+        raise UsageError(f"lr must be a finite number, got {lr!r}")
+    _check_network(weights, x, y)
     return weights, x, y, float(lr)
+
+
+def _check_network(weights: Any, x: Any, y: Any) -> None:
+    """UsageError unless the user's weights, x and y are numbers that fit together."""
+    try:
+        explain._checked(weights, x, y)  # the validation explain() and autograd_pass() do
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def _read_json(path: str) -> dict[str, Any]:
@@ -156,6 +194,28 @@ def _positive_int(text: str) -> int:
     return number
 
 
+def _seed(text: str) -> int:
+    """argparse type: a seed for numpy's generator, a non-negative integer."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return number
+
+
+def _point_count(text: str) -> int:
+    """argparse type: a number of points, at least 2 (every data set needs two)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer of at least 2, got {text!r}")
+    return number
+
+
 def _positive_float(text: str) -> float:
     try:
         number = float(text)
@@ -179,6 +239,7 @@ def _assignment(text: str) -> tuple[str, float]:
 
 
 def cmd_xor(args: argparse.Namespace) -> int:
+    out_dir = _out_dir(args)
     X, y = data.xor()
     net = MLP(2, [2, 1], rng=args.seed)
     print(f"Training the 2-2-1 sigmoid network on XOR: online SGD, lr {args.lr}, seed {args.seed}")
@@ -210,24 +271,28 @@ def cmd_xor(args: argparse.Namespace) -> int:
     weights = get_weights(net)
     for w in weights:
         print(np.array2string(w, precision=4))
-    out = _out_dir(args)
-    if out is not None:
+    if out_dir is not None:
         network = sigmoid_network(weights)  # a tensor copy, to shade the plane quickly
         with no_grad():
             boundary = viz.plot_decision_boundary(
-                lambda points: network(points).data, X, y, out / "xor_boundary.png", "XOR, 2-2-1"
+                lambda points: network(points).data,
+                X,
+                y,
+                out_dir / "xor_boundary.png",
+                "XOR, 2-2-1",
             )
         _report_files(
             [
-                viz.plot_losses({"J": history.losses}, out / "xor_loss.png", "XOR, 2-2-1"),
+                viz.plot_losses({"J": history.losses}, out_dir / "xor_loss.png", "XOR, 2-2-1"),
                 boundary,
-                viz.plot_network(weights, out / "xor_network.png", "XOR, learnt weights"),
+                viz.plot_network(weights, out_dir / "xor_network.png", "XOR, learnt weights"),
             ]
         )
     return 0 if correct == 4 else 1
 
 
 def cmd_gates(args: argparse.Namespace) -> int:
+    out_dir = _out_dir(args)
     print("The perceptron on the logic gates (step activation, perceptron rule):")
     results = perceptron_on_gates(args.max_epochs)
     for name, result in results.items():
@@ -240,19 +305,27 @@ def cmd_gates(args: argparse.Namespace) -> int:
         print(
             f" {x_row[0]:.0f}   {x_row[1]:.0f}  | {hidden[0]:.2f}  {hidden[1]:.2f} |  {out[0]:.2f}"
         )
-    out = _out_dir(args)
-    if out is not None:
+    if out_dir is not None:
         errors = {name: result.errors for name, result in results.items()}
         _report_files(
             [
-                viz.plot_losses(errors, out / "perceptron_errors.png", "Perceptron mistakes"),
-                viz.plot_network(explain.HAND_BUILT_XOR, out / "xor_by_hand.png", "XOR by hand"),
+                viz.plot_losses(errors, out_dir / "perceptron_errors.png", "Perceptron mistakes"),
+                viz.plot_network(
+                    explain.HAND_BUILT_XOR, out_dir / "xor_by_hand.png", "XOR by hand"
+                ),
             ]
         )
     return 0
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
+    if not args.steps:
+        suffix = Path(args.out or "graph.svg").suffix.lower()
+        if suffix not in viz.SUPPORTED_SUFFIXES:
+            raise UsageError(
+                f"cannot render to {args.out!r}: unsupported suffix {suffix!r}; "
+                f"use {', '.join(viz.SUPPORTED_SUFFIXES)} (see {PROG} graph --help)"
+            )
     root = _graph_root(args)
     if args.steps:
         path = viz.render_backward(root, Path(args.out or "backward") / "backward.html")
@@ -273,7 +346,10 @@ def _graph_root(args: argparse.Namespace) -> Value:
             raise UsageError(f"{error} (see {PROG} graph --help)") from None
         root.backward()
         return root
-    sizes = _widths(args.network)
+    try:
+        sizes = _widths(args.network)
+    except argparse.ArgumentTypeError as error:
+        raise UsageError(f"--network: {error}") from None
     if len(sizes) < 2:
         raise UsageError(f"--network needs at least two widths like 2,2,1, got {args.network!r}")
     if sizes[-1] != 1:
@@ -284,10 +360,12 @@ def _graph_root(args: argparse.Namespace) -> Value:
         weights = get_weights(MLP(sizes[0], sizes[1:], rng=args.seed))
     x = explain.WORKED_INPUT if sizes[0] == 2 else np.ones(sizes[0])
     x = x if args.x is None else np.array(args.x)
+    _check_network(weights, x, explain.WORKED_TARGET)
     return explain.autograd_pass(weights, x, explain.WORKED_TARGET).loss  # backward done
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    out = _out_dir(args)
     every = max(1, args.epochs // 10)
 
     def report(epoch: int, loss: float) -> None:
@@ -311,7 +389,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"final loss {run.history.losses[-1]:.6f} after {run.history.epochs} epochs")
     if run.classification:
         print(f"training accuracy {run.accuracy:.1%}")
-    out = _out_dir(args)
     if out is not None:
         name = args.dataset
         paths = [viz.plot_losses({name: run.history.losses}, out / f"{name}_loss.png", name)]
@@ -326,12 +403,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_check_engine(args: argparse.Namespace) -> int:
-    from . import testing
-
+    try:
+        from . import testing
+    except ImportError as error:  # Hypothesis, a test dependency, is missing
+        raise UsageError(f"check-engine: {error}") from None
     try:
         value_class = testing.load_class(args.spec)
+        testing._require_value_class(value_class)  # what check_engine checks first
     except (ValueError, ImportError, AttributeError, TypeError) as error:
-        raise UsageError(str(error)) from None
+        raise UsageError(str(error).splitlines()[0]) from None
     report = testing.check_engine(value_class, max_examples=args.max_examples)
     print(report)
     return 0 if report.ok else 1
@@ -403,7 +483,7 @@ def _add_xor(commands: Any) -> None:
     xor.add_argument("--lr", type=_positive_float, default=2.0, help="learning rate (default 2.0)")
     xor.add_argument("--epochs", type=_positive_int, default=5000, help="most epochs (5000)")
     xor.add_argument("--epsilon", type=float, default=0.01, help="stop when J < epsilon (0.01)")
-    xor.add_argument("--seed", type=int, default=1, help="seed of the initial weights (1)")
+    xor.add_argument("--seed", type=_seed, default=1, help="seed of the initial weights (1)")
     xor.add_argument("--print-every", type=_positive_int, default=50, help="epochs between lines")
     xor.add_argument("--quiet", action="store_true", help="print only the result")
     xor.add_argument("--out", metavar="DIR", help="write loss, boundary and network PNGs here")
@@ -439,7 +519,7 @@ def _add_graph(commands: Any) -> None:
         "--network", metavar="SIZES", help="e.g. 2,2,1 (the worked example's weights)"
     )
     graph.add_argument("--x", type=_number_list, help="the network's input (default 1,0)")
-    graph.add_argument("--seed", type=int, default=0, help="weights of other network sizes")
+    graph.add_argument("--seed", type=_seed, default=0, help="weights of other network sizes")
     graph.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction")
     graph.add_argument(
         "--steps",
@@ -466,8 +546,8 @@ def _add_train(commands: Any) -> None:
     train.add_argument("--lr", type=_positive_float, default=0.05, help="learning rate (0.05)")
     train.add_argument("--epochs", type=_positive_int, default=500, help="epochs (500)")
     train.add_argument("--batch-size", type=_positive_int, help="default: the whole data set")
-    train.add_argument("--n", type=_positive_int, default=200, help="number of points (200)")
-    train.add_argument("--seed", type=int, default=0, help="seed of data and weights (0)")
+    train.add_argument("--n", type=_point_count, default=200, help="number of points (200)")
+    train.add_argument("--seed", type=_seed, default=0, help="seed of data and weights (0)")
     train.add_argument("--quiet", action="store_true", help="print only the result")
     train.add_argument("--out", metavar="DIR", help="write the loss and boundary/fit plots here")
     train.set_defaults(run=cmd_train)
@@ -487,19 +567,53 @@ def _add_check_engine(commands: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one subcommand; return the exit status (0 ok, 1 claim failed, 2 bad input).
+    """Run one subcommand; return the exit status.
+
+    0 ok, 1 claim failed, 2 bad input (one line on stderr), 141 stdout closed by
+    its reader (silently). Only the user-facing errors are caught: ``UsageError``
+    (arguments and the data they give, validated up front), errors about a path
+    the user named, and a missing Graphviz. Any other exception, a ValueError
+    from inside the library included, is a bug and propagates with its traceback.
 
     Example:
         >>> main(["gates", "--max-epochs", "0"])
         2
     """
     try:
-        args = build_parser().parse_args(argv)
-        return args.run(args)
-    except (UsageError, ValueError, OSError, viz.GraphvizNotFoundError, ImportError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"{PROG}: error: {message}", file=sys.stderr)
-        return 2
+        try:
+            args = build_parser().parse_args(argv)
+            return args.run(args)
+        finally:
+            sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    except (UsageError, viz.GraphvizNotFoundError) as error:
+        return _error(str(error))
+    except _PATH_ERRORS as error:
+        return _error(f"{error.filename}: {error.strerror}" if error.filename else str(error))
+
+
+def _error(message: str) -> int:
+    """Report bad input as one line on stderr; the exit status 2."""
+    line = message.splitlines()[0] if message else "bad input"
+    print(f"{PROG}: error: {line}", file=sys.stderr)
+    return 2
+
+
+def _discard_stdout() -> None:
+    """Point stdout's file descriptor at /dev/null after a broken pipe.
+
+    The recipe of the Python docs (signal module, "Note on SIGPIPE"): the output
+    still buffered would otherwise fail again when the interpreter flushes it on
+    exit, printing "Exception ignored ... BrokenPipeError".
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):  # a stdout with no file descriptor
+        pass
 
 
 if __name__ == "__main__":

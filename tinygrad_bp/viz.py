@@ -374,11 +374,11 @@ def _sweep_aside(root: Any) -> _Sweep:
     sent: dict[int, tuple[Any, ...]] = {}
     previous_hook = mode.anomaly_hook
 
-    def record(node: Any, phase: str, values: tuple[Any, ...]) -> None:
+    def record(node: Any, phase: str, values: tuple[Any, ...], operands: tuple[Any, ...]) -> None:
         if phase == "backward":
             sent[index[id(node)]] = values
         if previous_hook is not None:
-            previous_hook(node, phase, values)
+            previous_hook(node, phase, values, operands)
 
     for node in order:
         node.grad = node._EMPTY  # the engine's empty gradient: 0.0 (Value) or None (Tensor)
