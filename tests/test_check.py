@@ -265,10 +265,39 @@ def test_non_finite_leaves_and_their_consumers_do_not_raise():
     assert math.isnan(out.data)
 
 
-def test_nodes_made_in_no_grad_are_not_checked():
+def test_value_ops_made_in_no_grad_are_checked_too():
     with detect_anomaly(), no_grad():
-        out = Value(-1.0) ** 0.5
-    assert math.isnan(out.data)
+        x = Value(-1.0)
+        with pytest.raises(AnomalyError) as caught:
+            line = next_line()
+            x**0.5  # records no graph, but its operand is known all the same
+    message = str(caught.value)
+    assert "'**0.5' produced nan in forward" in message
+    assert "operand shapes [scalar]" in message and f"test_check.py:{line}" in message
+
+
+def test_tensor_ops_that_record_no_graph_are_checked_too():
+    with detect_anomaly():
+        x = Tensor([1.0, -1.0])  # requires no grad: log records no graph
+        with pytest.raises(AnomalyError) as caught:
+            line = next_line()
+            x.log()
+    message = str(caught.value)
+    assert "'log' produced nan in forward" in message
+    assert "output shape (2,)" in message and "operand shapes [(2,)]" in message
+    assert f"test_check.py:{line}" in message
+    w = Tensor([1.0, 0.0], requires_grad=True)
+    with detect_anomaly(), no_grad(), pytest.raises(AnomalyError, match="'log' produced inf"):
+        w.log()
+
+
+def test_unrecorded_ops_fed_a_non_finite_operand_and_leaves_do_not_raise():
+    with detect_anomaly(), no_grad():
+        leaf = Value(math.inf)  # the user's input: not an op
+        out = leaf * 0.0  # nan, but its operand was already inf
+        t = Tensor([math.nan, 1.0])
+        t_out = t.log() * 2.0
+    assert math.isnan(out.data) and math.isnan(t_out.data[0])
 
 
 def test_nodes_remember_where_they_were_created_only_inside_the_context():
@@ -346,7 +375,7 @@ def test_tensor_backward_anomaly_names_the_op():
 def test_nested_contexts_restore_the_previous_hook():
     seen = []
 
-    def recording_hook(node, phase, values):
+    def recording_hook(node, phase, values, operands):
         seen.append(phase)
 
     mode.anomaly_hook = recording_hook

@@ -13,7 +13,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import sigmoid_networks
 
-from tinygrad_bp.delta import deltas, forward, half_sse, sgd_step, sigmoid, weight_updates
+from tinygrad_bp import perceptron, train
+from tinygrad_bp.delta import (
+    deltas,
+    forward,
+    half_sse,
+    real_array,
+    sgd_step,
+    sigmoid,
+    weight_updates,
+)
+from tinygrad_bp.nn import MLP
 
 EPS = 1e-6
 W1 = np.array([[1.0, 1.0], [0.25, 0.15], [0.2, 0.1]])  # bias row, then inputs 1 and 2
@@ -300,3 +310,13 @@ def test_sgd_step_rejects_a_target_of_the_wrong_shape_and_changes_nothing():
         sgd_step(weights, X, np.zeros(3), LR)
     np.testing.assert_array_equal(weights[0], W1)
     np.testing.assert_array_equal(weights[1], W2)
+
+
+def test_real_array_is_the_one_input_check_of_the_numpy_modules():
+    assert perceptron.real_array is real_array and train.real_array is real_array
+    assert not hasattr(perceptron, "_real") and not hasattr(train, "_real_array")
+    assert real_array([1, 2]).dtype == np.float64
+    with pytest.raises(TypeError, match="expected real numbers, got list of dtype <U1"):
+        real_array(["a"])
+    with pytest.raises(TypeError, match="fit: X must hold real numbers"):
+        train.fit(MLP(2, [1], rng=0), [["a", "b"]], [1.0])

@@ -277,3 +277,20 @@ def test_operators_reject_non_numbers_and_leave_operands_unchanged():
 def test_log_of_non_positive_raises_value_error(x):
     with pytest.raises(ValueError, match="non-positive"):
         Value(x).log()
+
+
+@pytest.mark.parametrize("base", [0.0, 2.0, -3.0])
+def test_the_gradient_of_x_to_the_zero_is_zero_everywhere_as_pytorch(base):
+    x = Value(base)
+    (x**0).backward()
+    assert x.grad == 0.0  # d/dx 1 = 0, also at x = 0 (not 0 * 0 ** -1 = nan)
+    a = Value(base)
+    (a ** Value(0.0)).backward()  # a Value exponent: the same local derivative
+    assert a.grad == 0.0
+
+
+def test_value_zero_to_the_value_zero_has_zero_gradients():
+    a, b = Value(0.0), Value(0.0)
+    out = a**b
+    out.backward()
+    assert (out.data, a.grad, b.grad) == (1.0, 0.0, 0.0)

@@ -159,3 +159,75 @@ def test_non_numeric_predictions_and_targets_raise_type_error():
     with pytest.raises(TypeError, match="dtype"):
         half_sse(Tensor(np.zeros(2)), np.array(["a", "b"]))
     assert math.isclose(half_sse(Value(1.0), np.float32(0.0)).data, 0.5)
+
+
+# -- review fixes: the top of the float range, one-element shapes, batches of Values ------
+
+
+def reference_sigmoid(z):
+    return 0.5 * (1.0 + math.tanh(0.5 * z))  # an identity, independent of the engines
+
+
+@pytest.mark.parametrize("z", [1e308, -1e308, 1.7e308, 0.0, 3.0])
+@pytest.mark.parametrize("y", [0.0, 1.0])
+def test_binary_cross_entropy_from_logits_is_exact_up_to_the_largest_float(z, y):
+    expected = float(np.logaddexp(0.0, z) - y * z)  # softplus(z) - y z, by numpy
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scalar = Value(z)
+        loss = binary_cross_entropy(scalar, y, from_logits=True)
+        loss.backward()
+        tensor = Tensor([z], requires_grad=True)
+        tensor_loss = binary_cross_entropy(tensor, [y], from_logits=True)
+        tensor_loss.backward()
+    for value, grad in [(loss.data, scalar.grad), (tensor_loss.item(), tensor.grad[0])]:
+        assert value == pytest.approx(expected, rel=1e-15, abs=1e-15)
+        assert grad == pytest.approx(reference_sigmoid(z) - y, abs=1e-15)  # sigmoid(z) - y
+        assert z != 0 or grad == 0.5 - y  # exactly 1/2 - y at the kink of max(z, 0)
+
+
+def test_binary_cross_entropy_from_logits_in_float32_at_its_largest_values():
+    z = Tensor(np.array([3e38, -3e38], np.float32), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = binary_cross_entropy(z, np.array([0.0, 0.0]), from_logits=True)
+        loss.backward()
+    assert loss.dtype == np.float32 and loss.item() == float(np.float32(3e38) / 2)
+    assert z.grad.tolist() == [0.5, 0.0]  # (sigmoid(z) - y) / 2
+
+
+def test_a_single_prediction_matches_a_single_target_whatever_their_shapes():
+    net_output = Value(0.5)  # what a width-1 MLP returns
+    assert half_sse(net_output, [1.0]).data == 0.125
+    assert half_sse([Value(0.5)], 1.0).data == 0.125
+    assert half_sse([[Value(0.5)]], np.array([1.0])).data == 0.125
+    prediction = Tensor([0.5], requires_grad=True)
+    loss = mse(prediction, 1.0)
+    loss.backward()
+    assert loss.item() == 0.25 and prediction.grad.tolist() == [-1.0]
+    assert binary_cross_entropy(Tensor([[0.5]]), Tensor([1.0])).item() == pytest.approx(
+        math.log(2.0)
+    )
+    with pytest.raises(ValueError, match=r"\(1,\).*\(2,\)"):
+        half_sse(Tensor([0.5]), [1.0, 0.0])  # a real broadcast is still refused
+
+
+def test_cross_entropy_of_a_batch_of_values_is_the_mean_of_the_rows():
+    z = np.array([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]])
+    t = np.array([0, 2])
+    values = [[Value(x) for x in row] for row in z]
+    loss = cross_entropy(values, t)
+    loss.backward()
+    assert loss.data == pytest.approx(_ce(z, t), rel=1e-14)
+    softmax = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    analytic = (softmax - np.eye(3)[t]) / len(t)  # d mean / dz = (softmax - onehot) / N
+    np.testing.assert_allclose([[v.grad for v in row] for row in values], analytic, atol=1e-14)
+    one = [Value(x) for x in z[0]]
+    assert cross_entropy(one, 0).data == pytest.approx(_ce(z[:1], t[:1]), rel=1e-14)
+
+
+def test_cross_entropy_of_values_names_a_shape_it_cannot_take():
+    with pytest.raises(ValueError, match=r"\(1, 1, 2\)"):
+        cross_entropy([[[Value(0.0), Value(1.0)]]], [0])
+    with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
+        cross_entropy([[Value(0.0), Value(1.0)]] * 2, [0, 1, 0])

@@ -1,11 +1,15 @@
 """Modules on both engines: calling conventions, parameters, weights, state dicts, save/load."""
 
+import ast
 import math
+import os
+import stat
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tinygrad_bp import Tensor, Value, delta, no_grad
+from tinygrad_bp import Tensor, Value, delta, nn, no_grad
 from tinygrad_bp.nn import (
     MLP,
     Layer,
@@ -318,3 +322,51 @@ def test_sigmoid_network_names_weights_that_do_not_chain():
         sigmoid_network([np.ones(3)])
     with pytest.raises(TypeError, match="list of matrices"):
         sigmoid_network([])
+
+
+# -- review fixes: a Neuron's weights, file permissions, public imports only -------------
+
+
+def test_get_and_set_weights_treat_a_neuron_as_one_layer_and_agree_with_delta():
+    neuron = Neuron(2, rng=0)
+    output_weights = WORKED[1]  # (n_in + 1, 1): bias 1.0, weights 0.3 and 0.4
+    set_weights(neuron, [output_weights])
+    assert (neuron.b.data, neuron.w[0].data, neuron.w[1].data) == (1.0, 0.3, 0.4)
+    (matrix,) = get_weights(neuron)
+    assert matrix.shape == (3, 1)
+    np.testing.assert_array_equal(matrix, output_weights)
+    x = np.array([0.777, 0.759])  # the worked example's hidden outputs
+    assert neuron(x.tolist()).data == pytest.approx(
+        delta.forward([output_weights], x)[-1][0], abs=1e-15
+    )
+    with pytest.raises(ValueError, match=r"expected shape \(3, 1\), given \(3, 2\)"):
+        set_weights(neuron, [WORKED[0]])
+    np.testing.assert_array_equal(get_weights(neuron)[0], output_weights)  # unchanged
+
+
+def test_saved_files_get_the_permissions_a_plain_open_gives(tmp_path):
+    old_mask = os.umask(0o022)
+    try:
+        plain = tmp_path / "plain.txt"
+        with open(plain, "w"):
+            pass
+        path = save(MLP(2, [1], rng=0), tmp_path / "net.npz")
+        assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
+        path.chmod(0o640)  # an existing file keeps its mode, as with open(path, "w")
+        save(MLP(2, [1], rng=1), path)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    finally:
+        os.umask(old_mask)
+
+
+def test_nn_imports_only_public_names():
+    tree = ast.parse(Path(nn.__file__).read_text())
+    private = [
+        f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level > 0
+        for alias in node.names
+        if alias.name.startswith("_")
+    ]
+    modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert private == [] and "functions" not in modules  # Tensor.affine, not F.Affine

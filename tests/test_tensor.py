@@ -14,9 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_bp.functions import Affine
 from tinygrad_bp.graph import mode, no_grad
-from tinygrad_bp.tensor import Tensor, _apply
+from tinygrad_bp.tensor import Tensor
 
 # -- oracles ----------------------------------------------------------------------------
 
@@ -194,7 +193,7 @@ def affine_operands(draw):
 
 
 def affine(x, weight, bias):
-    return _apply(Affine, x, weight, bias)
+    return x.affine(weight, bias)  # the public method over functions.Affine
 
 
 @given(affine_operands())
@@ -474,14 +473,22 @@ def test_children_and_op_record_the_graph():
 
 def test_anomaly_hook_sees_forward_and_backward():
     calls = []
-    mode.anomaly_hook = lambda node, phase, values: calls.append((node.op, phase, len(values)))
+
+    def hook(node, phase, values, operands):
+        calls.append((node.op, phase, len(values), len(operands)))
+
+    mode.anomaly_hook = hook
     try:
         x = Tensor([1.0, 2.0], requires_grad=True)
         (x * x).sum().backward()
+        with no_grad():
+            x * x  # no graph recorded, but the hook still sees both operands
     finally:
         mode.anomaly_hook = None
-    assert ("*", "forward", 1) in calls and ("sum", "forward", 1) in calls
-    assert ("*", "backward", 2) in calls and ("sum", "backward", 1) in calls
+    assert ("", "forward", 1, 0) in calls  # the leaf: no operands
+    assert ("*", "forward", 1, 2) in calls and ("sum", "forward", 1, 1) in calls
+    assert ("*", "backward", 2, 2) in calls and ("sum", "backward", 1, 1) in calls
+    assert calls[-1] == ("*", "forward", 1, 2)
 
 
 # -- construction, errors and numerics ----------------------------------------------------
@@ -567,3 +574,57 @@ def test_attributes_and_repr():
     assert x.numpy() is x.data and Tensor([[4.0]]).item() == 4.0
     assert repr(x) == "Tensor([[1., 2.]], dtype=float32, requires_grad=True)"
     assert repr(Tensor(2.0)) == "Tensor(2.)"
+
+
+# -- review fixes: the top of the float range, nan maxima, x ** 0, the public affine ------
+
+
+@pytest.mark.parametrize(
+    "dtype, huge", [(np.float64, 1e308), (np.float32, 3e38)], ids=["float64", "float32"]
+)
+def test_log_softmax_at_the_top_of_the_float_range_is_ieee_and_silent(dtype, huge):
+    x = Tensor(np.array([-huge, 0.0, huge], dtype), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = x.log_softmax()
+        out.backward(np.ones(3))
+        probabilities = x.softmax().data
+    # the true values are -2 huge (below the most negative float: -inf), -huge and 0
+    assert out.data.tolist() == [-np.inf, -float(dtype(huge)), 0.0] and out.dtype == dtype
+    assert probabilities.tolist() == [0.0, 0.0, 1.0]
+    assert x.grad.tolist() == [1.0, 1.0, -2.0]  # g - softmax * sum(g), with g = 1
+
+
+def test_max_of_a_nan_is_nan_without_a_warning():
+    x = Tensor([np.nan, 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = x.max()
+        out.backward()
+    assert np.isnan(out.item())
+
+
+@pytest.mark.parametrize("base", [0.0, 2.0, -3.0])
+def test_the_gradient_of_x_to_the_zero_is_zero_everywhere_as_pytorch(base):
+    x = Tensor([base], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (x**0).sum().backward()
+    assert x.grad.tolist() == [0.0]  # d/dx 1 = 0, also at x = 0 (not 0 * 0 ** -1 = nan)
+    a, b = Tensor([0.0, 2.0], requires_grad=True), Tensor([0.0, 0.0], requires_grad=True)
+    (a**b).sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0]
+    assert b.grad.tolist() == [0.0, np.log(2.0)]  # a^b ln a, taken as 0 at a = 0
+
+
+def test_affine_is_a_public_method_equal_to_matmul_plus_bias():
+    x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    weight = Tensor([[1.0, -1.0, 0.5], [2.0, 0.0, 1.0]], requires_grad=True)
+    bias = Tensor([0.1, 0.2, 0.3], requires_grad=True)
+    out = x.affine(weight, bias)
+    assert out.children == (x, weight, bias)
+    np.testing.assert_array_equal(out.data, x.data @ weight.data + bias.data)
+    out.backward(np.ones((2, 3)))
+    np.testing.assert_array_equal(x.grad, np.ones((2, 3)) @ weight.data.T)  # g W^T
+    np.testing.assert_array_equal(weight.grad, x.data.T @ np.ones((2, 3)))  # x^T g
+    assert bias.grad.tolist() == [2.0, 2.0, 2.0]  # g summed over the batch

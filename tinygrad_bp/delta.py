@@ -20,11 +20,22 @@ import numpy as np
 __all__ = ["deltas", "forward", "half_sse", "sgd_step", "sigmoid", "weight_updates"]
 
 
-def _real(data: object) -> np.ndarray:
-    """Return ``data`` as a float64 array; TypeError unless it holds real numbers."""
+def real_array(data: object, name: str = "") -> np.ndarray:
+    """Return ``data`` as a float64 array; TypeError unless it holds real numbers.
+
+    The one input check of the numpy-only modules (this one, ``perceptron``, ``train``);
+    ``name`` says what ``data`` is in the error message. Not copied if already float64.
+
+    >>> real_array([1, 2]).dtype
+    dtype('float64')
+    >>> real_array([["a"]], "fit: X")
+    Traceback (most recent call last):
+    TypeError: fit: X must hold real numbers, got list of dtype <U1
+    """
     array = np.asarray(data)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"expected real numbers, got {type(data).__name__} of dtype {array.dtype}")
+        what = f"{name} must hold real numbers" if name else "expected real numbers"
+        raise TypeError(f"{what}, got {type(data).__name__} of dtype {array.dtype}")
     return array.astype(np.float64, copy=False)
 
 
@@ -44,7 +55,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
         >>> sigmoid(np.array([-1000.0, 0.0, 1000.0])).tolist()
         [0.0, 0.5, 1.0]
     """
-    z = _real(z)
+    z = real_array(z)
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -63,8 +74,8 @@ def half_sse(o: np.ndarray, y: np.ndarray) -> float:
         >>> half_sse(np.array([0.5, 1.0]), np.array([1.0, 1.0]))
         0.125
     """
-    o = _real(o)
-    y = _real(y)
+    o = real_array(o)
+    y = real_array(y)
     if o.shape != y.shape:
         raise ValueError(f"o of shape {o.shape} and y of shape {y.shape} must match")
     return float(0.5 * np.sum((y - o) ** 2))
@@ -111,7 +122,7 @@ def _as_arrays(arrays: list[np.ndarray]) -> list[np.ndarray]:
     """Return the arrays as float64 numpy arrays (copies only where needed)."""
     if not isinstance(arrays, (list, tuple, np.ndarray)):
         raise TypeError(f"expected a list of arrays, got {type(arrays).__name__}")
-    return [_real(a) for a in arrays]
+    return [real_array(a) for a in arrays]
 
 
 def forward(weights: list[np.ndarray], x: np.ndarray) -> list[np.ndarray]:
@@ -137,7 +148,7 @@ def forward(weights: list[np.ndarray], x: np.ndarray) -> list[np.ndarray]:
         >>> np.round(h, 4).tolist(), np.round(o, 4).tolist()
         ([0.7773, 0.7595], [0.823])
     """
-    x = _real(x)
+    x = real_array(x)
     weights = _as_arrays(weights)
     _check_layers(weights, x)
     activations = [x]
@@ -181,7 +192,7 @@ def deltas(
     activations = _as_arrays(activations)
     _check_activations(weights, activations)
     o = activations[-1]
-    y = _real(y)
+    y = real_array(y)
     if y.shape != o.shape:
         raise ValueError(f"y of shape {y.shape} does not match the output o of shape {o.shape}")
     delta = o * (1.0 - o) * (y - o)
@@ -218,7 +229,7 @@ def weight_updates(
         >>> weight_updates(activations, [np.array([0.2])], lr=0.5)[0].tolist()
         [[0.1], [0.1], [0.0]]
     """
-    activations, deltas, lr = _as_arrays(activations), _as_arrays(deltas), _real(lr)
+    activations, deltas, lr = _as_arrays(activations), _as_arrays(deltas), real_array(lr)
     if len(activations) != len(deltas) + 1:
         raise ValueError(
             f"expected one more activation than deltas, got {len(activations)} "

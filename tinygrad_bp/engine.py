@@ -54,6 +54,15 @@ def _power(base: float, exponent: float) -> float:
             return float(np.power(np.float64(base), np.float64(exponent)))
 
 
+def _power_slope(base: float, exponent: float) -> float:
+    """d/d base of base ** exponent = exponent * base ** (exponent - 1).
+
+    0 where the exponent is 0 (x ** 0 = 1 is constant), also at base 0, where the
+    formula would give 0 * inf = nan; PyTorch gives 0 too.
+    """
+    return 0.0 if exponent == 0 else exponent * _power(base, exponent - 1)
+
+
 def _exp(x: float) -> float:
     """e ** x, inf instead of OverflowError for large x."""
     try:
@@ -115,7 +124,7 @@ class Value:
             self.children = ()
             self.local_grads = ()
         if mode.anomaly_hook is not None:
-            mode.anomaly_hook(self, "forward", (self.data,))
+            mode.anomaly_hook(self, "forward", (self.data,), _children)
 
     # -- primitives: data and local derivatives together ------------------------
 
@@ -128,14 +137,14 @@ class Value:
         return Value(self.data * other.data, "", (self, other), (other.data, self.data), "*")
 
     def __pow__(self, exponent: Operand) -> Value:
-        """a ** b; d/da = b a^(b-1), d/db = a^b ln a (0 for a = 0, nan for a < 0)."""
+        """a ** b; d/da = b a^(b-1) (0 for b = 0), d/db = a^b ln a (0 for a = 0, nan for a < 0)."""
         if isinstance(exponent, Value):
             a, b = self.data, exponent.data
             out = _power(a, b)
             d_exponent = out * math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
-            return Value(out, "", (self, exponent), (b * _power(a, b - 1), d_exponent), "**")
+            return Value(out, "", (self, exponent), (_power_slope(a, b), d_exponent), "**")
         b = to_float(exponent)
-        local = b * _power(self.data, b - 1)
+        local = _power_slope(self.data, b)
         return Value(_power(self.data, b), "", (self,), (local,), f"**{exponent}")
 
     def __rpow__(self, base: Number) -> Value:
@@ -220,7 +229,7 @@ class Value:
         self.grad += upstream
         if mode.anomaly_hook is not None:
             sent = tuple(local * upstream for local in self.local_grads)
-            mode.anomaly_hook(self, "backward", sent)
+            mode.anomaly_hook(self, "backward", sent, self.children)
         for child, local in zip(self.children, self.local_grads):
             child._pending += local * upstream  # the chain rule
 

@@ -101,8 +101,9 @@ class Mul(Function):
 class Pow(Function):
     """y = a ** b;  da = g * b * a ** (b - 1);  db = g * y * ln(a).
 
-    db is 0 where a = 0 and nan where a < 0 (as PyTorch). IEEE results without
-    warnings: 0 ** -1 = inf, (-8) ** 0.5 = nan.
+    da is 0 where b = 0 (y = 1 is constant; even at a = 0, where 0 * 0 ** -1 would
+    be nan); db is 0 where a = 0 and nan where a < 0 (as PyTorch). IEEE results
+    without warnings: 0 ** -1 = inf, (-8) ** 0.5 = nan.
     """
 
     op = "**"
@@ -116,7 +117,7 @@ class Pow(Function):
     @np.errstate(all="ignore")
     def backward(ctx, g: Array) -> tuple[Array | None, Array | None]:
         a, b = ctx.a, ctx.b
-        da = g * b * a ** (b - 1) if ctx.needs_grad[0] else None
+        da = g * np.where(b == 0, 0, b * a ** (b - 1)) if ctx.needs_grad[0] else None
         db = g * np.where(a == 0, 0, ctx.y * np.log(a)) if ctx.needs_grad[1] else None
         return da, db
 
@@ -221,7 +222,8 @@ class Max(Function):
     def forward(ctx, a: Array, axis: Any = None, keepdims: bool = False) -> Array:
         peak = a.max(axis=axis, keepdims=True)
         ctx.share = (a == peak).astype(a.dtype)
-        ctx.share /= ctx.share.sum(axis=axis, keepdims=True)
+        with np.errstate(invalid="ignore"):  # a nan peak ties with nothing: 0 / 0 = nan
+            ctx.share /= ctx.share.sum(axis=axis, keepdims=True)
         ctx.axis, ctx.keepdims = axis, keepdims
         return peak if keepdims else np.squeeze(peak, axis=axis)
 
@@ -343,11 +345,13 @@ class LogSoftmax(Function):
     """y = a - ln(sum_axis e ** a);  da = g - e ** y * sum_axis(g).
 
     Stable: computed as s - ln(sum e ** s) with s = a - max(a), so every e ** s <= 1
-    and the sum is >= 1.
+    and the sum is >= 1. Where a - max(a) is below the most negative float (inputs
+    more than 1.8e308 apart; 3.4e38 in float32), y is -inf, silently (IEEE).
     """
 
     op = "log_softmax"
 
+    @np.errstate(over="ignore")
     def forward(ctx, a: Array, axis: int = -1) -> Array:
         shifted = a - a.max(axis=axis, keepdims=True)
         ctx.y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))

@@ -109,6 +109,20 @@ class _Mode:
     ``check.detect_anomaly()`` installs to inspect every new node and every
     backward step (a hook keeps imports flowing one way: the engines never
     import ``check``).
+
+    The hook is called as ``hook(node, phase, values, operands)``:
+
+    - ``phase == "forward"``, once per new node, leaves included: ``values`` is
+      ``(node's value,)`` and ``operands`` the nodes it was computed from, whether
+      or not the graph was recorded (inside ``no_grad()``, or a tensor op none of
+      whose operands requires grad, ``node.children`` is empty but ``operands``
+      is not); ``()`` for a leaf.
+    - ``phase == "backward"``, once per step of the reverse sweep of a node with
+      children: ``values`` holds the gradient sent to each child (None for a
+      tensor operand that does not require grad), ``operands`` is ``node.children``.
+
+    The engines test ``mode.anomaly_hook is not None`` before building any of the
+    arguments, so a mode without a hook costs one test per operation.
     """
 
     __slots__ = ("grad_enabled", "anomaly_hook")

@@ -3,7 +3,9 @@
 Predictions may be a ``Value``, a (nested) list of Values, or a ``Tensor``;
 targets numbers, lists, arrays or Tensors of exactly the same shape (no silent
 broadcasting: a (4, 1) prediction against a (4,) target is an error, because
-broadcasting would quietly compare every prediction with every target).
+broadcasting would quietly compare every prediction with every target). The one
+exception: a single prediction and a single target match whatever their shapes
+(a width-1 MLP's bare Value against ``[1.0]``, a (1,) Tensor against ``1.0``).
 The result is a ``Value`` or a one-element ``Tensor``, ready for ``backward()``.
 """
 
@@ -38,6 +40,8 @@ def _target_array(target: Any, shape: tuple[int, ...], loss: str) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{loss}: targets must be real numbers, got dtype {array.dtype}")
     if array.shape != shape:
+        if array.size == 1 and math.prod(shape) == 1:  # Value vs [1.0], (1,) vs 1.0: one number
+            return array.reshape(shape)
         raise ValueError(f"{loss}: predictions of shape {shape} but targets of shape {array.shape}")
     return array
 
@@ -91,20 +95,23 @@ def _clamped_log(p: Any) -> Any:
 
 
 def _softplus(z: Any) -> Any:
-    """log(1 + e^z) = (z + |z|)/2 + log(1 + e^-|z|), stable for any z; d/dz = sigmoid(z).
+    """log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), stable for any z; d/dz = sigmoid(z).
 
-    |z| is formed as z * s with the constant sign s (+1 at 0), not with relu or
-    abs: their derivative conventions at the kink would give d/dz = 0 at z = 0.
+    max(z, 0) is formed as z * [z >= 0] and |z| as z * s with the constant sign s
+    (+1 at 0), not with relu or abs: their derivative conventions at the kink would
+    give d/dz = 0 at z = 0 instead of 1/2. Neither overflows, even at z = 1e308
+    (where (z + |z|)/2 would).
     """
     if isinstance(z, Tensor):
+        positive = z * np.where(z.data >= 0, 1.0, 0.0).astype(z.dtype)
         magnitude = z * np.where(z.data >= 0, 1.0, -1.0).astype(z.dtype)
-        return (z + magnitude) * 0.5 + ((-magnitude).exp() + 1.0).log()
+        return positive + ((-magnitude).exp() + 1.0).log()
     return np.array([_softplus_value(v) for v in z], dtype=object)
 
 
 def _softplus_value(z: Value) -> Value:
-    magnitude = z * (1.0 if z.data >= 0 else -1.0)
-    return (z + magnitude) * 0.5 + ((-magnitude).exp() + 1.0).log()
+    positive = z.data >= 0
+    return z * (1.0 if positive else 0.0) + ((z * (-1.0 if positive else 1.0)).exp() + 1.0).log()
 
 
 def binary_cross_entropy(pred: Any, target: Any, from_logits: bool = False) -> Any:
@@ -130,12 +137,16 @@ def binary_cross_entropy(pred: Any, target: Any, from_logits: bool = False) -> A
 def cross_entropy(logits: Any, targets: Any) -> Any:
     """Mean over the batch of -log softmax(z)[t], from logits z and integer classes t.
 
-    ``logits``: a Tensor of shape (N, C) with integer ``targets`` of shape (N,), or
-    one example: a list of C Values (or a (C,) Tensor) with one integer target.
-    Computed as logsumexp(z) - z_t, stable for logits of any magnitude.
+    ``logits``: a batch, a Tensor or nested list of Values of shape (N, C), with
+    integer ``targets`` of shape (N,); or one example: a list of C Values (or a (C,)
+    Tensor) with one integer target. Each row's loss is logsumexp(z) - z_t, computed
+    as ln(sum_c e^(z_c - max z)) + max z - z_t: silent for any logits, finite for
+    logits up to half the largest float in magnitude (beyond, the true loss is inf).
 
     >>> round(cross_entropy([Value(2.0), Value(0.0)], 0).data, 4)
     0.1269
+    >>> round(cross_entropy([[Value(2.0), Value(0.0)], [Value(2.0), Value(0.0)]], [0, 1]).data, 4)
+    1.1269
     """
     if isinstance(logits, Tensor):
         if logits.ndim == 1:
@@ -145,8 +156,21 @@ def cross_entropy(logits: Any, targets: Any) -> Any:
         classes = _class_targets(targets, logits.shape)
         picked = logits.log_softmax(axis=-1)[np.arange(logits.shape[0]), classes]
         return -picked.mean()
-    z = list(_as_values(logits).flat)
-    (target,) = _class_targets(_one_target(targets, (len(z),)), (1, len(z)))
+    values = _as_values(logits)
+    if values.ndim == 1:
+        (target,) = _class_targets(_one_target(targets, values.shape), (1, len(values)))
+        return _cross_entropy_row(list(values), target)
+    if values.ndim != 2:
+        raise ValueError(
+            f"cross_entropy: logits must have shape (N, C) or (C,), given {values.shape}"
+        )
+    classes = _class_targets(targets, values.shape)
+    rows = [_cross_entropy_row(list(row), t) for row, t in zip(values, classes)]
+    return _total(np.array(rows, dtype=object)) * (1.0 / max(len(rows), 1))
+
+
+def _cross_entropy_row(z: list[Value], target: int) -> Value:
+    """-log softmax(z)[t] = logsumexp(z) - z_t, with max z subtracted before exp."""
     top = max(v.data for v in z)
     logsumexp = sum((v - top).exp() for v in z).log() + top
     return logsumexp - z[target]

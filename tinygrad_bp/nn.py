@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,8 +26,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .engine import Value, weighted_sum
-from .functions import Affine
-from .tensor import Tensor, _apply
+from .tensor import Tensor
 
 Parameter = Value | Tensor
 RandomSource = np.random.Generator | int | None
@@ -293,7 +293,7 @@ class MLP(Module):
 class Linear(Module):
     """y = x W + b for a batch x of shape (..., n_in); W has shape (n_in, n_out).
 
-    The layer records one graph node (``functions.Affine``), as a neuron's net
+    The layer records one graph node (``Tensor.affine``), as a neuron's net
     input is one node in the scalar engine.
 
     W is stored in the derivation's orientation (W[i, j] joins input i to unit j),
@@ -327,7 +327,7 @@ class Linear(Module):
             raise ValueError(f"Linear expects inputs of shape (..., {nin}), given {x.shape}")
         if self.bias is None:
             return x @ self.weight
-        return _apply(Affine, x, self.weight, self.bias)  # x @ W + b as one node
+        return x.affine(self.weight, self.bias)  # x @ W + b as one node
 
     def parameters(self) -> list[Tensor]:
         return [self.weight] if self.bias is None else [self.weight, self.bias]
@@ -467,18 +467,23 @@ def tensor_mlp(
 # -- the derivation's weight matrices --------------------------------------------------
 
 
-def _dense_layers(model: Module) -> list[Layer | Linear]:
-    """The fully connected layers of a model, input side first."""
-    if isinstance(model, (Layer, Linear)):
+def _dense_layers(model: Module) -> list[Neuron | Layer | Linear]:
+    """The fully connected layers of a model, input side first (a Neuron is a layer of one)."""
+    if isinstance(model, (Neuron, Layer, Linear)):
         return [model]
     if isinstance(model, MLP):
         return list(model.layers)
     if isinstance(model, Sequential):
         return [layer for layer in model.layers if isinstance(layer, Linear)]
-    raise TypeError(f"expected an MLP, Layer, Linear or Sequential, got {type(model).__name__}")
+    raise TypeError(
+        f"expected an MLP, Layer, Neuron, Linear or Sequential, got {type(model).__name__}"
+    )
 
 
-def _layer_state(layer: Layer | Linear) -> tuple[Any, Any]:
+def _layer_state(layer: Neuron | Layer | Linear) -> tuple[Any, Any]:
+    """The layer's (weight, bias) storages, weight (n_in, n_out); a Neuron's as n_out = 1."""
+    if isinstance(layer, Neuron):
+        return np.array(layer.w, dtype=object).reshape(-1, 1), np.array([layer.b], dtype=object)
     items = dict(layer._state_items())
     return items["weight"], items.get("bias")
 
@@ -486,9 +491,13 @@ def _layer_state(layer: Layer | Linear) -> tuple[Any, Any]:
 def get_weights(model: Module) -> list[np.ndarray]:
     """Each layer's weights as the derivation's (n_in + 1, n_out) matrix, bias in row 0.
 
+    A ``Neuron`` is one layer with n_out = 1.
+
     >>> net = MLP(2, [2, 1], rng=0)
     >>> [w.shape for w in get_weights(net)]
     [(3, 2), (3, 1)]
+    >>> [w.shape for w in get_weights(Neuron(2, rng=0))]
+    [(3, 1)]
     """
     matrices = []
     for layer in _dense_layers(model):
@@ -564,19 +573,32 @@ def sigmoid_network(weights: Sequence[Any]) -> Sequential:
 # -- save / load ----------------------------------------------------------------------
 
 
+def _plain_file_mode(path: Path) -> int:
+    """The permissions ``open(path, "w")`` would leave: the existing file's, else 0o666 & ~umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mask = os.umask(0)  # the only way to read the umask is to set it
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 def write_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> Path:
     """Call ``write(file)`` on a temporary file beside ``path``, then rename it over ``path``.
 
     A rename within one file system is atomic, so a crash mid-write leaves the
-    old file (or none) and never a truncated one.
+    old file (or none) and never a truncated one. The file gets the permissions
+    ``open(path, "w")`` would give it (mkstemp's own are 0600).
     """
     path = Path(path)
+    mode = _plain_file_mode(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, mode)  # mkstemp makes it 0600
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -20,16 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import data
+from .delta import real_array
 
 __all__ = ["FitResult", "Perceptron", "perceptron_on_gates"]
-
-
-def _real(data: object) -> np.ndarray:
-    """Return ``data`` as a float64 array; TypeError unless it holds real numbers."""
-    array = np.asarray(data)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"expected real numbers, got {type(data).__name__} of dtype {array.dtype}")
-    return array.astype(np.float64, copy=False)
 
 
 @dataclass(frozen=True)
@@ -96,7 +89,7 @@ class Perceptron:
             >>> p.predict(np.array([0.0])), p.predict(np.array([[0.0], [1.0]])).tolist()
             (1.0, [1.0, 0.0])
         """
-        x = _real(x)
+        x = real_array(x)
         if x.ndim not in (1, 2) or x.shape[-1] != self.n_inputs:
             raise ValueError(
                 f"expected x of shape ({self.n_inputs},) or (n, {self.n_inputs}), got {x.shape}"
@@ -151,8 +144,8 @@ class Perceptron:
 
     def _check_data(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return X and y as float64 arrays, or raise ValueError naming the problem."""
-        X = _real(X)
-        y = _real(y)
+        X = real_array(X)
+        y = real_array(y)
         if X.ndim != 2 or X.shape[1] != self.n_inputs:
             raise ValueError(f"expected X of shape (n, {self.n_inputs}), got {X.shape}")
         if y.shape != (X.shape[0],):

@@ -106,7 +106,7 @@ def _apply(function: type[F.Function], *inputs: Tensor, **params: Any) -> Tensor
             out.requires_grad = True
             out._ctx = ctx
     if mode.anomaly_hook is not None:
-        mode.anomaly_hook(out, "forward", (out.data,))
+        mode.anomaly_hook(out, "forward", (out.data,), inputs)
     return out
 
 
@@ -145,7 +145,7 @@ class Tensor:
     ) -> None:
         self._setup(_to_array(data, dtype), bool(requires_grad), label)
         if mode.anomaly_hook is not None:  # leaves record where they were made, as Values do
-            mode.anomaly_hook(self, "forward", (self.data,))
+            mode.anomaly_hook(self, "forward", (self.data,), ())
 
     def _setup(self, data: np.ndarray, requires_grad: bool, label: str) -> None:
         self.data = data
@@ -289,6 +289,19 @@ class Tensor:
     def __rmatmul__(self, other: Operand) -> Tensor:
         return _apply(F.MatMul, self._operand(other), self)
 
+    def affine(self, weight: Operand, bias: Operand) -> Tensor:
+        """y = x W + b, a layer's net input, recorded as ONE node (``x @ W + b`` makes two).
+
+        x (this tensor) has shape (..., n_in), W (n_in, n_out), b (n_out,);
+        y_j = sum_i x_i W_ij + b_j, and dL/dx = g W^T, dL/dW = x^T g, dL/db = sum of g
+        over the batch axes. Values and grads are those of ``x @ W + b``.
+
+        >>> x = Tensor([[1.0, 2.0]])
+        >>> x.affine(Tensor([[1.0, 0.0], [0.0, 1.0]]), Tensor([10.0, 20.0])).tolist()
+        [[11.0, 22.0]]
+        """
+        return _apply(F.Affine, self, self._operand(weight), self._operand(bias))
+
     def exp(self) -> Tensor:
         """e ** x elementwise (inf on overflow, without a warning).
 
@@ -373,7 +386,10 @@ class Tensor:
         return self.transpose()
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        """x - ln(sum_axis e ** x), stable for any magnitude.
+        """x - ln(sum_axis e ** x), without warnings for any input.
+
+        Finite for |x| up to half the largest float; beyond that the true result can
+        be below the most negative float, and is -inf (IEEE).
 
         >>> Tensor([0.0, 0.0]).log_softmax().exp().tolist()
         [0.5, 0.5]
@@ -477,7 +493,7 @@ class Tensor:
         vjps = zip(self._ctx.backward(upstream), self._ctx.needs_grad, self.children, strict=True)
         sent = [self._fit(vjp, child, upstream) if needed else None for vjp, needed, child in vjps]
         if mode.anomaly_hook is not None:
-            mode.anomaly_hook(self, "backward", tuple(sent))
+            mode.anomaly_hook(self, "backward", tuple(sent), self.children)
         for child, g in zip(self.children, sent):
             if g is not None:
                 child._pending = g if child._pending is None else child._pending + g  # chain rule

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from . import data
+from .delta import real_array
 from .engine import Value
 from .graph import no_grad
 from .losses import binary_cross_entropy, half_sse, mse
@@ -110,7 +111,7 @@ def fit(
     """
     if not callable(model) or not hasattr(model, "parameters"):
         raise TypeError(f"fit needs a module, got {type(model).__name__}")
-    X, y = _real_array("X", X), _real_array("y", y)
+    X, y = real_array(X, "fit: X"), real_array(y, "fit: y")
     if X.ndim != 2 or y.ndim == 0 or len(y) != len(X) or len(X) == 0:
         raise ValueError(
             f"fit needs X of shape (n, n_in) and n targets, n >= 1, got {X.shape} and {y.shape}"
@@ -147,14 +148,6 @@ def fit(
     finally:
         bar.close()
     return history
-
-
-def _real_array(name: str, data: Any) -> np.ndarray:
-    """``data`` as a float64 array; TypeError unless it holds real numbers."""
-    array = np.asarray(data)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"fit: {name} must hold real numbers, got dtype {array.dtype}")
-    return array.astype(np.float64)
 
 
 def _check_widths(
