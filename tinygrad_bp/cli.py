@@ -35,7 +35,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -184,36 +184,24 @@ def _widths(text: str) -> list[int]:
     return widths
 
 
-def _positive_int(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return number
+def _integer_at_least(minimum: int, expected: str) -> Callable[[str], int]:
+    """An argparse type accepting whole numbers >= ``minimum``; ``expected`` words the error."""
+
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            number = minimum - 1
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return number
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    """argparse type: a seed for numpy's generator, a non-negative integer."""
-    try:
-        number = int(text)
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return number
-
-
-def _point_count(text: str) -> int:
-    """argparse type: a number of points, at least 2 (every data set needs two)."""
-    try:
-        number = int(text)
-    except ValueError:
-        number = 0
-    if number < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer of at least 2, got {text!r}")
-    return number
+_positive_int = _integer_at_least(1, "a positive integer")
+_seed = _integer_at_least(0, "a non-negative integer")  # numpy's generators need >= 0
+_point_count = _integer_at_least(2, "an integer of at least 2")  # every data set has 2 classes
 
 
 def _positive_float(text: str) -> float:
