@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from strategies import sigmoid_networks
+from tutorial_figures import TUTORIAL_FIGURES
 
 from tinygrad_bp import delta
 from tinygrad_bp.losses import half_sse
@@ -160,26 +161,6 @@ def test_the_worked_example_by_autograd_matches_the_hand_derivation_and_the_tuto
     }
     for name, value in exact.items():
         assert ours[name] == pytest.approx(value, rel=1e-12, abs=1e-15), name
-    # The tutorial's printed figures, each within the rounding it carried forward:
-    # it truncates h2 = .7595 to .759 and rounds the net input to 1.54 (o = .824,
-    # exactly .8230), which moves J, the deltas and the output weights slightly.
-    tutorial = {
-        "h1": (0.777, 5e-4),
-        "h2": (0.759, 1e-3),
-        "o": (0.824, 1.5e-3),
-        "J": (0.0155, 2e-4),
-        "delta_out": (0.0255, 5e-4),
-        "delta_h1": (0.00132, 3e-5),
-        "delta_h2": (0.00187, 3e-5),
-        "w0_out": (1.01275, 2e-4),
-        "w1_out": (0.3099, 2e-4),
-        "w2_out": (0.4097, 2e-4),
-        "w0_h1": (1.001, 5e-4),
-        "w0_h2": (1.001, 5e-4),
-        "w11": (0.251, 5e-4),
-        "w12": (0.151, 5e-4),
-        "w21": (0.2, 1e-15),
-        "w22": (0.1, 1e-15),
-    }
-    for name, (figure, rounding) in tutorial.items():
+    # The tutorial's printed figures, each within the rounding it carried forward.
+    for name, (figure, rounding) in TUTORIAL_FIGURES.items():
         assert abs(ours[name] - figure) <= rounding, name

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from strategies import sigmoid_networks
+from tutorial_figures import EXPLAIN_ROWS, TUTORIAL_FIGURES
 
 from tinygrad_bp import delta
 from tinygrad_bp.explain import (
@@ -89,22 +90,8 @@ def test_the_worked_example_hits_the_tutorials_numbers():
     table = worked_example()
     assert table.ok
     # The tutorial's figures, within the rounding it carried forward.
-    tutorial = {
-        "o[1][1]": (0.777, 5e-4),
-        "o[1][2]": (0.759, 1e-3),
-        "o[2][1]": (0.824, 1.5e-3),
-        "J": (0.0155, 2e-4),
-        "delta[2][1]": (0.0255, 5e-4),
-        "delta[1][1]": (0.00132, 3e-5),
-        "delta[1][2]": (0.00187, 3e-5),
-        "new w[2][0,1]": (1.01275, 2e-4),
-        "new w[2][1,1]": (0.3099, 2e-4),
-        "new w[2][2,1]": (0.4097, 2e-4),
-        "new w[1][1,1]": (0.251, 5e-4),
-        "new w[1][2,2]": (0.1, 1e-15),
-    }
-    for name, (figure, rounding) in tutorial.items():
-        assert abs(table[name].autograd - figure) <= rounding, name
+    for name, (figure, rounding) in TUTORIAL_FIGURES.items():
+        assert abs(table[EXPLAIN_ROWS[name]].autograd - figure) <= rounding, name
     assert len(table.rows) == 3 + 1 + 3 + 9 + 9  # o, J, deltas, Delta w, new w
 
 
