@@ -14,7 +14,7 @@ from tinygrad_bp.check import (
     detect_anomaly,
     gradcheck,
 )
-from tinygrad_bp.graph import mode
+from tinygrad_bp.graph import mode, observing
 from tinygrad_bp.tensor import Tensor
 
 
@@ -24,8 +24,14 @@ def next_line() -> int:
 
 
 def wrong_square(a: Value) -> Value:
-    """a^2 with a deliberately wrong local derivative: 3a instead of 2a."""
-    return Value(a.data**2, "", (a,), (3.0 * a.data,), "bad_square")
+    """a^2 written micrograd's way with a deliberately wrong derivative: 3a instead of 2a."""
+    out = Value(a.data**2, (a,), "bad_square")
+
+    def _backward():
+        a.grad += 3.0 * a.data * out.grad
+
+    out._backward = _backward
+    return out
 
 
 # -- gradcheck: correct functions pass ----------------------------------------------------
@@ -77,7 +83,13 @@ def test_gradcheck_names_the_input_with_the_wrong_gradient():
 
 def test_gradcheck_fails_on_a_nan_gradient():
     def nan_derivative(a: Value) -> Value:
-        return Value(a.data * 2.0, "", (a,), (math.nan,), "nan_grad")
+        out = Value(a.data * 2.0, (a,), "nan_grad")
+
+        def _backward():
+            a.grad += math.nan * out.grad
+
+        out._backward = _backward
+        return out
 
     report = gradcheck(nan_derivative, [Value(1.0)])
     assert not report
@@ -230,9 +242,9 @@ def test_gradcheck_rejects_nothing_to_check():
 @pytest.fixture(autouse=True)
 def no_hook_left_behind():
     """Every test starts and ends without an anomaly hook."""
-    assert mode.anomaly_hook is None
+    assert mode.forward_hook is None and mode.backward_hook is None
     yield
-    assert mode.anomaly_hook is None
+    assert mode.forward_hook is None and mode.backward_hook is None
 
 
 def test_forward_nan_names_the_op_and_the_line_that_created_it():
@@ -375,27 +387,25 @@ def test_tensor_backward_anomaly_names_the_op():
 def test_nested_contexts_restore_the_previous_hook():
     seen = []
 
-    def recording_hook(node, phase, values, operands):
-        seen.append(phase)
+    def recording_hook(node, value, operands):
+        seen.append(node.op)
 
-    mode.anomaly_hook = recording_hook
-    try:
+    with observing(forward=recording_hook):
         with detect_anomaly():
             with detect_anomaly():
                 pass
             with pytest.raises(AnomalyError):  # the outer context is still active
                 Value(-1.0) ** 0.5
-        assert mode.anomaly_hook is recording_hook
+        assert mode.forward_hook is recording_hook
+        seen.clear()
         Value(1.0)
-        assert seen == ["forward"]
-    finally:
-        mode.anomaly_hook = None
+        assert seen == [""]
 
 
 def test_the_hook_is_restored_when_the_body_raises():
     with pytest.raises(AnomalyError), detect_anomaly():
         Value(-1.0) ** 0.5
-    assert mode.anomaly_hook is None
+    assert mode.forward_hook is None and mode.backward_hook is None
 
 
 def test_a_backward_stopped_by_anomaly_mode_changes_no_grad():
@@ -415,3 +425,24 @@ def test_tensor_leaves_record_their_origin_in_anomaly_mode():
     with detect_anomaly():
         leaf = Tensor([1.0])
     assert leaf._origin is not None and "test_check.py" in leaf._origin
+
+
+def test_anomaly_mode_in_one_thread_does_not_raise_in_another():
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    def watch():
+        with detect_anomaly():
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=watch)
+    thread.start()
+    try:
+        assert entered.wait(10)
+        y = Value(-1.0) ** 0.5  # nan, but anomaly mode is the other thread's
+        assert math.isnan(y.data)
+    finally:
+        release.set()
+        thread.join(timeout=30)

@@ -294,3 +294,127 @@ def test_value_zero_to_the_value_zero_has_zero_gradients():
     out = a**b
     out.backward()
     assert (out.data, a.grad, b.grad) == (1.0, 0.0, 0.0)
+
+
+# -- ops written micrograd's way: Value(data, _children, _op) and a _backward closure -------
+
+
+def micrograd_relu(self):
+    """The exercise of micrograd's lecture, verbatim."""
+    out = Value(0 if self.data < 0 else self.data, (self,), "ReLU")
+
+    def _backward():
+        self.grad += (out.data > 0) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def user_sin(self):
+    out = Value(math.sin(self.data), (self,), "sin")
+
+    def _backward():
+        self.grad += math.cos(self.data) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def user_mul(self, other):
+    out = Value(self.data * other.data, (self, other), "*")
+
+    def _backward():
+        self.grad += other.data * out.grad
+        other.grad += self.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def test_the_positional_constructor_is_micrograds():
+    a = Value(2.0)
+    node = Value(1.0, (a,), "tanh")
+    assert node._prev == {a} and node._op == "tanh" and node.children == (a,)
+    assert node.label == "" and Value(1.0, label="x").label == "x"
+    with pytest.raises(TypeError, match="keyword-only"):
+        Value(1.0, "x")  # the old positional label is refused, not read as children
+    with pytest.raises(TypeError, match="child must be a Value"):
+        Value(1.0, (a, 3.0), "+")
+
+
+@given(st.floats(-5.0, 5.0).filter(lambda x: abs(x) > 1e-3))
+def test_a_user_written_relu_and_sin_take_part_in_backward(x):
+    a = Value(x)
+    y = user_sin(micrograd_relu(a * 2.0)) * 3.0  # y = 3 sin(relu(2x))
+    y.backward()
+    expected = 3.0 * math.cos(2.0 * x) * 2.0 if x > 0 else 0.0  # the analytic derivative
+    assert a.grad == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    y.backward()  # accumulates exactly, as every other node does
+    assert a.grad == pytest.approx(2 * expected, rel=1e-12, abs=1e-12)
+
+
+def test_a_user_op_reused_in_a_diamond_gets_its_closure_called_once_with_the_whole_grad():
+    calls = []
+    a = Value(0.7)
+    s = user_sin(a)
+    original = s._backward
+
+    def counted():
+        calls.append(s.grad)
+        original()
+
+    s._backward = counted
+    y = user_mul(s, s) + s * 4.0  # y = sin(a)^2 + 4 sin(a)
+    y.backward()
+    assert calls == [pytest.approx(2 * math.sin(0.7) + 4.0)]  # one call, complete grad
+    assert a.grad == pytest.approx((2 * math.sin(0.7) + 4.0) * math.cos(0.7), rel=1e-12)
+
+
+def test_a_100_000_deep_chain_of_user_ops_backpropagates():
+    x = Value(0.5)
+    y = x
+    for _ in range(100_000):
+        y = user_mul(y, Value(1.0))
+    y.backward()
+    assert x.grad == 1.0
+
+
+def test_a_node_built_by_hand_without_a_closure_passes_nothing_on():
+    a = Value(2.0)
+    node = Value(5.0, (a,), "f")  # micrograd's default _backward does nothing
+    (node * 3.0).backward()
+    assert node.grad == 3.0 and a.grad == 0.0
+
+
+def test_a_closure_that_raises_leaves_every_grad_as_it_was():
+    a = Value(1.0)
+    out = Value(2.0, (a,), "broken")
+
+    def _backward():
+        a.grad += 1.0
+        raise RuntimeError("my bug")
+
+    out._backward = _backward
+    y = out * a
+    with pytest.raises(RuntimeError, match="my bug"):
+        y.backward()
+    assert (a.grad, out.grad, y.grad) == (0.0, 0.0, 0.0)
+
+
+def test_user_ops_agree_with_micrograd_running_the_same_code():
+    micrograd = pytest.importorskip("micrograd.engine", reason="pip install micrograd")
+
+    def build(value_class):
+        a, b = value_class(0.3), value_class(-1.2)
+        out = value_class(a.data * b.data, (a, b), "*")
+
+        def _backward():
+            a.grad += b.data * out.grad
+            b.grad += a.data * out.grad
+
+        out._backward = _backward
+        loss = (out + a).relu() * b + out * out
+        loss.backward()
+        return a.grad, b.grad
+
+    assert build(Value) == pytest.approx(build(micrograd.Value), rel=1e-14)

@@ -1,10 +1,12 @@
 """The shared graph walk, reverse sweep and grad mode, on minimal nodes of our own."""
 
 import gc
+import threading
 
 import pytest
 
-from tinygrad_bp.graph import backpropagate, mode, no_grad, toposort
+from tinygrad_bp import Value
+from tinygrad_bp.graph import backpropagate, backward_order, mode, no_grad, observing, toposort
 
 
 class Node:
@@ -93,3 +95,106 @@ def test_no_grad_switches_recording_off_and_restores_it_even_on_error():
         assert not mode.grad_enabled  # nested blocks restore the outer state
         raise RuntimeError
     assert mode.grad_enabled
+
+
+def test_backward_order_takes_each_node_after_all_its_consumers_layer_by_layer():
+    # top uses mid1 and mid2, both use leaf; mid2 also uses mid1
+    leaf = Node("leaf")
+    mid1 = Node("mid1", leaf)
+    mid2 = Node("mid2", mid1, leaf)
+    top = Node("top", mid1, mid2)
+    names = [node.name for node in backward_order(top)]
+    assert names == ["top", "mid2", "mid1", "leaf"]
+    assert toposort(top)[-1] is top and set(toposort(top)) == set(backward_order(top))
+
+
+def test_backward_order_of_a_deep_chain_needs_no_recursion():
+    node = Node("x0")
+    for i in range(200_000):
+        node = Node(f"x{i + 1}", node)
+    order = backward_order(node)
+    assert len(order) == 200_001 and order[-1].name == "x0"
+
+
+def run_in_thread(target):
+    """Run ``target`` in a new thread and return what it returned (re-raising its error)."""
+    result = {}
+
+    def body():
+        try:
+            result["value"] = target()
+        except BaseException as error:  # handed back to the caller's thread
+            result["error"] = error
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def test_overlapping_no_grad_blocks_in_two_threads_leave_recording_on():
+    # The audit's scenario: B enters while A is inside, A leaves first, then B.
+    a_inside, b_inside, a_left = threading.Event(), threading.Event(), threading.Event()
+
+    def thread_a():
+        with no_grad():
+            a_inside.set()
+            b_inside.wait(10)
+        a_left.set()
+
+    def thread_b():
+        a_inside.wait(10)
+        with no_grad():
+            b_inside.set()
+            a_left.wait(10)
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    x = Value(3.0)
+    y = x * x
+    y.backward()
+    assert x.grad == 6.0 and mode.grad_enabled
+
+
+def test_no_grad_in_another_thread_does_not_stop_recording_here():
+    entered, release = threading.Event(), threading.Event()
+
+    def evaluate():
+        with no_grad():
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=evaluate)
+    thread.start()
+    try:
+        assert entered.wait(10)
+        x = Value(2.0)
+        y = x * x  # recorded: this thread's mode is untouched
+        assert y.children == (x, x)
+    finally:
+        release.set()
+        thread.join(timeout=30)
+
+
+def test_a_new_thread_starts_with_recording_on_and_no_observers():
+    with no_grad(), observing(forward=lambda node, value, operands: None):
+        state = run_in_thread(lambda: (mode.grad_enabled, mode.forward_hook, mode.backward_hook))
+        assert not mode.grad_enabled and mode.forward_hook is not None
+    assert state == (True, None, None)
+
+
+def test_observers_chain_and_are_restored():
+    seen = []
+    with observing(forward=lambda node, value, operands: seen.append(("outer", value))):
+        with observing(forward=lambda node, value, operands: seen.append(("inner", value))):
+            Value(1.0)
+        Value(2.0)
+    Value(3.0)
+    assert seen == [("outer", 1.0), ("inner", 1.0), ("outer", 2.0)]
+    assert mode.forward_hook is None and mode.backward_hook is None

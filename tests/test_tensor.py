@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_bp.graph import mode, no_grad
+from tinygrad_bp.graph import mode, no_grad, observing
 from tinygrad_bp.tensor import Tensor
 
 # -- oracles ----------------------------------------------------------------------------
@@ -471,24 +471,25 @@ def test_children_and_op_record_the_graph():
     assert x.children == () and x.op == ""
 
 
-def test_anomaly_hook_sees_forward_and_backward():
+def test_observers_see_forward_and_backward():
     calls = []
 
-    def hook(node, phase, values, operands):
-        calls.append((node.op, phase, len(values), len(operands)))
+    def forward(node, value, operands):
+        calls.append((node.op, "forward", len(operands)))
 
-    mode.anomaly_hook = hook
-    try:
+    def backward(node, sent):
+        calls.append((node.op, "backward", len(sent)))
+
+    with observing(forward=forward, backward=backward):
         x = Tensor([1.0, 2.0], requires_grad=True)
         (x * x).sum().backward()
         with no_grad():
-            x * x  # no graph recorded, but the hook still sees both operands
-    finally:
-        mode.anomaly_hook = None
-    assert ("", "forward", 1, 0) in calls  # the leaf: no operands
-    assert ("*", "forward", 1, 2) in calls and ("sum", "forward", 1, 1) in calls
-    assert ("*", "backward", 2, 2) in calls and ("sum", "backward", 1, 1) in calls
-    assert calls[-1] == ("*", "forward", 1, 2)
+            x * x  # no graph recorded, but the observer still sees both operands
+    assert mode.forward_hook is None and mode.backward_hook is None
+    assert ("", "forward", 0) in calls  # the leaf: no operands
+    assert ("*", "forward", 2) in calls and ("sum", "forward", 1) in calls
+    assert ("*", "backward", 2) in calls and ("sum", "backward", 1) in calls
+    assert calls[-1] == ("*", "forward", 2)
 
 
 # -- construction, errors and numerics ----------------------------------------------------

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .engine import Value
-from .graph import mode, no_grad, toposort
+from .graph import no_grad, observing, toposort
 from .tensor import Tensor
 
 Node = Value | Tensor
@@ -414,8 +414,9 @@ def detect_anomaly() -> Iterator[None]:
       one): again the error names the op where the NaN or inf appeared.
 
     The message names the op, the phase, the shapes of the node and its operands and
-    where the node was created. Contexts nest; on exit the previous hook is restored,
-    even after an error. A graph stays usable after an error in backward.
+    where the node was created. Contexts nest; on exit the previous observers are
+    restored, even after an error. A graph stays usable after an error in backward.
+    Anomaly mode belongs to the thread that enters it, as grad mode does.
 
     >>> with detect_anomaly():  # doctest: +ELLIPSIS
     ...     root = Value(-1.0) ** 0.5
@@ -423,31 +424,26 @@ def detect_anomaly() -> Iterator[None]:
     ...
     tinygrad_bp.check.AnomalyError: op '**0.5' produced nan in forward (its value); ...
     """
-    previous = mode.anomaly_hook
-    mode.anomaly_hook = _anomaly_hook
-    try:
+    with observing(forward=_check_forward, backward=_check_backward):
         yield
-    finally:
-        mode.anomaly_hook = previous
 
 
-def _anomaly_hook(
-    node: Node, phase: str, values: tuple[Any, ...], operands: tuple[Node, ...]
-) -> None:
-    """The hook ``detect_anomaly`` installs in ``graph.mode`` (see graph.py for the protocol).
+def _check_forward(node: Node, value: Any, operands: tuple[Node, ...]) -> None:
+    """Remember where ``node`` was made; raise if it made a NaN or inf from finite operands.
 
     ``operands`` are the node's operands even when the graph is not recorded, so ops
     made inside ``no_grad()`` are checked too; a leaf has none and never raises.
     """
-    if phase == "forward":
-        node._origin = _user_origin()
-        bad_value = operands and not _finite(values[0])
-        if bad_value and all(_finite(operand.data) for operand in operands):  # made here
-            raise AnomalyError(_anomaly_message(node, phase, values[0], operands))
-    else:
-        for value in values:
-            if not _finite(value):
-                raise AnomalyError(_anomaly_message(node, phase, value, operands))
+    node._origin = _user_origin()
+    if operands and not _finite(value) and all(_finite(operand.data) for operand in operands):
+        raise AnomalyError(_anomaly_message(node, "forward", value, operands))
+
+
+def _check_backward(node: Node, sent: tuple[Any, ...]) -> None:
+    """Raise if ``node`` sends a NaN or inf gradient to any of its children."""
+    for gradient in sent:
+        if not _finite(gradient):
+            raise AnomalyError(_anomaly_message(node, "backward", gradient, node.children))
 
 
 def _finite(value: Any) -> bool:

@@ -3,37 +3,75 @@
 A node is any object with a ``children`` tuple (the operands it was computed
 from) that hashes and compares by identity (``object``'s own ``__hash__`` and
 ``__eq__``: neither engine overrides them). Both engines (``Value`` and
-``Tensor``) follow the same protocol, so one topological sort and one reverse
-sweep serve both, and so do the pictures in ``viz`` and the checks in ``check``.
-This module knows no numbers and no numpy.
+``Tensor``) follow the same protocol, so one walk and one reverse sweep serve
+both, and so do the pictures in ``viz`` and the checks in ``check``. This
+module knows no numbers and no numpy.
 
-Reverse mode in one paragraph: sort the graph so that every node comes after
-its children, seed the root with d(root)/d(root) = 1, then visit the nodes from
-the root downwards. When a node is visited every consumer of it has already
-been visited, so its upstream gradient is complete; the node adds it to its
-``grad`` and passes ``local derivative * upstream`` on to each child. That last
-step is the chain rule, and it is all that backpropagation is.
+Reverse mode in one paragraph: order the graph so that every node comes before
+its children, seed the root with d(root)/d(root) = 1, then visit the nodes in
+that order, from the root downwards. When a node is visited every consumer of it
+has already been visited, so its upstream gradient is complete; the node adds it
+to its ``grad`` and passes ``local derivative * upstream`` on to each child. That
+last step is the chain rule, and it is all that backpropagation is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
+
+ForwardHook = Callable[[Any, Any, tuple[Any, ...]], None]
+BackwardHook = Callable[[Any, tuple[Any, ...]], None]
+
+
+def backward_order(root: Any) -> list[Any]:
+    """Every node reachable from ``root``, root first, each before all its children.
+
+    Kahn's algorithm run from the root: count each node's consumers, then take a
+    node once every consumer of it has been taken. The root's own children come
+    next, then theirs, so in a network the output layer is finalised before the
+    hidden layer and the inputs come last: the order in which the derivation
+    computes its deltas. Two loops over the edges, no recursion: a chain of a
+    million nodes is fine.
+
+    >>> class Node:
+    ...     def __init__(self, name, *children):
+    ...         self.name, self.children = name, children
+    >>> a = Node("a"); b = Node("b", a); c = Node("c", a, b)
+    >>> [node.name for node in backward_order(c)]
+    ['c', 'b', 'a']
+    """
+    consumers = {root: 0}  # node -> how many of its consumers are not yet taken
+    counted = consumers.get
+    stack = [root]
+    while stack:
+        for child in stack.pop().children:
+            count = counted(child)
+            if count is None:  # a node seen for the first time: walk below it too
+                consumers[child] = 1
+                stack.append(child)
+            else:
+                consumers[child] = count + 1
+    order = [root]
+    for node in order:  # the list grows while it is read: a first-in, first-out queue
+        for child in node.children:
+            left = consumers[child] - 1
+            consumers[child] = left
+            if left == 0:
+                order.append(child)
+    return order
 
 
 def toposort(root: Any) -> list[Any]:
-    """Return every node reachable from ``root``, each after all its children.
+    """Every node reachable from ``root``, each after all its children: ``root`` last.
 
-    Iterative depth-first search with an explicit stack of ``(node, its children
-    still to visit)``, so a chain of a million nodes needs no Python recursion: a
-    node goes down to its next unvisited child, and is appended to the order once
-    it has none left. ``root`` comes last.
-
-    The visited set holds the nodes themselves: the protocol requires identity
-    hashing, which is what ``object`` gives, and a set of nodes is about twice as
-    fast as a set of ``id(node)`` ints (no int object made per edge).
+    The order in which the forward pass could have computed the nodes, operands
+    left to right (pictures number their nodes by it). Iterative depth-first search
+    with an explicit stack of ``(node, its children still to visit)``: a node goes
+    down to its next unvisited child, and is appended once it has none left.
 
     >>> class Node:
     ...     def __init__(self, name, *children):
@@ -62,82 +100,159 @@ def backpropagate(root: Any, seed: Any) -> None:
     """Run the reverse sweep from ``root``, seeded with d(root)/d(root) = ``seed``.
 
     Each node keeps the gradient flowing into it during this sweep in its
-    ``_pending`` slot (empty value ``node._EMPTY``), separate from ``grad``, so
-    that every call adds exactly d(root)/d(node) to ``node.grad`` whatever the
-    grads already held: a second call without zeroing doubles them, as in
-    PyTorch. The engine's ``_propagate()`` moves ``_pending`` into ``grad`` (emptying
-    it) and applies the chain rule to the node's children.
+    ``_pending`` slot (empty value ``node._EMPTY``), apart from ``grad``, so that
+    every call adds exactly d(root)/d(node) to ``node.grad`` whatever the grads
+    already held: a second call without zeroing doubles them, as in PyTorch. The
+    engine's ``_propagate()`` moves ``_pending`` into ``grad`` and applies the
+    chain rule to the node's children.
+    """
+    order = backward_order(root)
+    with collector_paused(), undone_on_error(order):
+        root._pending = seed
+        for node in order:
+            node._propagate()
 
-    A sweep that raises part-way (``detect_anomaly`` does) changes no grad.
 
-    Python's cyclic garbage collector is paused meanwhile and then restored as
-    it was (any cycle made meanwhile is collected later): on a deep graph the
-    walk's stack of live tuples set off collections that each traversed the
-    whole graph, doubling the time of a 300,000-deep chain.
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector, then restore it as it was.
+
+    On a deep graph the sweep's many live objects set off collections that each
+    traverse the whole graph, doubling the time of a 300,000-deep chain. A cycle
+    made meanwhile is collected later.
     """
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _sweep(root, seed)
+        yield
     finally:
         if collecting:
             gc.enable()
 
 
-def _sweep(root: Any, seed: Any) -> None:
-    """The sweep itself; ``backpropagate`` pauses the collector around it."""
-    order = toposort(root)
-    # Grads are replaced, never written into, so keeping references is a snapshot.
+@contextlib.contextmanager
+def undone_on_error(order: list[Any]) -> Iterator[None]:
+    """If the block raises (anomaly mode, a user's closure), put every grad back.
+
+    Grads are replaced, never written into, so keeping references is a snapshot.
+    """
     saved_grads = [node.grad for node in order]
-    root._pending = seed
     try:
-        for node in reversed(order):
-            node._propagate()
+        yield
     except BaseException:
-        # An error (anomaly mode, a user hook) stopped the sweep: undo it entirely.
         for node, grad in zip(order, saved_grads):
             node._pending = node._EMPTY
             node.grad = grad
         raise
 
 
+class _ThreadMode(threading.local):
+    """One thread's switches; each thread starts from these class defaults."""
+
+    grad_enabled: bool = True
+    forward_hook: ForwardHook | None = None
+    backward_hook: BackwardHook | None = None
+
+
 class _Mode:
-    """Global switches read by every operation of both engines.
+    """The switches every operation of both engines reads, one set per thread.
 
-    ``grad_enabled``: whether operations record the graph (False inside
-    ``no_grad()``). ``anomaly_hook``: None, or the function that
-    ``check.detect_anomaly()`` installs to inspect every new node and every
-    backward step (a hook keeps imports flowing one way: the engines never
-    import ``check``).
+    Each thread has its own (``thread``), so a ``no_grad()`` or ``detect_anomaly()``
+    block in one thread changes nothing in another, as in PyTorch:
 
-    The hook is called as ``hook(node, phase, values, operands)``:
+    - ``grad_enabled``: whether operations record the graph (False inside
+      ``no_grad()``).
+    - ``forward_hook``: None, or ``hook(node, value, operands)`` called once for
+      every new node, leaves included (``operands == ()``). ``operands`` are the
+      nodes it was computed from even when the graph is not recorded (inside
+      ``no_grad()``, or a tensor op none of whose operands requires grad).
+    - ``backward_hook``: None, or ``hook(node, sent)`` called once per step of the
+      reverse sweep of a node with children: ``sent`` holds the gradient sent to
+      each of ``node.children`` (None for a tensor that does not require grad).
 
-    - ``phase == "forward"``, once per new node, leaves included: ``values`` is
-      ``(node's value,)`` and ``operands`` the nodes it was computed from, whether
-      or not the graph was recorded (inside ``no_grad()``, or a tensor op none of
-      whose operands requires grad, ``node.children`` is empty but ``operands``
-      is not); ``()`` for a leaf.
-    - ``phase == "backward"``, once per step of the reverse sweep of a node with
-      children: ``values`` holds the gradient sent to each child (None for a
-      tensor operand that does not require grad), ``operands`` is ``node.children``.
+    Reading a thread-local costs several times a plain attribute, so the engines
+    first read ``plain``: True while no block of any thread has changed a switch,
+    when every thread records and nobody observes. Only otherwise do they consult
+    their thread's own switches. ``plain`` is safe to read without a lock: a thread
+    that changes its own switches clears it first and so always sees it cleared,
+    and for every other thread the defaults it promises are still true.
 
-    The engines test ``mode.anomaly_hook is not None`` before building any of the
-    arguments, so a mode without a hook costs one test per operation.
+    Hooks are installed by ``observing`` (anomaly mode, the step-through), which
+    keeps imports flowing one way: the engines never import their observers.
     """
 
-    __slots__ = ("grad_enabled", "anomaly_hook")
+    __slots__ = ("plain", "thread", "_blocks", "_lock")
 
     def __init__(self) -> None:
-        self.grad_enabled = True
-        self.anomaly_hook: Any = None
+        self.plain = True
+        self.thread = _ThreadMode()
+        self._blocks = 0  # blocks of all threads that are changing a switch now
+        self._lock = threading.Lock()
+
+    @property
+    def grad_enabled(self) -> bool:
+        return self.thread.grad_enabled
+
+    @property
+    def forward_hook(self) -> ForwardHook | None:
+        return self.thread.forward_hook
+
+    @property
+    def backward_hook(self) -> BackwardHook | None:
+        return self.thread.backward_hook
+
+    @contextlib.contextmanager
+    def changing(self) -> Iterator[_ThreadMode]:
+        """A block that changes this thread's switches (and restores them itself)."""
+        with self._lock:
+            self._blocks += 1
+            self.plain = False
+        try:
+            yield self.thread
+        finally:
+            with self._lock:
+                self._blocks -= 1
+                self.plain = self._blocks == 0
 
 
 mode = _Mode()
 
 
 @contextlib.contextmanager
+def observing(
+    forward: ForwardHook | None = None, backward: BackwardHook | None = None
+) -> Iterator[None]:
+    """Install observer hooks in this thread for the block, after any already there.
+
+    Observers nest: the hooks installed by an outer block keep being called
+    (anomaly mode keeps watching during a step-through), and each block restores
+    the previous hooks on exit, even after an error.
+    """
+    with mode.changing() as thread:
+        previous_forward, previous_backward = thread.forward_hook, thread.backward_hook
+        thread.forward_hook = _chained(previous_forward, forward)
+        thread.backward_hook = _chained(previous_backward, backward)
+        try:
+            yield
+        finally:
+            thread.forward_hook, thread.backward_hook = previous_forward, previous_backward
+
+
+def _chained(first: Callable[..., None] | None, then: Callable[..., None] | None) -> Any:
+    """One hook that calls ``first`` and then ``then`` (either may be None)."""
+    if first is None or then is None:
+        return then if first is None else first
+
+    def both(*args: Any) -> None:
+        first(*args)
+        then(*args)
+
+    return both
+
+
+@contextlib.contextmanager
 def no_grad() -> Iterator[None]:
-    """Context manager inside which no operation records the graph.
+    """Context manager inside which no operation records the graph (in this thread).
 
     Results computed inside have no children and do not require grad, so they
     cost no memory for backward (use it for evaluation and weight updates).
@@ -148,9 +263,10 @@ def no_grad() -> Iterator[None]:
     >>> y.children
     ()
     """
-    previous = mode.grad_enabled
-    mode.grad_enabled = False
-    try:
-        yield
-    finally:
-        mode.grad_enabled = previous
+    with mode.changing() as thread:
+        previous = thread.grad_enabled
+        thread.grad_enabled = False
+        try:
+            yield
+        finally:
+            thread.grad_enabled = previous

@@ -98,15 +98,15 @@ def _apply(function: type[F.Function], *inputs: Tensor, **params: Any) -> Tensor
         ) from None
     out = Tensor._wrap(data if type(data) is np.ndarray else np.asarray(data))
     out.op = function.op
-    if mode.grad_enabled:
+    if mode.plain or mode.thread.grad_enabled:
         needs_grad = tuple(x.requires_grad for x in inputs)
         if True in needs_grad:
             ctx.needs_grad = needs_grad
             out.children = inputs
             out.requires_grad = True
             out._ctx = ctx
-    if mode.anomaly_hook is not None:
-        mode.anomaly_hook(out, "forward", (out.data,), inputs)
+    if not mode.plain and mode.thread.forward_hook is not None:
+        mode.thread.forward_hook(out, out.data, inputs)
     return out
 
 
@@ -144,8 +144,8 @@ class Tensor:
         self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = ""
     ) -> None:
         self._setup(_to_array(data, dtype), bool(requires_grad), label)
-        if mode.anomaly_hook is not None:  # leaves record where they were made, as Values do
-            mode.anomaly_hook(self, "forward", (self.data,), ())
+        if not mode.plain and mode.thread.forward_hook is not None:  # leaves are observed too
+            mode.thread.forward_hook(self, self.data, ())
 
     def _setup(self, data: np.ndarray, requires_grad: bool, label: str) -> None:
         self.data = data
@@ -492,8 +492,8 @@ class Tensor:
             return
         vjps = zip(self._ctx.backward(upstream), self._ctx.needs_grad, self.children, strict=True)
         sent = [self._fit(vjp, child, upstream) if needed else None for vjp, needed, child in vjps]
-        if mode.anomaly_hook is not None:
-            mode.anomaly_hook(self, "backward", tuple(sent), self.children)
+        if not mode.plain and mode.thread.backward_hook is not None:
+            mode.thread.backward_hook(self, tuple(sent))
         for child, g in zip(self.children, sent):
             if g is not None:
                 child._pending = g if child._pending is None else child._pending + g  # chain rule

@@ -37,7 +37,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from .graph import mode, toposort
+from .graph import backward_order, observing, toposort
 
 SUPPORTED_SUFFIXES = (".svg", ".png", ".pdf")
 INSTALL_GRAPHVIZ = (
@@ -362,35 +362,30 @@ def _sweep_aside(root: Any) -> _Sweep:
     """Run ``root.backward()`` from empty grads, record it, and put every grad back.
 
     The engine's own sweep runs, so the order, the seed and the chain rule are the
-    ones ``backward()`` uses: the reverse of ``graph.toposort(root)``, as in
+    ones ``backward()`` uses: ``graph.backward_order(root)``, as in
     ``graph.backpropagate``. What each node sends to its children is read through
-    the inspection hook of ``graph.mode``, chained to any hook already installed (so
+    a backward observer (``graph.observing``), after any already installed (so
     ``detect_anomaly`` keeps watching). A node's gradient is final as soon as the
     sweep leaves it, so the grads at the end are the grads of every step.
     """
     order = toposort(root)
-    index = {id(node): position for position, node in enumerate(order)}
+    index = {node: position for position, node in enumerate(order)}
     saved = [node.grad for node in order]
     sent: dict[int, tuple[Any, ...]] = {}
-    previous_hook = mode.anomaly_hook
 
-    def record(node: Any, phase: str, values: tuple[Any, ...], operands: tuple[Any, ...]) -> None:
-        if phase == "backward":
-            sent[index[id(node)]] = values
-        if previous_hook is not None:
-            previous_hook(node, phase, values, operands)
+    def record(node: Any, gradients: tuple[Any, ...]) -> None:
+        sent[index[node]] = gradients
 
     for node in order:
         node.grad = node._EMPTY  # the engine's empty gradient: 0.0 (Value) or None (Tensor)
-    mode.anomaly_hook = record
     try:
-        root.backward()
+        with observing(backward=record):
+            root.backward()
         grads = [node.grad for node in order]
     finally:
-        mode.anomaly_hook = previous_hook
         for node, grad in zip(order, saved, strict=True):
             node.grad = grad
-    visits = [position for position in reversed(range(len(order))) if grads[position] is not None]
+    visits = [index[node] for node in backward_order(root) if grads[index[node]] is not None]
     return _Sweep(order, grads, sent, visits)
 
 
@@ -454,7 +449,12 @@ class _StepLook(_Look):
         node = self.sweep.order[position]
         lines = []
         if hasattr(node, "local_grads"):
-            lines.append(f"local {_format_numbers(node.local_grads[slot])}")
+            local = node.local_grads
+            lines.append(
+                "local: in your _backward"
+                if local is None
+                else f"local {_format_numbers(local[slot])}"
+            )
         if position in self.done and self.sweep.sent[position][slot] is not None:
             lines.append(f"sent {_format_numbers(self.sweep.sent[position][slot])}")
         attrs = {"label": "\\n".join(lines)} if lines else {}
@@ -468,8 +468,8 @@ class _StepLook(_Look):
 def backward_frames(root: Any, rankdir: str = "BT", **draw_kwargs: Any) -> list[Frame]:
     """One picture of the graph of ``root`` per step of ``root.backward()``.
 
-    backward() visits the nodes in reverse topological order (the reverse of
-    ``graph.toposort(root)``). When it reaches a node every consumer c of the node
+    backward() visits the nodes root first, each after all its consumers
+    (``graph.backward_order(root)``). When it reaches a node every consumer c of the node
     has already been visited, so the node's gradient is complete,
 
         d(root)/d(node) = sum over consumers c of d(root)/d(c) · d(c)/d(node),
@@ -504,10 +504,10 @@ def backward_frames(root: Any, rankdir: str = "BT", **draw_kwargs: Any) -> list[
     >>> c = a * b; c.label = "c"
     >>> frames = backward_frames(c)
     >>> [frame.node.label for frame in frames[1:]]   # the root first, the leaves last
-    ['c', 'b', 'a']
+    ['c', 'a', 'b']
     >>> frames[1].caption  # doctest: +ELLIPSIS
     'Step 1 of 3: the gradient of c is final, 1.0000 (the seed); it passes local × grad ...'
-    >>> '"{ a | data 2.0000 | grad not computed }"' in frames[2].digraph.source
+    >>> '"{ a | data 2.0000 | grad not computed }"' in frames[1].digraph.source
     True
     >>> a.grad   # the user's grads are untouched
     0.0
