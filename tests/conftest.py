@@ -1,11 +1,18 @@
-"""Shared test configuration: Hypothesis profiles.
+"""Shared test configuration: Hypothesis profiles, and tests that need a system program.
 
 ``ci`` (set by .ci/run through HYPOTHESIS_PROFILE) is derandomised and has no
 deadline, so CI is reproducible and never flaky on a loaded machine.
+
+A test that needs a program such as Graphviz's ``dot`` or Chromium is marked
+``needs_dot`` / ``needs_chromium`` (or calls ``require_program``): it skips, saying how to install the
+program, where the program is missing, unless ``TINYGRAD_BP_REQUIRE_TOOLS=1``
+is set (CI sets it), when it fails instead, so CI never skips it silently.
 """
 
 import os
+import shutil
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -17,3 +24,36 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=50)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+INSTALL_DOT = "install Graphviz: apt-get install graphviz (Debian/Ubuntu) or brew install graphviz"
+INSTALL_CHROMIUM = "install Chromium: apt-get install chromium (Debian/Ubuntu)"
+
+
+def require_program(program: str, install_hint: str) -> str:
+    """The path of ``program``; skip the calling test if it is missing (fail under CI).
+
+    Call it inside a test (or a fixture) that cannot run without the program.
+    """
+    path = shutil.which(program)
+    if path is None:
+        message = f"`{program}` is not installed; {install_hint}"
+        if os.environ.get("TINYGRAD_BP_REQUIRE_TOOLS") == "1":
+            pytest.fail(f"{message} (TINYGRAD_BP_REQUIRE_TOOLS=1 requires it)")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def dot_program() -> str:
+    """The path of Graphviz's ``dot``; the test skips (or fails under CI) without it."""
+    return require_program("dot", INSTALL_DOT)
+
+
+@pytest.fixture
+def chromium_program() -> str:
+    """The path of Chromium; the test skips (or fails under CI) without it."""
+    return require_program("chromium", INSTALL_CHROMIUM)
+
+
+needs_dot = pytest.mark.usefixtures("dot_program")
+needs_chromium = pytest.mark.usefixtures("chromium_program")
