@@ -4,9 +4,10 @@
 deadline, so CI is reproducible and never flaky on a loaded machine.
 
 A test that needs a program such as Graphviz's ``dot`` or Chromium is marked
-``needs_dot`` / ``needs_chromium`` (or calls ``require_program``): it skips, saying how to install the
-program, where the program is missing, unless ``TINYGRAD_BP_REQUIRE_TOOLS=1``
-is set (CI sets it), when it fails instead, so CI never skips it silently.
+``needs_dot`` / ``needs_chromium`` (or calls ``require_program``): it skips,
+saying how to install the program, where the program is missing, unless
+``TINYGRAD_BP_REQUIRE_TOOLS=1`` is set (CI sets it), when it fails instead, so
+CI never skips it silently.
 """
 
 import os
