@@ -231,3 +231,23 @@ def test_cross_entropy_of_values_names_a_shape_it_cannot_take():
         cross_entropy([[[Value(0.0), Value(1.0)]]], [0])
     with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
         cross_entropy([[Value(0.0), Value(1.0)]] * 2, [0, 1, 0])
+
+
+@pytest.mark.parametrize("loss", [half_sse, mse, binary_cross_entropy])
+@pytest.mark.parametrize(
+    "pred, target",
+    [
+        ([], []),
+        (Tensor(np.zeros((0,))), np.zeros((0,))),
+        (Tensor(np.zeros((0, 1))), np.zeros((0, 1))),
+    ],
+)
+def test_an_empty_batch_has_no_loss(loss, pred, target):
+    with pytest.raises(ValueError, match="empty batch"):
+        loss(pred, target)
+
+
+@pytest.mark.parametrize("logits", [Tensor(np.zeros((0, 3))), [], np.empty((0, 3), dtype=object)])
+def test_cross_entropy_of_an_empty_batch_is_an_error(logits):
+    with pytest.raises(ValueError, match="empty batch"):
+        cross_entropy(logits, np.zeros((0,), dtype=int))

@@ -5,6 +5,7 @@ finite differences of the NUMPY reference in float64 (an oracle independent of o
 code), over Hypothesis-generated shapes; binary operations over broadcasting pairs.
 """
 
+import math
 import operator
 import warnings
 
@@ -629,3 +630,38 @@ def test_affine_is_a_public_method_equal_to_matmul_plus_bias():
     np.testing.assert_array_equal(x.grad, np.ones((2, 3)) @ weight.data.T)  # g W^T
     np.testing.assert_array_equal(weight.grad, x.data.T @ np.ones((2, 3)))  # x^T g
     assert bias.grad.tolist() == [2.0, 2.0, 2.0]  # g summed over the batch
+
+
+# -- numerics at the edges (the audit's findings) ------------------------------------------
+
+
+def test_log_backward_at_the_smallest_subnormal_is_silent_and_infinite():
+    x = Tensor([5e-324], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x.log().sum().backward()
+    assert x.grad.tolist() == [math.inf]  # d/dx ln x = 1/x overflows, as in IEEE
+
+
+def test_a_python_scalar_beyond_float32_becomes_inf_silently():
+    x = Tensor([1.0, -1.0], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = x * 1e300
+        z = Tensor([1e300], dtype=np.float32)
+    assert y.dtype == np.float32 and y.tolist() == [math.inf, -math.inf]
+    assert z.tolist() == [math.inf]
+
+
+def test_a_time_span_is_not_a_number():
+    with pytest.raises(TypeError, match="timedelta64"):
+        Tensor([1.0]) * np.timedelta64(3, "D")
+
+
+def test_fractions_are_real_numbers():
+    from fractions import Fraction
+
+    assert Tensor(Fraction(1, 4)).item() == 0.25
+    assert Tensor([Fraction(1, 2), 3]).tolist() == [0.5, 3.0]
+    with pytest.raises(ValueError, match="too large"):
+        Tensor([10**400])

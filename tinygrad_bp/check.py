@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import numpy as np
 
+from . import validate
 from .engine import Value
 from .graph import no_grad, observing, toposort
 from .tensor import Tensor
@@ -218,13 +219,9 @@ def _check_settings(f: Any, eps: Any, atol: Any, rtol: Any) -> None:
     ValueError unless they are finite, eps > 0 and atol, rtol >= 0."""
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
-    for name, number in (("eps", eps), ("atol", atol), ("rtol", rtol)):
-        if not isinstance(number, numbers.Real) or isinstance(number, bool):
-            raise TypeError(f"{name} must be a real number, got {type(number).__name__}")
-        finite = abs(number) <= sys.float_info.max  # False for nan, inf and ints beyond it
-        if not finite or number < 0 or (name == "eps" and number == 0):
-            bound = "> 0" if name == "eps" else ">= 0"
-            raise ValueError(f"{name} must be finite and {bound}, got {number!r:.30}")
+    validate.real("eps", eps, positive=True)
+    validate.real("atol", atol, minimum=0.0)
+    validate.real("rtol", rtol, minimum=0.0)
 
 
 def _as_input_tuple(inputs: Node | Sequence[Node]) -> tuple[Node, ...]:
@@ -246,14 +243,14 @@ def _as_input_tuple(inputs: Node | Sequence[Node]) -> tuple[Node, ...]:
 @contextlib.contextmanager
 def _inputs_restored(inputs: tuple[Node, ...]) -> Iterator[None]:
     """Put back every input's data, grad and requires_grad on exit, even after an error."""
-    saved = [(x.data, x.grad, getattr(x, "requires_grad", None)) for x in inputs]
+    saved = [(x.data, x.grad, getattr(x, "requires_grad", False)) for x in inputs]
     try:
         yield
     finally:
         for x, (data, grad, requires_grad) in zip(inputs, saved, strict=True):
             x.data, x.grad = data, grad
             if isinstance(x, Tensor):
-                x.requires_grad = requires_grad
+                x.requires_grad = bool(requires_grad)
 
 
 def _zero_grad(node: Node) -> float | None:
@@ -299,10 +296,10 @@ def _backward_gradients(
             node.grad = _zero_grad(node)
         if isinstance(out, Tensor) and not out.requires_grad:
             pass  # f's output does not depend on the inputs: every gradient is zero
-        elif seed is None:
-            out.backward()
-        else:
+        elif isinstance(out, Tensor):
             out.backward(seed)
+        else:
+            out.backward()
         return [
             np.zeros(np.shape(x.data)) if x.grad is None else np.array(x.grad, dtype=np.float64)
             for x in inputs
@@ -372,8 +369,8 @@ def _compare(
             continue
         excess = np.abs(a_grad - n_grad) - (atol + rtol * np.abs(n_grad))
         excess = np.where(np.isnan(excess), np.inf, excess)
-        index = np.unravel_index(int(np.argmax(excess)), excess.shape)
-        candidates.append((float(excess[index]), position, tuple(int(i) for i in index)))
+        index = tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), excess.shape))
+        candidates.append((float(excess[index]), position, index))
     worst_excess, position, index = max(candidates)
     analytic_value = float(analytic[position][index])
     numeric_value = float(numeric[position][index])
@@ -457,7 +454,7 @@ def _finite(value: Any) -> bool:
 
 def _user_origin() -> str:
     """``file:line`` of the innermost caller outside this package (the user's code)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR + os.sep):
         frame = frame.f_back
     if frame is None:

@@ -52,8 +52,19 @@ class Value:
     (-4.0, -2.0, 2.0)
     """
 
-    __slots__ = ("data", "grad", "children", "local_grads", "op", "label")
-    __slots__ += ("_pending", "_origin", "_user_backward")
+    __slots__ = (
+        *("data", "grad", "children", "local_grads", "op", "label"),
+        *("_pending", "_origin", "_user_backward"),
+    )
+    data: float
+    grad: float
+    children: tuple[Value, ...]
+    local_grads: tuple[float, ...] | None
+    op: str
+    label: str
+    _pending: float
+    _origin: str | None
+    _user_backward: Callable[[], None] | None
 
     # numpy defers to our reflected operators: np.float64(2) * Value(3) is a Value.
     __array_ufunc__ = None
@@ -177,12 +188,13 @@ class Value:
         upstream = self._pending
         self._pending = 0.0
         self.grad += upstream
-        if self._user_backward is not None:
+        local_grads = self.local_grads
+        if local_grads is None:  # built by hand: only the user's closure knows its derivatives
             self._propagate_by_closure(upstream)
             return
         if not mode.plain and mode.thread.backward_hook is not None:
-            mode.thread.backward_hook(self, tuple(local * upstream for local in self.local_grads))
-        for child, local in zip(self.children, self.local_grads):
+            mode.thread.backward_hook(self, tuple(local * upstream for local in local_grads))
+        for child, local in zip(self.children, local_grads):
             child._pending += local * upstream  # the chain rule
 
     def _propagate_by_closure(self, upstream: float) -> None:
@@ -198,8 +210,9 @@ class Value:
         self.grad = upstream
         for child in children:
             child.grad = 0.0
+        closure = self._user_backward or _no_closure
         try:
-            self._user_backward()
+            closure()
             sent = {child: to_float(child.grad) for child in children}
         finally:
             for node, grad in saved:
@@ -233,6 +246,7 @@ class Value:
         if not callable(closure):
             raise TypeError(f"_backward must be callable, got {type(closure).__name__}")
         self._user_backward = closure
+        self.local_grads = None  # the closure now says what the derivatives are
 
     def _apply_local_chain_rule(self) -> None:
         for child, local in zip(self.children, self.local_grads or ()):

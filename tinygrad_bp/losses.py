@@ -47,21 +47,29 @@ def _target_array(target: Any, shape: tuple[int, ...], loss: str) -> np.ndarray:
 
 
 def _pairs(pred: Any, target: Any, loss: str) -> tuple[Any, Any]:
-    """(predictions, targets) ready for elementwise math, shapes checked."""
+    """(predictions, targets) ready for elementwise math, shapes checked, not empty."""
     if isinstance(pred, Tensor):
+        _check_not_empty(pred.shape, loss)
         return pred, _target_array(target, pred.shape, loss).astype(pred.dtype, copy=False)
     values = _as_values(pred)
+    _check_not_empty(values.shape, loss)
     targets = _target_array(target, values.shape, loss).astype(np.float64)
     # Flat 1-D arrays: every loss sums over all elements, and numpy turns the
     # results of 0-d object arrays into bare Values.
     return values.reshape(-1), targets.reshape(-1)
 
 
+def _check_not_empty(shape: tuple[int, ...], loss: str) -> None:
+    """ValueError for an empty batch: its loss is undefined (not 0, not nan)."""
+    if math.prod(shape) == 0:
+        raise ValueError(f"{loss}: an empty batch of predictions (shape {shape}) has no loss")
+
+
 def _total(terms: Any) -> Any:
-    """Sum of loss terms: Tensor.sum(), or one Python sum over Values."""
+    """Sum of loss terms (never empty): Tensor.sum(), or one Python sum over Values."""
     if isinstance(terms, Tensor):
         return terms.sum()
-    return sum(terms[1:], terms[0]) if terms.size else Value(0.0)
+    return sum(terms[1:], terms[0])
 
 
 def half_sse(pred: Any, target: Any) -> Any:
@@ -83,7 +91,7 @@ def mse(pred: Any, target: Any) -> Any:
     5.0
     """
     o, y = _pairs(pred, target, "mse")
-    return _total((o - y) ** 2) * (1.0 / max(y.size, 1))
+    return _total((o - y) ** 2) * (1.0 / y.size)
 
 
 def _clamped_log(p: Any) -> Any:
@@ -131,7 +139,7 @@ def binary_cross_entropy(pred: Any, target: Any, from_logits: bool = False) -> A
         terms = _softplus(o) - o * y
     else:
         terms = -(_clamped_log(o) * y + _clamped_log(1.0 - o) * (1.0 - y))
-    return _total(terms) * (1.0 / max(y.size, 1))
+    return _total(terms) * (1.0 / y.size)
 
 
 def cross_entropy(logits: Any, targets: Any) -> Any:
@@ -149,6 +157,7 @@ def cross_entropy(logits: Any, targets: Any) -> Any:
     1.1269
     """
     if isinstance(logits, Tensor):
+        _check_not_empty(logits.shape, "cross_entropy")
         if logits.ndim == 1:
             return cross_entropy(logits.reshape(1, -1), _one_target(targets, logits.shape))
         if logits.ndim != 2:
@@ -157,6 +166,7 @@ def cross_entropy(logits: Any, targets: Any) -> Any:
         picked = logits.log_softmax(axis=-1)[np.arange(logits.shape[0]), classes]
         return -picked.mean()
     values = _as_values(logits)
+    _check_not_empty(values.shape, "cross_entropy")
     if values.ndim == 1:
         (target,) = _class_targets(_one_target(targets, values.shape), (1, len(values)))
         return _cross_entropy_row(list(values), target)
@@ -166,13 +176,14 @@ def cross_entropy(logits: Any, targets: Any) -> Any:
         )
     classes = _class_targets(targets, values.shape)
     rows = [_cross_entropy_row(list(row), t) for row, t in zip(values, classes)]
-    return _total(np.array(rows, dtype=object)) * (1.0 / max(len(rows), 1))
+    return _total(np.array(rows, dtype=object)) * (1.0 / len(rows))
 
 
 def _cross_entropy_row(z: list[Value], target: int) -> Value:
     """-log softmax(z)[t] = logsumexp(z) - z_t, with max z subtracted before exp."""
     top = max(v.data for v in z)
-    logsumexp = sum((v - top).exp() for v in z).log() + top
+    exps = [(v - top).exp() for v in z]
+    logsumexp = sum(exps[1:], exps[0]).log() + top
     return logsumexp - z[target]
 
 

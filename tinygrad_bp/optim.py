@@ -8,13 +8,13 @@ updated by the same rule and written back.
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from . import validate
 from .engine import Value
 from .tensor import Tensor
 
@@ -33,9 +33,7 @@ class Optimizer:
         for p in params:
             if not isinstance(p, (Value, Tensor)):
                 raise TypeError(f"parameters must be Values or Tensors, got {type(p).__name__}")
-        self.lr = _hyperparameter("lr", lr)
-        if not (np.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+        self.lr = validate.real("lr", lr, positive=True)
         self.values = [p for p in params if isinstance(p, Value)]
         self.tensors = [p for p in params if isinstance(p, Tensor)]
         self._value_state: dict[str, np.ndarray] = {}
@@ -100,9 +98,7 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0) -> None:
         super().__init__(params, lr)
-        if not 0.0 <= _hyperparameter("momentum", momentum) < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-        self.momentum = float(momentum)
+        self.momentum = _fraction("momentum", momentum)
 
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         step = grad
@@ -140,12 +136,8 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"betas must be a pair of numbers, got {betas!r}")
-        if not all(0.0 <= _hyperparameter("betas", beta) < 1.0 for beta in betas):
-            raise ValueError(f"betas must lie in [0, 1), got {betas!r}")
-        if not (np.isfinite(_hyperparameter("eps", eps)) and eps >= 0):
-            raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
-        self.betas = tuple(betas)
-        self.eps = float(eps)
+        self.betas = (_fraction("betas[0]", betas[0]), _fraction("betas[1]", betas[1]))
+        self.eps = validate.real("eps", eps, minimum=0.0)
 
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         if "m" not in state:
@@ -162,11 +154,9 @@ class Adam(Optimizer):
         data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-def _hyperparameter(name: str, number: Any) -> float:
-    """``number`` as a float; TypeError naming ``name`` unless it is a real number (not a bool)."""
-    if not isinstance(number, numbers.Real) or isinstance(number, bool):
-        raise TypeError(f"{name} must be a real number, got {type(number).__name__}: {number!r}")
-    try:
-        return float(number)
-    except OverflowError:  # an int beyond 1.8e308 counts as infinite, so the range check fails
-        return math.inf if number > 0 else -math.inf
+def _fraction(name: str, number: Any) -> float:
+    """A decay rate: a real number in [0, 1); TypeError or ValueError naming ``name``."""
+    rate = validate.real(name, number, minimum=0.0)
+    if rate >= 1.0:
+        raise ValueError(f"{name} must be less than 1 (a decay rate in [0, 1)), got {rate!r}")
+    return rate

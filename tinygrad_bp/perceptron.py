@@ -13,14 +13,11 @@ split by a straight line (AND, OR, NOT) this reaches zero errors in finitely man
 passes; when they cannot (XOR) it never does.
 """
 
-import numbers
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import data
-from .delta import real_array
+from . import data, validate
 
 __all__ = ["FitResult", "Perceptron", "perceptron_on_gates"]
 
@@ -59,16 +56,8 @@ class Perceptron:
     """
 
     def __init__(self, n_inputs: int, lr: float = 1.0) -> None:
-        if not isinstance(n_inputs, (int, np.integer)) or isinstance(n_inputs, bool):
-            raise TypeError(f"n_inputs must be an integer, got {type(n_inputs).__name__}")
-        if n_inputs < 1:
-            raise ValueError(f"n_inputs must be at least 1, got {n_inputs}")
-        if not isinstance(lr, numbers.Real) or isinstance(lr, bool):
-            raise TypeError(f"lr must be a real number, got {type(lr).__name__}")
-        if not (abs(lr) <= sys.float_info.max and lr > 0):  # finite, as a float
-            raise ValueError(f"lr must be a positive finite number, got {lr!r:.30}")
-        self.n_inputs = n_inputs
-        self.lr = float(lr)
+        self.n_inputs = validate.integer("n_inputs", n_inputs, minimum=1)
+        self.lr = validate.real("lr", lr, positive=True)
         self.w = np.zeros(n_inputs + 1)
 
     def predict(self, x: np.ndarray) -> float | np.ndarray:
@@ -89,7 +78,7 @@ class Perceptron:
             >>> p.predict(np.array([0.0])), p.predict(np.array([[0.0], [1.0]])).tolist()
             (1.0, [1.0, 0.0])
         """
-        x = real_array(x)
+        x = validate.real_array("x", x)
         if x.ndim not in (1, 2) or x.shape[-1] != self.n_inputs:
             raise ValueError(
                 f"expected x of shape ({self.n_inputs},) or (n, {self.n_inputs}), got {x.shape}"
@@ -121,10 +110,7 @@ class Perceptron:
             (False, 100, True)
         """
         X, y = self._check_data(X, y)
-        if not isinstance(max_epochs, (int, np.integer)) or isinstance(max_epochs, bool):
-            raise TypeError(f"max_epochs must be an integer, got {type(max_epochs).__name__}")
-        if max_epochs < 1:
-            raise ValueError(f"max_epochs must be at least 1, got {max_epochs}")
+        max_epochs = validate.integer("max_epochs", max_epochs, minimum=1)
         errors = []
         for epoch in range(1, max_epochs + 1):
             errors.append(self._epoch(X, y))
@@ -144,8 +130,8 @@ class Perceptron:
 
     def _check_data(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return X and y as float64 arrays, or raise ValueError naming the problem."""
-        X = real_array(X)
-        y = real_array(y)
+        X = validate.real_array("X", X)
+        y = validate.real_array("y", y)
         if X.ndim != 2 or X.shape[1] != self.n_inputs:
             raise ValueError(f"expected X of shape (n, {self.n_inputs}), got {X.shape}")
         if y.shape != (X.shape[0],):

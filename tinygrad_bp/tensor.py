@@ -43,15 +43,22 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
         contents = {"U": "str", "S": "bytes"}.get(kind, array.dtype.name)  # not "str672"
         if kind == "O" and array.size:
             contents = type(array.flat[0]).__name__
-            if all(isinstance(x, numbers.Real) for x in array.flat):  # ints beyond 1.8e308
-                raise ValueError(f"Tensor: a number too large for a float in {data!r:.60}")
+            if all(isinstance(x, numbers.Real) for x in array.flat):  # Fraction, huge ints
+                try:
+                    array = array.astype(np.float64)
+                except OverflowError:  # an int beyond 1.8e308
+                    raise ValueError(
+                        f"Tensor: a number too large for a float in {data!r:.60}"
+                    ) from None
+                return _to_array(array, dtype)
         of = f" of {contents}" if array.ndim else ""
         raise TypeError(f"Tensor needs real numbers, got {type(data).__name__}{of}")
     if dtype is None:
         dtype = array.dtype if kind == "f" else np.float64
     elif np.dtype(dtype).kind != "f":
         raise TypeError(f"Tensor dtype must be a floating type, got {np.dtype(dtype).name}")
-    return np.array(array, dtype=dtype)  # always a copy: user arrays are never aliased
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, as in PyTorch
+        return np.array(array, dtype=dtype)  # always a copy: user arrays are never aliased
 
 
 def _shape_arg(args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -133,8 +140,10 @@ class Tensor:
     (30.0, [[2.0, 4.0], [6.0, 8.0]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "children", "op", "label", "_ctx")
-    __slots__ += ("_pending", "_origin")
+    __slots__ = (
+        *("data", "grad", "requires_grad", "children", "op", "label"),
+        *("_ctx", "_pending", "_origin"),
+    )
 
     # numpy defers to our reflected operators: np.float64(2) * Tensor(3) is a Tensor.
     __array_ufunc__ = None
@@ -156,7 +165,7 @@ class Tensor:
         self.label = label
         self._ctx: F.Function | None = None
         self._pending: np.ndarray | None = None
-        self._origin = None
+        self._origin: str | None = None
 
     @classmethod
     def _wrap(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
@@ -242,9 +251,13 @@ class Tensor:
         """``other`` as a Tensor; a real number (Python or numpy) takes this tensor's dtype."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, (int, float, np.integer, np.floating)):
+        if isinstance(other, (int, float, np.integer, np.floating)) and not isinstance(
+            other,
+            np.timedelta64,  # numpy counts a time span as an integer
+        ):
             try:
-                return Tensor._wrap(np.array(other, dtype=self.data.dtype))
+                with np.errstate(over="ignore"):  # beyond float32's range: inf, as in PyTorch
+                    return Tensor._wrap(np.array(other, dtype=self.data.dtype))
             except OverflowError:  # an int beyond 1.8e308
                 raise ValueError(f"Tensor: {other!r:.60} is too large for a float") from None
         return Tensor(other)
@@ -488,9 +501,10 @@ class Tensor:
         upstream = np.asarray(self._pending)  # numpy gives 0-d results as scalars
         self._pending = None
         self.grad = upstream if self.grad is None else np.asarray(self.grad + upstream)
-        if not self.children:
+        ctx = self._ctx
+        if ctx is None:  # a leaf: nothing to pass on
             return
-        vjps = zip(self._ctx.backward(upstream), self._ctx.needs_grad, self.children, strict=True)
+        vjps = zip(ctx.backward(upstream), ctx.needs_grad, self.children, strict=True)
         sent = [self._fit(vjp, child, upstream) if needed else None for vjp, needed, child in vjps]
         if not mode.plain and mode.thread.backward_hook is not None:
             mode.thread.backward_hook(self, tuple(sent))

@@ -21,8 +21,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from . import data
-from .delta import real_array
+from . import data, validate
 from .engine import Value
 from .graph import no_grad
 from .losses import binary_cross_entropy, half_sse, mse
@@ -111,17 +110,16 @@ def fit(
     """
     if not callable(model) or not hasattr(model, "parameters"):
         raise TypeError(f"fit needs a module, got {type(model).__name__}")
-    X, y = real_array(X, "fit: X"), real_array(y, "fit: y")
+    X, y = validate.real_array("fit: X", X), validate.real_array("fit: y", y)
     if X.ndim != 2 or y.ndim == 0 or len(y) != len(X) or len(X) == 0:
         raise ValueError(
             f"fit needs X of shape (n, n_in) and n targets, n >= 1, got {X.shape} and {y.shape}"
         )
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
-    if epsilon is not None and not isinstance(epsilon, (int, float)):
-        raise TypeError(f"epsilon must be a number or None, got {type(epsilon).__name__}")
+    epochs = validate.integer("epochs", epochs, minimum=1)
+    if batch_size is not None:
+        batch_size = validate.integer("batch_size", batch_size, minimum=1)
+    if epsilon is not None:
+        epsilon = validate.real("epsilon", epsilon, positive=True)
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr)
     step = _scalar_step if _is_scalar_model(model) else _tensor_step
     _check_widths(model, loss, X, y, step is _scalar_step)
