@@ -39,12 +39,13 @@ from common import example_options
 from tinygrad_bp import data, no_grad, viz
 from tinygrad_bp.interop import from_torch, to_torch
 from tinygrad_bp.losses import binary_cross_entropy
-from tinygrad_bp.nn import Sequential, tensor_mlp
+from tinygrad_bp.nn import Sequential, save, tensor_mlp
 from tinygrad_bp.optim import Adam
 from tinygrad_bp.train import fit
 
 WORLD_SIZE = 2  # processes, one replica each
 BATCH = 8  # examples per process per step: 16 per step in all, as in the prototype
+LR = 0.01  # Adam's step size, here and in PyTorch
 JOIN_TIMEOUT = 120.0  # seconds the whole distributed run may take before it is stopped
 NO_TORCH = (
     'outgrow_distributed.py needs PyTorch: pip install -e ".[interop]" (the CPU build: '
@@ -55,6 +56,35 @@ NO_TORCH = (
 def accuracy(predictions: np.ndarray, y: np.ndarray) -> float:
     """The fraction of points on the right side of 0.5."""
     return float(np.mean((predictions > 0.5) == (y > 0.5)))
+
+
+def epochs(fast: bool) -> tuple[int, int]:
+    """How many epochs to train here, then with DDP."""
+    return (10, 5) if fast else (30, 60)
+
+
+def dataset() -> tuple[np.ndarray, np.ndarray]:
+    """The two moons: 200 points in the plane, labels 0 and 1."""
+    return data.moons(200, noise=0.15, rng=0)
+
+
+def prototype(X: np.ndarray, y: np.ndarray, n_epochs: int) -> Sequential:
+    """A 2-16-16-1 tanh network trained here: binary cross-entropy, Adam, batches of 16."""
+    net = tensor_mlp([2, 16, 16, 1], "tanh", rng=0)
+    optimizer = Adam(net.parameters(), LR)
+    fit(
+        net,
+        X,
+        y,
+        loss=binary_cross_entropy,
+        optimizer=optimizer,
+        epochs=n_epochs,
+        batch_size=16,
+        shuffle=True,
+        rng=0,
+        progress=False,
+    )
+    return net
 
 
 def ours_predict(model: Sequential, X: np.ndarray) -> np.ndarray:
@@ -101,9 +131,11 @@ def train_replica(
         # model, or both processes would update one set of weights.
         replica = DistributedDataParallel(copy.deepcopy(model))  # syncs rank 0's weights
         dataset = TensorDataset(torch.tensor(X), torch.tensor(y[:, None]))
-        sampler = DistributedSampler(dataset, WORLD_SIZE, rank, shuffle=True, seed=0)
+        sampler: DistributedSampler[int] = DistributedSampler(
+            dataset, WORLD_SIZE, rank, shuffle=True, seed=0
+        )
         loader = DataLoader(dataset, batch_size=BATCH, sampler=sampler)
-        optimizer = torch.optim.Adam(replica.parameters(), lr=0.01)
+        optimizer = torch.optim.Adam(replica.parameters(), lr=LR)
         if rank == 0:
             print(f"  each process trains on {len(sampler)} of {len(dataset)} examples", flush=True)
         for epoch in range(1, epochs + 1):
@@ -171,24 +203,11 @@ def main() -> None:
     if not dist.is_available() or not dist.is_gloo_available():
         print("this PyTorch build has no torch.distributed gloo backend", file=sys.stderr)
         sys.exit(2)
-    ours_epochs, ddp_epochs = (10, 5) if options.fast else (30, 60)
-    X, y = data.moons(200, noise=0.15, rng=0)
+    ours_epochs, ddp_epochs = epochs(options.fast)
+    X, y = dataset()
 
     print("1. prototype with tinygrad_bp")
-    net = tensor_mlp([2, 16, 16, 1], "tanh", rng=0)
-    optimizer = Adam(net.parameters(), 0.01)
-    fit(
-        net,
-        X,
-        y,
-        binary_cross_entropy,
-        optimizer,
-        epochs=ours_epochs,
-        batch_size=16,
-        shuffle=True,
-        rng=0,
-        progress=False,
-    )
+    net = prototype(X, y, ours_epochs)
     before = accuracy(ours_predict(net, X), y)
     print(f"  {net}\n  {ours_epochs} epochs of Adam: training accuracy {before:.1%}")
 
@@ -236,6 +255,7 @@ def main() -> None:
     title = f"after DDP, back in tinygrad_bp: accuracy {accuracy(ours, y):.0%}"
     path = options.out / "outgrow_distributed.png"
     print(f"wrote {viz.plot_decision_boundary(partial(ours_predict, back), X, y, path, title)}")
+    print(f"wrote {save(back, options.out / 'outgrow_distributed.npz')}")
 
 
 if __name__ == "__main__":
