@@ -135,11 +135,12 @@ def train_replica(
             dataset, WORLD_SIZE, rank, shuffle=True, seed=0
         )
         loader = DataLoader(dataset, batch_size=BATCH, sampler=sampler)
+        # The weights came across, our Adam's running averages did not: this one starts afresh.
         optimizer = torch.optim.Adam(replica.parameters(), lr=LR)
         if rank == 0:
             print(f"  each process trains on {len(sampler)} of {len(dataset)} examples", flush=True)
         for epoch in range(1, epochs + 1):
-            sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every rank
+            sampler.set_epoch(epoch)  # one new permutation, each rank taking its own part
             total = torch.zeros(2, dtype=torch.float64)  # sum of losses, count of examples
             for inputs, targets in loader:
                 optimizer.zero_grad()
