@@ -162,7 +162,7 @@ def train_distributed(torch_net: Any, X: np.ndarray, y: np.ndarray, epochs: int)
     import torch.multiprocessing as mp
 
     port = free_loopback_port()
-    print(f"  gloo on 127.0.0.1:{port}, {WORLD_SIZE} processes")
+    print(f"  gloo on 127.0.0.1:{port}, {WORLD_SIZE} processes", flush=True)  # before they print
     with tempfile.TemporaryDirectory() as folder:
         # The children start with Ctrl-C ignored, so that it cannot interrupt their
         # start-up with a traceback; train_replica then lets it end them quietly.
