@@ -4,6 +4,7 @@ Each runs in a subprocess from an empty folder, with ``--out`` pointing there, s
 the tests also check that the promised pictures are written.
 """
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 from tinygrad_bp import no_grad
+from tinygrad_bp.interop import from_torch, to_torch
 from tinygrad_bp.losses import cross_entropy
 from tinygrad_bp.nn import tensor_mlp
 from tinygrad_bp.optim import Adam
@@ -53,10 +55,23 @@ PROMISES = {
     ),
     "sine_approximation.py": (["largest error on [-pi, pi]"], ["sine_fit.png", "sine_loss.png"]),
     "digits.py": (["test accuracy", "on 360 unseen digits"], ["digits_loss.png"]),
+    "outgrow_distributed.py": (
+        [
+            "each process trains on 100 of 200 examples",
+            "ranks agree: all 6 weight tensors identical, bit for bit",
+            "predictions equal in both frameworks",
+        ],
+        ["outgrow_distributed.png"],
+    ),
+}
+# script -> the optional module it needs, and how to install it
+NEEDS = {
+    "digits.py": ("sklearn", "pip install scikit-learn"),
+    "outgrow_distributed.py": ("torch", 'pip install -e ".[interop]" (PyTorch\'s CPU build)'),
 }
 
 
-def check_local_minima_table(stdout):
+def check_local_minima_table(stdout, folder):
     """One row per width, and each printed rate equals solved / seeds."""
     rows = re.findall(r"^\s+(\d+)\s+(\d+)/(\d+)\s+(\d+)%$", stdout, re.MULTILINE)
     assert [int(row[0]) for row in rows] == [2, 3, 4, 8]
@@ -64,7 +79,67 @@ def check_local_minima_table(stdout):
         assert round(100 * int(solved) / int(seeds)) == int(percent)
 
 
-EXTRA_CHECKS = {"local_minima.py": check_local_minima_table}
+def import_example(name):
+    """The script examples/<name>.py as a module (its __main__ part does not run)."""
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(EXAMPLES))  # for its `from common import ...`
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    return module
+
+
+def one_process_oracle(example):
+    """What DDP should compute, in one process and without torch.distributed.
+
+    DDP averages the processes' gradients, so each step is the step of one model on
+    the gradient of the mean of the processes' batch losses: replay that with the
+    shards DistributedSampler gives each rank, from the same prototype.
+    """
+    import torch
+    from torch.nn.functional import binary_cross_entropy as bce
+    from torch.utils.data import DistributedSampler
+
+    X, y = example.dataset()
+    ours_epochs, ddp_epochs = example.epochs(fast=True)
+    net = to_torch(example.prototype(X, y, ours_epochs))
+    optimizer = torch.optim.Adam(net.parameters(), lr=example.LR)
+    inputs, targets = torch.tensor(X), torch.tensor(y[:, None])
+    ranks = range(example.WORLD_SIZE)
+    samplers = [DistributedSampler(range(len(X)), len(ranks), rank, seed=0) for rank in ranks]
+    for epoch in range(1, ddp_epochs + 1):
+        shards = []
+        for sampler in samplers:
+            sampler.set_epoch(epoch)
+            shards.append(list(sampler))
+        for start in range(0, len(shards[0]), example.BATCH):
+            optimizer.zero_grad()
+            batches = [shard[start : start + example.BATCH] for shard in shards]
+            losses = [bce(net(inputs[b]), targets[b]) for b in batches]
+            (sum(losses) / len(losses)).backward()
+            optimizer.step()
+    return net
+
+
+def check_outgrow_distributed(stdout, folder):
+    """The printed gap is float64 rounding, and the saved model is what DDP should give."""
+    gap = float(re.search(r"max \|ours - torch\| = (\S+)", stdout).group(1))
+    assert gap < 1e-12
+    expected = from_torch(one_process_oracle(import_example("outgrow_distributed")))
+    with np.load(folder / "outgrow_distributed.npz") as saved:
+        assert sorted(saved.files) == sorted(expected.state_dict())
+        for name, weights in expected.state_dict().items():
+            # Equal in practice, bit for bit; 1e-10 leaves room for another summation
+            # order of the two gradients (1e-16 per step), far below a wrong step.
+            np.testing.assert_allclose(saved[name], weights, rtol=0, atol=1e-10, err_msg=name)
+
+
+EXTRA_CHECKS = {
+    "local_minima.py": check_local_minima_table,
+    "outgrow_distributed.py": check_outgrow_distributed,
+}
 
 
 def run_example(script, folder):
@@ -99,8 +174,9 @@ def test_example_options_parse_fast_and_out_and_create_the_folder(tmp_path, monk
 
 @pytest.mark.parametrize("script", sorted(PROMISES))
 def test_example_runs_and_keeps_its_promises(script, tmp_path):
-    if script == "digits.py":
-        pytest.importorskip("sklearn")
+    if script in NEEDS:
+        module, install = NEEDS[script]
+        pytest.importorskip(module, reason=f"{script} needs {module}: {install}")
     result = run_example(script, tmp_path)
     assert result.returncode == 0, result.stderr
     facts, pictures = PROMISES[script]
@@ -111,7 +187,21 @@ def test_example_runs_and_keeps_its_promises(script, tmp_path):
         assert data[:8] == PNG_MAGIC and len(data) > 1000, picture
     assert (EXAMPLES / script).read_text().startswith('"""'), "the docstring names the claim"
     if script in EXTRA_CHECKS:
-        EXTRA_CHECKS[script](result.stdout)
+        EXTRA_CHECKS[script](result.stdout, tmp_path)
+
+
+def test_outgrow_distributed_without_torch_says_how_to_install_it(tmp_path):
+    fake = tmp_path / "no_torch" / "torch"  # an importable "torch" that fails like a missing one
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text('raise ImportError("No module named torch")\n')
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(fake.parent), str(REPO)])}
+    command = [sys.executable, str(EXAMPLES / "outgrow_distributed.py"), "--fast"]
+    command += ["--out", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert 'pip install -e ".[interop]"' in result.stderr
+    assert "download.pytorch.org/whl/cpu" in result.stderr
 
 
 def test_digits_reaches_95_percent_test_accuracy():
