@@ -6,7 +6,18 @@
 >>> y.backward()
 >>> x.grad
 7.0
+
+Every submodule is an attribute of the package, loaded on first use (as
+``torch.nn`` is after ``import torch``), so optional extras are imported only
+when their module is:
+
+>>> import tinygrad_bp as tbp
+>>> tbp.nn.MLP(2, [2, 1]).parameters()[0].data != 0
+True
 """
+
+import importlib
+from types import ModuleType
 
 from . import delta
 from .check import AnomalyError, detect_anomaly, gradcheck
@@ -16,3 +27,21 @@ from .tensor import Tensor
 
 __all__ = ["Value", "Tensor", "no_grad", "gradcheck", "detect_anomaly", "AnomalyError", "delta"]
 __version__ = "0.1.0"
+
+# Loaded on first access by __getattr__ below; the core above is imported eagerly.
+_SUBMODULES = (
+    *("graph", "engine", "functions", "tensor", "validate", "nn", "losses", "optim"),
+    *("train", "data", "delta", "perceptron", "check", "explain", "expression", "viz"),
+    *("testing", "interop", "cli", "trace", "watch"),
+)
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Import the submodule ``name`` on first access: ``tinygrad_bp.nn``, ``.viz``, ..."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'tinygrad_bp' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SUBMODULES})
