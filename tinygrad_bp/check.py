@@ -253,15 +253,10 @@ def _inputs_restored(inputs: tuple[Node, ...]) -> Iterator[None]:
                 x.requires_grad = bool(requires_grad)
 
 
-def _zero_grad(node: Node) -> float | None:
-    """The grad a node holds before any backward: 0.0 for a Value, None for a Tensor."""
-    return 0.0 if isinstance(node, Value) else None
-
-
 def _call_recording(f: Callable[..., Node], inputs: tuple[Node, ...]) -> Node:
     """``f(*inputs)`` with every input's grad zeroed and every tensor requiring grad."""
     for x in inputs:
-        x.grad = _zero_grad(x)
+        x.grad = x._EMPTY
         if isinstance(x, Tensor):
             x.requires_grad = True
     return f(*inputs)
@@ -293,7 +288,7 @@ def _backward_gradients(
     saved_grads = [node.grad for node in others]
     try:
         for node in others:
-            node.grad = _zero_grad(node)
+            node.grad = node._EMPTY
         if isinstance(out, Tensor) and not out.requires_grad:
             pass  # f's output does not depend on the inputs: every gradient is zero
         elif isinstance(out, Tensor):

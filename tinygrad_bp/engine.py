@@ -68,7 +68,7 @@ class Value:
 
     # numpy defers to our reflected operators: np.float64(2) * Value(3) is a Value.
     __array_ufunc__ = None
-    _EMPTY = 0.0  # what _pending holds outside a backward sweep
+    _EMPTY = 0.0  # the empty gradient: grad before any backward, _pending between sweeps
 
     def __init__(
         self, data: Number, _children: Iterable[Value] = (), _op: str = "", *, label: str = ""

@@ -77,10 +77,8 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Forget the gradients (Values: 0.0; Tensors: None, as PyTorch)."""
-        for value in self.values:
-            value.grad = 0.0
-        for tensor in self.tensors:
-            tensor.grad = None
+        for param in (*self.values, *self.tensors):
+            param.grad = param._EMPTY
 
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
