@@ -14,10 +14,10 @@ input, because it becomes that input's gradient without a copy. Derivatives are
 written in terms of saved outputs where that is cheaper (exp, sigmoid, tanh,
 log_softmax).
 
-Division, negation, mean, var, softmax, squeeze, unsqueeze and flatten are not here:
-``Tensor`` composes them from these primitives. ``Sub`` and ``Affine`` are primitives
-for speed only (one node where a composite would record two or three; the results are
-the same).
+Division, negation, mean, softmax, squeeze, unsqueeze and flatten are not here:
+``Tensor`` composes them from these primitives. ``Sub``, ``Affine`` and ``Var`` are
+primitives for speed only (one node where a composite would record two to five; the
+results are the same).
 """
 
 from __future__ import annotations
@@ -304,6 +304,31 @@ class Sum(Function):
         da = np.empty(ctx.shape, g.dtype)
         da[...] = _keep_reduced_dims(g, ctx.axis, ctx.keepdims)  # copied along the summed axes
         return (da,)
+
+
+class Var(Function):
+    """y = sum_axis (a - m)^2 / (N - ddof), m = mean_axis a;  da = g * 2 (a - m) / (N - ddof).
+
+    N counts the elements reduced (m's own partials cancel: sum_axis (a - m) = 0).
+    N - ddof <= 0 gives inf, or nan for 0 / 0, as numpy, but silently. One node where
+    the composite (mean, sub, mul, sum, div) records five.
+    """
+
+    op = "var"
+
+    @np.errstate(divide="ignore", invalid="ignore")
+    def forward(ctx, a: Array, axis: Any = None, keepdims: bool = False, ddof: float = 0) -> Array:
+        total = a.sum(axis=axis, keepdims=True)
+        count = a.size // max(total.size, 1)
+        ctx.deviation = a - total / count
+        ctx.divisor, ctx.axis, ctx.keepdims = max(count - ddof, 0), axis, keepdims
+        squares = (ctx.deviation * ctx.deviation).sum(axis=axis, keepdims=keepdims)
+        return squares / ctx.divisor
+
+    @np.errstate(divide="ignore", invalid="ignore")
+    def backward(ctx, g: Array) -> tuple[Array]:
+        g = _keep_reduced_dims(g, ctx.axis, ctx.keepdims)
+        return (g * (2 * ctx.deviation) / ctx.divisor,)
 
 
 class Max(Function):

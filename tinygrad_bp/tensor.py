@@ -596,11 +596,8 @@ class Tensor:
         """
         axis, keepdims = _reduction_args(self.ndim, axis, keepdims, dim, keepdim)
         total = _apply(F.Sum, self, axis=axis, keepdims=keepdims)
-        return total / (self._count(total) or np.nan)  # no elements: nan, as in numpy
-
-    def _count(self, reduced: Tensor) -> int:
-        """How many elements of this tensor went into each element of ``reduced``."""
-        return self.data.size // max(reduced.data.size, 1)
+        count = self.data.size // max(total.data.size, 1)
+        return total / (count or np.nan)  # the mean of no elements is nan, as in numpy
 
     def var(
         self,
@@ -624,9 +621,7 @@ class Tensor:
         ddof = _pytorch_alias("ddof", ddof, 0, "correction", correction)
         if isinstance(ddof, bool) or not isinstance(ddof, numbers.Real):
             raise TypeError(f"ddof must be a number, got {type(ddof).__name__}")
-        deviation = self - self.mean(axis, keepdims=True)
-        squares = _apply(F.Sum, deviation * deviation, axis=axis, keepdims=keepdims)
-        return squares / max(self._count(squares) - ddof, 0)
+        return _apply(F.Var, self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def std(
         self,
