@@ -274,6 +274,16 @@ VJP_CASES = [
     ("max", lambda x: x.max(axis=0), (4, 3)),
     ("getitem", lambda x: x[[0, 0, 2], 1:], (3, 4)),
     ("sigmoid of sum", lambda x: (x * x).sum(axis=-1).sigmoid(), (2, 3)),
+    ("var", lambda x: x.var(axis=(0, 2), keepdims=True, ddof=1), (3, 2, 4)),
+    ("std", lambda x: x.std(dim=1), (3, 4)),
+    ("clip", lambda x: x.clip(-0.5, Tensor([0.2, 0.4, 1.0, 2.0])), (3, 4)),
+    ("expand", lambda x: x.expand(2, 3, -1, 4), (3, 1, 4)),
+    (
+        "stack, cat",
+        lambda x: tinygrad_bp.cat([tinygrad_bp.stack([x, x * x], 1), x[:, None]], 1),
+        (2, 3),
+    ),
+    ("where", lambda x: tinygrad_bp.where(np.arange(3) > 0, x, x.abs() * 2), (4, 3)),
 ]
 
 
