@@ -114,6 +114,8 @@ def _reduction_args(
     >>> _reduction_args(2, None, False, -1, True)
     (1, True)
     """
+    if axis is None and keepdims is False and dim is None and keepdim is None:
+        return None, False  # x.sum(): the common call, kept as fast as before the checks
     axis = _pytorch_alias(
         "axis", _axes(axis, ndim, several), None, "dim", _axes(dim, ndim, several)
     )
@@ -561,9 +563,10 @@ class Tensor:
         >>> Tensor([0.0, 0.0]).log_softmax().exp().tolist()
         [0.5, 0.5]
         """
-        axes = _axes(axis, self.ndim)
-        axes = _pytorch_alias("axis", axes, _axes(-1, self.ndim), "dim", _axes(dim, self.ndim))
-        return _apply(F.LogSoftmax, self, axis=axes)
+        axis = _axes(axis, self.ndim)
+        if dim is not None:
+            axis = _pytorch_alias("axis", axis, self.ndim - 1, "dim", _axes(dim, self.ndim))
+        return _apply(F.LogSoftmax, self, axis=axis)
 
     def __getitem__(self, index: Any) -> Tensor:
         """Basic (ints, slices) and integer-array indexing; repeated indices add up their grads.
