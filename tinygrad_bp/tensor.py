@@ -197,8 +197,8 @@ class Tensor:
     (30.0, [[2.0, 4.0], [6.0, 8.0]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "children", "op", "label", "_ctx")
-    __slots__ += ("_pending", "_origin")
+    __slots__ = ("data", "grad", "requires_grad", "children", "op", "label", "_ctx",
+                 "_pending", "_origin")  # fmt: skip
 
     # numpy defers to our reflected operators: np.float64(2) * Tensor(3) is a Tensor.
     __array_ufunc__ = None
@@ -531,15 +531,13 @@ class Tensor:
         target = _shape_arg(shape)
         if any(isinstance(n, bool) or not isinstance(n, numbers.Integral) for n in target):
             raise TypeError(f"expand: the shape must be ints, got {target!r}")
-        new = len(target) - self.ndim
-        target = tuple(
-            self.shape[i - new] if n == -1 and i >= new else int(n) for i, n in enumerate(target)
+        added = len(target) - self.ndim  # the leading axes broadcasting prepends
+        target = tuple(  # PyTorch's -1: an existing axis keeps its size
+            self.shape[i - added] if n == -1 and i >= added else int(n)
+            for i, n in enumerate(target)
         )
-        if (
-            new < 0
-            or min(target, default=0) < 0
-            or any(n not in (1, m) for n, m in zip(self.shape, target[new:]))
-        ):
+        stretchable = all(n in (1, m) for n, m in zip(self.shape, target[added:]))
+        if added < 0 or min(target, default=0) < 0 or not stretchable:
             raise ValueError(f"expand: cannot broadcast shape {self.shape} to {target}")
         return _apply(F.Expand, self, shape=target)
 
