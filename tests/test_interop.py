@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tinygrad_bp as tbp
 from tinygrad_bp import data, train
 from tinygrad_bp.interop import export_onnx, from_torch, to_torch
 from tinygrad_bp.losses import half_sse
@@ -492,3 +493,100 @@ def test_a_model_trained_on_xor_runs_the_same_in_torch_and_onnxruntime(torch, or
     np.testing.assert_allclose(torch_predict(torch, to_torch(model), X), ours, atol=1e-10)
     path = export_onnx(model, tmp_path / "xor.onnx")
     np.testing.assert_allclose(onnx_predict(ort, path, X), ours, atol=1e-6)
+
+
+# -- the tensor ops against PyTorch float64, values and gradients -------------------------
+
+TIES = np.array([[1.0, -2.0, -2.0, 4.0], [3.0, 0.0, -2.0, 0.0], [5.0, 5.0, 5.0, -1.0]])
+ON_BOUNDS = np.array([[-2.0, -1.0, -0.5, 0.0], [0.5, 1.0, 1.5, 3.0]])  # clip at -1 and 1
+LOWS = np.array([[-1.0, -1.0, 0.5, 2.0], [-1.0, 0.5, 1.5, 2.0]])  # includes lo > hi, lo == hi
+HIGHS = np.array([[1.0, 1.0, 0.5, 1.0]])
+rng_inputs = np.random.default_rng(11)
+A, B = rng_inputs.standard_normal((3, 4)), rng_inputs.standard_normal((3, 4))
+BATCHES = rng_inputs.standard_normal((2, 3, 4))
+COND = np.array([True, False, True, False])
+
+
+# (name, ours(tbp, *tensors), theirs(torch, *tensors), input arrays)
+TORCH_OPS = [
+    ("min", lambda tbp, x: x.min(), lambda torch, x: x.min(), [TIES]),
+    ("min dim", lambda tbp, x: x.min(dim=1, keepdim=True),
+     lambda torch, x: torch.amin(x, dim=1, keepdim=True), [TIES]),
+    ("min axes", lambda tbp, x: x.min(axis=(0, 2)), lambda torch, x: torch.amin(x, dim=(0, 2)),
+     [np.round(BATCHES)]),
+    ("max dim", lambda tbp, x: x.max(dim=0), lambda torch, x: torch.amax(x, dim=0), [TIES]),
+    ("abs", lambda tbp, x: x.abs(), lambda torch, x: x.abs(), [ON_BOUNDS]),
+    ("sqrt", lambda tbp, x: x.sqrt(), lambda torch, x: x.sqrt(), [ON_BOUNDS.clip(0, None)]),
+    ("clip", lambda tbp, x: x.clip(-1.0, 1.0), lambda torch, x: x.clamp(-1.0, 1.0), [ON_BOUNDS]),
+    ("clamp lo > hi", lambda tbp, x: x.clamp(1.0, -1.0), lambda torch, x: x.clamp(1.0, -1.0),
+     [ON_BOUNDS]),
+    ("clamp min", lambda tbp, x: x.clamp(min=0.5), lambda torch, x: x.clamp(min=0.5), [ON_BOUNDS]),
+    ("clip hi", lambda tbp, x: x.clip(hi=0.5), lambda torch, x: x.clamp(max=0.5), [ON_BOUNDS]),
+    ("clip tensors", lambda tbp, x, lo, hi: x.clip(lo, hi),
+     lambda torch, x, lo, hi: torch.clamp(x, lo, hi), [ON_BOUNDS, LOWS, HIGHS]),
+    ("var", lambda tbp, x: x.var(), lambda torch, x: x.var(correction=0), [A]),
+    ("var dim ddof", lambda tbp, x: x.var(dim=0, ddof=1, keepdim=True),
+     lambda torch, x: x.var(dim=0, correction=1, keepdim=True), [A]),
+    ("var correction", lambda tbp, x: x.var(axis=(0, 2), correction=1),
+     lambda torch, x: x.var(dim=(0, 2), correction=1), [BATCHES]),
+    ("std", lambda tbp, x: x.std(axis=1), lambda torch, x: x.std(dim=1, correction=0), [A]),
+    ("std ddof", lambda tbp, x: x.std(ddof=1), lambda torch, x: x.std(), [BATCHES]),
+    ("std of constants", lambda tbp, x: x.std(axis=0), lambda torch, x: x.std(dim=0, correction=0),
+     [np.ones((3, 2))]),
+    ("squeeze", lambda tbp, x: x.squeeze(), lambda torch, x: x.squeeze(), [A.reshape(1, 3, 1, 4)]),
+    ("squeeze dim", lambda tbp, x: x.squeeze(dim=2), lambda torch, x: x.squeeze(2),
+     [A.reshape(1, 3, 1, 4)]),
+    ("unsqueeze", lambda tbp, x: x.unsqueeze(-1), lambda torch, x: x.unsqueeze(-1), [A]),
+    ("unsqueeze dim", lambda tbp, x: x.unsqueeze(dim=1), lambda torch, x: x.unsqueeze(1), [A]),
+    ("flatten", lambda tbp, x: x.flatten(), lambda torch, x: x.flatten(), [BATCHES]),
+    ("flatten 1", lambda tbp, x: x.flatten(1), lambda torch, x: x.flatten(1), [BATCHES]),
+    ("expand", lambda tbp, x: x.expand(2, -1, 4), lambda torch, x: x.expand(2, -1, 4),
+     [A[:, :1]]),
+    ("broadcast_to", lambda tbp, x: x.broadcast_to((2, 3, 4)),
+     lambda torch, x: torch.broadcast_to(x, (2, 3, 4)), [A[0]]),
+    ("astype", lambda tbp, x: x.astype(np.float32) * 3.0,
+     lambda torch, x: x.to(torch.float32) * 3.0, [A]),
+    ("cat", lambda tbp, x, y: tbp.cat([x, y * y], dim=1),
+     lambda torch, x, y: torch.cat([x, y * y], dim=1), [A, B]),
+    ("concatenate", lambda tbp, x, y: tbp.concatenate((x, y), axis=0),
+     lambda torch, x, y: torch.cat((x, y), dim=0), [A, B[:1]]),
+    ("stack", lambda tbp, x, y: tbp.stack([x, y, x], axis=-1),
+     lambda torch, x, y: torch.stack([x, y, x], dim=-1), [A, B]),
+    ("where", lambda tbp, x, y: tbp.where(COND, x, y),
+     lambda torch, x, y: torch.where(torch.tensor(COND), x, y), [A, B[0]]),
+    ("where scalar", lambda tbp, x: tbp.where(COND, x, 0.5),
+     lambda torch, x: torch.where(torch.tensor(COND), x, 0.5), [A]),
+    ("sum dim", lambda tbp, x: x.sum(dim=(0, 1), keepdim=True),
+     lambda torch, x: x.sum(dim=(0, 1), keepdim=True), [BATCHES]),
+    ("mean dim", lambda tbp, x: x.mean(dim=-1), lambda torch, x: x.mean(dim=-1), [BATCHES]),
+    ("softmax dim", lambda tbp, x: x.softmax(dim=0), lambda torch, x: x.softmax(dim=0), [A]),
+    ("log_softmax dim", lambda tbp, x: x.log_softmax(dim=1),
+     lambda torch, x: x.log_softmax(dim=1), [A]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, ours, theirs, inputs", TORCH_OPS, ids=[c[0] for c in TORCH_OPS])
+def test_tensor_ops_give_pytorchs_values_and_gradients_in_float64(
+    torch, name, ours, theirs, inputs
+):
+    our_inputs = [tbp.Tensor(a, requires_grad=True) for a in inputs]
+    torch_inputs = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in inputs]
+    out, expected = ours(tbp, *our_inputs), theirs(torch, *torch_inputs)
+    assert out.shape == tuple(expected.shape) and out.dtype.name == str(expected.dtype)[6:]
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12, atol=1e-14)
+    seed = np.random.default_rng(len(name)).standard_normal(out.shape).astype(out.dtype)
+    out.backward(seed)
+    expected.backward(torch.tensor(seed))
+    for tensor, torch_tensor in zip(our_inputs, torch_inputs, strict=True):
+        np.testing.assert_allclose(tensor.grad, torch_tensor.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (0, False), (1, True), (-1, False)])
+def test_argmax_and_argmin_give_pytorchs_indices(torch, name, dim, keepdim):
+    # distinct values: among ties torch does not promise which index it returns
+    distinct = np.random.default_rng(2).permutation(12).reshape(3, 4) * 1.0
+    ours = getattr(tbp.Tensor(distinct), name)(dim=dim, keepdim=keepdim)
+    theirs = getattr(torch.tensor(distinct), name)(dim=dim, keepdim=keepdim)
+    assert isinstance(ours, np.ndarray)
+    np.testing.assert_array_equal(ours, theirs.numpy())

@@ -15,8 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import tinygrad_bp
 from tinygrad_bp.graph import mode, no_grad, observing
 from tinygrad_bp.tensor import Tensor
+from tinygrad_bp.testing import broadcastable_shapes
 
 # -- oracles ----------------------------------------------------------------------------
 
@@ -58,6 +60,8 @@ def check_op(ours, reference, *arrays):
 REAL = st.floats(-3, 3)
 POSITIVE = st.floats(0.2, 3)
 AWAY_FROM_ZERO = st.floats(0.2, 3) | st.floats(-3, -0.2)  # kinks and poles avoided
+CLIP_BOUNDS = (-1.0, 0.5, 1.5)  # the bounds the clip cases use
+AWAY_FROM_BOUNDS = REAL.filter(lambda v: min(abs(v - bound) for bound in CLIP_BOUNDS) > 1e-3)
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)
 
 
@@ -94,6 +98,23 @@ UNARY = [
     ("reshape", lambda x: x.reshape(-1), np.ravel, REAL, 0),
     ("softmax", Tensor.softmax, softmax, REAL, 1),
     ("log_softmax", Tensor.log_softmax, lambda a: np.log(softmax(a)), REAL, 1),
+    ("abs", Tensor.abs, np.abs, AWAY_FROM_ZERO, 0),
+    ("sqrt", Tensor.sqrt, np.sqrt, POSITIVE, 0),
+    ("clip", lambda x: x.clip(-1.0, 1.5), lambda a: np.clip(a, -1.0, 1.5), AWAY_FROM_BOUNDS, 0),
+    ("clamp min", lambda x: x.clamp(min=0.5), lambda a: np.maximum(a, 0.5), AWAY_FROM_BOUNDS, 0),
+    ("clip hi", lambda x: x.clip(hi=0.5), lambda a: np.minimum(a, 0.5), AWAY_FROM_BOUNDS, 0),
+    ("var", Tensor.var, np.var, REAL, 0),
+    ("squeeze", Tensor.squeeze, np.squeeze, REAL, 0),
+    ("unsqueeze", lambda x: x.unsqueeze(0), lambda a: np.expand_dims(a, 0), REAL, 0),
+    ("flatten", Tensor.flatten, np.ravel, REAL, 0),
+    (
+        "expand",
+        lambda x: x.expand(2, *x.shape),
+        lambda a: np.broadcast_to(a, (2, *a.shape)),
+        REAL,
+        0,
+    ),
+    ("astype", lambda x: x.astype(x.dtype), lambda a: a.astype(a.dtype), REAL, 0),
 ]
 
 BINARY = [
@@ -136,12 +157,15 @@ def axes(draw, ndim):
     return draw(st.none() | single | several)
 
 
-@pytest.mark.parametrize("name", ["sum", "mean", "max"])
+REDUCTIONS = ["sum", "mean", "max", "min", "var", "std"]
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
 @given(data=st.data())
 def test_reductions_over_any_axes(name, data):
     shape = data.draw(SHAPES)
     axis, keepdims = data.draw(axes(len(shape))), data.draw(st.booleans())
-    # distinct values at least 0.5 apart, so max has no ties within eps
+    # distinct values at least 0.5 apart, so max and min have no ties within eps, nor std a kink
     order = data.draw(st.permutations(range(int(np.prod(shape)))))
     a = np.reshape(order, shape) * 0.5 - 1.0
     check_op(
@@ -251,6 +275,16 @@ VJP_CASES = [
     ("max", lambda x: x.max(axis=0), (4, 3)),
     ("getitem", lambda x: x[[0, 0, 2], 1:], (3, 4)),
     ("sigmoid of sum", lambda x: (x * x).sum(axis=-1).sigmoid(), (2, 3)),
+    ("var", lambda x: x.var(axis=(0, 2), keepdims=True, ddof=1), (3, 2, 4)),
+    ("std", lambda x: x.std(dim=1), (3, 4)),
+    ("clip", lambda x: x.clip(-0.5, Tensor([0.2, 0.4, 1.0, 2.0])), (3, 4)),
+    ("expand", lambda x: x.expand(2, 3, -1, 4), (3, 1, 4)),
+    (
+        "stack, cat",
+        lambda x: tinygrad_bp.cat([tinygrad_bp.stack([x, x * x], 1), x[:, None]], 1),
+        (2, 3),
+    ),
+    ("where", lambda x: tinygrad_bp.where(np.arange(3) > 0, x, x.abs() * 2), (4, 3)),
 ]
 
 
@@ -665,3 +699,376 @@ def test_fractions_are_real_numbers():
     assert Tensor([Fraction(1, 2), 3]).tolist() == [0.5, 3.0]
     with pytest.raises(ValueError, match="too large"):
         Tensor([10**400])
+
+
+# -- the ops PyTorch and numpy users reach for: shapes, joins, where, conventions ----------
+
+
+@given(data=st.data())
+def test_var_and_std_with_ddof_over_any_axes(data):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=3))
+    axis = data.draw(axes(len(shape)).filter(lambda axis: axis != ()))
+    keepdims = data.draw(st.booleans())
+    ddof = data.draw(st.sampled_from([1, 0.5]))  # every axis has >= 2 elements: N - ddof > 0
+    order = data.draw(st.permutations(range(int(np.prod(shape)))))
+    a = np.reshape(order, shape) * 0.5 - 1.0
+    for name in ("var", "std"):
+        check_op(
+            lambda x, name=name: getattr(x, name)(axis, keepdims, ddof),
+            lambda x, name=name: getattr(np, name)(x, axis=axis, keepdims=keepdims, ddof=ddof),
+            a,
+        )
+
+
+@st.composite
+def squeezable(draw):
+    """An array with some axes of size 1, and a selection of those axes (None, one or several)."""
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=2))
+    ones = [i for i, n in enumerate(shape) if n == 1]
+    chosen = draw(st.lists(st.sampled_from(ones), unique=True)) if ones else []
+    axis = draw(st.none() | st.just(tuple(chosen)) | st.sampled_from(ones or [None]))
+    return draw(arrays(shape)), axis
+
+
+@given(squeezable())
+def test_squeeze(case):
+    a, axis = case
+    check_op(lambda x: x.squeeze(axis), lambda x: np.squeeze(x, axis), a)
+
+
+@given(data=st.data())
+def test_unsqueeze_and_flatten(data):
+    shape = data.draw(SHAPES)
+    a = data.draw(arrays(shape))
+    axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    check_op(lambda x: x.unsqueeze(axis), lambda x: np.expand_dims(x, axis), a)
+    ndim = max(len(shape), 1)
+    start, end = sorted(data.draw(st.lists(st.integers(0, ndim - 1), min_size=2, max_size=2)))
+    merged = a.reshape(shape or (1,))
+    expected = (*merged.shape[:start], -1, *merged.shape[end + 1 :])
+    check_op(lambda x: x.flatten(start, end), lambda x: np.reshape(x, expected), a)
+
+
+@given(broadcastable_shapes(), st.data())
+def test_expand_and_broadcast_to(shapes, data):
+    shape, target = shapes.input_shapes[0], shapes.result_shape
+    a = data.draw(arrays(shape))
+    check_op(lambda x: x.expand(*target), lambda x: np.broadcast_to(x, target), a)
+    check_op(lambda x: x.broadcast_to(target), lambda x: np.broadcast_to(x, target), a)
+    keep = (-1,) * len(shape)  # PyTorch's -1: this axis keeps its size
+    as_torch = (*target[: len(target) - len(shape)], *keep)
+    expected = np.broadcast_shapes(shape, target[: len(target) - len(shape)] + shape)
+    assert Tensor(a).expand(as_torch).shape == expected
+
+
+@given(data=st.data())
+def test_cat_along_any_axis(data):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=3))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    sizes = data.draw(st.lists(st.integers(0, 3), min_size=1, max_size=3))
+    parts = []
+    for size in sizes:
+        part_shape = list(shape)
+        part_shape[axis] = size
+        parts.append(data.draw(arrays(tuple(part_shape))))
+
+    def reference(*arrays):
+        return np.concatenate(arrays, axis=axis)
+
+    check_op(lambda *xs: tinygrad_bp.cat(list(xs), axis=axis), reference, *parts)
+    check_op(lambda *xs: tinygrad_bp.concatenate(xs, dim=axis), reference, *parts)
+
+
+@given(data=st.data())
+def test_stack_along_any_new_axis(data):
+    shape = data.draw(SHAPES)
+    axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    parts = data.draw(st.lists(arrays(shape), min_size=1, max_size=3))
+    check_op(
+        lambda *xs: tinygrad_bp.stack(list(xs), axis=axis),
+        lambda *xs: np.stack(xs, axis=axis),
+        *parts,
+    )
+
+
+@given(broadcastable_shapes(num_shapes=3), st.data())
+def test_where_broadcasts_cond_and_both_branches(shapes, data):
+    cond_shape, a_shape, b_shape = shapes.input_shapes
+    cond = data.draw(hnp.arrays(np.bool_, cond_shape))
+    a, b = data.draw(arrays(a_shape)), data.draw(arrays(b_shape))
+    check_op(lambda x, y: tinygrad_bp.where(cond, x, y), lambda x, y: np.where(cond, x, y), a, b)
+
+
+@given(broadcastable_shapes(num_shapes=3), st.data())
+def test_clip_with_tensor_bounds_sends_them_the_gradient_where_they_win(shapes, data):
+    a_shape, lo_shape, hi_shape = shapes.input_shapes
+    a = data.draw(hnp.arrays(np.float64, a_shape, elements=st.sampled_from([-2.5, -0.2, 0.3, 2.0])))
+    lo = data.draw(arrays(lo_shape, st.floats(-1.5, -0.5)))  # lo < -0.2 < 0.3 < hi: no ties
+    hi = data.draw(arrays(hi_shape, st.floats(0.5, 1.5)))
+    check_op(lambda x, low, high: x.clip(low, high), np.clip, a, lo, hi)
+
+
+def test_where_takes_a_tensor_list_or_bool_condition_and_gives_it_no_gradient():
+    a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([10.0, 20.0], requires_grad=True)
+    cond = Tensor([1.0, 0.0], requires_grad=True)
+    for condition in (cond, [True, False], np.array([1, 0])):
+        assert tinygrad_bp.where(condition, a, b).tolist() == [1.0, 20.0]
+    out = tinygrad_bp.where(cond, a, b)
+    assert out.children == (a, b)  # cond is a parameter, not an operand
+    out.backward(np.array([3.0, 4.0]))
+    assert a.grad.tolist() == [3.0, 0.0] and b.grad.tolist() == [0.0, 4.0] and cond.grad is None
+    assert tinygrad_bp.where(True, a, 0.0).tolist() == [1.0, 2.0]
+    assert tinygrad_bp.where(False, 1.0, 2.0).tolist() == 2.0
+
+
+def test_where_does_not_leak_an_infinite_gradient_into_the_branch_not_taken():
+    x = Tensor([0.0, 4.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        safe = tinygrad_bp.where(x.data > 0, x, 1.0).sqrt()  # sqrt'(0) = inf not selected
+        safe.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.25]
+
+
+def test_min_splits_gradient_equally_among_ties():
+    x = Tensor([[1.0, -5.0, -5.0, -5.0], [2.0, 2.0, 3.0, 4.0]], requires_grad=True)
+    out = x.min(axis=1)
+    assert out.tolist() == [-5.0, 2.0]
+    out.backward(np.array([3.0, 1.0]))
+    np.testing.assert_allclose(x.grad, [[0, 1, 1, 1], [0.5, 0.5, 0, 0]])
+
+
+def test_abs_and_sqrt_at_zero_follow_pytorch_without_warnings():
+    x = Tensor([0.0, -2.0, 3.0], requires_grad=True)
+    x.abs().backward(np.ones(3))
+    assert x.grad.tolist() == [0.0, -1.0, 1.0]  # abs'(0) = 0
+    y = Tensor([0.0, 0.0, 4.0, -1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = y.sqrt()
+        out.backward(np.array([1.0, -1.0, 1.0, 1.0]))
+    assert out.data[:3].tolist() == [0.0, 0.0, 2.0] and np.isnan(out.data[3])
+    assert y.grad[:3].tolist() == [np.inf, -np.inf, 0.25] and np.isnan(y.grad[3])
+
+
+def test_clip_passes_the_gradient_on_the_bounds_and_none_when_lo_exceeds_hi():
+    x = Tensor([-2.0, -1.0, 0.0, 1.0, 2.0], requires_grad=True)
+    x.clip(-1.0, 1.0).backward(np.ones(5))
+    assert x.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 0.0]  # torch.clamp: lo <= x <= hi
+    x.grad = None
+    out = x.clip(1.0, -1.0)  # lo > hi: every result is hi, as numpy and PyTorch
+    out.backward(np.ones(5))
+    assert out.tolist() == [-1.0] * 5 and x.grad.tolist() == [0.0] * 5
+    with pytest.raises(ValueError, match="at least one bound"):
+        x.clip()
+
+
+def test_std_of_a_constant_has_gradient_zero_and_var_beyond_its_degrees_of_freedom_is_ieee():
+    x = Tensor([3.0, 3.0, 3.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = x.std()
+        out.backward()
+        beyond = Tensor([1.0, 2.0]).var(ddof=2).item(), Tensor([1.0, 1.0]).var(ddof=3).item()
+    assert out.item() == 0.0 and x.grad.tolist() == [0.0, 0.0, 0.0]  # PyTorch's choice
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy warns about ddof >= N
+        expected = np.var([1.0, 2.0], ddof=2), np.var([1.0, 1.0], ddof=3)
+    assert beyond[0] == expected[0] == np.inf and np.isnan(beyond[1]) and np.isnan(expected[1])
+
+
+def test_argmax_and_argmin_are_numpy_index_arrays():
+    a = np.array([[1.0, 7.0, 7.0], [9.0, -2.0, 0.0]])
+    x = Tensor(a, requires_grad=True)
+    for name in ("argmax", "argmin"):
+        for axis in (None, 0, 1, -1):
+            for keepdims in (False, True):
+                out = getattr(x, name)(axis, keepdims)
+                expected = getattr(np, name)(a, axis=axis, keepdims=keepdims)
+                assert isinstance(out, np.ndarray) and out.dtype.kind == "i"
+                np.testing.assert_array_equal(out, expected)
+                np.testing.assert_array_equal(getattr(x, name)(dim=axis, keepdim=keepdims), out)
+    assert x.grad is None
+
+
+def test_astype_converts_and_sends_the_gradient_back_in_the_input_dtype():
+    x = Tensor([1.0, 2.0 + 1e-12], requires_grad=True)
+    y = x.astype(np.float32)
+    assert y.dtype == np.float32 and y.data.tolist() == [1.0, 2.0]
+    (y * 3.0).backward(np.ones(2, np.float32))
+    assert x.grad.dtype == np.float64 and x.grad.tolist() == [3.0, 3.0]
+    assert Tensor([1e39]).astype("float32").item() == np.inf  # overflow: inf, silently
+    assert y.astype("float").dtype == np.float64  # any name numpy gives a float dtype
+    for bad in (np.int64, "int32", bool):
+        with pytest.raises(TypeError, match="floating"):
+            x.astype(bad)
+
+
+def test_cat_and_stack_send_gradients_only_to_tensors_that_need_them():
+    x, c = Tensor([[1.0, 2.0]], requires_grad=True), Tensor([[3.0, 4.0]])
+    out = tinygrad_bp.cat([x, c, [[5.0, 6.0]]], axis=0)
+    assert out.shape == (3, 2)
+    out.backward(np.arange(6.0).reshape(3, 2))
+    assert x.grad.tolist() == [[0.0, 1.0]] and c.grad is None
+    x.grad = None
+    tinygrad_bp.stack([c, x, x], axis=1).backward(np.arange(6.0).reshape(1, 3, 2))
+    assert x.grad.tolist() == [[6.0, 8.0]]  # used twice: rows 1 and 2 summed
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: x.min(),
+        lambda x: x.var(),
+        lambda x: x.std(ddof=1),
+        lambda x: x.abs().sqrt().sum(),
+        lambda x: x.clip(0.6, 1.8).sum(),
+        lambda x: x.clamp(Tensor(np.float32(1.0)), None).sum(),
+        lambda x: x.expand(2, 3).sum(),
+        lambda x: x.unsqueeze(0).squeeze().flatten().sum(),
+        lambda x: tinygrad_bp.cat([x, x[:1]]).sum(),
+        lambda x: tinygrad_bp.stack([x, x[0] * x]).sum(),
+        lambda x: tinygrad_bp.stack([x[0], 2.0]).sum(),
+        lambda x: tinygrad_bp.where([True, False, True], x, 2.0).sum(),
+        lambda x: tinygrad_bp.where(True, 1.0, x).sum(),
+        lambda x: x.astype(np.float64).astype(np.float32).sum(),
+    ],
+)
+def test_float32_stays_float32_through_the_new_ops_and_their_grads(f):
+    x = Tensor(np.array([0.5, 1.5, 2.0], np.float32), requires_grad=True)
+    out = f(x)
+    assert out.dtype == np.float32
+    out.backward()
+    assert x.grad.dtype == np.float32
+
+
+REDUCTION_CALLS = [
+    ("sum", ()),
+    ("mean", ()),
+    ("max", ()),
+    ("min", ()),
+    ("var", ()),
+    ("std", ()),
+    ("var", (1,)),  # ddof, positional
+]
+
+
+@pytest.mark.parametrize("name, extra", REDUCTION_CALLS)
+@pytest.mark.parametrize("axis", [None, 0, -1, (0, 2)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_dim_and_keepdim_are_axis_and_keepdims(name, extra, axis, keepdims):
+    a = np.random.default_rng(3).standard_normal((2, 3, 4))
+    numpy_style, torch_style = Tensor(a, requires_grad=True), Tensor(a, requires_grad=True)
+    ours = getattr(numpy_style, name)(axis, keepdims, *extra)
+    theirs = getattr(torch_style, name)(*([None, False] if extra else []), *extra, dim=axis,
+                                        keepdim=keepdims)  # fmt: skip
+    np.testing.assert_array_equal(ours.data, theirs.data)
+    seed = np.random.default_rng(4).standard_normal(ours.shape)
+    ours.backward(seed)
+    theirs.backward(seed)
+    np.testing.assert_array_equal(numpy_style.grad, torch_style.grad)
+    same = getattr(numpy_style, name)(axis, keepdims, *extra, dim=axis, keepdim=keepdims)
+    np.testing.assert_array_equal(same.data, ours.data)  # both spellings, equal values: fine
+
+
+def test_dim_works_for_softmax_squeeze_unsqueeze_cat_and_stack():
+    a = np.random.default_rng(5).standard_normal((2, 1, 3))
+    x = Tensor(a)
+    np.testing.assert_array_equal(x.softmax(dim=0).data, x.softmax(axis=0).data)
+    np.testing.assert_array_equal(x.log_softmax(dim=1).data, x.log_softmax(1).data)
+    assert x.squeeze(dim=1).shape == (2, 3) and x.unsqueeze(dim=-1).shape == (2, 1, 3, 1)
+    assert tinygrad_bp.cat([x, x], dim=2).shape == (2, 1, 6)
+    assert tinygrad_bp.stack([x, x], dim=-1).shape == (2, 1, 3, 2)
+    assert x.var(correction=1).item() == pytest.approx(np.var(a, ddof=1), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call, keywords",
+    [
+        (lambda x: x.sum(axis=0, dim=1), ("axis=0", "dim=1")),
+        (lambda x: x.mean(axis=(0, 1), dim=0), ("axis=(0, 1)", "dim=0")),
+        (lambda x: x.max(keepdims=True, keepdim=False), ("keepdims=True", "keepdim=False")),
+        (lambda x: x.var(ddof=1, correction=0), ("ddof=1", "correction=0")),
+        (lambda x: x.softmax(axis=0, dim=1), ("axis=0", "dim=1")),
+        (lambda x: x.argmax(axis=0, dim=1), ("axis=0", "dim=1")),
+        (lambda x: x.squeeze(axis=0, dim=1), ("axis=0", "dim=1")),
+        (lambda x: tinygrad_bp.cat([x, x], axis=1, dim=0), ("axis=1", "dim=0")),
+    ],
+)
+def test_both_spellings_with_different_values_are_a_type_error_naming_both(call, keywords):
+    with pytest.raises(TypeError) as error:
+        call(Tensor(np.ones((1, 1, 2))))
+    assert all(keyword in str(error.value) for keyword in keywords)
+
+
+@pytest.mark.parametrize(
+    "call, error, pattern",
+    [
+        (lambda x: x.sum(axis=3), ValueError, "axis 3 is out of range for a tensor of 3 dim"),
+        (lambda x: x.max(dim=-4), ValueError, "axis -4 is out of range"),
+        (lambda x: x.min(axis=(0, 0)), ValueError, r"repeats an axis"),
+        (lambda x: x.var(axis=True), TypeError, "axis must be an int or a tuple of ints, got bool"),
+        (lambda x: x.mean(axis=1.0), TypeError, "got float"),
+        (lambda x: x.sum(keepdims="yes"), TypeError, "keepdims must be a bool, got str"),
+        (lambda x: x.std(ddof="1"), TypeError, "ddof must be a number, got str"),
+        (lambda x: x.std(ddof=True), TypeError, "ddof must be a number, got bool"),
+        (lambda x: x.log_softmax(axis=5), ValueError, "axis 5 is out of range"),
+        (lambda x: x.argmax(axis=(0, 1)), TypeError, "axis must be an int, got tuple"),
+        (lambda x: x.argmin(axis=7), ValueError, "axis 7 is out of range"),
+        (lambda x: x[:, :0].argmax(axis=1), ValueError, r"empty tensor of shape \(2, 0, 4\)"),
+        (lambda x: x.squeeze(0), ValueError, r"axis 0 of shape \(2, 3, 4\) has size 2"),
+        (lambda x: x.squeeze(axis=3), ValueError, "axis 3 is out of range"),
+        (lambda x: x.unsqueeze(4), ValueError, "axis 4 is out of range for a tensor of 4"),
+        (lambda x: x.unsqueeze(True), TypeError, "axis must be an int, got bool"),
+        (lambda x: x.unsqueeze(), TypeError, "needs an axis"),
+        (lambda x: x.flatten(2, 1), ValueError, "start_dim 2 comes after end_dim 1"),
+        (lambda x: x.flatten(0, 3), ValueError, "axis 3 is out of range"),
+        (lambda x: x.expand(2, 5, 4), ValueError, r"shape \(2, 3, 4\) to \(2, 5, 4\)"),
+        (lambda x: x.expand(3, 4), ValueError, r"shape \(2, 3, 4\) to \(3, 4\)"),
+        (lambda x: x.expand(1, -2, 3, 4), ValueError, r"to \(1, -2, 3, 4\)"),
+        (lambda x: x.expand(2.0, 3, 4), TypeError, "the shape must be ints"),
+        (lambda x: x.broadcast_to((True, 3, 4)), TypeError, "the shape must be ints"),
+    ],
+)
+def test_bad_arguments_get_clear_errors_and_change_nothing(call, error, pattern):
+    x = Tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    before = x.data.copy()
+    with pytest.raises(error, match=pattern):
+        call(x)
+    assert np.array_equal(x.data, before) and x.grad is None
+
+
+@pytest.mark.parametrize(
+    "call, error, pattern",
+    [
+        (lambda a, b: tinygrad_bp.cat([a, b]), ValueError, r"\(2, 3\) and \(4, 5\)"),
+        (lambda a, b: tinygrad_bp.cat([a, b.T], axis=1), ValueError, r"\(2, 3\) and \(5, 4\)"),
+        (lambda a, b: tinygrad_bp.cat([a, a[0]]), ValueError, r"\(2, 3\) and \(3,\)"),
+        (lambda a, b: tinygrad_bp.stack([a, b]), ValueError, r"\(2, 3\) and \(4, 5\)"),
+        (lambda a, b: tinygrad_bp.stack((a, a), axis=3), ValueError, "axis 3 is out of range"),
+        (lambda a, b: tinygrad_bp.cat([a, a], axis=2), ValueError, "axis 2 is out of range"),
+        (lambda a, b: tinygrad_bp.cat([a.sum()]), ValueError, "0-d tensors"),
+        (lambda a, b: tinygrad_bp.cat(a), TypeError, "list or tuple of tensors, got Tensor"),
+        (lambda a, b: tinygrad_bp.stack([]), ValueError, "at least one tensor"),
+        (lambda a, b: tinygrad_bp.stack([a, "x"]), TypeError, "str"),
+        (
+            lambda a, b: tinygrad_bp.where(np.ones(7, bool), a, b),
+            ValueError,
+            r"\(7,\) \(cond\), \(2, 3\) and \(4, 5\)",
+        ),
+        (lambda a, b: tinygrad_bp.where(a.data > 0, a, b), ValueError, r"\(2, 3\) and \(4, 5\)"),
+        (lambda a, b: tinygrad_bp.where("yes", a, a), TypeError, "cond must be bools or numbers"),
+        (lambda a, b: a.clip(b, 1.0), ValueError, r"\(2, 3\) and \(4, 5\)"),
+    ],
+)
+def test_functions_of_several_tensors_name_the_shapes_they_cannot_combine(call, error, pattern):
+    a, b = Tensor(np.ones((2, 3)), requires_grad=True), Tensor(np.ones((4, 5)))
+    with pytest.raises(error, match=pattern):
+        call(a, b)
+    assert a.grad is None and a.data.tolist() == [[1.0] * 3] * 2
+
+
+def test_the_new_functions_are_exported_at_the_top_level():
+    assert tinygrad_bp.concatenate is tinygrad_bp.cat
+    assert {"cat", "concatenate", "stack", "where"} <= set(tinygrad_bp.__all__)
+    assert Tensor.broadcast_to is Tensor.expand

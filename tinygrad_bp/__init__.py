@@ -23,9 +23,21 @@ from . import delta
 from .check import AnomalyError, detect_anomaly, gradcheck
 from .engine import Value
 from .graph import no_grad
-from .tensor import Tensor
+from .tensor import Tensor, cat, concatenate, stack, where
 
-__all__ = ["Value", "Tensor", "no_grad", "gradcheck", "detect_anomaly", "AnomalyError", "delta"]
+__all__ = [
+    "Value",
+    "Tensor",
+    "no_grad",
+    "gradcheck",
+    "detect_anomaly",
+    "AnomalyError",
+    "delta",
+    "cat",
+    "concatenate",
+    "stack",
+    "where",
+]
 __version__ = "0.1.0"
 
 # Loaded on first access by __getattr__ below; the core above is imported eagerly.

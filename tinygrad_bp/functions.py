@@ -14,9 +14,10 @@ input, because it becomes that input's gradient without a copy. Derivatives are
 written in terms of saved outputs where that is cheaper (exp, sigmoid, tanh,
 log_softmax).
 
-Division, negation, mean and softmax are not here: ``Tensor`` composes them from
-these primitives. ``Sub`` and ``Affine`` are primitives for speed only (one node
-where a composite would record two or three; the results are the same).
+Division, negation, mean, softmax, squeeze, unsqueeze and flatten are not here:
+``Tensor`` composes them from these primitives. ``Sub``, ``Affine`` and ``Var`` are
+primitives for speed only (one node where a composite would record two to five; the
+results are the same).
 """
 
 from __future__ import annotations
@@ -195,6 +196,101 @@ class Tanh(Function):
         return (g * (1 - ctx.y * ctx.y),)
 
 
+class Abs(Function):
+    """y = |a|;  da = g * sign(a)  (0 at a = 0, as PyTorch)."""
+
+    op = "abs"
+
+    def forward(ctx, a: Array) -> Array:
+        ctx.sign = np.sign(a)
+        return np.abs(a)
+
+    def backward(ctx, g: Array) -> tuple[Array]:
+        return (g * ctx.sign,)
+
+
+class Sqrt(Function):
+    """y = sqrt(a);  da = g / (2 y)  (IEEE, silently: inf at a = 0, nan below, as PyTorch)."""
+
+    op = "sqrt"
+
+    @np.errstate(invalid="ignore")
+    def forward(ctx, a: Array) -> Array:
+        ctx.y = np.sqrt(a)
+        return ctx.y
+
+    @np.errstate(divide="ignore", invalid="ignore")
+    def backward(ctx, g: Array) -> tuple[Array]:
+        return (g / (2 * ctx.y),)
+
+
+class Std(Sqrt):
+    """y = sqrt(v) of a variance v;  dv = g / (2 y), and 0 where y = 0 (as PyTorch).
+
+    At a constant input y = 0: sqrt's infinite slope times dv/dx = 0 would be nan;
+    PyTorch's std passes the subgradient 0 there, and so does this class.
+    """
+
+    op = "std"
+
+    def backward(ctx, g: Array) -> tuple[Array]:
+        (dv,) = super().backward(g)
+        return (np.where(ctx.y == 0, 0, dv),)
+
+
+class Clip(Function):
+    """y = min(max(a, lo), hi)  (so y = hi wherever lo > hi, as numpy and PyTorch).
+
+    da = g * [lo <= a <= hi]  (the bounds included, as torch.clamp);
+    dlo = g * [a < lo and lo < hi];  dhi = g * [a > hi or hi < lo]  (torch.clamp's rule).
+    """
+
+    op = "clip"
+
+    def forward(ctx, a: Array, lo: Array, hi: Array) -> Array:
+        ctx.a, ctx.lo, ctx.hi = a, lo, hi
+        return np.minimum(np.maximum(a, lo), hi)
+
+    def backward(ctx, g: Array) -> tuple[Array | None, Array | None, Array | None]:
+        a, lo, hi = ctx.a, ctx.lo, ctx.hi
+        da = np.where((lo <= a) & (a <= hi), g, 0) if ctx.needs_grad[0] else None
+        dlo = np.where((a < lo) & (lo < hi), g, 0) if ctx.needs_grad[1] else None
+        dhi = np.where((a > hi) | (hi < lo), g, 0) if ctx.needs_grad[2] else None
+        return da, dlo, dhi
+
+
+class Where(Function):
+    """y = a where cond, else b;  da = g where cond, else 0;  db = 0 where cond, else g.
+
+    ``cond`` is a boolean array, a parameter rather than an operand: no gradient.
+    """
+
+    op = "where"
+
+    def forward(ctx, a: Array, b: Array, cond: Array) -> Array:
+        ctx.cond = cond
+        return np.where(cond, a, b)
+
+    def backward(ctx, g: Array) -> tuple[Array | None, Array | None]:
+        da = np.where(ctx.cond, g, 0) if ctx.needs_grad[0] else None
+        db = np.where(ctx.cond, 0, g) if ctx.needs_grad[1] else None
+        return da, db
+
+
+class AsType(Function):
+    """y = a converted to the float ``dtype``;  da = g converted back to a's dtype."""
+
+    op = "astype"
+
+    @np.errstate(over="ignore")  # float64 beyond 3.4e38 to float32: inf, silently
+    def forward(ctx, a: Array, dtype: np.dtype) -> Array:
+        ctx.dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(ctx, g: Array) -> tuple[Array]:
+        return (g.astype(ctx.dtype),)
+
+
 class Sum(Function):
     """y = sum of a over ``axis`` (all axes if None);  da = g copied along the summed axes."""
 
@@ -210,6 +306,31 @@ class Sum(Function):
         return (da,)
 
 
+class Var(Function):
+    """y = sum_axis (a - m)^2 / (N - ddof), m = mean_axis a;  da = g * 2 (a - m) / (N - ddof).
+
+    N counts the elements reduced (m's own partials cancel: sum_axis (a - m) = 0).
+    N - ddof <= 0 gives inf, or nan for 0 / 0, as numpy, but silently. One node where
+    the composite (mean, sub, mul, sum, div) records five.
+    """
+
+    op = "var"
+
+    @np.errstate(divide="ignore", invalid="ignore")
+    def forward(ctx, a: Array, axis: Any = None, keepdims: bool = False, ddof: float = 0) -> Array:
+        total = a.sum(axis=axis, keepdims=True)
+        count = a.size // max(total.size, 1)
+        ctx.deviation = a - total / count
+        ctx.divisor, ctx.axis, ctx.keepdims = max(count - ddof, 0), axis, keepdims
+        squares = (ctx.deviation * ctx.deviation).sum(axis=axis, keepdims=keepdims)
+        return squares / ctx.divisor
+
+    @np.errstate(divide="ignore", invalid="ignore")
+    def backward(ctx, g: Array) -> tuple[Array]:
+        g = _keep_reduced_dims(g, ctx.axis, ctx.keepdims)
+        return (g * (2 * ctx.deviation) / ctx.divisor,)
+
+
 class Max(Function):
     """y = max of a over ``axis``;  da = g * tie / (number of ties), tie = [a == y].
 
@@ -218,9 +339,10 @@ class Max(Function):
     """
 
     op = "max"
+    extreme: np.ufunc = np.maximum  # the ufunc whose reduce gives the extreme
 
     def forward(ctx, a: Array, axis: Any = None, keepdims: bool = False) -> Array:
-        peak = a.max(axis=axis, keepdims=True)
+        peak = ctx.extreme.reduce(a, axis=axis, keepdims=True)
         ctx.share = (a == peak).astype(a.dtype)
         with np.errstate(invalid="ignore"):  # a nan peak ties with nothing: 0 / 0 = nan
             ctx.share /= ctx.share.sum(axis=axis, keepdims=True)
@@ -229,6 +351,13 @@ class Max(Function):
 
     def backward(ctx, g: Array) -> tuple[Array]:
         return (_keep_reduced_dims(g, ctx.axis, ctx.keepdims) * ctx.share,)
+
+
+class Min(Max):
+    """y = min of a over ``axis``;  da = g * tie / (number of ties), tie = [a == y]  (as Max)."""
+
+    op = "min"
+    extreme = np.minimum
 
 
 class Reshape(Function):
@@ -257,6 +386,49 @@ class Transpose(Function):
 
     def backward(ctx, g: Array) -> tuple[Array]:
         return (g.transpose(ctx.inverse),)
+
+
+class Expand(Function):
+    """y = a broadcast to ``shape`` (a read-only view, as np.broadcast_to);  da = g.
+
+    da is returned in the broadcast shape, as for every broadcasting op: the backward
+    loop's unbroadcast sums it over the added and stretched axes.
+    """
+
+    op = "expand"
+
+    def forward(ctx, a: Array, shape: tuple[int, ...]) -> Array:
+        return np.broadcast_to(a, shape)
+
+    def backward(ctx, g: Array) -> tuple[Array]:
+        return (g,)
+
+
+class Cat(Function):
+    """y = the inputs joined along ``axis``;  da_i = the slice of g where input i went."""
+
+    op = "cat"
+
+    def forward(ctx, *arrays: Array, axis: int = 0) -> Array:
+        out = np.concatenate(arrays, axis=axis)  # checks the shapes first
+        ctx.axis, ctx.ends = axis, np.cumsum([a.shape[axis] for a in arrays[:-1]])
+        return out
+
+    def backward(ctx, g: Array) -> tuple[Array, ...]:
+        return tuple(np.split(g, ctx.ends, axis=ctx.axis))
+
+
+class Stack(Function):
+    """y = the inputs stacked along a new ``axis``;  da_i = g at index i of that axis."""
+
+    op = "stack"
+
+    def forward(ctx, *arrays: Array, axis: int = 0) -> Array:
+        ctx.axis = axis
+        return np.stack(arrays, axis=axis)
+
+    def backward(ctx, g: Array) -> tuple[Array, ...]:
+        return tuple(np.moveaxis(g, ctx.axis, 0))
 
 
 class MatMul(Function):

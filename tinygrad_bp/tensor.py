@@ -68,6 +68,70 @@ def _shape_arg(args: tuple[Any, ...]) -> tuple[Any, ...]:
     return args
 
 
+def _axes(axis: Any, ndim: int, several: bool = True) -> Any:
+    """``axis`` checked against ``ndim`` dimensions and made non-negative (None stays None).
+
+    An int, or (when ``several``) a tuple or list of distinct ints; bools are refused.
+
+    >>> _axes(-1, 2), _axes([0, -1], 3)
+    (1, (0, 2))
+    >>> _axes(2, 2)
+    Traceback (most recent call last):
+    ValueError: axis 2 is out of range for a tensor of 2 dimensions
+    """
+    if axis is None:
+        return None
+    if several and isinstance(axis, (tuple, list)):
+        axes = tuple(_axes(one, ndim, several=False) for one in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"axis {axis!r} repeats an axis")
+        return axes
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        expected = "an int or a tuple of ints" if several else "an int"
+        raise TypeError(f"axis must be {expected}, got {type(axis).__name__}")
+    if not -ndim <= int(axis) < ndim:
+        raise ValueError(f"axis {axis} is out of range for a tensor of {ndim} dimensions")
+    return int(axis) % ndim
+
+
+def _pytorch_alias(name: str, value: Any, default: Any, alias: str, alias_value: Any) -> Any:
+    """A keyword under numpy's ``name`` or PyTorch's ``alias`` (``dim``, ``keepdim``).
+
+    The PyTorch spelling counts when given (not None); a numpy keyword left at its
+    default counts as not given. Both given with different values: TypeError.
+
+    >>> _pytorch_alias("axis", None, None, "dim", 1)
+    1
+    >>> _pytorch_alias("axis", 0, None, "dim", 1)
+    Traceback (most recent call last):
+    TypeError: got axis=0 and dim=1: pass only one of them
+    """
+    if alias_value is None:
+        return value
+    if value != default and value != alias_value:
+        raise TypeError(f"got {name}={value!r} and {alias}={alias_value!r}: pass only one of them")
+    return alias_value
+
+
+def _reduction_args(
+    ndim: int, axis: Any, keepdims: Any, dim: Any, keepdim: Any, several: bool = True
+) -> tuple[Any, bool]:
+    """The checked (axis, keepdims) of a reduction, from numpy's or PyTorch's keywords.
+
+    >>> _reduction_args(2, None, False, -1, True)
+    (1, True)
+    """
+    if axis is None and keepdims is False and dim is None and keepdim is None:
+        return None, False  # x.sum(): the common call, kept as fast as before the checks
+    axis = _pytorch_alias(
+        "axis", _axes(axis, ndim, several), None, "dim", _axes(dim, ndim, several)
+    )
+    keepdims = _pytorch_alias("keepdims", keepdims, False, "keepdim", keepdim)
+    if not isinstance(keepdims, (bool, np.bool_)):
+        raise TypeError(f"keepdims must be a bool, got {type(keepdims).__name__}")
+    return axis, bool(keepdims)
+
+
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``grad`` down to ``shape``, undoing numpy broadcasting.
 
@@ -355,23 +419,99 @@ class Tensor:
         """
         return _apply(F.Tanh, self)
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (an int, a tuple, or None for all axes).
+    def abs(self) -> Tensor:
+        """|x| elementwise; d/dx = sign(x), 0 at x = 0 (as PyTorch).
+
+        >>> Tensor([-2.0, 0.0, 3.0]).abs().tolist()
+        [2.0, 0.0, 3.0]
+        """
+        return _apply(F.Abs, self)
+
+    def sqrt(self) -> Tensor:
+        """sqrt(x) elementwise; d/dx = 1 / (2 sqrt x): inf at 0, nan below 0, silently.
+
+        >>> Tensor([4.0, 0.0]).sqrt().tolist()
+        [2.0, 0.0]
+        """
+        return _apply(F.Sqrt, self)
+
+    def clip(self, lo: Operand | None = None, hi: Operand | None = None) -> Tensor:
+        """min(max(x, lo), hi) elementwise; a bound may be None (unbounded), a number or a Tensor.
+
+        The gradient to x is 1 where lo <= x <= hi, bounds included, as torch.clamp
+        (and 0 everywhere when lo > hi, where every result is hi); Tensor bounds get
+        the gradient where they are the result.
+
+        >>> x = Tensor([-1.0, 0.0, 0.5, 1.0, 2.0], requires_grad=True)
+        >>> out = x.clip(0.0, 1.0)
+        >>> out.sum().backward()
+        >>> out.tolist(), x.grad.tolist()
+        ([0.0, 0.0, 0.5, 1.0, 1.0], [0.0, 1.0, 1.0, 1.0, 0.0])
+        """
+        if lo is None and hi is None:
+            raise ValueError("clip needs at least one bound: lo or hi")
+        lo = self._operand(-np.inf if lo is None else lo)
+        hi = self._operand(np.inf if hi is None else hi)
+        return _apply(F.Clip, self, lo, hi)
+
+    def clamp(self, min: Operand | None = None, max: Operand | None = None) -> Tensor:
+        """``clip`` under PyTorch's name and keywords: ``x.clamp(min=0.0)``.
+
+        >>> Tensor([-1.0, 2.0]).clamp(min=0.0).tolist()
+        [0.0, 2.0]
+        """
+        return self.clip(min, max)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """The values converted to the float ``dtype``; the gradient comes back in this dtype.
+
+        >>> Tensor([1.5]).astype(np.float32).dtype
+        dtype('float32')
+        """
+        if np.dtype(dtype).kind != "f":
+            raise TypeError(f"astype needs a floating dtype, got {np.dtype(dtype).name}")
+        return _apply(F.AsType, self, dtype=np.dtype(dtype))
+
+    def sum(
+        self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
+        """Sum over ``axis`` (an int, a tuple, or None for all axes); PyTorch's ``dim``, too.
 
         >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).tolist()
         [4.0, 6.0]
+        >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).sum(dim=1, keepdim=True).tolist()
+        [[3.0], [7.0]]
         """
+        axis, keepdims = _reduction_args(self.ndim, axis, keepdims, dim, keepdim)
         return _apply(F.Sum, self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def max(
+        self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
         """Maximum over ``axis``; the gradient is split equally among tied maxima.
+
+        Unlike ``torch.max(x, dim)``, the result is the values alone (see ``argmax``).
 
         >>> x = Tensor([1.0, 3.0, 3.0], requires_grad=True)
         >>> x.max().backward()
         >>> x.grad.tolist()
         [0.0, 0.5, 0.5]
         """
+        axis, keepdims = _reduction_args(self.ndim, axis, keepdims, dim, keepdim)
         return _apply(F.Max, self, axis=axis, keepdims=keepdims)
+
+    def min(
+        self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
+        """Minimum over ``axis``; the gradient is split equally among tied minima.
+
+        >>> x = Tensor([[2.0, 1.0], [1.0, 1.0]], requires_grad=True)
+        >>> x.min(dim=1).backward(np.ones(2))
+        >>> x.grad.tolist()
+        [[0.0, 1.0], [0.5, 0.5]]
+        """
+        axis, keepdims = _reduction_args(self.ndim, axis, keepdims, dim, keepdim)
+        return _apply(F.Min, self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: int) -> Tensor:
         """The same values in a new shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``.
@@ -389,6 +529,33 @@ class Tensor:
         """
         return _apply(F.Transpose, self, axes=_shape_arg(axes) or None)
 
+    def expand(self, *shape: int) -> Tensor:
+        """The values broadcast to ``shape`` (numpy's rules; -1 keeps a size, as PyTorch).
+
+        The gradient is summed back over the broadcast axes.
+
+        >>> x = Tensor([[1.0], [2.0]], requires_grad=True)
+        >>> x.expand(2, 3).tolist()
+        [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
+        >>> x.expand(4, -1, 3).sum().backward()
+        >>> x.grad.tolist()
+        [[12.0], [12.0]]
+        """
+        target = _shape_arg(shape)
+        if any(isinstance(n, bool) or not isinstance(n, numbers.Integral) for n in target):
+            raise TypeError(f"expand: the shape must be ints, got {target!r}")
+        added = len(target) - self.ndim  # the leading axes broadcasting prepends
+        target = tuple(  # PyTorch's -1: an existing axis keeps its size
+            self.shape[i - added] if n == -1 and i >= added else int(n)
+            for i, n in enumerate(target)
+        )
+        stretchable = all(n in (1, m) for n, m in zip(self.shape, target[added:]))
+        if added < 0 or min(target, default=0) < 0 or not stretchable:
+            raise ValueError(f"expand: cannot broadcast shape {self.shape} to {target}")
+        return _apply(F.Expand, self, shape=target)
+
+    broadcast_to = expand
+
     @property
     def T(self) -> Tensor:
         """The transpose: all axes reversed.
@@ -398,7 +565,7 @@ class Tensor:
         """
         return self.transpose()
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """x - ln(sum_axis e ** x), without warnings for any input.
 
         Finite for |x| up to half the largest float; beyond that the true result can
@@ -407,6 +574,9 @@ class Tensor:
         >>> Tensor([0.0, 0.0]).log_softmax().exp().tolist()
         [0.5, 0.5]
         """
+        axis = _axes(axis, self.ndim)
+        if dim is not None:
+            axis = _pytorch_alias("axis", axis, self.ndim - 1, "dim", _axes(dim, self.ndim))
         return _apply(F.LogSoftmax, self, axis=axis)
 
     def __getitem__(self, index: Any) -> Tensor:
@@ -430,23 +600,151 @@ class Tensor:
     def __rtruediv__(self, other: Operand) -> Tensor:  # other * self^-1
         return self._operand(other) * self**-1
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def mean(
+        self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+    ) -> Tensor:
         """Mean over ``axis``: the sum divided by the number of elements summed.
 
         >>> Tensor([[1.0, 2.0], [3.0, 5.0]]).mean(axis=1).tolist()
         [1.5, 4.0]
         """
-        total = self.sum(axis=axis, keepdims=keepdims)
+        axis, keepdims = _reduction_args(self.ndim, axis, keepdims, dim, keepdim)
+        total = _apply(F.Sum, self, axis=axis, keepdims=keepdims)
         count = self.data.size // max(total.data.size, 1)
         return total / (count or np.nan)  # the mean of no elements is nan, as in numpy
 
-    def softmax(self, axis: int = -1) -> Tensor:
+    def var(
+        self,
+        axis: Any = None,
+        keepdims: bool = False,
+        ddof: float = 0,
+        *,
+        dim: Any = None,
+        keepdim: Any = None,
+        correction: float | None = None,
+    ) -> Tensor:
+        """Variance over ``axis``: sum (x - mean)^2 / (N - ddof), numpy's default ddof = 0.
+
+        PyTorch's ``correction`` is another name for ``ddof`` (mind that torch.var's
+        default is 1). With N - ddof <= 0 the result is inf (or nan for 0 / 0), silently.
+
+        >>> Tensor([1.0, 2.0, 3.0, 4.0]).var().item(), Tensor([1.0, 3.0]).var(ddof=1).item()
+        (1.25, 2.0)
+        """
+        axis, keepdims = _reduction_args(self.ndim, axis, keepdims, dim, keepdim)
+        ddof = _pytorch_alias("ddof", ddof, 0, "correction", correction)
+        if isinstance(ddof, bool) or not isinstance(ddof, numbers.Real):
+            raise TypeError(f"ddof must be a number, got {type(ddof).__name__}")
+        return _apply(F.Var, self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def std(
+        self,
+        axis: Any = None,
+        keepdims: bool = False,
+        ddof: float = 0,
+        *,
+        dim: Any = None,
+        keepdim: Any = None,
+        correction: float | None = None,
+    ) -> Tensor:
+        """Standard deviation: sqrt(var(...)), with var's arguments.
+
+        Where it is 0 (a constant input) the gradient is 0, as PyTorch's, not nan.
+
+        >>> x = Tensor([2.0, 2.0, 4.0, 4.0], requires_grad=True)
+        >>> out = x.std()
+        >>> out.backward()
+        >>> out.item(), x.grad.tolist()
+        (1.0, [-0.25, -0.25, 0.25, 0.25])
+        """
+        variance = self.var(axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction)
+        return _apply(F.Std, variance)
+
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """e ** x / sum_axis e ** x, computed as exp(log_softmax(x)): stable for any magnitude.
 
         >>> Tensor([1000.0, 1000.0]).softmax().tolist()
         [0.5, 0.5]
         """
-        return self.log_softmax(axis).exp()
+        return self.log_softmax(axis, dim=dim).exp()
+
+    def squeeze(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+        """Drop axes of size 1: all of them, or those of ``axis`` (which must have size 1).
+
+        As numpy, an ``axis`` of another size is a ValueError (PyTorch ignores it).
+
+        >>> Tensor.zeros(1, 3, 1).squeeze().shape, Tensor.zeros(1, 3, 1).squeeze(0).shape
+        ((3,), (3, 1))
+        """
+        axes = _pytorch_alias("axis", _axes(axis, self.ndim), None, "dim", _axes(dim, self.ndim))
+        axes = (axes,) if isinstance(axes, int) else axes
+        if axes is None:
+            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        for i in axes:
+            if self.shape[i] != 1:
+                raise ValueError(
+                    f"squeeze: axis {i} of shape {self.shape} has size {self.shape[i]}"
+                )
+        return self.reshape(*(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """Insert an axis of size 1 at position ``axis`` of the result (np.expand_dims).
+
+        >>> Tensor.zeros(2, 3).unsqueeze(0).shape, Tensor.zeros(2, 3).unsqueeze(-1).shape
+        ((1, 2, 3), (2, 3, 1))
+        """
+        if axis is None and dim is None:
+            raise TypeError("unsqueeze needs an axis (or dim)")
+        position = _pytorch_alias(
+            "axis", _axes(axis, self.ndim + 1, False), None, "dim", _axes(dim, self.ndim + 1, False)
+        )
+        return self.reshape(*self.shape[:position], 1, *self.shape[position:])
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """The axes from ``start_dim`` to ``end_dim`` merged into one (all of them by default).
+
+        >>> Tensor.zeros(2, 3, 4).flatten().shape, Tensor.zeros(2, 3, 4).flatten(1).shape
+        ((24,), (2, 12))
+        """
+        ndim = max(self.ndim, 1)  # a 0-d tensor flattens to shape (1,), as in PyTorch
+        start, end = _axes(start_dim, ndim, False), _axes(end_dim, ndim, False)
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        shape = self.shape or (1,)
+        merged = int(np.prod(shape[start : end + 1]))
+        return self.reshape(*shape[:start], merged, *shape[end + 1 :])
+
+    # -- indices (no gradient) ----------------------------------------------------------
+
+    def argmax(
+        self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+    ) -> np.ndarray:
+        """The index of the maximum (of the flattened tensor when ``axis`` is None).
+
+        An integer np.ndarray, outside the graph; the first index among ties.
+
+        >>> Tensor([[1.0, 5.0], [7.0, 2.0]]).argmax(axis=1).tolist()
+        [1, 0]
+        """
+        return self._index_of("argmax", axis, keepdims, dim, keepdim)
+
+    def argmin(
+        self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
+    ) -> np.ndarray:
+        """The index of the minimum, as ``argmax``.
+
+        >>> Tensor([[1.0, 5.0], [7.0, 2.0]]).argmin().tolist()
+        0
+        """
+        return self._index_of("argmin", axis, keepdims, dim, keepdim)
+
+    def _index_of(self, name: str, axis: Any, keepdims: Any, dim: Any, keepdim: Any) -> np.ndarray:
+        """np.argmax or np.argmin of the data, with the reductions' keywords checked."""
+        axis, keepdims = _reduction_args(self.ndim, axis, keepdims, dim, keepdim, several=False)
+        try:
+            return np.asarray(getattr(self.data, name)(axis=axis, keepdims=keepdims))
+        except ValueError:  # an empty axis
+            raise ValueError(f"{name} of an empty tensor of shape {self.shape}") from None
 
     # -- backward --------------------------------------------------------------------------
 
@@ -547,3 +845,86 @@ class Tensor:
         extras += ", requires_grad=True" if self.requires_grad else ""
         extras += f", label={self.label!r}" if self.label else ""
         return f"Tensor({body}{extras})"
+
+
+# -- functions of several tensors ---------------------------------------------------------
+
+
+def _tensors(name: str, items: Any) -> list[Tensor]:
+    """``items`` (a list or tuple) as Tensors; numbers take the dtype of the first Tensor.
+
+    >>> [t.dtype.name for t in _tensors("cat", [Tensor(np.ones(1, np.float32)), 2.0])]
+    ['float32', 'float32']
+    """
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"{name} needs a list or tuple of tensors, got {type(items).__name__}")
+    if not items:
+        raise ValueError(f"{name} needs at least one tensor, got an empty {type(items).__name__}")
+    first = next((item for item in items if isinstance(item, Tensor)), None)
+    return [first._operand(item) if first is not None else Tensor(item) for item in items]
+
+
+def cat(
+    tensors: list[Operand] | tuple[Operand, ...], axis: int = 0, *, dim: int | None = None
+) -> Tensor:
+    """The tensors joined along an existing ``axis`` (np.concatenate, torch.cat).
+
+    The gradient of each input is its slice of the result's gradient.
+
+    >>> a, b = Tensor([[1.0, 2.0]], requires_grad=True), Tensor([[3.0, 4.0]])
+    >>> out = cat([a, b], axis=0)
+    >>> out.tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+    >>> (out * Tensor([[1.0], [10.0]])).sum().backward()
+    >>> a.grad.tolist()
+    [[1.0, 1.0]]
+    """
+    inputs = _tensors("cat", tensors)
+    if inputs[0].ndim == 0:
+        raise ValueError("cat: 0-d tensors have no axis to join along (stack makes one)")
+    ndim = inputs[0].ndim
+    axis = _pytorch_alias("axis", _axes(axis, ndim, False), 0, "dim", _axes(dim, ndim, False))
+    return _apply(F.Cat, *inputs, axis=axis)
+
+
+concatenate = cat
+
+
+def stack(
+    tensors: list[Operand] | tuple[Operand, ...], axis: int = 0, *, dim: int | None = None
+) -> Tensor:
+    """The tensors, all of one shape, stacked along a new ``axis`` (np.stack, torch.stack).
+
+    >>> out = stack([Tensor([1.0, 2.0]), Tensor([3.0, 4.0])], axis=1)
+    >>> out.tolist()
+    [[1.0, 3.0], [2.0, 4.0]]
+    """
+    inputs = _tensors("stack", tensors)
+    ndim = inputs[0].ndim + 1
+    axis = _pytorch_alias("axis", _axes(axis, ndim, False), 0, "dim", _axes(dim, ndim, False))
+    return _apply(F.Stack, *inputs, axis=axis)
+
+
+def where(cond: Any, a: Operand, b: Operand) -> Tensor:
+    """Elementwise ``a`` where ``cond`` is true (nonzero), else ``b``, all three broadcast.
+
+    ``cond`` is a Tensor, array, bool or list; it gets no gradient. The gradient of
+    ``a`` is the result's gradient where ``cond`` holds (0 elsewhere), of ``b`` the rest.
+
+    >>> x = Tensor([-1.0, 2.0], requires_grad=True)
+    >>> out = where(x.data > 0, x, 0.0)
+    >>> out.sum().backward()
+    >>> out.tolist(), x.grad.tolist()
+    ([0.0, 2.0], [0.0, 1.0])
+    """
+    mask = np.asarray(cond.data if isinstance(cond, Tensor) else cond)
+    if mask.dtype.kind not in "biuf":
+        raise TypeError(f"where: cond must be bools or numbers, got {type(cond).__name__}")
+    a, b = _tensors("where", [a, b])
+    try:
+        np.broadcast_shapes(mask.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"where: incompatible shapes {mask.shape} (cond), {a.shape} and {b.shape}"
+        ) from None
+    return _apply(F.Where, a, b, cond=mask.astype(bool))
