@@ -1,8 +1,8 @@
 """A finished run as one self-contained page: every frame inside, a slider, no server.
 
 ``record(config, epochs, path)`` trains a ``Session`` for ``epochs`` epochs and keeps
-at most ``MAX_FRAMES`` frames: epoch 0, then every ``ceil(epochs / (MAX_FRAMES -
-1))``-th epoch, then the last. The page is the live page's own files, with the style
+a frame of every epoch, 0 to the last, or of ``MAX_FRAMES`` epochs evenly spaced
+between them when there are more. The page is the live page's own files, with the style
 sheet and the script put inline and the frames as JSON in a script element, so it
 opens from the disk with no network. Its size is bounded by the frame limit and the
 network limits of ``session`` (a few MB at the largest network).
@@ -11,7 +11,6 @@ network limits of ``session`` (a few MB at the largest network).
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,7 +74,7 @@ def record(
     if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= MAX_EPOCHS:
         raise ValueError(f"epochs must be an integer in [1, {MAX_EPOCHS}], got {epochs!r}")
     session = Session(config)
-    stride = math.ceil(epochs / (MAX_FRAMES - 1))
+    kept = _sampled(epochs)
     frames = [session.frame()]
     interrupted = False
     try:
@@ -83,7 +82,7 @@ def record(
             session.step_epoch()
             if on_epoch is not None:
                 on_epoch(session.epoch, session.loss or 0.0)
-            if session.epoch % stride == 0 or session.epoch == epochs:
+            if session.epoch in kept:
                 frames.append(session.frame())
     except KeyboardInterrupt:
         interrupted = True
@@ -117,6 +116,17 @@ def recorded_page(frames: list[dict[str, Any]], final: dict[str, Any], title: st
         f'<script type="application/json" id="recording">{payload}</script>\n'
         f"<script>\n{asset('watch.js')}</script>",
     )
+
+
+def _sampled(epochs: int) -> set[int]:
+    """The epochs whose frames are kept: all of 0..epochs, or MAX_FRAMES evenly spaced.
+
+    >>> sorted(_sampled(3)), len(_sampled(10_000)), max(_sampled(10_000))
+    ([0, 1, 2, 3], 100, 10000)
+    """
+    if epochs < MAX_FRAMES:
+        return set(range(epochs + 1))
+    return {round(k * epochs / (MAX_FRAMES - 1)) for k in range(MAX_FRAMES)}
 
 
 def _writer(page: str) -> Callable[[BinaryIO], None]:

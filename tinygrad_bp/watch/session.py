@@ -146,14 +146,16 @@ class Session:
         self.closed = False
         self.playing = False
         self.version = 0
-        self.reset(config)
+        self.config = config
+        self.reset()
 
     # -- the state ------------------------------------------------------------------
 
     def reset(self, config: Config | None = None) -> None:
         """Start again from epoch 0 with fresh data and weights from the seed."""
         with self._changed:
-            self.config = config if config is not None else self.config
+            if config is not None:
+                self.config = config
             self.X, self.y = data.load(self.config.dataset, n=POINTS, rng=self.config.seed)
             self.model = _scalar_mlp(self.config, self.config.seed)
             self._picture = tensor_mlp(
