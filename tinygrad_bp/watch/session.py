@@ -347,7 +347,8 @@ def _extent(X: np.ndarray) -> tuple[float, float, float, float]:
     """The plane shown: the data's bounding box with a margin of a quarter of its size."""
     lo, hi = X.min(axis=0), X.max(axis=0)
     margin = 0.25 * np.maximum(hi - lo, 1e-9)
-    return (lo[0] - margin[0], hi[0] + margin[0], lo[1] - margin[1], hi[1] + margin[1])
+    low, high = (lo - margin).tolist(), (hi + margin).tolist()
+    return (low[0], high[0], low[1], high[1])
 
 
 # -- one example's numbers ---------------------------------------------------------------
