@@ -16,6 +16,7 @@ host, and /control wants a JSON body, which a cross-site form cannot send.
 from __future__ import annotations
 
 import json
+import sys
 import time
 import webbrowser
 from http import HTTPStatus
@@ -59,6 +60,11 @@ class WatchServer(ThreadingHTTPServer):
         self.port = self.server_address[1]
         self.url = f"http://{HOST}:{self.port}/"
         self.hosts = {f"{HOST}:{self.port}", f"localhost:{self.port}"}
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A page that went away mid-answer is no error; anything else is reported."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def close(self) -> None:
         """Stop serving (when serve_forever runs in another thread), end the session."""
@@ -171,7 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b"data: " + json.dumps(frame).encode() + b"\n\n")
                     time.sleep(max(0.0, 1.0 / MAX_FPS - (time.monotonic() - sent)))
                 self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
+        except ConnectionError:
             return  # the page went away
 
     def _json(self, status: HTTPStatus, body: Any) -> None:

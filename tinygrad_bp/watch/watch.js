@@ -60,23 +60,23 @@
   function layout() {
     const sizes = [frame.weights[0].length - 1, ...frame.weights.map((w) => w[0].length)];
     const width = 600;
-    const height = 400;
+    const height = 360;
     const step = width / sizes.length;
-    const gap = Math.min(90, (height - 90) / Math.max(...sizes));
+    const gaps = sizes.map((size) => Math.min(90, (height - 76) / size));
     const place = sizes.map((size, layer) =>
       Array.from({ length: size + 1 }, (_, i) => ({
         // i = 0 is the bias unit of the layer (input fixed at 1), drawn above the others
         x: step * (layer + 0.5),
-        y: i === 0 ? 30 : height / 2 + 12 + (i - (size + 1) / 2) * gap,
+        y: i === 0 ? 22 : height / 2 + 4 + (i - (size + 1) / 2) * gaps[layer],
       })),
     );
-    return { sizes, place, radius: Math.min(18, gap * 0.42) };
+    return { sizes, place, radii: gaps.map((gap) => Math.min(18, gap * 0.42)) };
   }
 
   function drawNetwork() {
     const svg = byId("network");
     svg.replaceChildren();
-    const { sizes, place, radius } = layout();
+    const { sizes, place, radii } = layout();
     const example = frame.example;
     const largest = Math.max(1e-12, ...frame.weights.flat(2).map(Math.abs));
     byId("max-weight").textContent = largest.toFixed(2);
@@ -107,7 +107,7 @@
     });
     sizes.forEach((size, layer) => {
       const names = ["inputs", ...sizes.slice(1, -1).map((_, l) => `hidden ${l + 1}`), "output"];
-      element("text", { x: place[layer][1].x, y: 392, class: "layer-label" }, svg, names[layer]);
+      element("text", { x: place[layer][1].x, y: 354, class: "layer-label" }, svg, names[layer]);
       if (layer < sizes.length - 1) {
         const bias = element("g", { class: "bias" }, svg);
         const at = place[layer][0];
@@ -115,7 +115,7 @@
         element("text", { x: at.x, y: at.y + 4 }, bias, "+1");
         element("title", {}, bias, "bias unit: input fixed at 1, its weights are the biases w_0j");
       }
-      for (let j = 1; j <= size; j += 1) drawUnit(svg, layer, j, place[layer][j], radius);
+      for (let j = 1; j <= size; j += 1) drawUnit(svg, layer, j, place[layer][j], radii[layer]);
     });
   }
 
@@ -125,16 +125,18 @@
     const unit = element("g", { class: "unit", id: `unit-${layer}-${j}`, "data-layer": layer, "data-unit": j }, svg);
     const shade = Math.min(1, Math.abs(o));
     element("circle", { cx: at.x, cy: at.y, r: radius, fill: rgba(o >= 0 ? POSITIVE : NEGATIVE, 0.15 + 0.6 * shade) }, unit);
-    element("text", { x: at.x, y: at.y + 4, class: "value" }, unit, brief(o));
+    const roomy = radius >= 13; // a dense layer shows its numbers on hover only
+    if (roomy) element("text", { x: at.x, y: at.y + 4, class: "value" }, unit, brief(o));
     if (layer === frame.weights.length) {
       element("text", { x: at.x, y: at.y + radius + 26, class: "delta" }, unit, `target y = ${brief(example.y)}`);
     }
     if (layer === 0) {
       element("text", { x: at.x - radius - 14, y: at.y + 4 }, unit, `x${j}`);
+      element("title", {}, unit, `x${j} = ${exact(o)}`);
     } else {
-      element("text", { x: at.x + radius + 4, y: at.y + 4, class: "delta" }, unit,
-        `\u03b4 ${example.delta[layer - 1][j - 1].toPrecision(2)}`);
-      element("title", {}, unit, `${unitName(layer, j)} = ${exact(o)}; click for its delta`);
+      const d = example.delta[layer - 1][j - 1];
+      if (roomy) element("text", { x: at.x + radius + 4, y: at.y + 4, class: "delta" }, unit, `\u03b4 ${d.toPrecision(2)}`);
+      element("title", {}, unit, `${unitName(layer, j)} = ${exact(o)}, \u03b4 = ${exact(d)}; click for its delta rule`);
     }
     if (chosen && chosen.kind === "unit" && chosen.layer === layer && chosen.unit === j) unit.classList.add("chosen");
   }
@@ -173,8 +175,10 @@
     const inputs = example.x.map(exact).join(", ");
     panel.appendChild(html("p", `example ${example.index + 1}: x = (${inputs}), target y = ${exact(example.y)}, ` +
       `lr = ${frame.config.lr}, J = 1/2 (y - o)^2 = ${exact(example.J)}`));
-    if (chosen.kind === "unit") unitDetails(panel, chosen.layer, chosen.unit);
-    else edgeDetails(panel, chosen.layer, chosen.from, chosen.to);
+    const body = html("div", undefined, "details-body");
+    panel.appendChild(body);
+    if (chosen.kind === "unit") unitDetails(body, chosen.layer, chosen.unit);
+    else edgeDetails(body, chosen.layer, chosen.from, chosen.to);
   }
 
   function formula(panel, text) {
@@ -187,7 +191,10 @@
     return span;
   }
 
-  function unitDetails(panel, layer, j) {
+  function unitDetails(body, layer, j) {
+    const panel = html("div");
+    const side = html("div");
+    body.append(panel, side);
     const example = frame.example;
     const last = layer === frame.weights.length;
     const w = frame.weights[layer - 1];
@@ -227,10 +234,10 @@
         `${example.activation}'s own derivative g'(z_h) = ${example.derivative} where the derivation's ` +
         "sigmoid has o_h(1 - o_h); `tinygrad-bp explain` prints the sigmoid case.", "note"));
     }
-    panel.appendChild(html("p", `Its incoming weights change by \u0394w_ij = lr \u00d7 \u03b4_j \u00d7 x_i:`));
+    side.appendChild(html("p", "Its incoming weights change by \u0394w_ij = lr \u03b4_j x_i:"));
     const table = html("table", undefined, "updates");
     const head = html("tr");
-    for (const name of ["weight", "x_i", "w_ij", "\u0394w (rule)", "\u0394w (autograd)"]) head.appendChild(html("th", name));
+    for (const name of ["weight", "x_i", "w_ij", "\u0394w by rule", "by autograd"]) head.appendChild(html("th", name));
     table.appendChild(head);
     [1, ...below].forEach((x, i) => {
       const row = html("tr");
@@ -243,10 +250,12 @@
       row.appendChild(html("td", exact(example.dw_autograd[layer - 1][i][j - 1])));
       table.appendChild(row);
     });
-    panel.appendChild(table);
+    side.appendChild(table);
   }
 
-  function edgeDetails(panel, layer, i, j) {
+  function edgeDetails(body, layer, i, j) {
+    const panel = html("div");
+    body.appendChild(panel);
     const example = frame.example;
     const x = i === 0 ? 1 : example.o[layer - 1][i - 1];
     const d = example.delta[layer - 1][j - 1];
@@ -288,7 +297,10 @@
     });
     small.getContext("2d").putImageData(pixels, 0, 0);
     context.imageSmoothingEnabled = true;
-    context.drawImage(small, 0, 0, canvas.width, canvas.height);
+    // grid value (i, k) is the output at the plane's point i/(size-1) across, k/(size-1) down:
+    // map the source pixels' centres, 0.5 to size - 0.5, onto the canvas's edges
+    context.drawImage(small, 0.5, 0.5, size - 1, size - 1, 0, 0, canvas.width, canvas.height);
+    drawContour(context, canvas, size);
     const radius = frame.points.length <= 8 ? 8 : 4;
     frame.points.forEach((point, index) => {
       const [px, py] = toCanvas(canvas, point);
@@ -307,6 +319,36 @@
         context.stroke();
       }
     });
+  }
+
+  // The decision boundary o = 0.5 by marching squares: in each cell of four grid values,
+  // where o - 0.5 changes sign along an edge, the line crosses it (linearly interpolated).
+  function drawContour(context, canvas, size) {
+    const level = (i, k) => frame.grid[k * size + i] - 0.5;
+    const sx = canvas.width / (size - 1);
+    const sy = canvas.height / (size - 1);
+    context.beginPath();
+    for (let k = 0; k < size - 1; k += 1) {
+      for (let i = 0; i < size - 1; i += 1) {
+        const corners = [[i, k], [i + 1, k], [i + 1, k + 1], [i, k + 1]];
+        const crossings = [];
+        for (let e = 0; e < 4; e += 1) {
+          const [a, b] = [corners[e], corners[(e + 1) % 4]];
+          const [va, vb] = [level(...a), level(...b)];
+          if ((va < 0) !== (vb < 0)) {
+            const t = va / (va - vb);
+            crossings.push([(a[0] + t * (b[0] - a[0])) * sx, (a[1] + t * (b[1] - a[1])) * sy]);
+          }
+        }
+        for (let c = 0; c + 1 < crossings.length; c += 2) {
+          context.moveTo(...crossings[c]);
+          context.lineTo(...crossings[c + 1]);
+        }
+      }
+    }
+    context.lineWidth = 2;
+    context.strokeStyle = "rgba(31,35,40,0.8)";
+    context.stroke();
   }
 
   function pickPoint(event) {
@@ -390,6 +432,8 @@
   }
 
   function show(next) {
+    // Live, an event built just before a control's answer can arrive after it: keep the newer.
+    if (!recording && frame && next.version < frame.version) return;
     frame = next;
     showFigures();
     drawNetwork();
