@@ -389,7 +389,8 @@
     let lo = Math.floor(Math.min(...logs));
     let hi = Math.ceil(Math.max(...logs));
     if (hi === lo) { hi += 1; lo -= 1; }
-    const last = Math.max(1, frame.epoch);
+    // a recording's axis spans the whole run, so the slider shows where in it a frame is
+    const last = Math.max(1, recording ? recording.frames[recording.frames.length - 1].epoch : frame.epoch);
     const px = (epoch) => left + ((right - left) * epoch) / last;
     const py = (log) => bottom - ((bottom - top) * (log - lo)) / (hi - lo);
     context.strokeStyle = "#d7dde3";
@@ -411,6 +412,10 @@
       context[method](px(point[0]), py(logs[index]));
     });
     context.stroke();
+    context.beginPath(); // the epoch shown
+    context.arc(px(points[points.length - 1][0]), py(logs[logs.length - 1]), 3.5, 0, 2 * Math.PI);
+    context.fillStyle = "#1f2328";
+    context.fill();
   }
 
   // -- controls ----------------------------------------------------------------------------
@@ -496,6 +501,7 @@
     const frames = recording.frames;
     slider.max = String(frames.length - 1);
     byId("replay-title").textContent = recording.title;
+    byId("pick-note").textContent = "the ringed point is the example explained";
     const at = (index) => {
       show({ ...frames[index], points: recording.points, curve: recording.curve,
         extent: recording.extent, config: recording.config });
