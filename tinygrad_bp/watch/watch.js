@@ -19,6 +19,8 @@
 
   // Numbers as `tinygrad-bp explain` prints them: 8 decimals, no "-0".
   const exact = (x) => (x + 0 === 0 ? 0 : x).toFixed(8);
+  // A number inside a formula: in parentheses when negative, so "- -0.1" reads "- (-0.1)".
+  const factor = (x) => (x < 0 ? `(${exact(x)})` : exact(x));
   const brief = (x) => (Math.abs(x) < 0.005 ? 0 : x).toFixed(2);
 
   function element(tag, attributes, parent, text) {
@@ -202,7 +204,7 @@
     const o = example.o[layer][j - 1];
     const z = example.z[layer - 1][j - 1];
     const d = example.delta[layer - 1][j - 1];
-    const terms = below.map((x, i) => `${exact(w[i + 1][j - 1])} \u00d7 ${exact(x)}`);
+    const terms = below.map((x, i) => `${factor(w[i + 1][j - 1])} \u00d7 ${factor(x)}`);
     formula(panel, `net input  z = w_0j + \u03a3_i w_ij x_i = ${exact(w[0][j - 1])} + ${terms.join(" + ")}\n` +
       `           = ${exact(z)}`);
     const g = last || example.activation === "sigmoid" ? "sigmoid" : example.activation;
@@ -216,8 +218,8 @@
     } else {
       const above = frame.weights[layer];
       const deltas = example.delta[layer];
-      const sum = above[j].map((wk, k) => `${exact(wk)} \u00d7 ${exact(deltas[k])}`).join(" + ");
-      const slope = { sigmoid: `${exact(o)} \u00d7 (1 - ${exact(o)})`, tanh: `(1 - ${exact(o)}^2)`,
+      const sum = above[j].map((wk, k) => `${factor(wk)} \u00d7 ${factor(deltas[k])}`).join(" + ");
+      const slope = { sigmoid: `${exact(o)} \u00d7 (1 - ${exact(o)})`, tanh: `(1 - ${factor(o)}^2)`,
         relu: z > 0 ? "1 (z > 0)" : "0 (z <= 0)" }[example.activation];
       rule.append(`hidden unit: \u03b4_h = ${example.derivative} \u00d7 \u03a3_k w_hk \u03b4_k  ` +
         `(k: the units of layer ${layer + 1})\n  = ${slope} \u00d7 (${sum})\n  = `);
@@ -262,10 +264,10 @@
     const w = frame.weights[layer - 1][i][j - 1];
     formula(panel, `w = ${exact(w)}  (from ${i === 0 ? "the bias unit, x_0 = 1" : `unit ${i} of layer ${layer - 1}`}` +
       ` to unit ${j} of layer ${layer})`);
-    const gradient = html("div", `dJ/dw = -\u03b4_j x_i = -${exact(d)} \u00d7 ${exact(x)} = `, "formula");
+    const gradient = html("div", `dJ/dw = -\u03b4_j x_i = -${factor(d)} \u00d7 ${factor(x)} = `, "formula");
     gradient.appendChild(number("edge-gradient", -d * x));
     panel.appendChild(gradient);
-    const update = html("div", `\u0394w = lr \u03b4_j x_i = ${frame.config.lr} \u00d7 ${exact(d)} \u00d7 ${exact(x)} = `, "formula");
+    const update = html("div", `\u0394w = lr \u03b4_j x_i = ${frame.config.lr} \u00d7 ${factor(d)} \u00d7 ${factor(x)} = `, "formula");
     update.appendChild(number("edge-update", example.dw[layer - 1][i][j - 1]));
     panel.appendChild(update);
     panel.appendChild(html("p", `by autograd: \u0394w = -lr dJ/dw = ${exact(example.dw_autograd[layer - 1][i][j - 1])}`));
