@@ -157,7 +157,7 @@ class Session:
             if config is not None:
                 self.config = config
             self.X, self.y = data.load(self.config.dataset, n=POINTS, rng=self.config.seed)
-            self.model = _scalar_mlp(self.config, self.config.seed)
+            self.model = _scalar_mlp(self.config)
             self._picture = tensor_mlp(
                 [2, *self.config.hidden, 1], self.config.activation, "sigmoid"
             )
@@ -229,7 +229,13 @@ class Session:
     def _example_step(self) -> None:
         row = slice(self.position, self.position + 1)
         history = fit(
-            self.model, self.X[row], self.y[row], loss=half_sse, lr=self.config.lr, epochs=1
+            self.model,
+            self.X[row],
+            self.y[row],
+            loss=half_sse,
+            lr=self.config.lr,
+            epochs=1,
+            progress=False,
         )
         self._partial += history.losses[0]
         self.position += 1
@@ -339,8 +345,11 @@ class Session:
         return np.round(self._predict(plane), 4).tolist()
 
 
-def _scalar_mlp(config: Config, seed: int) -> MLP:
-    return MLP(2, [*config.hidden, 1], config.activation, output_activation="sigmoid", rng=seed)
+def _scalar_mlp(config: Config) -> MLP:
+    """The network of the settings: sigmoid output unit, initial weights from the seed."""
+    return MLP(
+        2, [*config.hidden, 1], config.activation, output_activation="sigmoid", rng=config.seed
+    )
 
 
 def _extent(X: np.ndarray) -> tuple[float, float, float, float]:
