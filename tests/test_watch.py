@@ -5,6 +5,7 @@ explain table (sigmoid), and central differences of J computed in numpy (tanh, r
 """
 
 import http.client
+import io
 import json
 import os
 import re
@@ -94,6 +95,21 @@ def test_stepping_examples_then_finishing_the_epoch_is_one_online_epoch():
     watched.step_epoch()
     _, _, _, history = reference_run("circles", [4], 2, 0.5, 1)
     assert (watched.epoch, watched.position, watched.loss) == (1, 0, history.losses[0])
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_steps_print_nothing_on_the_servers_terminal(monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    watched = Session(make_config(seed=1))
+    watched.step_example()
+    watched.step_epoch()
+    watched.step_epoch()
+    assert watched.epoch == 2 and terminal.getvalue() == ""
 
 
 def test_one_example_at_a_time_needs_online_training():
