@@ -356,9 +356,8 @@
   function pickPoint(event) {
     if (recording || !frame) return;
     const canvas = byId("boundary");
-    const box = canvas.getBoundingClientRect();
-    const x = ((event.clientX - box.left) / box.width) * canvas.width;
-    const y = ((event.clientY - box.top) / box.height) * canvas.height;
+    const x = (event.offsetX / canvas.clientWidth) * canvas.width; // offsetX: inside the border
+    const y = (event.offsetY / canvas.clientHeight) * canvas.height;
     let best = 0;
     let bestDistance = Infinity;
     frame.points.forEach((point, index) => {
