@@ -572,12 +572,16 @@ def _add_watch(commands: Any) -> None:
         f"{record.MAX_FRAMES} frames (epochs sampled evenly). Example: {PROG} watch --dataset "
         "moons --hidden 8 --record moons.html --epochs 500",
     )
+    hidden = ", ".join(
+        f"{name} {','.join(map(str, widths))}" for name, widths in session.DEFAULT_HIDDEN.items()
+    )
+    rates = ", ".join(f"{name} {lr:g}" for name, lr in session.DEFAULT_LR.items())
     command.add_argument("--dataset", choices=session.DATASETS, default="xor")
     command.add_argument(
-        "--hidden", type=_widths, help="hidden widths, e.g. 8,8; 0 for none (default: by data set)"
+        "--hidden", type=_widths, help=f"hidden widths, e.g. 8,8; 0 for none ({hidden})"
     )
     command.add_argument("--activation", choices=session.ACTIVATIONS, default="sigmoid")
-    command.add_argument("--lr", type=_positive_float, help="learning rate (default: by data set)")
+    command.add_argument("--lr", type=_positive_float, help=f"learning rate ({rates})")
     command.add_argument("--batch", action="store_true", help="one update per epoch, not online")
     command.add_argument("--seed", type=_seed, default=0, help="seed of data and weights (0)")
     command.add_argument("--port", type=_port, default=8765, help="0 picks a free one (8765)")
