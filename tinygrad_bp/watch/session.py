@@ -146,6 +146,7 @@ class Session:
         self.closed = False
         self.playing = False
         self.version = 0
+        self._frame: dict[str, Any] | None = None
         self.config = config
         self.reset()
 
@@ -303,34 +304,42 @@ class Session:
     # -- frames ---------------------------------------------------------------------
 
     def frame(self) -> dict[str, Any]:
-        """The state as a plain, JSON-ready dict (see the module docstring)."""
+        """The state as a plain, JSON-ready dict (see the module docstring).
+
+        Made once per state: every reader of the same version gets the same dict
+        (so several open pages cost the trainer no more than one); do not change it.
+        """
         with self._changed:
-            weights = get_weights(self.model)
-            set_weights(self._picture, weights)
-            predictions = self._predict(self.X)
-            return {
-                "version": self.version,
-                "config": {**asdict(self.config), "hidden": list(self.config.hidden)},
-                "playing": self.playing,
-                "epoch": self.epoch,
-                "position": self.position,
-                "loss": self.loss,
-                "accuracy": float(np.mean((predictions > 0.5) == (self.y > 0.5))),
-                "curve": [list(point) for point in self.curve],
-                "weights": [w.tolist() for w in weights],
-                "points": np.column_stack([self.X, self.y]).tolist(),
-                "extent": list(self._extent),
-                "grid": self._boundary(),
-                "example": example_numbers(
-                    weights,
-                    self.config.activation,
-                    self.X[self.selected],
-                    self.y[self.selected],
-                    self.config.lr,
-                )
-                | {"index": self.selected},
-                "limits": {"layers": MAX_LAYERS, "width": MAX_WIDTH, "lr": MAX_LR},
-            }
+            if self._frame is None or self._frame["version"] != self.version:
+                self._frame = self._new_frame()
+            return self._frame
+
+    def _new_frame(self) -> dict[str, Any]:
+        weights = get_weights(self.model)
+        set_weights(self._picture, weights)
+        predictions = self._predict(self.X)
+        return {
+            "version": self.version,
+            "config": {**asdict(self.config), "hidden": list(self.config.hidden)},
+            "playing": self.playing,
+            "epoch": self.epoch,
+            "position": self.position,
+            "loss": self.loss,
+            "accuracy": float(np.mean((predictions > 0.5) == (self.y > 0.5))),
+            "curve": [list(point) for point in self.curve],
+            "weights": [w.tolist() for w in weights],
+            "points": np.column_stack([self.X, self.y]).tolist(),
+            "extent": list(self._extent),
+            "grid": self._boundary(),
+            "example": example_numbers(
+                weights,
+                self.config.activation,
+                self.X[self.selected],
+                self.y[self.selected],
+                self.config.lr,
+            )
+            | {"index": self.selected},
+        }
 
     def _predict(self, points: np.ndarray) -> np.ndarray:
         with no_grad():
