@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -110,6 +111,19 @@ def test_steps_print_nothing_on_the_servers_terminal(monkeypatch):
     watched.step_epoch()
     watched.step_epoch()
     assert watched.epoch == 2 and terminal.getvalue() == ""
+
+
+def test_after_a_step_the_numbers_shown_are_the_next_steps_update():
+    watched = Session(make_config(dataset="moons", hidden=[3], seed=6))
+    watched.step_example()
+    for _ in range(3):
+        numbers = watched.frame()["example"]
+        assert numbers["index"] == watched.position  # the next example of the epoch
+        before = get_weights(watched.model)
+        watched.step_example()
+        after = get_weights(watched.model)
+        for layer, (old, new) in enumerate(zip(before, after)):
+            np.testing.assert_allclose(new - old, numbers["dw"][layer], rtol=1e-9, atol=1e-12)
 
 
 def test_one_example_at_a_time_needs_online_training():
@@ -354,6 +368,21 @@ def test_a_recording_holds_a_bounded_number_of_frames_of_the_same_run(tmp_path):
 def test_a_recording_refuses_an_unbounded_run(tmp_path):
     with pytest.raises(ValueError, match="100000"):
         record.record(make_config(), record.MAX_EPOCHS + 1, tmp_path / "run.html")
+
+
+# -- the test helper that the browser tests use ------------------------------------------
+
+
+def test_a_missing_program_skips_or_fails_when_ci_requires_it(monkeypatch):
+    from conftest import require_program
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("TINYGRAD_BP_REQUIRE_TOOLS", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install nothing"):
+        require_program("nothing", "apt-get install nothing")
+    monkeypatch.setenv("TINYGRAD_BP_REQUIRE_TOOLS", "1")
+    with pytest.raises(pytest.fail.Exception, match="nothing is not installed"):
+        require_program("nothing", "apt-get install nothing")
 
 
 # -- the command line --------------------------------------------------------------------

@@ -199,11 +199,16 @@ class Session:
     # -- training -------------------------------------------------------------------
 
     def step_example(self) -> None:
-        """One online update on the next example of the epoch (its J adds to the epoch's)."""
+        """One online update on the next example of the epoch (its J adds to the epoch's).
+
+        The example explained becomes the next one, so the frame's Delta w are the
+        changes the next ``step_example`` makes.
+        """
         with self._changed:
             if not self.config.online:
                 raise ValueError("one example at a time is online training: choose online")
             self._example_step()
+            self.selected = self.position
             self._touch()
 
     def step_epoch(self) -> None:
