@@ -365,6 +365,18 @@ def test_a_recording_holds_a_bounded_number_of_frames_of_the_same_run(tmp_path):
     assert not list(tmp_path.glob(".run.html*"))  # no temporary file left
 
 
+def test_ctrl_c_during_a_recording_writes_the_run_so_far(tmp_path):
+    def interrupt(epoch, loss):
+        if epoch == 5:
+            raise KeyboardInterrupt
+
+    done = record.record(make_config(seed=1), 1000, tmp_path / "run.html", on_epoch=interrupt)
+    assert done.interrupted and (done.epochs, done.frames) == (5, 2)
+    page = done.path.read_text(encoding="utf-8")
+    frames = json.loads(re.search(r'id="recording">(.*?)</script>', page).group(1))["frames"]
+    assert [frame["epoch"] for frame in frames] == [0, 5]
+
+
 def test_a_recording_refuses_an_unbounded_run(tmp_path):
     with pytest.raises(ValueError, match="100000"):
         record.record(make_config(), record.MAX_EPOCHS + 1, tmp_path / "run.html")

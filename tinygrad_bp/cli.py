@@ -627,8 +627,13 @@ def cmd_watch(args: argparse.Namespace) -> int:
     if not Path(args.record).parent.is_dir():
         raise UsageError(f"{args.record}: no such directory {Path(args.record).parent}")
     bar = ProgressBar(epochs)
-    done = record.record(config, epochs, args.record, on_epoch=bar.update)
-    bar.close()
+    try:
+        done = record.record(config, epochs, args.record, on_epoch=bar.update)
+    except KeyboardInterrupt:  # while the page was being written: the old file stays
+        print(f"interrupted; {args.record} not written")
+        return 130
+    finally:
+        bar.close()
     if done.interrupted:
         print(f"interrupted at epoch {done.epochs}; wrote {done.path} ({done.frames} frames)")
         return 130
