@@ -423,7 +423,8 @@
 
   function showControls() {
     const config = frame.config;
-    byId("play").innerHTML = frame.playing ? "&#10074;&#10074; Pause" : "&#9654; Play";
+    const label = frame.playing ? "\u275a\u275a Pause" : "\u25b6 Play";
+    if (byId("play").textContent !== label) byId("play").textContent = label; // not 30 times a second
     byId("step-example").disabled = frame.playing || !config.online;
     byId("step-epoch").disabled = frame.playing;
     const text = JSON.stringify(config);
