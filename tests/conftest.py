@@ -1,9 +1,10 @@
-"""Shared test configuration: Hypothesis profiles, and ``require_program``.
+"""Shared test configuration: Hypothesis profiles, ``require_program`` and ``require_module``.
 
 ``ci`` (set by .ci/run through HYPOTHESIS_PROFILE) is derandomised and has no
 deadline, so CI is reproducible and never flaky on a loaded machine.
 """
 
+import importlib.util
 import os
 import shutil
 
@@ -29,8 +30,17 @@ def require_program(name: str, install_hint: str) -> str:
     """
     path = shutil.which(name)
     if path is None:
-        message = f"{name} is not installed: {install_hint}"
-        if os.environ.get("TINYGRAD_BP_REQUIRE_TOOLS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        _absent(f"{name} is not installed: {install_hint}")
     return path
+
+
+def require_module(name: str, install_hint: str) -> None:
+    """Skip (or, with TINYGRAD_BP_REQUIRE_TOOLS=1, fail) unless the module can be imported."""
+    if importlib.util.find_spec(name) is None:
+        _absent(f"the Python package {name} is not installed: {install_hint}")
+
+
+def _absent(message: str) -> None:
+    if os.environ.get("TINYGRAD_BP_REQUIRE_TOOLS") == "1":
+        pytest.fail(message)
+    pytest.skip(message)

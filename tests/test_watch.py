@@ -386,7 +386,7 @@ def test_a_recording_refuses_an_unbounded_run(tmp_path):
 
 
 def test_a_missing_program_skips_or_fails_when_ci_requires_it(monkeypatch):
-    from conftest import require_program
+    from conftest import require_module, require_program
 
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.delenv("TINYGRAD_BP_REQUIRE_TOOLS", raising=False)
@@ -395,6 +395,8 @@ def test_a_missing_program_skips_or_fails_when_ci_requires_it(monkeypatch):
     monkeypatch.setenv("TINYGRAD_BP_REQUIRE_TOOLS", "1")
     with pytest.raises(pytest.fail.Exception, match="nothing is not installed"):
         require_program("nothing", "apt-get install nothing")
+    with pytest.raises(pytest.fail.Exception, match="pip install no_such_module"):
+        require_module("no_such_module", "pip install no_such_module")
 
 
 # -- the command line --------------------------------------------------------------------

@@ -8,12 +8,10 @@ Without them the tests skip (fail with TINYGRAD_BP_REQUIRE_TOOLS=1, as in CI).
 Oracles: ``train.fit`` on a model built here, and the explain table.
 """
 
-import importlib.util
-import os
 import threading
 
 import pytest
-from conftest import require_program
+from conftest import require_module, require_program
 
 from tinygrad_bp import data, explain
 from tinygrad_bp.nn import MLP, get_weights
@@ -35,11 +33,7 @@ TIMEOUT = 15_000  # ms, for anything the page is waited for
 @pytest.fixture(scope="module")
 def browser():
     chromium = require_program("chromium", "apt-get install chromium")
-    if importlib.util.find_spec("playwright") is None:
-        message = "playwright is not installed: pip install playwright (or .[browser])"
-        if os.environ.get("TINYGRAD_BP_REQUIRE_TOOLS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_module("playwright", 'pip install playwright (or pip install -e ".[browser]")')
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
