@@ -101,7 +101,14 @@ def record(
 
 def recorded_page(frames: list[dict[str, Any]], final: dict[str, Any], title: str) -> str:
     """The page with its style, script and ``frames`` inline (shared parts once, from
-    ``final``: the data, the loss curve of the whole run, the plane, the settings)."""
+    ``final``: the data, the loss curve of the whole run, the plane, the settings).
+
+    >>> from .session import make_config
+    >>> frame = Session(make_config()).frame()
+    >>> page = recorded_page([frame], frame, "XOR at epoch 0")
+    >>> '<script src=' in page, 'id="recording"' in page
+    (False, True)
+    """
     recording = {
         "title": title,
         "frames": [{k: v for k, v in frame.items() if k not in _SHARED} for frame in frames],

@@ -41,7 +41,11 @@ POLICY = "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action
 
 
 def asset(name: str) -> str:
-    """The text of one of the page's files (package data of tinygrad_bp.watch)."""
+    """The text of one of the page's files (package data of tinygrad_bp.watch).
+
+    >>> 'id="epoch"' in asset("page.html") and 'id="loss"' in asset("page.html")
+    True
+    """
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
@@ -67,7 +71,8 @@ class WatchServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
     def close(self) -> None:
-        """Stop serving (when serve_forever runs in another thread), end the session."""
+        """End the session and close the socket (after ``shutdown()`` when
+        ``serve_forever`` runs in another thread)."""
         self.session.close()
         self.server_close()
 
@@ -79,6 +84,15 @@ def apply_control(session: Session, message: Any) -> None:
     ``"step_epoch"``, ``"reset"``, ``{"action": "select", "index": i}`` and
     ``{"action": "configure", "dataset": ..., "hidden": [...], "activation": ...,
     "lr": ..., "seed": ..., "online": ...}`` (any of these settings).
+
+    >>> from .session import make_config
+    >>> session = Session(make_config(seed=1))
+    >>> apply_control(session, {"action": "step_epoch"})
+    >>> session.epoch
+    1
+    >>> apply_control(session, {"action": "fly"})
+    Traceback (most recent call last):
+    ValueError: unknown control {'action': 'fly'}
     """
     if not isinstance(message, dict) or not isinstance(message.get("action"), str):
         raise ValueError('a control message is a JSON object {"action": ...}')
