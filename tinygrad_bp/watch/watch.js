@@ -53,7 +53,8 @@
     const mode = frame.config.online ? "online" : "batch";
     let state = `${mode}, lr ${frame.config.lr}`;
     if (!recording) state = `${frame.playing ? "training" : "paused"}, ${state}`;
-    if (frame.position) state += `, ${frame.position} of ${frame.points.length} examples into the epoch`;
+    if (frame.position)
+      state += `, ${frame.position} of ${frame.points.length} examples into the epoch`;
     byId("state").textContent = state;
   }
 
@@ -91,19 +92,35 @@
           const line = element(
             "line",
             {
-              x1: a.x, y1: a.y, x2: b.x, y2: b.y,
+              x1: a.x,
+              y1: a.y,
+              x2: b.x,
+              y2: b.y,
               stroke: rgba(w >= 0 ? POSITIVE : NEGATIVE, 0.85),
-              "stroke-width": (0.6 + 7 * Math.abs(w) / largest).toFixed(2),
+              "stroke-width": (0.6 + (7 * Math.abs(w)) / largest).toFixed(2),
               class: "edge",
-              "data-layer": below + 1, "data-from": i, "data-to": j + 1,
+              "data-layer": below + 1,
+              "data-from": i,
+              "data-to": j + 1,
             },
             edges,
           );
           const gradient = -example.dw_autograd[below][i][j] / frame.config.lr;
-          element("title", {}, line, `${weightName(below + 1, i, j + 1)} = ${exact(w)}\n` +
-            `dJ/dw = ${exact(gradient)} for example ${example.index + 1}`);
-          if (chosen && chosen.kind === "edge" && chosen.layer === below + 1 &&
-              chosen.from === i && chosen.to === j + 1) line.classList.add("chosen");
+          element(
+            "title",
+            {},
+            line,
+            `${weightName(below + 1, i, j + 1)} = ${exact(w)}\n` +
+              `dJ/dw = ${exact(gradient)} for example ${example.index + 1}`,
+          );
+          if (
+            chosen &&
+            chosen.kind === "edge" &&
+            chosen.layer === below + 1 &&
+            chosen.from === i &&
+            chosen.to === j + 1
+          )
+            line.classList.add("chosen");
         });
       });
     });
@@ -124,23 +141,53 @@
   function drawUnit(svg, layer, j, at, radius) {
     const example = frame.example;
     const o = example.o[layer][j - 1];
-    const unit = element("g", { class: "unit", id: `unit-${layer}-${j}`, "data-layer": layer, "data-unit": j }, svg);
+    const unit = element(
+      "g",
+      { class: "unit", id: `unit-${layer}-${j}`, "data-layer": layer, "data-unit": j },
+      svg,
+    );
     const shade = Math.min(1, Math.abs(o));
-    element("circle", { cx: at.x, cy: at.y, r: radius, fill: rgba(o >= 0 ? POSITIVE : NEGATIVE, 0.15 + 0.6 * shade) }, unit);
+    element(
+      "circle",
+      {
+        cx: at.x,
+        cy: at.y,
+        r: radius,
+        fill: rgba(o >= 0 ? POSITIVE : NEGATIVE, 0.15 + 0.6 * shade),
+      },
+      unit,
+    );
     const roomy = radius >= 13; // a dense layer shows its numbers on hover only
     if (roomy) element("text", { x: at.x, y: at.y + 4, class: "value" }, unit, brief(o));
     if (layer === frame.weights.length) {
-      element("text", { x: at.x, y: at.y + radius + 26, class: "delta" }, unit, `target y = ${brief(example.y)}`);
+      element(
+        "text",
+        { x: at.x, y: at.y + radius + 26, class: "delta" },
+        unit,
+        `target y = ${brief(example.y)}`,
+      );
     }
     if (layer === 0) {
       element("text", { x: at.x - radius - 14, y: at.y + 4 }, unit, `x${j}`);
       element("title", {}, unit, `x${j} = ${exact(o)}`);
     } else {
       const d = example.delta[layer - 1][j - 1];
-      if (roomy) element("text", { x: at.x + radius + 4, y: at.y + 4, class: "delta" }, unit, `\u03b4 ${d.toPrecision(2)}`);
-      element("title", {}, unit, `${unitName(layer, j)} = ${exact(o)}, \u03b4 = ${exact(d)}; click for its delta rule`);
+      if (roomy)
+        element(
+          "text",
+          { x: at.x + radius + 4, y: at.y + 4, class: "delta" },
+          unit,
+          `\u03b4 ${d.toPrecision(2)}`,
+        );
+      element(
+        "title",
+        {},
+        unit,
+        `${unitName(layer, j)} = ${exact(o)}, \u03b4 = ${exact(d)}; click for its delta rule`,
+      );
     }
-    if (chosen && chosen.kind === "unit" && chosen.layer === layer && chosen.unit === j) unit.classList.add("chosen");
+    if (chosen && chosen.kind === "unit" && chosen.layer === layer && chosen.unit === j)
+      unit.classList.add("chosen");
   }
 
   const unitName = (layer, j) => `o[${layer}][${j}]`;
@@ -171,12 +218,22 @@
     const panel = byId("details");
     if (!chosen) return;
     const example = frame.example;
-    panel.replaceChildren(html("h2", chosen.kind === "unit"
-      ? `Unit ${unitName(chosen.layer, chosen.unit)}: its delta for example ${example.index + 1}`
-      : `Weight ${weightName(chosen.layer, chosen.from, chosen.to)}: its gradient for example ${example.index + 1}`));
+    panel.replaceChildren(
+      html(
+        "h2",
+        chosen.kind === "unit"
+          ? `Unit ${unitName(chosen.layer, chosen.unit)}: its delta for example ${example.index + 1}`
+          : `Weight ${weightName(chosen.layer, chosen.from, chosen.to)}: its gradient for example ${example.index + 1}`,
+      ),
+    );
     const inputs = example.x.map(exact).join(", ");
-    panel.appendChild(html("p", `example ${example.index + 1}: x = (${inputs}), target y = ${exact(example.y)}, ` +
-      `lr = ${frame.config.lr}, J = 1/2 (y - o)^2 = ${exact(example.J)}`));
+    panel.appendChild(
+      html(
+        "p",
+        `example ${example.index + 1}: x = (${inputs}), target y = ${exact(example.y)}, ` +
+          `lr = ${frame.config.lr}, J = 1/2 (y - o)^2 = ${exact(example.J)}`,
+      ),
+    );
     const body = html("div", undefined, "details-body");
     panel.appendChild(body);
     if (chosen.kind === "unit") unitDetails(body, chosen.layer, chosen.unit);
@@ -205,41 +262,61 @@
     const z = example.z[layer - 1][j - 1];
     const d = example.delta[layer - 1][j - 1];
     const terms = below.map((x, i) => `${factor(w[i + 1][j - 1])} \u00d7 ${factor(x)}`);
-    formula(panel, `net input  z = w_0j + \u03a3_i w_ij x_i = ${exact(w[0][j - 1])} + ${terms.join(" + ")}\n` +
-      `           = ${exact(z)}`);
+    formula(
+      panel,
+      `net input  z = w_0j + \u03a3_i w_ij x_i = ${exact(w[0][j - 1])} + ${terms.join(" + ")}\n` +
+        `           = ${exact(z)}`,
+    );
     const g = last || example.activation === "sigmoid" ? "sigmoid" : example.activation;
     const out = html("div", `output     o = ${g}(z) = `, "formula");
     out.appendChild(number("unit-o", o));
     panel.appendChild(out);
     const rule = html("div", "", "formula");
     if (last) {
-      rule.append("output unit: \u03b4_k = o_k(1 - o_k)(y - o_k)\n" +
-        `  = ${exact(o)} \u00d7 (1 - ${exact(o)}) \u00d7 (${exact(example.y)} - ${exact(o)})\n  = `);
+      rule.append(
+        "output unit: \u03b4_k = o_k(1 - o_k)(y - o_k)\n" +
+          `  = ${exact(o)} \u00d7 (1 - ${exact(o)}) \u00d7 (${exact(example.y)} - ${exact(o)})\n  = `,
+      );
     } else {
       const above = frame.weights[layer];
       const deltas = example.delta[layer];
       const sum = above[j].map((wk, k) => `${factor(wk)} \u00d7 ${factor(deltas[k])}`).join(" + ");
-      const slope = { sigmoid: `${exact(o)} \u00d7 (1 - ${exact(o)})`, tanh: `(1 - ${factor(o)}^2)`,
-        relu: z > 0 ? "1 (z > 0)" : "0 (z <= 0)" }[example.activation];
-      rule.append(`hidden unit: \u03b4_h = ${example.derivative} \u00d7 \u03a3_k w_hk \u03b4_k  ` +
-        `(k: the units of layer ${layer + 1})\n  = ${slope} \u00d7 (${sum})\n  = `);
+      const slope = {
+        sigmoid: `${exact(o)} \u00d7 (1 - ${exact(o)})`,
+        tanh: `(1 - ${factor(o)}^2)`,
+        relu: z > 0 ? "1 (z > 0)" : "0 (z <= 0)",
+      }[example.activation];
+      rule.append(
+        `hidden unit: \u03b4_h = ${example.derivative} \u00d7 \u03a3_k w_hk \u03b4_k  ` +
+          `(k: the units of layer ${layer + 1})\n  = ${slope} \u00d7 (${sum})\n  = `,
+      );
     }
     rule.appendChild(number("unit-delta", d));
     panel.appendChild(rule);
     const check = html("p", "by autograd (the engine's backward pass): \u03b4 = -dJ/dz = ");
     check.appendChild(number("unit-delta-autograd", example.delta_autograd[layer - 1][j - 1]));
-    const agree = Math.abs(example.delta_autograd[layer - 1][j - 1] - d) <= 1e-12 * Math.max(1, Math.abs(d));
-    check.appendChild(html("span", agree ? "  agrees with the rule" : "  DISAGREES", agree ? "agree" : "disagree"));
+    const agree =
+      Math.abs(example.delta_autograd[layer - 1][j - 1] - d) <= 1e-12 * Math.max(1, Math.abs(d));
+    check.appendChild(
+      html("span", agree ? "  agrees with the rule" : "  DISAGREES", agree ? "agree" : "disagree"),
+    );
     panel.appendChild(check);
     if (!last && example.activation !== "sigmoid") {
-      panel.appendChild(html("p", `These hidden units are ${example.activation}, so the rule uses ` +
-        `${example.activation}'s own derivative g'(z_h) = ${example.derivative} where the derivation's ` +
-        "sigmoid has o_h(1 - o_h); `tinygrad-bp explain` prints the sigmoid case.", "note"));
+      panel.appendChild(
+        html(
+          "p",
+          `These hidden units are ${example.activation}, so the rule uses ` +
+            `${example.activation}'s own derivative g'(z_h) = ${example.derivative} where the derivation's ` +
+            "sigmoid has o_h(1 - o_h); `tinygrad-bp explain` prints the sigmoid case.",
+          "note",
+        ),
+      );
     }
     side.appendChild(html("p", "Its incoming weights change by \u0394w_ij = lr \u03b4_j x_i:"));
     const table = html("table", undefined, "updates");
     const head = html("tr");
-    for (const name of ["weight", "x_i", "w_ij", "\u0394w by rule", "by autograd"]) head.appendChild(html("th", name));
+    for (const name of ["weight", "x_i", "w_ij", "\u0394w by rule", "by autograd"])
+      head.appendChild(html("th", name));
     table.appendChild(head);
     [1, ...below].forEach((x, i) => {
       const row = html("tr");
@@ -262,15 +339,31 @@
     const x = i === 0 ? 1 : example.o[layer - 1][i - 1];
     const d = example.delta[layer - 1][j - 1];
     const w = frame.weights[layer - 1][i][j - 1];
-    formula(panel, `w = ${exact(w)}  (from ${i === 0 ? "the bias unit, x_0 = 1" : `unit ${i} of layer ${layer - 1}`}` +
-      ` to unit ${j} of layer ${layer})`);
-    const gradient = html("div", `dJ/dw = -\u03b4_j x_i = -${factor(d)} \u00d7 ${factor(x)} = `, "formula");
+    formula(
+      panel,
+      `w = ${exact(w)}  (from ${i === 0 ? "the bias unit, x_0 = 1" : `unit ${i} of layer ${layer - 1}`}` +
+        ` to unit ${j} of layer ${layer})`,
+    );
+    const gradient = html(
+      "div",
+      `dJ/dw = -\u03b4_j x_i = -${factor(d)} \u00d7 ${factor(x)} = `,
+      "formula",
+    );
     gradient.appendChild(number("edge-gradient", -d * x));
     panel.appendChild(gradient);
-    const update = html("div", `\u0394w = lr \u03b4_j x_i = ${frame.config.lr} \u00d7 ${factor(d)} \u00d7 ${factor(x)} = `, "formula");
+    const update = html(
+      "div",
+      `\u0394w = lr \u03b4_j x_i = ${frame.config.lr} \u00d7 ${factor(d)} \u00d7 ${factor(x)} = `,
+      "formula",
+    );
     update.appendChild(number("edge-update", example.dw[layer - 1][i][j - 1]));
     panel.appendChild(update);
-    panel.appendChild(html("p", `by autograd: \u0394w = -lr dJ/dw = ${exact(example.dw_autograd[layer - 1][i][j - 1])}`));
+    panel.appendChild(
+      html(
+        "p",
+        `by autograd: \u0394w = -lr dJ/dw = ${exact(example.dw_autograd[layer - 1][i][j - 1])}`,
+      ),
+    );
   }
 
   // -- the decision boundary ---------------------------------------------------------------
@@ -294,7 +387,8 @@
     frame.grid.forEach((o, index) => {
       const strength = Math.min(1, Math.abs(o - 0.5) * 2);
       const rgb = o >= 0.5 ? CLASS1 : CLASS0;
-      for (let c = 0; c < 3; c += 1) pixels.data[4 * index + c] = Math.round(255 + (rgb[c] - 255) * 0.55 * strength);
+      for (let c = 0; c < 3; c += 1)
+        pixels.data[4 * index + c] = Math.round(255 + (rgb[c] - 255) * 0.55 * strength);
       pixels.data[4 * index + 3] = 255;
     });
     small.getContext("2d").putImageData(pixels, 0, 0);
@@ -332,12 +426,17 @@
     context.beginPath();
     for (let k = 0; k < size - 1; k += 1) {
       for (let i = 0; i < size - 1; i += 1) {
-        const corners = [[i, k], [i + 1, k], [i + 1, k + 1], [i, k + 1]];
+        const corners = [
+          [i, k],
+          [i + 1, k],
+          [i + 1, k + 1],
+          [i, k + 1],
+        ];
         const crossings = [];
         for (let e = 0; e < 4; e += 1) {
           const [a, b] = [corners[e], corners[(e + 1) % 4]];
           const [va, vb] = [level(...a), level(...b)];
-          if ((va < 0) !== (vb < 0)) {
+          if (va < 0 !== vb < 0) {
             const t = va / (va - vb);
             crossings.push([(a[0] + t * (b[0] - a[0])) * sx, (a[1] + t * (b[1] - a[1])) * sy]);
           }
@@ -363,7 +462,10 @@
     frame.points.forEach((point, index) => {
       const [px, py] = toCanvas(canvas, point);
       const distance = (px - x) ** 2 + (py - y) ** 2;
-      if (distance < bestDistance) { best = index; bestDistance = distance; }
+      if (distance < bestDistance) {
+        best = index;
+        bestDistance = distance;
+      }
     });
     control("select", { index: best });
   }
@@ -375,7 +477,8 @@
     const context = canvas.getContext("2d");
     context.clearRect(0, 0, canvas.width, canvas.height);
     const points = frame.curve.filter((point) => point[0] <= frame.epoch && point[1] > 0);
-    if (frame.loss !== null && (!points.length || points[points.length - 1][0] < frame.epoch)) points.push([frame.epoch, frame.loss]);
+    if (frame.loss !== null && (!points.length || points[points.length - 1][0] < frame.epoch))
+      points.push([frame.epoch, frame.loss]);
     context.fillStyle = "#5f6b76";
     context.font = "11px system-ui, sans-serif";
     if (!points.length) {
@@ -389,9 +492,15 @@
     const logs = points.map((point) => Math.log10(Math.max(point[1], 1e-12)));
     let lo = Math.floor(Math.min(...logs));
     let hi = Math.ceil(Math.max(...logs));
-    if (hi === lo) { hi += 1; lo -= 1; }
+    if (hi === lo) {
+      hi += 1;
+      lo -= 1;
+    }
     // a recording's axis spans the whole run, so the slider shows where in it a frame is
-    const last = Math.max(1, recording ? recording.frames[recording.frames.length - 1].epoch : frame.epoch);
+    const last = Math.max(
+      1,
+      recording ? recording.frames[recording.frames.length - 1].epoch : frame.epoch,
+    );
     const px = (epoch) => left + ((right - left) * epoch) / last;
     const py = (log) => bottom - ((bottom - top) * (log - lo)) / (hi - lo);
     context.strokeStyle = "#d7dde3";
@@ -474,20 +583,36 @@
   function hiddenWidths(text) {
     const trimmed = text.trim();
     if (trimmed === "" || trimmed === "0") return [];
-    return trimmed.split(",").map((part) => (/^\s*\d+\s*$/.test(part) ? Number(part) : part.trim()));
+    return trimmed
+      .split(",")
+      .map((part) => (/^\s*\d+\s*$/.test(part) ? Number(part) : part.trim()));
   }
 
   function live() {
-    byId("play").addEventListener("click", () => control(frame && frame.playing ? "pause" : "play"));
+    byId("play").addEventListener("click", () =>
+      control(frame && frame.playing ? "pause" : "play"),
+    );
     byId("step-example").addEventListener("click", () => control("step_example"));
     byId("step-epoch").addEventListener("click", () => control("step_epoch"));
     byId("reset").addEventListener("click", () => control("reset"));
-    byId("dataset").addEventListener("change", (e) => control("configure", { dataset: e.target.value }));
-    byId("hidden").addEventListener("change", (e) => control("configure", { hidden: hiddenWidths(e.target.value) }));
-    byId("activation").addEventListener("change", (e) => control("configure", { activation: e.target.value }));
-    byId("lr").addEventListener("change", (e) => control("configure", { lr: Number(e.target.value) }));
-    byId("mode").addEventListener("change", (e) => control("configure", { online: e.target.value === "online" }));
-    byId("seed").addEventListener("change", (e) => control("configure", { seed: Number(e.target.value) }));
+    byId("dataset").addEventListener("change", (e) =>
+      control("configure", { dataset: e.target.value }),
+    );
+    byId("hidden").addEventListener("change", (e) =>
+      control("configure", { hidden: hiddenWidths(e.target.value) }),
+    );
+    byId("activation").addEventListener("change", (e) =>
+      control("configure", { activation: e.target.value }),
+    );
+    byId("lr").addEventListener("change", (e) =>
+      control("configure", { lr: Number(e.target.value) }),
+    );
+    byId("mode").addEventListener("change", (e) =>
+      control("configure", { online: e.target.value === "online" }),
+    );
+    byId("seed").addEventListener("change", (e) =>
+      control("configure", { seed: Number(e.target.value) }),
+    );
     byId("boundary").addEventListener("click", pickPoint);
     const events = new EventSource("events");
     events.onmessage = (event) => show(JSON.parse(event.data));
@@ -505,9 +630,15 @@
     byId("replay-title").textContent = recording.title;
     byId("pick-note").textContent = "the ringed point is the example explained";
     const at = (index) => {
-      show({ ...frames[index], points: recording.points, curve: recording.curve,
-        extent: recording.extent, config: recording.config });
-      byId("frame-label").textContent = `frame ${index + 1} of ${frames.length}: epoch ${frames[index].epoch}`;
+      show({
+        ...frames[index],
+        points: recording.points,
+        curve: recording.curve,
+        extent: recording.extent,
+        config: recording.config,
+      });
+      byId("frame-label").textContent =
+        `frame ${index + 1} of ${frames.length}: epoch ${frames[index].epoch}`;
     };
     slider.addEventListener("input", () => at(Number(slider.value)));
     slider.value = String(frames.length - 1);
