@@ -211,3 +211,28 @@ def test_the_recorded_page_works_offline_and_its_slider_moves(browser, tmp_path)
     assert float(page.get_attribute("#loss", "data-value")) == history.losses[-1]
     assert errors == [] and requests == [path.as_uri()]
     context.close()
+
+
+def test_the_settings_start_a_new_run_and_a_bad_one_is_explained(open_page):
+    page = open_page(dataset="xor", seed=1)
+    page.click("#step-epoch")
+    page.wait_for_function("document.getElementById('epoch').textContent === '1'")
+    page.fill("#hidden", "64")
+    page.press("#hidden", "Enter")
+    page.wait_for_function("document.getElementById('error').textContent !== ''")
+    assert "at most 16 units per layer" in page.text_content("#error")
+    assert page.input_value("#hidden") == "2"  # back to the session's own setting
+    assert page.text_content("#epoch") == "1"  # and nothing changed
+    page.select_option("#dataset", "moons")
+    page.wait_for_function("document.querySelectorAll('#network .unit').length === 2 + 8 + 1")
+    assert page.text_content("#epoch") == "0" and page.input_value("#hidden") == "8"
+    page.select_option("#mode", "batch")
+    page.wait_for_function("document.getElementById('step-example').disabled")
+    page.click("#step-epoch")
+    page.wait_for_function("document.getElementById('epoch').textContent === '1'")
+    X, y = data.load("moons", n=100, rng=1)
+    net = MLP(2, [8, 1], rng=1)
+    history = fit(net, X, y, lr=0.5, epochs=1, batch_size=None)
+    assert float(page.get_attribute("#loss", "data-value")) == history.losses[0]
+    refused = "the server responded with a status of 400"  # the console's note of the 64
+    assert [error for error in page.errors if refused not in error] == []
