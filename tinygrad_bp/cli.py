@@ -619,7 +619,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
         try:
             httpd = server.WatchServer(session.Session(config), args.port)
         except OSError as error:
-            raise UsageError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
+            message = f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}"
+            raise UsageError(f"{message} (--port 0 picks a free port)") from None
         return server.serve(httpd, open_browser=not args.no_browser)
     epochs = 1000 if args.epochs is None else args.epochs
     if epochs > record.MAX_EPOCHS:
