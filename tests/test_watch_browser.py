@@ -2,7 +2,7 @@
 
 Needs the system Chromium (apt-get install chromium) and the Python package
 playwright (pip install playwright, or the ``browser`` extra); it bundles its
-driver, and the tests launch /usr/bin/chromium, so no browser is downloaded.
+driver, and the tests launch the system `chromium`, so no browser is downloaded.
 Without them the tests skip (fail with TINYGRAD_BP_REQUIRE_TOOLS=1, as in CI).
 
 Oracles: ``train.fit`` on a model built here, and the explain table.
