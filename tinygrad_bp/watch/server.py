@@ -223,5 +223,8 @@ def serve(server: WatchServer, open_browser: bool = True) -> int:
     except KeyboardInterrupt:
         print("stopped", flush=True)
     finally:
-        server.close()
+        try:
+            server.close()
+        except KeyboardInterrupt:  # a second Ctrl-C while stopping: the threads are daemons
+            pass
     return 130
