@@ -1,4 +1,4 @@
-"""Shared test configuration: Hypothesis profiles, and tests that need a system program.
+"""Shared test configuration: Hypothesis profiles, and tests that need a program or package.
 
 ``ci`` (set by .ci/run through HYPOTHESIS_PROFILE) is derandomised and has no
 deadline, so CI is reproducible and never flaky on a loaded machine.
@@ -10,8 +10,10 @@ saying how to install the program, where the program is missing, unless
 CI never skips it silently.
 """
 
+import importlib.util
 import os
 import shutil
+from typing import NoReturn
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -30,18 +32,28 @@ INSTALL_DOT = "install Graphviz: apt-get install graphviz (Debian/Ubuntu) or bre
 INSTALL_CHROMIUM = "install Chromium: apt-get install chromium (Debian/Ubuntu)"
 
 
-def require_program(program: str, install_hint: str) -> str:
-    """The path of ``program``; skip the calling test if it is missing (fail under CI).
+def require_program(name: str, install_hint: str) -> str:
+    """The path of the program ``name``, or skip the test saying how to install it.
 
-    Call it inside a test (or a fixture) that cannot run without the program.
+    With TINYGRAD_BP_REQUIRE_TOOLS=1 (as CI sets it) a missing program fails the
+    test instead, so that a broken install cannot pass as skipped tests.
     """
-    path = shutil.which(program)
+    path = shutil.which(name)
     if path is None:
-        message = f"`{program}` is not installed; {install_hint}"
-        if os.environ.get("TINYGRAD_BP_REQUIRE_TOOLS") == "1":
-            pytest.fail(f"{message} (TINYGRAD_BP_REQUIRE_TOOLS=1 requires it)")
-        pytest.skip(message)
+        _absent(f"{name} is not installed: {install_hint}")
     return path
+
+
+def require_module(name: str, install_hint: str) -> None:
+    """Skip (or, with TINYGRAD_BP_REQUIRE_TOOLS=1, fail) unless the module can be imported."""
+    if importlib.util.find_spec(name) is None:
+        _absent(f"the Python package {name} is not installed: {install_hint}")
+
+
+def _absent(message: str) -> NoReturn:
+    if os.environ.get("TINYGRAD_BP_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"{message} (TINYGRAD_BP_REQUIRE_TOOLS=1 requires it)")
+    pytest.skip(message)
 
 
 @pytest.fixture

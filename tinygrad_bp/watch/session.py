@@ -1,0 +1,506 @@
+"""One training session of the watch page: a scalar MLP, its data, and frames of its state.
+
+A session owns a real tinygrad_bp network, ``nn.MLP(2, [*hidden, 1], activation,
+output_activation="sigmoid", rng=seed)``, and a toy data set,
+``data.load(dataset, n=POINTS, rng=seed)``. It trains it with ``train.fit`` on the
+derivation's loss J = 1/2 sum (y - o)^2 by plain gradient descent, online (one update
+per example, the derivation's procedure) or in batch (one update per epoch), so the
+same seed gives the same run as ``fit`` called in Python with the same arguments.
+
+Between steps it can describe itself as a *frame*: a plain dict (JSON-ready) with the
+epoch, the loss, the weights in the derivation's ``(n_in + 1, n_out)`` form, the
+network's output over a grid of the plane (the decision boundary), the loss curve,
+and every unit's activation and delta for one selected example, with each weight's
+update. For a sigmoid network those numbers are ``explain.explain``'s table (the
+autograd column and the delta-rule column), so the page shows what ``tinygrad-bp
+explain`` prints. For tanh or relu hidden units the same two columns are computed
+here: autograd on a scalar copy of the network, and the delta rule with the
+activation's own derivative g'(z) in place of o(1 - o).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from .. import data, delta, explain
+from ..engine import Value, weighted_sum
+from ..graph import no_grad
+from ..losses import half_sse
+from ..nn import ACTIVATIONS as ACTIVATION_FUNCTIONS
+from ..nn import MLP, get_weights, set_weights, tensor_mlp
+from ..train import fit
+
+# The data sets of the page (2-D inputs, 0/1 labels) and what each starts with.
+DATASETS = ("xor", "moons", "circles", "spirals")
+DEFAULT_HIDDEN = {"xor": (2,), "moons": (8,), "circles": (8,), "spirals": (16, 16)}
+DEFAULT_LR = {"xor": 2.0, "moons": 0.5, "circles": 0.5, "spirals": 0.3}
+# The hidden units' activations; the output unit is always sigmoid, so its delta is
+# always the derivation's o(1 - o)(y - o).
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+# g'(z_h) of a hidden unit h, in terms of its output o_h (relu: its net input z_h).
+DERIVATIVES = {"sigmoid": "o_h(1 - o_h)", "tanh": "1 - o_h^2", "relu": "1 if z_h > 0 else 0"}
+
+POINTS = 100  # points of the random data sets (XOR is its 4-row truth table)
+MAX_LAYERS = 4  # hidden layers
+MAX_WIDTH = 16  # units per hidden layer
+MAX_LR = 100.0
+GRID = 40  # the decision boundary is the output at GRID x GRID points of the plane
+CURVE_POINTS = 500  # the loss curve keeps at most this many (epoch, loss) points
+
+
+@dataclass(frozen=True)
+class Config:
+    """What a session trains: the data set, the network and the descent.
+
+    Attributes:
+        dataset: One of ``DATASETS``.
+        hidden: The hidden layers' widths (at most MAX_LAYERS, each 1..MAX_WIDTH).
+        activation: The hidden units' activation, one of ``ACTIVATIONS``.
+        lr: The learning rate, 0 < lr <= MAX_LR.
+        seed: The seed of the data and of the initial weights.
+        online: True for one update per example, False for one per epoch (batch).
+    """
+
+    dataset: str = "xor"
+    hidden: tuple[int, ...] = DEFAULT_HIDDEN["xor"]
+    activation: str = "sigmoid"
+    lr: float = DEFAULT_LR["xor"]
+    seed: int = 0
+    online: bool = True
+
+
+def make_config(**fields: Any) -> Config:
+    """A checked ``Config``; hidden and lr default to the data set's own when not given.
+
+    Raises:
+        ValueError: naming the field, the value given and the limit.
+
+    Example:
+        >>> make_config(dataset="moons", seed=3)
+        Config(dataset='moons', hidden=(8,), activation='sigmoid', lr=0.5, seed=3, online=True)
+        >>> make_config(hidden=[32])
+        Traceback (most recent call last):
+        ValueError: hidden: at most 16 units per layer, got 32
+    """
+    unknown = sorted(set(fields) - set(Config.__dataclass_fields__))
+    if unknown:
+        raise ValueError(f"unknown setting(s) {', '.join(unknown)}")
+    dataset = fields.get("dataset", "xor")
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {dataset!r}")
+    hidden = fields.get("hidden")
+    hidden = _hidden(DEFAULT_HIDDEN[dataset] if hidden is None else hidden)
+    activation = fields.get("activation", "sigmoid")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+    lr = fields.get("lr")
+    lr = DEFAULT_LR[dataset] if lr is None else lr
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= MAX_LR:
+        raise ValueError(f"lr must be a number in (0, {MAX_LR:g}], got {lr!r}")
+    seed = fields.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    online = fields.get("online", True)
+    if not isinstance(online, bool):
+        raise ValueError(f"online must be true or false, got {online!r}")
+    return Config(dataset, hidden, activation, float(lr), seed, online)
+
+
+def _hidden(widths: object) -> tuple[int, ...]:
+    """The hidden widths as a tuple, or ValueError naming the limit broken."""
+    if not isinstance(widths, (list, tuple)) or not all(
+        isinstance(w, int) and not isinstance(w, bool) for w in widths
+    ):
+        raise ValueError(f"hidden must be a list of layer widths, got {widths!r:.60}")
+    if len(widths) > MAX_LAYERS:
+        raise ValueError(f"hidden: at most {MAX_LAYERS} hidden layers, got {len(widths)}")
+    for width in widths:
+        if not 1 <= width <= MAX_WIDTH:
+            raise ValueError(f"hidden: at most {MAX_WIDTH} units per layer, got {width}")
+    return tuple(widths)
+
+
+class Session:
+    """A network training on a data set, stepped by the page or by a recorder.
+
+    Every method is safe to call from any thread. ``start()`` runs a background
+    thread that trains epoch after epoch while ``playing``; ``wait_for_change``
+    lets a reader sleep until something changed.
+
+    Example:
+        >>> session = Session(make_config(dataset="xor", seed=1))
+        >>> session.step_epoch()
+        >>> frame = session.frame()
+        >>> frame["epoch"], [len(w) for w in frame["weights"]]
+        (1, [3, 3])
+    """
+
+    def __init__(self, config: Config) -> None:
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self.closed = False
+        self.playing = False
+        self.version = 0
+        self._frame: dict[str, Any] | None = None
+        self.config = config
+        self.reset()
+
+    # -- the state ------------------------------------------------------------------
+
+    def reset(self, config: Config | None = None) -> None:
+        """Start again from epoch 0 with fresh data and weights from the seed."""
+        with self._changed:
+            if config is not None:
+                self.config = config
+            self.X, self.y = data.load(self.config.dataset, n=POINTS, rng=self.config.seed)
+            self.model = _scalar_mlp(self.config)
+            self._picture = tensor_mlp(
+                [2, *self.config.hidden, 1], self.config.activation, "sigmoid"
+            )
+            self.epoch = 0
+            self.position = 0  # examples done in the current epoch (online steps)
+            self._partial = 0.0  # their losses so far
+            self.loss: float | None = None  # the last complete epoch's J
+            self.curve: list[tuple[int, float]] = []
+            self._stride = 1
+            self.selected = 0
+            self._extent = _extent(self.X)
+            self._touch()
+
+    def configure(self, **fields: Any) -> None:
+        """Change settings: lr and online take effect at the next step; the data set,
+        hidden widths, activation or seed start a new run (a reset)."""
+        with self._changed:
+            current = asdict(self.config)
+            if "dataset" in fields and fields["dataset"] != current["dataset"]:
+                current.pop("hidden")  # a new data set brings its own defaults
+                current.pop("lr")
+            current.update(fields)
+            config = make_config(**current)
+            if replace(config, lr=self.config.lr, online=self.config.online) == self.config:
+                self.config = config
+                self._touch()
+            else:
+                self.reset(config)
+
+    def select(self, index: int) -> None:
+        """Show the units' numbers for example ``index``."""
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.X):
+            raise ValueError(f"example must be an index in [0, {len(self.X)}), got {index!r}")
+        with self._changed:
+            self.selected = index
+            self._touch()
+
+    # -- training -------------------------------------------------------------------
+
+    def step_example(self) -> None:
+        """One online update on the next example of the epoch (its J adds to the epoch's).
+
+        The example explained becomes the next one, so the frame's Delta w are the
+        changes the next ``step_example`` makes.
+        """
+        with self._changed:
+            if not self.config.online:
+                raise ValueError("one example at a time is online training: choose online")
+            self._example_step()
+            self.selected = self.position
+            self._touch()
+
+    def step_epoch(self) -> None:
+        """Finish the current epoch (or do a whole one): every example once, online or
+        as one batch; its loss is the sum of the examples' J measured on the way."""
+        with self._changed:
+            if self.position:
+                while self.position:
+                    self._example_step()
+            else:
+                history = fit(
+                    self.model,
+                    self.X,
+                    self.y,
+                    loss=half_sse,
+                    lr=self.config.lr,
+                    epochs=1,
+                    batch_size=1 if self.config.online else None,
+                    progress=False,
+                )
+                self._end_epoch(history.losses[0])
+            self._touch()
+
+    def _example_step(self) -> None:
+        row = slice(self.position, self.position + 1)
+        history = fit(
+            self.model,
+            self.X[row],
+            self.y[row],
+            loss=half_sse,
+            lr=self.config.lr,
+            epochs=1,
+            progress=False,
+        )
+        self._partial += history.losses[0]
+        self.position += 1
+        if self.position == len(self.X):
+            self._end_epoch(self._partial)
+
+    def _end_epoch(self, loss: float) -> None:
+        self.epoch += 1
+        self.loss = loss
+        self.position, self._partial = 0, 0.0
+        if self.epoch % self._stride == 0:
+            self.curve.append((self.epoch, loss))
+        if len(self.curve) >= CURVE_POINTS:  # keep it bounded: every other point, twice apart
+            self.curve = self.curve[1::2]
+            self._stride *= 2
+
+    # -- the background trainer -------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the trainer thread (a daemon): an epoch after another while playing."""
+        self._thread = threading.Thread(target=self._train, name="watch-trainer", daemon=True)
+        self._thread.start()
+
+    def play(self) -> None:
+        """Train on, epoch after epoch, in the trainer thread."""
+        self._set_playing(True)
+
+    def pause(self) -> None:
+        """Stop after the epoch being trained."""
+        self._set_playing(False)
+
+    def _set_playing(self, playing: bool) -> None:
+        with self._changed:
+            self.playing = playing
+            self._touch()
+
+    def close(self) -> None:
+        """Stop the trainer thread and wake every reader."""
+        with self._changed:
+            self.closed = True
+            self.playing = False
+            self._touch()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _train(self) -> None:
+        while True:
+            with self._changed:
+                while not self.playing and not self.closed:
+                    self._changed.wait()
+                if self.closed:
+                    return
+                self.step_epoch()
+
+    def _touch(self) -> None:
+        self.version += 1
+        self._changed.notify_all()
+
+    def wait_for_change(self, version: int, timeout: float) -> int:
+        """Sleep until the state's version differs from ``version`` (or timeout); return it."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.version != version or self.closed, timeout)
+            return self.version
+
+    # -- frames ---------------------------------------------------------------------
+
+    def frame(self) -> dict[str, Any]:
+        """The state as a plain, JSON-ready dict (see the module docstring).
+
+        Made once per state: every reader of the same version gets the same dict
+        (so several open pages cost the trainer no more than one); do not change it.
+        """
+        with self._changed:
+            if self._frame is None or self._frame["version"] != self.version:
+                self._frame = self._new_frame()
+            return self._frame
+
+    def _new_frame(self) -> dict[str, Any]:
+        weights = get_weights(self.model)
+        set_weights(self._picture, weights)
+        predictions = self._predict(self.X)
+        return {
+            "version": self.version,
+            "config": {**asdict(self.config), "hidden": list(self.config.hidden)},
+            "playing": self.playing,
+            "epoch": self.epoch,
+            "position": self.position,
+            "loss": self.loss,
+            "accuracy": float(np.mean((predictions > 0.5) == (self.y > 0.5))),
+            "curve": [list(point) for point in self.curve],
+            "weights": [w.tolist() for w in weights],
+            "points": np.column_stack([self.X, self.y]).tolist(),
+            "extent": list(self._extent),
+            "grid": self._boundary(),
+            "example": example_numbers(
+                weights,
+                self.config.activation,
+                self.X[self.selected],
+                self.y[self.selected],
+                self.config.lr,
+            )
+            | {"index": self.selected},
+        }
+
+    def _predict(self, points: np.ndarray) -> np.ndarray:
+        with no_grad():
+            return self._picture(points).data[:, 0]
+
+    def _boundary(self) -> list[float]:
+        """The output at GRID x GRID points, row by row from the top (largest x2) down."""
+        x_lo, x_hi, y_lo, y_hi = self._extent
+        xs = np.linspace(x_lo, x_hi, GRID)
+        ys = np.linspace(y_hi, y_lo, GRID)
+        plane = np.array([[x, y] for y in ys for x in xs])
+        return np.round(self._predict(plane), 4).tolist()
+
+
+def _scalar_mlp(config: Config) -> MLP:
+    """The network of the settings: sigmoid output unit, initial weights from the seed."""
+    return MLP(
+        2, [*config.hidden, 1], config.activation, output_activation="sigmoid", rng=config.seed
+    )
+
+
+def _extent(X: np.ndarray) -> tuple[float, float, float, float]:
+    """The plane shown: the data's bounding box with a margin of a quarter of its size."""
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    margin = 0.25 * np.maximum(hi - lo, 1e-9)
+    low, high = (lo - margin).tolist(), (hi + margin).tolist()
+    return (low[0], high[0], low[1], high[1])
+
+
+# -- one example's numbers ---------------------------------------------------------------
+
+
+def example_numbers(
+    weights: Sequence[np.ndarray], activation: str, x: np.ndarray, y: float, lr: float
+) -> dict[str, Any]:
+    """Every unit's o and delta and every weight's update for one example, two ways.
+
+    For sigmoid hidden units these are the rows of ``explain.explain(weights, x, [y],
+    lr)``: the autograd column (delta_j = -dJ/dz_j, Delta w_ij = -lr dJ/dw_ij) and the
+    delta-rule column (delta_k = o_k (1 - o_k)(y - o_k), delta_h = o_h (1 - o_h) sum_k
+    w_hk delta_k, Delta w_ij = lr delta_j x_i). For tanh and relu hidden units the
+    rule uses g'(z) (``DERIVATIVES``) in place of o_h (1 - o_h).
+
+    Returns:
+        A dict with ``x``, ``y``, ``activation``, ``derivative`` (g' as text), ``z`` and
+        ``o`` (per layer, the input first in ``o``), ``delta`` and ``delta_autograd``
+        (per layer above the input), ``dw`` and ``dw_autograd`` (per layer, the
+        ``(n_in + 1, n_out)`` matrix of Delta w), ``J``.
+
+    Example:
+        >>> numbers = example_numbers(explain.WORKED_WEIGHTS, "sigmoid", [1.0, 0.0], 1.0, 0.5)
+        >>> round(numbers["delta"][1][0], 5), round(numbers["o"][1][0], 4)
+        (0.02578, 0.7773)
+    """
+    weights = [np.asarray(w, dtype=np.float64) for w in weights]
+    x = np.asarray(x, dtype=np.float64)
+    target = np.array([float(y)])
+    if activation == "sigmoid":
+        rows = {row.name: row for row in explain.explain(list(weights), x, target, lr).rows}
+        autograd = {name: row.autograd for name, row in rows.items()}
+        rule = {name: row.closed_form for name, row in rows.items()}
+    else:
+        autograd = _autograd_numbers(weights, activation, x, target, lr)
+        rule = _rule_numbers(weights, activation, x, target, lr)
+    sizes = [len(x)] + [w.shape[1] for w in weights]
+    layers = range(1, len(sizes))
+    outputs = [x.tolist()] + [_units(rule, "o", layer, sizes) for layer in layers]
+    return {
+        "x": x.tolist(),
+        "y": float(y),
+        "activation": activation,
+        "derivative": DERIVATIVES[activation],
+        "z": [(w[0] + np.asarray(o) @ w[1:]).tolist() for w, o in zip(weights, outputs)],
+        "o": outputs,
+        "delta": [_units(rule, "delta", layer, sizes) for layer in layers],
+        "delta_autograd": [_units(autograd, "delta", layer, sizes) for layer in layers],
+        "dw": [_updates(rule, layer, sizes) for layer in layers],
+        "dw_autograd": [_updates(autograd, layer, sizes) for layer in layers],
+        "J": rule["J"],
+    }
+
+
+def _units(numbers: Mapping[str, float], kind: str, layer: int, sizes: list[int]) -> list[float]:
+    return [numbers[f"{kind}[{layer}][{j}]"] for j in range(1, sizes[layer] + 1)]
+
+
+def _updates(numbers: Mapping[str, float], layer: int, sizes: list[int]) -> list[list[float]]:
+    return [
+        [numbers[f"Delta w[{layer}][{i},{j}]"] for j in range(1, sizes[layer] + 1)]
+        for i in range(sizes[layer - 1] + 1)
+    ]
+
+
+def _autograd_numbers(
+    weights: Sequence[np.ndarray], activation: str, x: np.ndarray, y: np.ndarray, lr: float
+) -> dict[str, float]:
+    """o, delta_j = -dJ/dz_j and Delta w_ij = -lr dJ/dw_ij by the scalar engine's backward.
+
+    The graph is the MLP's: z_j = weighted_sum(w_.j, o_below, w_0j) and o_j = g(z_j),
+    with g from ``nn.ACTIVATIONS`` (sigmoid for the output unit), then J = half_sse.
+    """
+    numbers: dict[str, float] = {}
+    below = [Value(float(xi)) for xi in x]
+    leaves, nets = [], []
+    for layer, matrix in enumerate(weights, start=1):
+        g = ACTIVATION_FUNCTIONS["sigmoid" if layer == len(weights) else activation]
+        w = [[Value(float(number)) for number in row] for row in matrix]
+        z = [weighted_sum([row[j] for row in w[1:]], below, w[0][j]) for j in range(len(w[0]))]
+        below = [g(z_j) for z_j in z]
+        numbers |= {f"o[{layer}][{j}]": o.data for j, o in enumerate(below, start=1)}
+        leaves.append(w)
+        nets.append(z)
+    loss = half_sse(below, y)
+    loss.backward()
+    numbers["J"] = loss.data
+    for layer, (w, z) in enumerate(zip(leaves, nets), start=1):
+        for j, z_j in enumerate(z, start=1):
+            numbers[f"delta[{layer}][{j}]"] = -z_j.grad
+            for i, row in enumerate(w):
+                numbers[f"Delta w[{layer}][{i},{j}]"] = -lr * row[j - 1].grad
+    return numbers
+
+
+def _rule_numbers(
+    weights: Sequence[np.ndarray], activation: str, x: np.ndarray, y: np.ndarray, lr: float
+) -> dict[str, float]:
+    """o, delta and Delta w by the delta rules, with g'(z) of the hidden activation.
+
+    delta_k = o_k (1 - o_k)(y_k - o_k) (sigmoid output), delta_h = g'(z_h) sum_k w_hk
+    delta_k, Delta w_ij = lr delta_j x_i; numpy only, no autograd.
+    """
+    outputs, nets = [x], []
+    for layer, w in enumerate(weights, start=1):
+        nets.append(w[0] + outputs[-1] @ w[1:])
+        last = layer == len(weights)
+        outputs.append(delta.sigmoid(nets[-1]) if last else _hidden_output(activation, nets[-1]))
+    o = outputs[-1]
+    deltas = [o * (1.0 - o) * (y - o)]
+    for w, z, h in zip(weights[:0:-1], nets[-2::-1], outputs[-2:0:-1]):
+        deltas.insert(0, _slope(activation, z, h) * (w[1:] @ deltas[0]))
+    numbers = {"J": delta.half_sse(o, y)}
+    for layer, (below, d) in enumerate(zip(outputs, deltas), start=1):
+        updates = lr * np.outer(np.concatenate(([1.0], below)), d)
+        for j in range(len(d)):
+            numbers[f"o[{layer}][{j + 1}]"] = float(outputs[layer][j])
+            numbers[f"delta[{layer}][{j + 1}]"] = float(d[j])
+            for i in range(len(below) + 1):
+                numbers[f"Delta w[{layer}][{i},{j + 1}]"] = float(updates[i, j])
+    return numbers
+
+
+def _hidden_output(activation: str, z: np.ndarray) -> np.ndarray:
+    """o = g(z) of a tanh or relu unit (sigmoid networks go through ``explain``)."""
+    return np.tanh(z) if activation == "tanh" else np.maximum(z, 0.0)
+
+
+def _slope(activation: str, z: np.ndarray, o: np.ndarray) -> np.ndarray:
+    """g'(z) of a tanh or relu unit, as ``DERIVATIVES`` writes it: 1 - o^2, or 1 if z > 0."""
+    return 1.0 - o * o if activation == "tanh" else (z > 0).astype(np.float64)
