@@ -23,7 +23,10 @@ for name, result in results.items():
             f"{name:<4} not converged: still {result.errors[-1]} mistakes after {max_epochs} epochs"
         )
 errors = {name: result.errors for name, result in results.items()}
-path = viz.plot_losses(
-    errors, options.out / "perceptron_gates.png", "Perceptron: mistakes per epoch"
+path = viz.plot_mistakes(
+    errors,
+    options.out / "perceptron_gates.png",
+    "Perceptron on the AND, OR, NOT and XOR truth tables:\n"
+    "AND, OR and NOT reach 0 mistakes, XOR never does",
 )
 print(f"wrote {path}")
