@@ -1009,7 +1009,7 @@ def network_figure(
         for i, j in np.ndindex(*w.shape):
             (x0, y0), (x1, y1) = position(layer, i), position(layer + 1, j + 1)
             colour = POSITIVE_EDGE if w[i, j] >= 0 else NEGATIVE_EDGE
-            axes.plot([x0, x1], [y0, y1], color=colour, lw=0.5 + 3 * abs(w[i, j]) / largest)
+            axes.plot([x0, x1], [y0, y1], color=colour, lw=0.5 + 3 * (abs(w[i, j]) / largest))
             # The label sits a third of the way along, where edges fan out the most.
             axes.text(
                 x0 + (x1 - x0) / 3,
