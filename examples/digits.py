@@ -19,7 +19,7 @@ from tinygrad_bp.train import fit
 
 options = example_options(__doc__.splitlines()[0])
 try:
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # type: ignore[import-untyped]
 except ImportError:
     sys.exit("digits.py needs scikit-learn for its bundled digits: pip install scikit-learn")
 

@@ -10,6 +10,8 @@ right side of 0.5. It plots those success rates, and every run's final J beside
 them, so the stuck 2-2-1 runs show as the red crosses far above epsilon.
 """
 
+from collections.abc import Sequence
+
 from common import example_options
 
 from tinygrad_bp import viz
@@ -23,12 +25,11 @@ EPSILON = 0.01
 
 print(f"XOR, {len(seeds)} seeds, at most {epochs} epochs each")
 print("hidden units   solved   success rate")
-final_losses: dict[int, list[float]] = {}
-solved: dict[int, list[bool]] = {}
+final_losses: dict[int, Sequence[float]] = {}
+solved: dict[int, Sequence[bool]] = {}
 for hidden in (2, 3, 4, 8):
-    final_losses[hidden], solved[hidden] = [], []
-    for seed in seeds:
-        run = train_on_dataset(
+    runs = [
+        train_on_dataset(
             "xor",
             [hidden],
             "sigmoid",
@@ -39,8 +40,10 @@ for hidden in (2, 3, 4, 8):
             epsilon=EPSILON,
             seed=seed,
         )
-        final_losses[hidden].append(run.history.losses[-1])
-        solved[hidden].append(run.accuracy == 1.0)
+        for seed in seeds
+    ]
+    final_losses[hidden] = [run.history.losses[-1] for run in runs]
+    solved[hidden] = [run.accuracy == 1.0 for run in runs]
     count = sum(solved[hidden])
     print(f"{hidden:>12}   {count:>3}/{len(seeds):<3}  {count / len(seeds):>8.0%}")
 path = viz.plot_success_rates(

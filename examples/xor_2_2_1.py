@@ -10,7 +10,7 @@ learnt weights.
 
 from common import example_options
 
-from tinygrad_bp import data, no_grad, viz
+from tinygrad_bp import Value, data, no_grad, viz
 from tinygrad_bp.nn import MLP, get_weights, sigmoid_network
 from tinygrad_bp.train import fit
 
@@ -23,7 +23,9 @@ history = fit(net, X, y, lr=2.0, epochs=5000, epsilon=0.01, log_every=100, progr
 print(f"{'converged' if history.converged else 'not converged'} after {history.epochs} epochs")
 correct = 0
 for x, target in zip(X, y):
-    output = net(x.tolist()).data
+    unit = net(x.tolist())
+    assert isinstance(unit, Value)  # an output layer of one unit gives one Value
+    output = unit.data
     correct += round(output) == target
     print(f"XOR({x[0]:.0f}, {x[1]:.0f}) = {output:.3f}   (target {target:.0f})")
 print(f"{correct}/4 XOR outputs correct")

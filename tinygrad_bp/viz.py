@@ -1014,7 +1014,7 @@ def network_figure(
             axes.text(
                 x0 + (x1 - x0) / 3,
                 y0 + (y1 - y0) / 3,
-                _weight_label(w[i, j]),
+                _weight_label(float(w[i, j])),
                 fontsize=8,
                 ha="center",
                 va="center",
@@ -1298,8 +1298,8 @@ def learning_rates_figure(
             np.asarray(w, dtype=np.float64)[: _weights_shown(weight_epochs)]
             for w in weights.values()
         ]
-        values = np.concatenate(shown)
-        spread = float(np.max(np.abs(values[np.isfinite(values)] - target), initial=1.0))
+        seen = np.concatenate(shown)
+        spread = float(np.max(np.abs(seen[np.isfinite(seen)] - target), initial=1.0))
         half = min(spread, 3.0 * max(abs(target), 1.0)) * 1.1
         weight_axes.set_ylim(target - half, target + half)
     loss_axes.set_yscale("log")
