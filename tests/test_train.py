@@ -124,6 +124,24 @@ def test_progress_is_silent_off_a_terminal_unless_asked_then_one_clean_final_lin
     assert line.startswith("epoch 30/30  J ")
 
 
+class CountingStream(io.StringIO):
+    """A notebook cell's output stream (not a terminal) that counts its writes."""
+
+    writes = 0
+
+    def write(self, text):
+        self.writes += 1
+        return super().write(text)
+
+
+def test_in_a_notebook_without_widgets_progress_is_one_output_not_one_per_epoch(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipykernel.zmqshell", type(sys)("ipykernel.zmqshell"))
+    cell = CountingStream()
+    history = train_xor_on(monkeypatch, cell, epochs=300, progress=True)
+    assert cell.writes == 1 and history.epochs == 300
+    assert cell.getvalue().startswith("epoch 300/300  J ")
+
+
 def test_progress_bar_on_a_terminal_finishes_at_100_percent(monkeypatch):
     terminal = FakeTerminal()
     history = train_xor_on(monkeypatch, terminal, epochs=40, progress=True)

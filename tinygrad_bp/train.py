@@ -90,8 +90,8 @@ def _notebook_bar() -> type[tqdm] | None:
         return None
     with warnings.catch_warnings():  # tqdm warns when ipywidgets is missing: fall back quietly
         warnings.simplefilter("ignore")
-        from tqdm import auto
-    return None if auto.tqdm is tqdm else auto.tqdm
+        from tqdm import autonotebook  # its tqdm: the widget, or the plain class as a fallback
+    return None if autonotebook.tqdm is tqdm else autonotebook.tqdm
 
 
 class ProgressBar:
