@@ -1172,7 +1172,7 @@ def success_rates_figure(
 
     >>> figure = success_rates_figure({2: [0.5, 0.001], 4: [0.001, 0.002]},
     ...                               {2: [False, True], 4: [True, True]})
-    >>> [float(bar.get_height()) for bar in figure.axes[0].patches]
+    >>> [float(bar.get_height()) for bar in figure.axes[0].containers[0]]  # the solved bars
     [50.0, 100.0]
     """
     if sorted(final_losses) != sorted(solved) or not final_losses:
