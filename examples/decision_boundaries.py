@@ -17,6 +17,7 @@ epochs = 200 if options.fast else 2000
 for layers, hidden in enumerate(([], [16], [16, 16])):
     run = train_on_dataset("spirals", hidden, "tanh", "adam", 0.05, epochs, seed=0)
     print(f"{layers} hidden layer(s) {hidden}: training accuracy {run.accuracy:.1%}")
-    title = f"{layers} hidden layer(s): accuracy {run.accuracy:.0%}"
+    shape = f"{layers} hidden layer(s) of 16 tanh units" if hidden else "no hidden layer"
+    title = f"Two spirals, {shape}:\ntraining accuracy {run.accuracy:.0%}"
     path = options.out / f"boundary_{layers}_hidden.png"
     print(f"wrote {viz.plot_decision_boundary(run.predict, run.X, run.y, path, title)}")

@@ -7,6 +7,8 @@ activation, perceptron learning rule, zero initial weights) on each gate, prints
 whether it reached an epoch without mistakes, and plots the mistakes per epoch.
 """
 
+from collections.abc import Sequence
+
 from common import example_options
 
 from tinygrad_bp import viz
@@ -22,8 +24,11 @@ for name, result in results.items():
         print(
             f"{name:<4} not converged: still {result.errors[-1]} mistakes after {max_epochs} epochs"
         )
-errors = {name: result.errors for name, result in results.items()}
-path = viz.plot_losses(
-    errors, options.out / "perceptron_gates.png", "Perceptron: mistakes per epoch"
+errors: dict[str, Sequence[int]] = {name: result.errors for name, result in results.items()}
+path = viz.plot_mistakes(
+    errors,
+    options.out / "perceptron_gates.png",
+    "Perceptron on the AND, OR, NOT and XOR truth tables:\n"
+    "AND, OR and NOT reach 0 mistakes, XOR never does",
 )
 print(f"wrote {path}")

@@ -19,9 +19,16 @@ grid = np.linspace(-np.pi, np.pi, 1000)[:, None]
 worst = np.max(np.abs(run.predict(grid) - (1 + np.sin(grid[:, 0])) / 2))
 print(f"final training MSE {run.history.losses[-1]:.2e}; largest error on [-pi, pi] {worst:.4f}")
 fit_path = options.out / "sine_fit.png"
+title = f"y = (1 + sin x) / 2 on [-pi, pi]: 8 sigmoid units, largest error {worst:.3f}"
 paths = [
-    viz.plot_fitted_curve(run.predict, run.X, run.y, fit_path, "8 sigmoid units"),
-    viz.plot_losses({"MSE": run.history.losses}, options.out / "sine_loss.png", log_y=True),
+    viz.plot_fitted_curve(run.predict, run.X, run.y, fit_path, title),
+    viz.plot_losses(
+        {"MSE (Adam, lr 0.05)": run.history.losses},
+        options.out / "sine_loss.png",
+        "y = (1 + sin x) / 2 on [-pi, pi], 8 sigmoid units:\ntraining loss",
+        log_y=True,
+        ylabel="mean squared error",
+    ),
 ]
 for path in paths:
     print(f"wrote {path}")

@@ -30,8 +30,9 @@ for name, figure in tutorial_figures.items():
     print(f"{name:<15} {figure:<10} {table[name].closed_form:.5f}")
 
 new_weights = delta.sgd_step(
-    explain.WORKED_WEIGHTS, explain.WORKED_INPUT, explain.WORKED_TARGET, explain.WORKED_LR
+    list(explain.WORKED_WEIGHTS), explain.WORKED_INPUT, explain.WORKED_TARGET, explain.WORKED_LR
 )
 for name, weights in (("before", explain.WORKED_WEIGHTS), ("after", new_weights)):
-    path = viz.plot_network(weights, options.out / f"worked_example_{name}.png", f"Weights {name}")
+    title = f"The worked example (x = (1, 0), y = 1, lr 0.5): weights {name} one online step"
+    path = viz.plot_network(weights, options.out / f"worked_example_{name}.png", title)
     print(f"wrote {path}")

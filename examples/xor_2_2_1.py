@@ -10,7 +10,7 @@ learnt weights.
 
 from common import example_options
 
-from tinygrad_bp import data, no_grad, viz
+from tinygrad_bp import Value, data, no_grad, viz
 from tinygrad_bp.nn import MLP, get_weights, sigmoid_network
 from tinygrad_bp.train import fit
 
@@ -19,16 +19,13 @@ X, y = data.xor()
 net = MLP(2, [2, 1], rng=1)
 
 
-def report(epoch: int, loss: float) -> None:
-    if epoch % 100 == 0:
-        print(f"epoch {epoch:>5}   J = {loss:.5f}")
-
-
-history = fit(net, X, y, lr=2.0, epochs=5000, epsilon=0.01, on_epoch=report, progress=False)
+history = fit(net, X, y, lr=2.0, epochs=5000, epsilon=0.01, log_every=100, progress=False)
 print(f"{'converged' if history.converged else 'not converged'} after {history.epochs} epochs")
 correct = 0
 for x, target in zip(X, y):
-    output = net(x.tolist()).data
+    unit = net(x.tolist())
+    assert isinstance(unit, Value)  # an output layer of one unit gives one Value
+    output = unit.data
     correct += round(output) == target
     print(f"XOR({x[0]:.0f}, {x[1]:.0f}) = {output:.3f}   (target {target:.0f})")
 print(f"{correct}/4 XOR outputs correct")
@@ -37,12 +34,22 @@ weights = get_weights(net)
 network = sigmoid_network(weights)  # a tensor copy of the net, to shade the plane quickly
 with no_grad():
     boundary = viz.plot_decision_boundary(
-        lambda points: network(points).data, X, y, options.out / "xor_boundary.png"
+        lambda points: network(points).data,
+        X,
+        y,
+        options.out / "xor_boundary.png",
+        f"XOR truth table: the learnt 2-2-1 net puts\nall {correct} points on their side of 0.5",
     )
+stop = f"J < 0.01 at epoch {history.epochs}" if history.converged else "J never fell below 0.01"
 paths = [
-    viz.plot_losses({"J": history.losses}, options.out / "xor_loss.png", "XOR, 2-2-1: J per epoch"),
+    viz.plot_losses(
+        {"J (online SGD, lr 2)": history.losses},
+        options.out / "xor_loss.png",
+        f"XOR truth table, 2-2-1 sigmoid net: {stop}",
+        ylabel=r"$J = \frac{1}{2}\sum\,(y - o)^2$ over the epoch",
+    ),
     boundary,
-    viz.plot_network(weights, options.out / "xor_network.png", "XOR, learnt weights"),
+    viz.plot_network(weights, options.out / "xor_network.png", "XOR truth table: learnt weights"),
 ]
 for path in paths:
     print(f"wrote {path}")

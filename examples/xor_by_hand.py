@@ -30,5 +30,10 @@ for name, weights in gates.items():
         all_correct &= bool(np.round(output) == target)
         print(f"        {x[0]:.0f}  {x[1]:.0f} -> {output:.4f} ({target:.0f})")
 print("hand-built XOR correct" if all_correct else "hand-built XOR WRONG")
-path = viz.plot_network(HAND_BUILT_XOR, options.out / "xor_by_hand.png", "XOR = AND(OR, NAND)")
+path = viz.plot_network(
+    HAND_BUILT_XOR,
+    options.out / "xor_by_hand.png",
+    "XOR truth table by hand: XOR(x1, x2) = AND(OR, NAND)",
+    unit_names=[None, ["OR", "NAND"], ["AND"]],
+)
 print(f"wrote {path}")

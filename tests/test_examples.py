@@ -45,7 +45,7 @@ PROMISES = {
         ["xor_loss.png", "xor_boundary.png", "xor_network.png"],
     ),
     "learning_rates.py": (
-        ["too small (lr = ", "just right (lr = ", "too big (lr = "],
+        ["too small (lr = ", "just right (lr = ", "too big (lr = ", "far too big (lr = "],
         ["learning_rates.png"],
     ),
     "local_minima.py": (["hidden units   solved   success rate"], ["local_minima.png"]),
@@ -72,11 +72,40 @@ NEEDS = {
 
 
 def check_local_minima_table(stdout, folder):
-    """One row per width, and each printed rate equals solved / seeds."""
+    """One row per width, each printed rate equals solved / seeds, over at least 30 seeds;
+    the narrowest net is the one that gets stuck most often, the widest never."""
     rows = re.findall(r"^\s+(\d+)\s+(\d+)/(\d+)\s+(\d+)%$", stdout, re.MULTILINE)
     assert [int(row[0]) for row in rows] == [2, 3, 4, 8]
     for _, solved, seeds, percent in rows:
         assert round(100 * int(solved) / int(seeds)) == int(percent)
+        assert int(seeds) >= 30
+    rates = [int(row[3]) for row in rows]
+    assert rates[0] == min(rates) < rates[-1] == 100
+
+
+def check_learning_rates_table(stdout, folder):
+    """Too small never gets there, just right is fastest, too big overshoots (zigzags) and
+    far too big, past the printed stability limit 2 / lambda, blows up."""
+    limit = float(re.search(r"stable for lr < 2 / lambda = (\S+)", stdout).group(1))
+    pattern = (
+        r"^(too small|just right|too big|far too big) \(lr = (\S+)\)\s+(\d+)/(\d+)"
+        r"\s+(\S+)\s+(\S+)\s+(\d+)%\s+(\d+)%$"
+    )
+    rows = {
+        name: (float(lr), int(done), int(seeds), median, float(final), int(rises), int(zigzag))
+        for name, lr, done, seeds, median, final, rises, zigzag in re.findall(
+            pattern, stdout, re.MULTILINE
+        )
+    }
+    assert list(rows) == ["too small", "just right", "too big", "far too big"]
+    lrs = [row[0] for row in rows.values()]
+    assert lrs == sorted(lrs) and lrs[2] < limit < lrs[3]
+    small, right, big, far = rows.values()
+    assert small[1] == 0 and small[4] > 1e-6 and small[5] == small[6] == 0
+    assert right[1] == right[2] and big[1] == big[2]  # both converge on every seed
+    assert int(right[3]) < int(big[3])  # fewer epochs just right than too big
+    assert right[6] == 0 and big[6] >= 50  # too big jumps over the best slope
+    assert far[1] == 0 and far[5] == 100 and far[4] > 1e6  # J rises every epoch
 
 
 def import_example(name):
@@ -137,6 +166,7 @@ def check_outgrow_distributed(stdout, folder):
 
 
 EXTRA_CHECKS = {
+    "learning_rates.py": check_learning_rates_table,
     "local_minima.py": check_local_minima_table,
     "outgrow_distributed.py": check_outgrow_distributed,
 }

@@ -1,20 +1,24 @@
-"""The training loop: online and batch, both engines, stopping, progress."""
+"""The training loop: online and batch, both engines, stopping, progress and log."""
 
 import io
+import re
+import sys
 
 import numpy as np
 import pytest
 
 from tinygrad_bp import data, delta, no_grad
-from tinygrad_bp.losses import binary_cross_entropy, cross_entropy, half_sse
+from tinygrad_bp.losses import binary_cross_entropy, cross_entropy, half_sse, mse
 from tinygrad_bp.nn import MLP, Linear, Sequential, Sigmoid, get_weights, set_weights, tensor_mlp
 from tinygrad_bp.optim import SGD
 from tinygrad_bp.train import (
     OPTIMIZERS,
-    ProgressBar,
+    History,
     TrainingRun,
     fit,
+    loss_name,
     train_on_dataset,
+    write,
 )
 
 # Three classes, one per corner of a triangle, with integer class targets.
@@ -75,16 +79,152 @@ def test_on_epoch_callback_sees_every_epoch():
     assert seen == [1, 2, 3]
 
 
-def test_progress_bar_is_quiet_off_a_terminal_and_draws_on_request():
+class FakeTerminal(io.StringIO):
+    """A stream that says it is a terminal, to get the live bar."""
+
+    def isatty(self):
+        return True
+
+
+def screen(text):
+    """The rows a terminal shows after printing ``text``: a carriage return moves the
+    cursor back to the start of the row, later characters overwrite earlier ones,
+    and ANSI escapes (tqdm's cursor moves, none for a single bar) are ignored."""
+    rows, row, column = [[]], 0, 0
+    for char in re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text):
+        if char == "\r":
+            column = 0
+        elif char == "\n":
+            rows.append([])
+            row, column = row + 1, 0
+        else:
+            line = rows[row]
+            line.extend(" " * (column + 1 - len(line)))
+            line[column] = char
+            column += 1
+    return ["".join(line).rstrip() for line in rows]
+
+
+def train_xor_on(monkeypatch, stream, **options):
+    """fit on XOR with stdout and stderr both going to ``stream``, as on a terminal."""
+    monkeypatch.setattr(sys, "stdout", stream)
+    monkeypatch.setattr(sys, "stderr", stream)
+    X, y = data.xor()
+    return fit(MLP(2, [2, 1], rng=1), X, y, lr=2.0, **options)
+
+
+def test_progress_is_silent_off_a_terminal_unless_asked_then_one_clean_final_line(monkeypatch):
     quiet = io.StringIO()
-    bar = ProgressBar(10, stream=quiet)
-    bar.update(10, 0.5)
-    bar.close()
-    assert quiet.getvalue() == ""
-    loud = io.StringIO()
-    bar = ProgressBar(10, enabled=True, stream=loud)
-    bar.update(10, 0.5)
-    assert "epoch 10/10" in loud.getvalue() and "0.5" in loud.getvalue()
+    history = train_xor_on(monkeypatch, quiet, epochs=30)
+    assert quiet.getvalue() == "" and history.epochs == 30
+    asked = io.StringIO()
+    train_xor_on(monkeypatch, asked, epochs=30, progress=True)
+    assert "\r" not in asked.getvalue()
+    [line] = asked.getvalue().splitlines()
+    assert line.startswith("epoch 30/30  J ")
+
+
+class CountingStream(io.StringIO):
+    """A notebook cell's output stream (not a terminal) that counts its writes."""
+
+    writes = 0
+
+    def write(self, text):
+        self.writes += 1
+        return super().write(text)
+
+
+def test_in_a_notebook_without_widgets_progress_is_one_output_not_one_per_epoch(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipykernel.zmqshell", type(sys)("ipykernel.zmqshell"))
+    cell = CountingStream()
+    history = train_xor_on(monkeypatch, cell, epochs=300, progress=True)
+    assert cell.writes == 1 and history.epochs == 300
+    assert cell.getvalue().startswith("epoch 300/300  J ")
+
+
+def test_progress_bar_on_a_terminal_finishes_at_100_percent(monkeypatch):
+    terminal = FakeTerminal()
+    history = train_xor_on(monkeypatch, terminal, epochs=40, progress=True)
+    rows = [row for row in screen(terminal.getvalue()) if row]
+    assert rows[-1].startswith("100%|") and "epoch 40/40" in rows[-1]
+    assert f"J {history.losses[-1]:.6g}" in rows[-1]
+
+
+def test_progress_bar_says_why_it_stopped_at_convergence(monkeypatch):
+    terminal = FakeTerminal()
+    history = train_xor_on(monkeypatch, terminal, epochs=5000, epsilon=0.01, progress=True)
+    assert history.converged and history.epochs < 5000
+    last = [row for row in screen(terminal.getvalue()) if row][-1]
+    assert f"epoch {history.epochs}/5000" in last
+    assert f"converged at epoch {history.epochs}: J < 0.01" in last
+
+
+def test_progress_bar_says_why_it_stopped_on_an_interrupt(monkeypatch):
+    def interrupt(epoch, loss):
+        if epoch == 3:
+            raise KeyboardInterrupt
+
+    terminal = FakeTerminal()
+    with pytest.raises(KeyboardInterrupt):
+        train_xor_on(monkeypatch, terminal, epochs=10, progress=True, on_epoch=interrupt)
+    last = [row for row in screen(terminal.getvalue()) if row][-1]
+    assert "epoch 3/10" in last and "stopped by KeyboardInterrupt after 3 epochs" in last
+
+
+def test_log_lines_never_share_a_row_with_the_bar(monkeypatch):
+    terminal = FakeTerminal()
+    history = train_xor_on(
+        monkeypatch, terminal, epochs=5000, epsilon=0.01, progress=True, log_every=100
+    )
+    rows = [row for row in screen(terminal.getvalue()) if row]
+    logs = [row for row in rows if "J = " in row]
+    bars = [row for row in rows if "%|" in row]
+    assert not [row for row in logs if "%|" in row or "epoch " in row.split("J = ")[1]]
+    expected = [1, *range(100, history.epochs, 100), history.epochs]
+    assert [int(row.split()[1]) for row in logs] == expected
+    assert [row.split("J = ")[1] for row in logs[-1:]] == [f"{history.losses[-1]:.6f}"]
+    assert bars == [rows[-1]]  # one bar, left below the log when training ends
+
+
+def test_log_every_prints_the_loss_by_its_name_without_a_bar(capsys):
+    X, y = data.xor()
+    fit(MLP(2, [2, 1], rng=1), X, y, epochs=5, log_every=2, progress=False)
+    assert [line.split()[1] for line in capsys.readouterr().out.splitlines()] == [
+        "1",
+        "2",
+        "4",
+        "5",
+    ]
+    net = tensor_mlp([2, 2, 1], output_activation="sigmoid", rng=0)
+    fit(net, X, y, loss=binary_cross_entropy, epochs=1, log_every=1, progress=False)
+    assert "binary_cross_entropy = " in capsys.readouterr().out
+    with pytest.raises(ValueError, match="log_every"):
+        fit(net, X, y, epochs=1, log_every=0)
+
+
+def test_write_goes_through_the_bar_from_an_on_epoch_callback(monkeypatch):
+    terminal = FakeTerminal()
+
+    def note(epoch, loss):
+        write(f"note {epoch}")
+
+    train_xor_on(monkeypatch, terminal, epochs=20, progress=True, on_epoch=note)
+    rows = [row for row in screen(terminal.getvalue()) if row]
+    assert [row for row in rows if row.startswith("note")] == [f"note {e}" for e in range(1, 21)]
+    assert rows[-1].startswith("100%|")
+
+
+def test_history_repr_is_one_short_line_naming_the_loss():
+    X, y = data.xor()
+    history = fit(MLP(2, [2, 1], rng=1), X, y, lr=2.0, epochs=5000, epsilon=0.01)
+    text = repr(history)
+    assert text == (
+        f"History(epochs={history.epochs}, converged=True, "
+        f"J: {history.losses[0]:.4g} -> {history.losses[-1]:.4g})"
+    )
+    assert len(text) < 80 and history.epochs > 100
+    assert repr(History()) == "History(epochs=0, converged=False)"
+    assert loss_name(mse) == "mse" and loss_name(half_sse) == "J"
 
 
 def test_bad_shapes_are_named():

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import numpy as np
+from tqdm import tqdm
 
 from . import data, validate
 from .engine import Value
@@ -33,38 +35,149 @@ from .tensor import Tensor
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
 
 
-@dataclass
+def loss_name(loss: Callable[..., Any]) -> str:
+    """What the display calls a loss: J for the derivation's half SSE, else its name.
+
+    >>> from tinygrad_bp.losses import half_sse, mse
+    >>> loss_name(half_sse), loss_name(mse), loss_name(lambda o, y: o)
+    ('J', 'mse', 'loss')
+    """
+    if loss is half_sse:
+        return "J"
+    name = getattr(loss, "__name__", "")
+    return name if name.isidentifier() else "loss"
+
+
+@dataclass(repr=False)
 class History:
-    """What ``fit`` did: the loss of every epoch, and whether it reached epsilon."""
+    """What ``fit`` did: the loss of every epoch, and whether it reached epsilon.
+
+    ``loss_name`` is what the progress display and the log call the loss (J for the
+    derivation's half SSE); the repr is one short line, however long the training.
+
+    >>> History([0.69314, 0.3, 0.0099], converged=True, loss_name="J")
+    History(epochs=3, converged=True, J: 0.6931 -> 0.0099)
+    """
 
     losses: list[float] = field(default_factory=list)
     converged: bool = False
+    loss_name: str = "loss"
 
     @property
     def epochs(self) -> int:
         return len(self.losses)
 
+    def __repr__(self) -> str:
+        text = f"History(epochs={self.epochs}, converged={self.converged}"
+        if self.losses:
+            text += f", {self.loss_name}: {self.losses[0]:.4g} -> {self.losses[-1]:.4g}"
+        return text + ")"
+
+
+def write(line: str, file: TextIO | None = None) -> None:
+    """Print ``line`` (default to stdout) without breaking a progress bar on the screen.
+
+    Any bar drawn on the same terminal is cleared first and redrawn below the line
+    (``tqdm.write``), so a log line never lands on the bar's row. Use it, not
+    ``print``, in an ``on_epoch`` callback of ``fit(progress=True)``.
+    """
+    tqdm.write(line, file=file if file is not None else sys.stdout)
+
+
+def _notebook_bar() -> type[tqdm] | None:
+    """tqdm's Jupyter widget when running in a notebook kernel with ipywidgets, else None."""
+    if "ipykernel.zmqshell" not in sys.modules:
+        return None
+    with warnings.catch_warnings():  # tqdm warns when ipywidgets is missing: fall back quietly
+        warnings.simplefilter("ignore")
+        from tqdm import autonotebook  # its tqdm: the widget, or the plain class as a fallback
+    return None if autonotebook.tqdm is tqdm else autonotebook.tqdm
+
 
 class ProgressBar:
-    """A one-line progress bar on a terminal; silent when the stream is not a terminal."""
+    """The progress of training: epoch, percentage and the latest loss, on one line.
 
-    def __init__(self, total: int, enabled: bool | None = None, stream: TextIO | None = None):
+    On a terminal it is a live bar (tqdm; redrawn at most 10 times a second), in a
+    Jupyter notebook tqdm's widget (one output, not one per epoch); on any other
+    stream (a file, a pipe) it stays silent until ``close``, which writes one clean
+    final line. It is shown when ``enabled`` (None: only when the stream is a
+    terminal). It ends either at 100% or with the reason it stopped
+    (``stop("converged at epoch 312: J < 0.01")``). Log lines go through ``write``,
+    which clears the bar first, so they never share its row.
+
+    Args:
+        total: the number of epochs planned.
+        enabled: show the progress (None: only on a terminal).
+        stream: where the bar goes (default: sys.stderr).
+        name: what the loss is called (J for the derivation's half SSE).
+    """
+
+    def __init__(
+        self,
+        total: int,
+        enabled: bool | None = None,
+        stream: TextIO | None = None,
+        name: str = "loss",
+    ):
         self.total = total
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self.every = max(1, total // 200)
+        self.enabled = _isatty(self.stream) if enabled is None else enabled
+        self.name = name
+        self.epoch = 0
+        self.loss: float | None = None
+        self.reason = ""
+        self._bar: tqdm | None = None
+        if not self.enabled:
+            return
+        notebook = _notebook_bar() if self.stream is sys.stderr else None
+        if notebook is not None:
+            self._bar = notebook(total=total, desc=name, unit="epoch")
+        elif _isatty(self.stream):
+            self._bar = tqdm(
+                total=total,
+                file=self.stream,
+                unit="epoch",
+                mininterval=0.1,
+                dynamic_ncols=True,
+                bar_format=(
+                    "{percentage:3.0f}%|{bar}| epoch {n_fmt}/{total_fmt} "
+                    "[{elapsed}<{remaining}]{postfix}"
+                ),
+            )
 
     def update(self, epoch: int, loss: float) -> None:
-        if self.enabled and (epoch % self.every == 0 or epoch == self.total):
-            filled = 30 * epoch // self.total
-            bar = "#" * filled + "-" * (30 - filled)
-            self.stream.write(f"\r[{bar}] epoch {epoch}/{self.total}  loss {loss:.6g}")
-            self.stream.flush()
+        """Record that ``epoch`` (counted from 1) ended with ``loss``; redraw if it is time."""
+        self.epoch, self.loss = epoch, loss
+        if self._bar is not None:
+            self._bar.set_postfix_str(f"{self.name} {loss:.6g}", refresh=False)
+            self._bar.update(epoch - self._bar.n)
+
+    def stop(self, reason: str) -> None:
+        """Say why training ended before ``total`` epochs (shown when the bar closes)."""
+        self.reason = reason
+
+    def write(self, line: str, file: TextIO | None = None) -> None:
+        """Print a log line (default to stdout) above the bar, never on its row."""
+        write(line, file)
 
     def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
+        """Leave the final state on screen: 100%, or the epoch reached and why it stopped."""
+        if not self.enabled:
+            return
+        summary = f"{self.name} {self.loss:.6g}" if self.loss is not None else ""
+        if self.reason:
+            summary += f"; {self.reason}"
+        if self._bar is not None:
+            self._bar.set_postfix_str(summary, refresh=False)
+            self._bar.close()
+            return
+        self.stream.write(f"epoch {self.epoch}/{self.total}  {summary}\n")
+        self.stream.flush()
+
+
+def _isatty(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty()) if isatty is not None else False
 
 
 def _is_scalar_model(model: Any) -> bool:
@@ -86,6 +199,7 @@ def fit(
     rng: np.random.Generator | int | None = None,
     progress: bool | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
+    log_every: int | None = None,
 ) -> History:
     """Train ``model`` on (X, y) and return the loss history.
 
@@ -99,14 +213,21 @@ def fit(
         epochs: the most passes over the data. epsilon: stop once an epoch's loss < epsilon.
         batch_size: 1 for online updates (the derivation's), None for the full batch.
         shuffle: visit the examples in a new random order each epoch.
-        progress: show a progress bar (None: only on a terminal).
-        on_epoch: called as on_epoch(epoch, loss) after every epoch.
+        progress: show the progress (None: only on a terminal; see ``ProgressBar``).
+        on_epoch: called as on_epoch(epoch, loss) after every epoch. To print from it
+            while the bar is shown, use ``train.write(line)``, not ``print``.
+        log_every: print ``epoch N   J = ...`` to stdout after epoch 1, every
+            ``log_every`` epochs and the last one, through the bar (never on its row).
+            The loss is called J for the derivation's half SSE, else by its name.
 
     >>> from tinygrad_bp.nn import MLP
     >>> net = MLP(1, [1], rng=0)
     >>> history = fit(net, [[0.0], [1.0]], [0.0, 1.0], lr=2.0, epochs=500, epsilon=0.05)
     >>> history.converged, history.losses[-1] < history.losses[0]
     (True, True)
+    >>> _ = fit(net, [[0.0], [1.0]], [0.0, 1.0], epochs=2, log_every=1)  # doctest: +ELLIPSIS
+      epoch      1   J = 0.0...
+      epoch      2   J = 0.0...
     """
     if not callable(model) or not hasattr(model, "parameters"):
         raise TypeError(f"fit needs a module, got {type(model).__name__}")
@@ -120,13 +241,16 @@ def fit(
         batch_size = validate.integer("batch_size", batch_size, minimum=1)
     if epsilon is not None:
         epsilon = validate.real("epsilon", epsilon, positive=True)
+    if log_every is not None:
+        log_every = validate.integer("log_every", log_every, minimum=1)
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr)
     step = _scalar_step if _is_scalar_model(model) else _tensor_step
     _check_widths(model, loss, X, y, step is _scalar_step)
     batch_size = len(X) if batch_size is None else batch_size
     rng = np.random.default_rng(rng)
-    bar = ProgressBar(epochs, progress)
-    history = History()
+    name = loss_name(loss)
+    bar = ProgressBar(epochs, progress, name=name)
+    history = History(loss_name=name)
     try:
         for epoch in range(1, epochs + 1):
             order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
@@ -140,9 +264,16 @@ def fit(
             bar.update(epoch, total)
             if on_epoch is not None:
                 on_epoch(epoch, total)
-            if epsilon is not None and total < epsilon:
-                history.converged = True
+            history.converged = epsilon is not None and total < epsilon
+            last = history.converged or epoch == epochs
+            if log_every is not None and (epoch == 1 or epoch % log_every == 0 or last):
+                bar.write(f"  epoch {epoch:>6}   {name} = {total:.6f}")
+            if history.converged:
+                bar.stop(f"converged at epoch {epoch}: {name} < {epsilon:g}")
                 break
+    except BaseException as error:  # KeyboardInterrupt too: the bar says why it stopped
+        bar.stop(f"stopped by {type(error).__name__} after {history.epochs} epochs")
+        raise
     finally:
         bar.close()
     return history
