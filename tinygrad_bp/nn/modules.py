@@ -25,8 +25,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .engine import Value, weighted_sum
-from .tensor import Tensor
+from ..engine import Value, weighted_sum
+from ..tensor import Tensor
 
 Parameter = Value | Tensor
 RandomSource = np.random.Generator | int | None
