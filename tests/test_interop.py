@@ -259,7 +259,7 @@ def test_from_torch_keeps_the_dtype_weights_and_layers(torch, dtype_name):
 def test_from_torch_takes_a_single_linear_and_shares_no_memory(torch):
     torch_linear = torch.nn.Linear(2, 3, dtype=torch.float64)
     ours = from_torch(torch_linear)
-    assert repr(ours) == "Sequential(Linear(2, 3, bias=True))"
+    assert repr(ours) == "Sequential(2 -> 3, 9 parameters)\n  (0): Linear(2, 3, bias=True)"
     before = ours.state_dict()
     with torch.no_grad():
         torch_linear.weight.add_(1.0)

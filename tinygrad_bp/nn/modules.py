@@ -1,56 +1,29 @@
-"""Neural-network modules on both engines, and the derivation's weight convention.
+"""The layers: scalar neurons as in micrograd, and fully connected tensor layers.
 
 Scalar modules (built on ``Value``, every number visible): ``Neuron``, ``Layer``,
-``MLP``, as in micrograd. Tensor modules (built on ``Tensor``, for batches):
-``Linear``, ``Sequential`` and the activations ``Sigmoid``, ``Tanh``, ``ReLU``.
+``MLP``. Tensor modules (built on ``Tensor``, for batches): ``Linear`` and
+``Sequential``, with the activation modules of ``activations.py``;
+``tensor_mlp`` builds the tensor twin of an ``MLP``.
 
-The derivation writes a layer's weights as one matrix ``w`` of shape
-``(n_in + 1, n_out)``: ``w[i, j]`` connects unit ``i`` of the layer below to unit
-``j`` of the layer above, and row 0 is the bias (its input is fixed at 1).
-``get_weights`` and ``set_weights`` convert any model to and from that form, so
-one set of weights can be loaded into a scalar MLP, a tensor network and
-``tinygrad_bp.delta`` alike.
+Every unit computes o = g(z), z = sum_i w_i x_i + b. Initial weights and biases
+are drawn from U(-1/sqrt(n_in), 1/sqrt(n_in)).
 """
 
 from __future__ import annotations
 
 import numbers
-import os
-import stat
-import tempfile
-import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import Any, BinaryIO
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..engine import Value, weighted_sum
 from ..tensor import Tensor
+from ..validate import integer
+from .activations import ACTIVATIONS, get_activation
+from .base import Module, Parameter, count, listing, prefixed
 
-Parameter = Value | Tensor
 RandomSource = np.random.Generator | int | None
-
-
-def _identity(z: Value) -> Value:
-    """The "linear" activation: o = z."""
-    return z
-
-
-ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
-    "sigmoid": Value.sigmoid,
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "linear": _identity,
-}
-
-
-def _activation(name: str) -> Callable[[Value], Value]:
-    if not isinstance(name, str):
-        raise TypeError(f"activation must be a name (str), got {type(name).__name__}")
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[name]
 
 
 def _as_rng(rng: RandomSource) -> np.random.Generator:
@@ -65,94 +38,6 @@ def _init_bound(nin: int) -> float:
     tanh and with about half of ReLU units active, so all three train.
     """
     return 1.0 / np.sqrt(nin)
-
-
-def _check_width(name: str, nin: int) -> None:
-    if not isinstance(nin, (int, np.integer)) or isinstance(nin, bool):
-        raise TypeError(f"{name} must be a positive integer, got {type(nin).__name__}: {nin!r}")
-    if nin < 1:
-        raise ValueError(f"{name} must be a positive integer, got {nin!r}")
-
-
-class Module:
-    """Base of every module: parameters, gradients and a state dict.
-
-    A subclass defines ``parameters()`` (deterministic order) and
-    ``_state_items()``: pairs (name, storage) where storage is a ``Tensor`` or an
-    object array of ``Value`` s laid out in the shape of the saved array.
-    """
-
-    def parameters(self) -> list[Parameter]:
-        raise NotImplementedError
-
-    def _state_items(self) -> Iterator[tuple[str, Any]]:
-        raise NotImplementedError
-
-    def zero_grad(self) -> None:
-        """Forget accumulated gradients (Values: 0.0; Tensors: None, as PyTorch)."""
-        for p in self.parameters():
-            p.grad = 0.0 if isinstance(p, Value) else None
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Return name -> array copies of every parameter."""
-        return {name: _read(storage) for name, storage in self._state_items()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Copy arrays into the parameters, after checking every name and shape.
-
-        On any mismatch nothing is changed and ValueError lists each problem
-        (TypeError if some array is not numeric).
-        """
-        if not isinstance(state, Mapping):
-            raise TypeError(f"load_state_dict needs a dict of arrays, got {type(state).__name__}")
-        storages = dict(self._state_items())
-        arrays, problems = {}, []
-        for name in storages.keys() - state.keys():
-            problems.append(f"missing {name!r}")
-        for name in state.keys() - storages.keys():
-            problems.append(f"unexpected {name!r}")
-        for name in storages.keys() & state.keys():
-            expected = _shape(storages[name])
-            try:
-                array = np.asarray(state[name])
-            except Exception as error:  # a ragged list, say
-                problems.append(f"{name!r} is not an array: {error}")
-                continue
-            if array.dtype.kind not in "biuf":
-                problems.append(f"{name!r} has non-numeric dtype {array.dtype}")
-            elif array.shape != expected:
-                problems.append(f"{name!r} has shape {array.shape}, expected {expected}")
-            arrays[name] = array
-        if problems:
-            non_numeric = any("non-numeric" in problem for problem in problems)
-            error = TypeError if non_numeric else ValueError
-            raise error("load_state_dict: " + "; ".join(sorted(problems)))
-        for name, array in arrays.items():
-            _write(storages[name], array)
-
-
-def _read(storage: Any) -> np.ndarray:
-    if isinstance(storage, Tensor):
-        return storage.data.copy()
-    return np.array([v.data for v in storage.flat], dtype=np.float64).reshape(storage.shape)
-
-
-def _write(storage: Any, array: np.ndarray) -> None:
-    if isinstance(storage, Tensor):
-        with np.errstate(over="ignore"):  # 1e300 into float32 is inf, as IEEE rounds it
-            storage.data[...] = array
-    else:
-        for value, number in zip(storage.flat, array.flat):
-            value.data = float(number)
-
-
-def _shape(storage: Any) -> tuple[int, ...]:
-    return tuple(storage.shape)
-
-
-def _prefixed(prefix: str, items: Iterator[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
-    for name, storage in items:
-        yield f"{prefix}.{name}", storage
 
 
 def _check_inputs(module: str, x: Sequence[Any], expected: int) -> list[Value]:
@@ -176,12 +61,14 @@ class Neuron(Module):
     >>> neuron.w[0].data, neuron.w[1].data, neuron.b.data = 0.3, 0.4, 1.0
     >>> round(neuron([0.777, 0.759]).data, 3)   # the worked example's output unit
     0.823
+    >>> neuron
+    Neuron(2, activation='sigmoid')
     """
 
     def __init__(self, nin: int, activation: str = "sigmoid", rng: RandomSource = None) -> None:
-        _check_width("nin", nin)
+        nin = integer("nin", nin, minimum=1)
+        self._g = get_activation(activation).apply
         self.activation = activation
-        self._g = _activation(activation)
         rng = _as_rng(rng)
         bound = _init_bound(nin)
         self.w = [
@@ -208,12 +95,16 @@ class Neuron(Module):
 
 
 class Layer(Module):
-    """n_out neurons reading the same n_in inputs; one weight matrix (n_in, n_out)."""
+    """n_out neurons reading the same n_in inputs; one weight matrix (n_in, n_out).
+
+    >>> Layer(2, 16, activation="tanh")
+    Layer(2, 16, activation='tanh')
+    """
 
     def __init__(
         self, nin: int, nout: int, activation: str = "sigmoid", rng: RandomSource = None
     ) -> None:
-        _check_width("nout", nout)
+        nout = integer("nout", nout, minimum=1)
         rng = _as_rng(rng)
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
 
@@ -242,12 +133,18 @@ class MLP(Module):
 
     ``MLP(2, [2, 1])`` is the derivation's 2-2-1 network: two inputs, a hidden
     layer of two units and one output unit. Every layer uses ``activation``; the
-    last one uses ``output_activation`` when given ("linear" for none).
+    last one uses ``output_activation`` when given ("linear" for none). It prints
+    its widths, its parameter count and one line per layer.
 
     >>> net = MLP(2, [2, 1], rng=0)
     >>> out = net([1.0, 0.0])
     >>> 0.0 < out.data < 1.0, len(net.parameters())
     (True, 9)
+    >>> MLP(2, [16, 16, 1], output_activation="linear")
+    MLP(2 -> 16 -> 16 -> 1, 337 parameters)
+      (0): Layer(2, 16, activation='sigmoid')
+      (1): Layer(16, 16, activation='sigmoid')
+      (2): Layer(16, 1, activation='linear')
     """
 
     def __init__(
@@ -259,7 +156,10 @@ class MLP(Module):
         rng: RandomSource = None,
     ) -> None:
         if not isinstance(nouts, (list, tuple)) or not nouts:
-            raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r}")
+            raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r:.80}")
+        get_activation(activation)
+        if output_activation is not None:
+            get_activation(output_activation)
         rng = _as_rng(rng)
         sizes = [nin, *nouts]
         activations = [activation] * len(nouts)
@@ -280,11 +180,12 @@ class MLP(Module):
 
     def _state_items(self) -> Iterator[tuple[str, Any]]:
         for i, layer in enumerate(self.layers):
-            yield from _prefixed(f"layers.{i}", layer._state_items())
+            yield from prefixed(f"layers.{i}", layer._state_items())
 
     def __repr__(self) -> str:
-        widths = [len(layer.neurons) for layer in self.layers]
-        return f"MLP({self.layers[0].nin}, {widths})"
+        widths = [self.layers[0].nin, *(len(layer.neurons) for layer in self.layers)]
+        header = f"MLP({' -> '.join(map(str, widths))}, {count(self._parameter_count())})"
+        return listing(header, self.layers)
 
 
 # -- tensor modules ------------------------------------------------------------------
@@ -303,6 +204,8 @@ class Linear(Module):
     >>> layer = Linear(3, 2, rng=0)
     >>> layer(Tensor.ones(4, 3)).shape
     (4, 2)
+    >>> layer
+    Linear(3, 2, bias=True)
     """
 
     def __init__(
@@ -313,8 +216,8 @@ class Linear(Module):
         rng: RandomSource = None,
         dtype: Any = np.float64,
     ) -> None:
-        _check_width("nin", nin)
-        _check_width("nout", nout)
+        nin = integer("nin", nin, minimum=1)
+        nout = integer("nout", nout, minimum=1)
         rng = _as_rng(rng)
         bound = _init_bound(nin)
         self.weight = Tensor(rng.uniform(-bound, bound, (nin, nout)), True, dtype)
@@ -342,49 +245,22 @@ class Linear(Module):
         return f"Linear({nin}, {nout}, bias={self.bias is not None})"
 
 
-class _Activation(Module):
-    """A parameter-free module applying one Tensor method elementwise."""
-
-    method = ""
-
-    def __call__(self, x: Any) -> Any:
-        x = x if isinstance(x, (Tensor, Value)) else Tensor(x)
-        return getattr(x, self.method)()
-
-    def parameters(self) -> list[Tensor]:
-        return []
-
-    def _state_items(self) -> Iterator[tuple[str, Any]]:
-        return iter(())
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-
-class Sigmoid(_Activation):
-    """g(z) = 1 / (1 + e^-z), elementwise."""
-
-    method = "sigmoid"
-
-
-class Tanh(_Activation):
-    """tanh(z), elementwise."""
-
-    method = "tanh"
-
-
-class ReLU(_Activation):
-    """max(0, z), elementwise."""
-
-    method = "relu"
-
-
 class Sequential(Module):
     """Modules applied one after another: ``Sequential(Linear(2, 2), Sigmoid(), ...)``.
 
+    It prints as PyTorch's does, one line per layer, under a header with the
+    parameter count and, for a stack of Linear layers and activations, the widths.
+
+    >>> from tinygrad_bp.nn import Sigmoid
     >>> net = Sequential(Linear(2, 2, rng=0), Sigmoid(), Linear(2, 1, rng=1), Sigmoid())
     >>> net(np.array([[1.0, 0.0]])).shape
     (1, 1)
+    >>> net
+    Sequential(2 -> 2 -> 1, 9 parameters)
+      (0): Linear(2, 2, bias=True)
+      (1): Sigmoid()
+      (2): Linear(2, 1, bias=True)
+      (3): Sigmoid()
     """
 
     def __init__(self, *layers: Module) -> None:
@@ -403,21 +279,28 @@ class Sequential(Module):
 
     def _state_items(self) -> Iterator[tuple[str, Any]]:
         for i, layer in enumerate(self.layers):
-            yield from _prefixed(f"layers.{i}", layer._state_items())
+            yield from prefixed(f"layers.{i}", layer._state_items())
+
+    def _widths(self) -> list[int]:
+        """n_in, then each Linear's n_out, for Linear layers and activations that chain."""
+        activations = {a.module for a in ACTIVATIONS.values()}
+        widths: list[int] = []
+        for layer in self.layers:
+            if not isinstance(layer, Linear):
+                if type(layer) not in activations:
+                    return []  # a layer of another kind may change the width
+                continue
+            nin, nout = layer.weight.shape
+            if widths and nin != widths[-1]:
+                return []
+            widths = widths or [nin]
+            widths.append(nout)
+        return widths
 
     def __repr__(self) -> str:
-        inner = ", ".join(repr(layer) for layer in self.layers)
-        return f"Sequential({inner})"
-
-
-# The tensor module of each activation name of ACTIVATIONS; "linear" adds no module.
-_ACTIVATION_MODULES: dict[str, type[_Activation] | None] = {
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "linear": None,
-}
-assert _ACTIVATION_MODULES.keys() == ACTIVATIONS.keys()
+        sizes = " -> ".join(map(str, self._widths()))
+        header = f"Sequential({sizes + ', ' if sizes else ''}{count(self._parameter_count())})"
+        return listing(header, self.layers)
 
 
 def tensor_mlp(
@@ -442,210 +325,26 @@ def tensor_mlp(
         A ``Sequential`` (``get_weights``/``set_weights`` work on it).
 
     >>> tensor_mlp([2, 8, 1], "tanh", rng=0)
-    Sequential(Linear(2, 8, bias=True), Tanh(), Linear(8, 1, bias=True), Sigmoid())
+    Sequential(2 -> 8 -> 1, 33 parameters)
+      (0): Linear(2, 8, bias=True)
+      (1): Tanh()
+      (2): Linear(8, 1, bias=True)
+      (3): Sigmoid()
     >>> tensor_mlp([64, 10], output_activation="linear")
-    Sequential(Linear(64, 10, bias=True))
+    Sequential(64 -> 10, 650 parameters)
+      (0): Linear(64, 10, bias=True)
     """
-    output_activation = "linear" if output_activation is None else output_activation
-    _activation(activation)
-    _activation(output_activation)
+    hidden = get_activation(activation)
+    output = get_activation("linear" if output_activation is None else output_activation)
     if not isinstance(sizes, (Sequence, np.ndarray)) or isinstance(sizes, str):
         raise TypeError(f"sizes must be a list of layer widths, got {type(sizes).__name__}")
     if len(sizes) < 2:
-        raise ValueError(f"sizes needs at least an input and an output width, got {sizes!r}")
+        raise ValueError(f"sizes needs at least an input and an output width, got {sizes!r:.80}")
     rng = _as_rng(rng)
     layers: list[Module] = []
     for index, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
         layers.append(Linear(nin, nout, rng=rng))
-        last = index == len(sizes) - 2
-        module = _ACTIVATION_MODULES[output_activation if last else activation]
+        module = output.module if index == len(sizes) - 2 else hidden.module
         if module is not None:
             layers.append(module())
     return Sequential(*layers)
-
-
-# -- the derivation's weight matrices --------------------------------------------------
-
-
-def _dense_layers(model: Module) -> list[Neuron | Layer | Linear]:
-    """The fully connected layers of a model, input side first (a Neuron is a layer of one)."""
-    if isinstance(model, (Neuron, Layer, Linear)):
-        return [model]
-    if isinstance(model, MLP):
-        return list(model.layers)
-    if isinstance(model, Sequential):
-        return [layer for layer in model.layers if isinstance(layer, Linear)]
-    raise TypeError(
-        f"expected an MLP, Layer, Neuron, Linear or Sequential, got {type(model).__name__}"
-    )
-
-
-def _layer_state(layer: Neuron | Layer | Linear) -> tuple[Any, Any]:
-    """The layer's (weight, bias) storages, weight (n_in, n_out); a Neuron's as n_out = 1."""
-    if isinstance(layer, Neuron):
-        return np.array(layer.w, dtype=object).reshape(-1, 1), np.array([layer.b], dtype=object)
-    items = dict(layer._state_items())
-    return items["weight"], items.get("bias")
-
-
-def get_weights(model: Module) -> list[np.ndarray]:
-    """Each layer's weights as the derivation's (n_in + 1, n_out) matrix, bias in row 0.
-
-    A ``Neuron`` is one layer with n_out = 1.
-
-    >>> net = MLP(2, [2, 1], rng=0)
-    >>> [w.shape for w in get_weights(net)]
-    [(3, 2), (3, 1)]
-    >>> [w.shape for w in get_weights(Neuron(2, rng=0))]
-    [(3, 1)]
-    """
-    matrices = []
-    for layer in _dense_layers(model):
-        weight, bias = _layer_state(layer)
-        nout = _shape(weight)[1]
-        bias_row = np.zeros(nout) if bias is None else _read(bias).astype(np.float64)
-        matrices.append(np.vstack([bias_row, _read(weight).astype(np.float64)]))
-    return matrices
-
-
-def set_weights(model: Module, weights: Sequence[Any]) -> None:
-    """Load the derivation's (n_in + 1, n_out) matrices (bias in row 0) into a model.
-
-    Every shape is checked first; on a mismatch nothing changes and ValueError
-    lists each problem.
-    """
-    layers = _dense_layers(model)
-    if not isinstance(weights, (Sequence, np.ndarray)) or isinstance(weights, str):
-        raise TypeError(f"set_weights needs a list of matrices, got {type(weights).__name__}")
-    if len(weights) != len(layers):
-        raise ValueError(f"set_weights: the model has {len(layers)} layers, given {len(weights)}")
-    plans, problems = [], []
-    for index, (layer, matrix) in enumerate(zip(layers, weights)):
-        weight, bias = _layer_state(layer)
-        nin, nout = _shape(weight)
-        matrix = np.asarray(matrix)
-        if matrix.dtype.kind not in "biuf":
-            raise TypeError(f"set_weights: layer {index} has non-numeric dtype {matrix.dtype}")
-        matrix = matrix.astype(np.float64)
-        if matrix.shape != (nin + 1, nout):
-            problems.append(
-                f"layer {index}: expected shape {(nin + 1, nout)}, given {matrix.shape}"
-            )
-        elif bias is None and np.any(matrix[0] != 0):
-            problems.append(f"layer {index} has no bias, but row 0 is not zero")
-        plans.append((weight, bias, matrix))
-    if problems:
-        raise ValueError("set_weights: " + "; ".join(problems))
-    for weight, bias, matrix in plans:
-        _write(weight, matrix[1:])
-        if bias is not None:
-            _write(bias, matrix[0])
-
-
-def sigmoid_network(weights: Sequence[Any]) -> Sequential:
-    """A tensor sigmoid network holding the derivation's weights, for fast batch outputs.
-
-    The layer widths come from the (n_in + 1, n_out) matrices (bias in row 0); every
-    layer, the output included, is sigmoid, as in ``tinygrad_bp.delta``. Useful to run
-    a scalar ``MLP``'s learnt weights on thousands of points at once (call it under
-    ``no_grad`` when no gradient is wanted).
-
-    >>> from tinygrad_bp import delta
-    >>> hidden = np.array([[1.0, 1.0], [0.25, 0.15], [0.2, 0.1]])   # the worked example
-    >>> weights = [hidden, np.array([[1.0], [0.3], [0.4]])]
-    >>> out = sigmoid_network(weights)(np.array([[1.0, 0.0]]))
-    >>> bool(np.allclose(out.data[0], delta.forward(weights, np.array([1.0, 0.0]))[-1]))
-    True
-    """
-    if not isinstance(weights, (Sequence, np.ndarray)) or isinstance(weights, str) or not weights:
-        raise TypeError(f"sigmoid_network needs a list of matrices, got {weights!r:.80}")
-    shapes = [np.shape(matrix) for matrix in weights]
-    if any(len(shape) != 2 or shape[0] < 2 for shape in shapes):
-        raise ValueError(
-            f"sigmoid_network needs (n_in + 1, n_out) matrices with n_in >= 1, got shapes {shapes}"
-        )
-    sizes = [shapes[0][0] - 1, *(shape[1] for shape in shapes)]
-    network = tensor_mlp(sizes, "sigmoid", "sigmoid")
-    set_weights(network, weights)
-    return network
-
-
-# -- save / load ----------------------------------------------------------------------
-
-
-def _plain_file_mode(path: Path) -> int:
-    """The permissions ``open(path, "w")`` would leave: the existing file's, else 0o666 & ~umask."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        mask = os.umask(0)  # the only way to read the umask is to set it
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def write_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> Path:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it over ``path``.
-
-    A rename within one file system is atomic, so a crash mid-write leaves the
-    old file (or none) and never a truncated one. The file gets the permissions
-    ``open(path, "w")`` would give it (mkstemp's own are 0600).
-    """
-    path = Path(path)
-    mode = _plain_file_mode(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, mode)  # mkstemp makes it 0600
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def save(model: Module, path: str | os.PathLike[str]) -> Path:
-    """Write the state dict as .npz (no pickle), atomically: a crash leaves the old file."""
-    state = model.state_dict()
-    return write_atomically(path, lambda file: np.savez(file, **state))
-
-
-def load(model: Module, path: str | os.PathLike[str]) -> None:
-    """Read a .npz written by ``save`` into ``model`` (checked first; see load_state_dict).
-
-    Raises:
-        OSError: the file cannot be read (FileNotFoundError if it does not exist).
-        ValueError: it is not a .npz archive of numeric arrays, or a name or shape
-            does not match the model (nothing is changed).
-    """
-    with open(path, "rb") as file:
-        if not zipfile.is_zipfile(file):
-            raise ValueError(f"load: {os.fspath(path)!r} is not a .npz archive (save writes one)")
-        file.seek(0)
-        try:
-            with np.load(file, allow_pickle=False) as archive:
-                state = {name: archive[name] for name in archive.files}
-        except (ValueError, zipfile.BadZipFile) as error:  # object arrays, a damaged file
-            raise ValueError(f"load: cannot read {os.fspath(path)!r}: {error}") from None
-    model.load_state_dict(state)
-
-
-__all__ = [
-    "Module",
-    "Neuron",
-    "Layer",
-    "MLP",
-    "Linear",
-    "Sequential",
-    "Sigmoid",
-    "Tanh",
-    "ReLU",
-    "tensor_mlp",
-    "get_weights",
-    "set_weights",
-    "sigmoid_network",
-    "save",
-    "load",
-]

@@ -1,0 +1,285 @@
+"""Saving and loading a model's state dict as .npz: atomic writes, hostile-file-safe reads.
+
+``save`` writes ``np.savez`` to a temporary file beside the target and renames it
+over the target, so a crash leaves the old file or none, never half of one. A
+save that fails removes its temporary file; one that was killed cannot, so every
+save first removes the stale temporary files of its target (``STALE_AFTER``).
+
+``load`` trusts nothing in the file. It reads the archive's directory and each
+array's .npy header (shape and dtype) without reading any data, checks names,
+shapes and dtypes against the model, and only then reads each array, exactly the
+number of bytes its (now checked) header implies. So a small hostile file cannot
+make it allocate more than the model's own size, pickle never runs, and any
+problem is an OSError (the file cannot be read) or a ValueError (its contents
+are wrong), with the model unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import struct
+import tempfile
+import time
+import zipfile
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+import numpy as np
+from numpy.lib import format as npy
+
+from .base import ArrayInfo, Module, shapes, state_problems
+
+# A temporary file of ``save``: ``.<target name>.tmp-<pid>-<random>``, beside the target.
+_TEMPORARY = ".{name}.tmp-{pid}-"
+STALE_AFTER = 3600.0
+"""Seconds without a write after which a temporary file is stale even if its pid runs."""
+
+# What a damaged or hostile archive makes zipfile, zlib and numpy's header reader raise.
+_CORRUPT = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    ValueError,  # UnicodeDecodeError included
+    struct.error,
+    OverflowError,
+)
+_HEADER_LIMIT = 10_000  # bytes of .npy header, numpy's own limit (save writes 128)
+_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # np.savez, np.savez_compressed
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def _plain_file_mode(path: Path) -> int:
+    """The permissions ``open(path, "w")`` would leave: the existing file's, else 0o666 & ~umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mask = os.umask(0)  # the only way to read the umask is to set it
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def _process_running(pid: int) -> bool:
+    """Whether process ``pid`` exists (True where that cannot be asked safely)."""
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would terminate it on Windows: rely on age alone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, and belongs to another user
+    except (OverflowError, ValueError):
+        return False  # no process can have that number
+    return True
+
+
+def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files that killed saves of ``path`` left beside it.
+
+    A temporary file is stale when the process named in it no longer runs, or when
+    nothing has been written to it for ``STALE_AFTER`` seconds (a pid reused by an
+    unrelated process). Files of saves still running are kept; files that vanish
+    meanwhile or cannot be removed are skipped.
+
+    Returns:
+        The files removed.
+    """
+    path = Path(path)
+    prefix = re.escape(_TEMPORARY.format(name=path.name, pid="@")).replace("@", r"(\d+)")
+    pattern = re.compile(prefix + r"[a-z0-9_]+")
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return []  # the save itself will say what is wrong with the directory
+    removed, now = [], time.time()
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        try:
+            if match is None or not entry.is_file(follow_symlinks=False):
+                continue
+            idle = now - entry.stat(follow_symlinks=False).st_mtime
+            if idle > STALE_AFTER or not _process_running(int(match[1])):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """The same error, naming the user's ``path`` instead of the temporary file."""
+    if error.errno is None:
+        return OSError(f"cannot write {os.fspath(path)!r}: {error}")
+    return OSError(error.errno, error.strerror, os.fspath(path))  # the errno's own subclass
+
+
+def write_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]) -> Path:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it over ``path``.
+
+    A rename within one file system is atomic, so a crash mid-write leaves the
+    old file (or none) and never a truncated one. The file gets the permissions
+    ``open(path, "w")`` would give it (mkstemp's own are 0600). On any failure
+    the temporary file is removed and an OSError names ``path``; temporary files
+    of earlier, killed calls are removed first (``remove_stale_temporaries``).
+    """
+    path = Path(path)
+    remove_stale_temporaries(path)
+    prefix = _TEMPORARY.format(name=path.name, pid=os.getpid())
+    try:
+        mode = _plain_file_mode(path)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=prefix)
+    except OSError as error:
+        raise _naming(error, path) from error
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, mode)  # mkstemp makes it 0600
+        os.replace(temporary, path)
+    except BaseException as error:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass  # already gone, or the directory refuses: the first error matters
+        if isinstance(error, OSError):
+            raise _naming(error, path) from error
+        raise
+    return path
+
+
+def save(model: Module, path: str | os.PathLike[str]) -> Path:
+    """Write the state dict as .npz (no pickle), atomically: a crash leaves the old file.
+
+    >>> import pathlib, tempfile
+    >>> from tinygrad_bp.nn import MLP, load
+    >>> trained, fresh = MLP(2, [2, 1], rng=0), MLP(2, [2, 1], rng=1)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     load(fresh, save(trained, pathlib.Path(folder) / "net.npz"))
+    >>> [p.data for p in fresh.parameters()] == [p.data for p in trained.parameters()]
+    True
+    """
+    _check_module("save", model)
+    state: dict[str, Any] = dict(model.state_dict())  # (Any: savez's own keywords are bool)
+    return write_atomically(path, lambda file: np.savez(file, **state))
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+class _Bounded:
+    """A read-only view of a stream that hands out at most ``limit`` bytes."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self.stream, self.left = stream, limit
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.stream.read(size)
+        self.left -= len(data)
+        return data
+
+
+def _header(stream: IO[bytes]) -> tuple[ArrayInfo, bool]:
+    """A .npy member's (shape, dtype) and fortran order, reading only its header."""
+    bounded = _Bounded(stream, npy.MAGIC_LEN + 4 + _HEADER_LIMIT)
+    version = npy.read_magic(bounded)
+    read_header = {
+        (1, 0): npy.read_array_header_1_0,
+        (2, 0): npy.read_array_header_2_0,
+    }.get(version)
+    if read_header is None:
+        raise ValueError(f"unsupported .npy format version {version}")
+    try:
+        shape, fortran_order, dtype = read_header(bounded, max_header_size=_HEADER_LIMIT)
+    except (MemoryError, RecursionError) as error:  # how Python's parser reports deep nesting
+        raise ValueError("the array header nests too deeply") from error
+    return ArrayInfo(shape, dtype), fortran_order
+
+
+def _members(archive: zipfile.ZipFile) -> tuple[dict[str, zipfile.ZipInfo], list[str]]:
+    """The archive's arrays by name ("x.npy" holds "x"), and what is wrong with its members."""
+    members: dict[str, zipfile.ZipInfo] = {}
+    problems = []
+    for info in archive.infolist():
+        name = info.filename.removesuffix(".npy")
+        if not info.filename.endswith(".npy"):
+            problems.append(f"member {info.filename!r:.80} is not a .npy array")
+        elif name in members:
+            problems.append(f"{name!r:.80} appears twice")
+        elif info.flag_bits & 0x1:
+            problems.append(f"{name!r:.80} is encrypted")
+        elif info.compress_type not in _COMPRESSIONS:
+            problems.append(f"{name!r:.80} uses compression method {info.compress_type}")
+        members[name] = info
+    return members, problems
+
+
+def _read_state(archive: zipfile.ZipFile, expected: dict[str, tuple[int, ...]]) -> dict:
+    """The archive's arrays, once names, shapes and dtypes all fit ``expected``."""
+    members, problems = _members(archive)
+    if problems:
+        raise ValueError("; ".join(problems))
+    headers = {}
+    for name, info in members.items():
+        with archive.open(info) as stream:
+            headers[name] = _header(stream)
+    problems = state_problems(expected, {name: info for name, (info, _) in headers.items()})
+    if problems:
+        raise ValueError("; ".join(problems))
+    state = {}
+    for name, (header, fortran_order) in headers.items():
+        shape = expected[name]
+        size = int(np.prod(shape, dtype=np.int64)) * header.dtype.itemsize
+        with archive.open(members[name]) as stream:
+            _header(stream)
+            data = stream.read(size)
+            if len(data) != size or stream.read(1):  # the last read checks the CRC-32
+                raise ValueError(f"{name!r} does not hold the {size} bytes its header says")
+        array = np.frombuffer(data, dtype=header.dtype)
+        state[name] = array.reshape(shape, order="F" if fortran_order else "C")
+    return state
+
+
+def _check_module(caller: str, model: Any) -> None:
+    if not isinstance(model, Module):
+        raise TypeError(f"{caller} needs a tinygrad_bp.nn module, got {type(model).__name__}")
+
+
+def load(model: Module, path: str | os.PathLike[str]) -> None:
+    """Read a .npz written by ``save`` into ``model``; nothing changes on any error.
+
+    The archive's member names and each array's .npy header (shape, dtype) are
+    checked against the model before any array is read; then each array is read
+    with exactly the bytes its header implies, so memory stays within the model's
+    own size whatever the file claims. Pickled (object) arrays are never loaded.
+
+    Raises:
+        OSError: the file cannot be read (FileNotFoundError if it does not exist).
+        ValueError: anything wrong with its contents: not a .npz archive, damaged,
+            or names, shapes or dtypes that do not fit the model (each listed).
+    """
+    _check_module("load", model)
+    expected = shapes(dict(model._state_items()))
+    name = repr(os.fspath(path))
+    with open(path, "rb") as file:
+        try:
+            archive = zipfile.ZipFile(file)
+        except _CORRUPT as error:
+            raise ValueError(
+                f"load: {name} is not a .npz archive (save writes one): {error}"
+            ) from None
+        try:
+            with archive:
+                state = _read_state(archive, expected)
+        except _CORRUPT as error:
+            raise ValueError(f"load: {name}: {error}") from None
+    model.load_state_dict(state)
