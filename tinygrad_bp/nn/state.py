@@ -31,7 +31,7 @@ from typing import IO, Any, BinaryIO
 import numpy as np
 from numpy.lib import format as npy
 
-from .base import ArrayInfo, Module, shapes, state_problems
+from .base import ArrayInfo, Module, Shape, shapes, state_problems
 
 # A temporary file of ``save``: ``.<target name>.tmp-<pid>-<random>``, beside the target.
 _TEMPORARY = ".{name}.tmp-{pid}-"
@@ -202,11 +202,11 @@ def _header(stream: IO[bytes]) -> tuple[ArrayInfo, bool]:
         shape, fortran_order, dtype = read_header(bounded, max_header_size=_HEADER_LIMIT)
     except (MemoryError, RecursionError) as error:  # how Python's parser reports deep nesting
         raise ValueError("the array header nests too deeply") from error
-    return ArrayInfo(shape, dtype), fortran_order
+    return ArrayInfo(tuple(int(n) for n in shape), dtype), fortran_order  # (True,) is (1,)
 
 
-def _members(archive: zipfile.ZipFile) -> tuple[dict[str, zipfile.ZipInfo], list[str]]:
-    """The archive's arrays by name ("x.npy" holds "x"), and what is wrong with its members."""
+def _members(archive: zipfile.ZipFile, size: int) -> tuple[dict[str, zipfile.ZipInfo], list[str]]:
+    """The arrays of an archive of ``size`` bytes by name ("x.npy" holds "x"), and its problems."""
     members: dict[str, zipfile.ZipInfo] = {}
     problems = []
     for info in archive.infolist():
@@ -219,34 +219,39 @@ def _members(archive: zipfile.ZipFile) -> tuple[dict[str, zipfile.ZipInfo], list
             problems.append(f"{name!r:.80} is encrypted")
         elif info.compress_type not in _COMPRESSIONS:
             problems.append(f"{name!r:.80} uses compression method {info.compress_type}")
+        elif not 0 <= info.header_offset < size:
+            problems.append(f"{name!r:.80} starts outside the file")
         members[name] = info
     return members, problems
 
 
-def _read_state(archive: zipfile.ZipFile, expected: dict[str, tuple[int, ...]]) -> dict:
-    """The archive's arrays, once names, shapes and dtypes all fit ``expected``."""
-    members, problems = _members(archive)
+def _read_state(archive: zipfile.ZipFile, size: int, expected: dict[str, Shape]) -> dict:
+    """The arrays of an archive of ``size`` bytes, once names, shapes and dtypes all fit."""
+    members, problems = _members(archive, size)
     if problems:
         raise ValueError("; ".join(problems))
     headers = {}
     for name, info in members.items():
         with archive.open(info) as stream:
-            headers[name] = _header(stream)
-    problems = state_problems(expected, {name: info for name, (info, _) in headers.items()})
+            headers[name], _ = _header(stream)
+    problems = state_problems(expected, headers)
     if problems:
         raise ValueError("; ".join(problems))
-    state = {}
-    for name, (header, fortran_order) in headers.items():
-        shape = expected[name]
-        size = int(np.prod(shape, dtype=np.int64)) * header.dtype.itemsize
-        with archive.open(members[name]) as stream:
-            _header(stream)
-            data = stream.read(size)
-            if len(data) != size or stream.read(1):  # the last read checks the CRC-32
-                raise ValueError(f"{name!r} does not hold the {size} bytes its header says")
-        array = np.frombuffer(data, dtype=header.dtype)
-        state[name] = array.reshape(shape, order="F" if fortran_order else "C")
-    return state
+    return {
+        name: _read_array(archive, info, name, expected[name]) for name, info in members.items()
+    }
+
+
+def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, shape: Shape) -> Any:
+    """A member whose header fits ``shape``: exactly the bytes it implies, CRC-32 checked."""
+    with archive.open(info) as stream:
+        header, fortran_order = _header(stream)
+        nbytes = int(np.prod(shape, dtype=np.int64)) * header.dtype.itemsize
+        data = stream.read(nbytes)
+        if len(data) != nbytes or stream.read(1):  # reading to the end checks the CRC-32
+            raise ValueError(f"{name!r} does not hold the {nbytes} bytes its header says")
+    array = np.frombuffer(data, dtype=header.dtype)
+    return array.reshape(header.shape, order="F" if fortran_order else "C")
 
 
 def _check_module(caller: str, model: Any) -> None:
@@ -279,7 +284,7 @@ def load(model: Module, path: str | os.PathLike[str]) -> None:
             ) from None
         try:
             with archive:
-                state = _read_state(archive, expected)
+                state = _read_state(archive, os.fstat(file.fileno()).st_size, expected)
         except _CORRUPT as error:
             raise ValueError(f"load: {name}: {error}") from None
     model.load_state_dict(state)
