@@ -219,7 +219,7 @@ def test_every_name_and_shape_problem_is_listed_in_one_value_error(tmp_path):
     net = tensor_mlp([2, 3, 1], rng=0)
     members = {
         "layers.0.weight.npy": npy_bytes((3, 2), data=bytes(48)),
-        "layers.0.bias.npy": npy_bytes((3,), data=bytes(24)),
+        "layers.0.bias.npy": b"junk",
         "layers.9.weight.npy": npy_bytes((1,), data=bytes(8)),
         "layers.2.weight.npy": npy_bytes((3, 1), "<U1", bytes(12)),
     }
@@ -229,12 +229,33 @@ def test_every_name_and_shape_problem_is_listed_in_one_value_error(tmp_path):
     message = str(error.value)
     for problem in (
         "'layers.0.weight' has shape (3, 2), expected (2, 3)",
+        "'layers.0.bias': EOF: reading magic string",
         "missing 'layers.2.bias'",
         "unexpected 'layers.9.weight'",
         "'layers.2.weight' has non-numeric dtype <U1",
     ):
         assert problem in message
     assert_unchanged(net, before)
+
+
+def test_a_member_whose_header_changes_between_check_and_read_is_refused(tmp_path, monkeypatch):
+    from tinygrad_bp.nn import state
+
+    neuron = nn.Neuron(2, rng=0)
+    path = save(nn.Neuron(2, rng=1), tmp_path / "net.npz")
+    calls = []
+    checked_header = state._header
+
+    def header_then_another(stream):  # as if another process rewrote the file meanwhile
+        calls.append(stream)
+        (info, fortran_order) = checked_header(stream)
+        return (info, not fortran_order) if len(calls) > 2 else (info, fortran_order)
+
+    monkeypatch.setattr(state, "_header", header_then_another)
+    before = parameters_of(neuron)
+    with pytest.raises(ValueError, match="changed while it was being read"):
+        load(neuron, path)
+    assert_unchanged(neuron, before)
 
 
 def test_load_raises_os_error_for_a_file_it_cannot_read(tmp_path):

@@ -230,23 +230,30 @@ def _read_state(archive: zipfile.ZipFile, size: int, expected: dict[str, Shape])
     members, problems = _members(archive, size)
     if problems:
         raise ValueError("; ".join(problems))
-    headers = {}
+    headers, given = {}, dict.fromkeys(members)  # None: a header that cannot be read
     for name, info in members.items():
-        with archive.open(info) as stream:
-            headers[name], _ = _header(stream)
-    problems = state_problems(expected, headers)
+        try:
+            with archive.open(info) as stream:
+                headers[name] = _header(stream)
+        except _CORRUPT as error:
+            problems.append(f"{name!r:.80}: {error}")
+            continue
+        given[name] = headers[name][0]
+    problems += state_problems(expected, given)
     if problems:
         raise ValueError("; ".join(problems))
-    return {
-        name: _read_array(archive, info, name, expected[name]) for name, info in members.items()
-    }
+    return {name: _read_array(archive, members[name], name, headers[name]) for name in members}
 
 
-def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, shape: Shape) -> Any:
-    """A member whose header fits ``shape``: exactly the bytes it implies, CRC-32 checked."""
+def _read_array(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, checked: tuple[ArrayInfo, bool]
+) -> np.ndarray:
+    """A member whose header was ``checked``: exactly the bytes it implies, CRC-32 checked."""
     with archive.open(info) as stream:
-        header, fortran_order = _header(stream)
-        nbytes = int(np.prod(shape, dtype=np.int64)) * header.dtype.itemsize
+        if _header(stream) != checked:
+            raise ValueError(f"{name!r} changed while it was being read")
+        header, fortran_order = checked
+        nbytes = int(np.prod(header.shape, dtype=np.int64)) * header.dtype.itemsize
         data = stream.read(nbytes)
         if len(data) != nbytes or stream.read(1):  # reading to the end checks the CRC-32
             raise ValueError(f"{name!r} does not hold the {nbytes} bytes its header says")
