@@ -442,6 +442,16 @@ def test_a_save_killed_mid_write_leaves_a_file_the_next_save_removes(tmp_path):
     assert temporaries(tmp_path) == [] and path.exists()
 
 
+def test_only_temporary_files_of_the_exact_target_name_are_removed(tmp_path):
+    path = tmp_path / "net@1+(x).npz"  # regex characters in the name
+    ours = tmp_path / f".net@1+(x).npz.tmp-{NO_SUCH_PID}-abc123"
+    lookalike = tmp_path / f".net@1+xx.npz.tmp-{NO_SUCH_PID}-abc123"
+    ours.write_bytes(b"")
+    lookalike.write_bytes(b"")
+    assert nn.remove_stale_temporaries(path) == [ours]
+    assert lookalike.exists()
+
+
 def test_save_refuses_what_is_not_a_module(tmp_path):
     with pytest.raises(TypeError, match="needs a tinygrad_bp.nn module, got list"):
         save([1.0], tmp_path / "x.npz")

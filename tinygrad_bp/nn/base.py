@@ -54,6 +54,12 @@ class Module:
         A tensor parameter is named like its state-dict entry (``layers.0.weight``);
         a scalar one by its place in that entry's array (``layers.0.weight[1, 0]``:
         input 1 to unit 0, in the derivation's ``w[i, j]`` orientation).
+
+        >>> from tinygrad_bp.nn import MLP, Linear
+        >>> [name for name, _ in Linear(2, 1).named_parameters()]
+        ['weight', 'bias']
+        >>> [name for name, _ in MLP(2, [1]).named_parameters()]
+        ['layers.0.weight[0, 0]', 'layers.0.weight[1, 0]', 'layers.0.bias[0]']
         """
         names: dict[Parameter, str] = {}  # parameters hash by identity
         for name, storage in self._state_items():

@@ -33,10 +33,9 @@ from numpy.lib import format as npy
 
 from .base import ArrayInfo, Module, Shape, shapes, state_problems
 
-# A temporary file of ``save``: ``.<target name>.tmp-<pid>-<random>``, beside the target.
-_TEMPORARY = ".{name}.tmp-{pid}-"
+# A temporary file of ``save`` is ``.<target name>.tmp-<pid>-<random>``, beside the target;
+# it is stale once its pid has gone, or after STALE_AFTER seconds without a write.
 STALE_AFTER = 3600.0
-"""Seconds without a write after which a temporary file is stale even if its pid runs."""
 
 # What a damaged or hostile archive makes zipfile, zlib and numpy's header reader raise.
 _CORRUPT = (
@@ -66,6 +65,11 @@ def _plain_file_mode(path: Path) -> int:
         return 0o666 & ~mask
 
 
+def _temporary_stem(path: Path) -> str:
+    """``.<name>.tmp-``: the start of the name of every temporary file for ``path``."""
+    return f".{path.name}.tmp-"
+
+
 def _process_running(pid: int) -> bool:
     """Whether process ``pid`` exists (True where that cannot be asked safely)."""
     if os.name != "posix":
@@ -93,8 +97,7 @@ def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
         The files removed.
     """
     path = Path(path)
-    prefix = re.escape(_TEMPORARY.format(name=path.name, pid="@")).replace("@", r"(\d+)")
-    pattern = re.compile(prefix + r"[a-z0-9_]+")
+    pattern = re.compile(re.escape(_temporary_stem(path)) + r"(\d+)-[a-z0-9_]+")
     try:
         entries = list(os.scandir(path.parent))
     except OSError:
@@ -132,7 +135,7 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], o
     """
     path = Path(path)
     remove_stale_temporaries(path)
-    prefix = _TEMPORARY.format(name=path.name, pid=os.getpid())
+    prefix = f"{_temporary_stem(path)}{os.getpid()}-"  # mkstemp adds the random part
     try:
         mode = _plain_file_mode(path)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=prefix)
