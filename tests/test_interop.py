@@ -6,6 +6,7 @@ that need torch, onnx or onnxruntime skip cleanly where they are not installed;
 the rest (errors raised before any optional import) always run.
 """
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_bp as tbp
-from tinygrad_bp import data, train
+from tinygrad_bp import data, nn, train
 from tinygrad_bp.interop import export_onnx, from_torch, to_torch
 from tinygrad_bp.losses import half_sse
 from tinygrad_bp.nn import (
@@ -260,7 +261,7 @@ def test_from_torch_keeps_the_dtype_weights_and_layers(torch, dtype_name):
 def test_from_torch_takes_a_single_linear_and_shares_no_memory(torch):
     torch_linear = torch.nn.Linear(2, 3, dtype=torch.float64)
     ours = from_torch(torch_linear)
-    assert repr(ours) == "Sequential(Linear(2, 3, bias=True))"
+    assert repr(ours) == "Sequential(2 -> 3, 9 parameters)\n  (0): Linear(2, 3, bias=True)"
     before = ours.state_dict()
     with torch.no_grad():
         torch_linear.weight.add_(1.0)
@@ -342,7 +343,7 @@ def test_unsupported_torch_layers_are_named(torch, make_layer, name):
 def test_from_torch_refuses_other_modules_and_dtypes(torch):
     with pytest.raises(TypeError, match=r"got torch\..*\.Conv2d"):
         from_torch(torch.nn.Conv2d(1, 1, 3))
-    with pytest.raises(TypeError, match="got tinygrad_bp.nn.Sequential"):  # not torch's
+    with pytest.raises(TypeError, match=r"got tinygrad_bp\.nn\.(\w+\.)?Sequential"):  # not torch's
         from_torch(Sequential(Linear(2, 1)))
     half = torch.nn.Sequential(torch.nn.Tanh(), torch.nn.Linear(2, 1, dtype=torch.bfloat16))
     with pytest.raises(ValueError, match=r"torch layer 1 \(Linear\) is torch.bfloat16"):
@@ -370,6 +371,36 @@ def test_missing_packages_say_which_extra_to_install(monkeypatch, tmp_path, pack
         with pytest.raises(ImportError, match=re.escape(f"needs {package}: {INSTALL_HINT}")):
             call()
     assert not list(tmp_path.iterdir())
+
+
+# -- the one table of activations --------------------------------------------------------
+
+
+def test_interop_translates_through_the_nn_activation_table(torch, onnx, tmp_path, monkeypatch):
+    """Changing a row of nn.ACTIVATIONS changes what interop writes: there is no other copy."""
+    renamed = dataclasses.replace(nn.ACTIVATIONS["tanh"], torch="Hardtanh", onnx="Softsign")
+    monkeypatch.setitem(nn.ACTIVATIONS, "tanh", renamed)
+    model = Sequential(Linear(2, 2), Tanh())
+    assert [type(layer).__name__ for layer in to_torch(model)] == ["Linear", "Hardtanh"]
+    graph = onnx.load(export_onnx(model, tmp_path / "net.onnx")).graph
+    assert [node.op_type for node in graph.node] == ["MatMul", "Add", "Softsign"]
+    scalar = MLP(2, [1], activation="tanh")
+    assert [type(layer).__name__ for layer in to_torch(scalar)] == ["Linear", "Hardtanh"]
+
+
+def test_every_activation_row_is_a_real_torch_module_and_onnx_operator(torch, onnx):
+    for name, row in nn.ACTIVATIONS.items():
+        assert issubclass(getattr(torch.nn, row.torch), torch.nn.Module), name
+        assert onnx.defs.has(row.onnx), name
+
+
+def test_the_docstring_table_of_interop_shows_the_table_rows():
+    import tinygrad_bp.interop as interop
+
+    rows = [line.split() for line in interop.__doc__.splitlines()]
+    for name, row in nn.ACTIVATIONS.items():
+        if row.module is not None:
+            assert [row.module.__name__, f'"{name}"', row.torch, row.onnx] in rows, name
 
 
 # -- ONNX -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Modules on both engines: calling conventions, parameters, weights, state dicts, save/load."""
 
 import ast
+import dataclasses
 import math
 import os
 import stat
@@ -360,13 +361,179 @@ def test_saved_files_get_the_permissions_a_plain_open_gives(tmp_path):
 
 
 def test_nn_imports_only_public_names():
-    tree = ast.parse(Path(nn.__file__).read_text())
-    private = [
-        f"{node.module}.{alias.name}"
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.level > 0
-        for alias in node.names
-        if alias.name.startswith("_")
+    files = sorted(Path(nn.__file__).parent.glob("*.py"))
+    assert {f.name for f in files} >= {"modules.py", "weights.py", "state.py", "activations.py"}
+    for file in files:
+        tree = ast.parse(file.read_text())
+        imports = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        private = [
+            f"{node.module}.{alias.name}"
+            for node in imports
+            if node.level > 0
+            for alias in node.names
+            if alias.name.startswith("_")
+        ]
+        modules = {node.module for node in imports}
+        assert private == [], file.name
+        assert "functions" not in modules, file.name  # Tensor.affine, not F.Affine
+
+
+# -- the package keeps every name, one table of activations --------------------------------
+
+
+def test_every_public_name_is_importable_from_tinygrad_bp_nn():
+    for name in nn.__all__:
+        assert getattr(nn, name) is not None, name
+    import tinygrad_bp
+
+    assert tinygrad_bp.nn.write_atomically is nn.state.write_atomically
+
+
+@pytest.mark.parametrize(
+    "name, reference",
+    [
+        ("sigmoid", lambda z: 1 / (1 + np.exp(-z))),
+        ("tanh", np.tanh),
+        ("relu", lambda z: np.maximum(z, 0.0)),
+        ("linear", lambda z: z),
+    ],
+)
+def test_each_activation_row_computes_its_function_on_both_engines(name, reference):
+    row = nn.ACTIVATIONS[name]
+    z = np.linspace(-4.0, 4.0, 9)
+    np.testing.assert_allclose(row.apply(Tensor(z)).data, reference(z), rtol=1e-15, atol=1e-15)
+    values = [row.apply(Value(float(zi))).data for zi in z]
+    np.testing.assert_allclose(values, reference(z), rtol=1e-15, atol=1e-15)
+    neuron = Neuron(1, name, rng=0)
+    neuron.w[0].data, neuron.b.data = 1.0, 0.0
+    assert neuron([0.5]).data == pytest.approx(float(reference(0.5)), abs=1e-15)
+    if row.module is None:
+        assert row.method is None and name == "linear"
+    else:
+        np.testing.assert_allclose(row.module()(Tensor(z)).data, reference(z), atol=1e-15)
+        assert row.module().name == name and row.method == name
+
+
+def test_the_modules_read_the_activation_table(monkeypatch):
+    swapped = dataclasses.replace(nn.ACTIVATIONS["tanh"], method="sigmoid")
+    monkeypatch.setitem(nn.ACTIVATIONS, "tanh", swapped)
+    assert Tanh()(Tensor([0.0])).data[0] == 0.5  # sigmoid(0): the row decides
+    assert Neuron(1, "tanh", rng=0)([0.0]).op == "sigmoid"
+    assert [type(m) for m in tensor_mlp([2, 1], output_activation="tanh").layers] == [
+        Linear,
+        Tanh,
     ]
-    modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert private == [] and "functions" not in modules  # Tensor.affine, not F.Affine
+
+
+def test_get_activation_names_the_known_activations():
+    assert nn.get_activation("relu") is nn.ACTIVATIONS["relu"]
+    with pytest.raises(ValueError, match="'sigmoid', 'tanh', 'relu', 'linear'"):
+        nn.get_activation("swish")
+    with pytest.raises(TypeError, match="activation must be a name"):
+        Neuron(2, activation=None)
+
+
+def test_width_checks_name_the_argument():
+    with pytest.raises(ValueError, match="nin must be at least 1, got 0"):
+        Neuron(0)
+    with pytest.raises(TypeError, match="nout must be an integer, got float: 2.0"):
+        Linear(2, 2.0)
+    with pytest.raises(TypeError, match="nin must be an integer, got bool"):
+        Layer(True, 2)
+    with pytest.raises(ValueError, match="unknown activation 'swish'"):
+        MLP(2, [3, 1], output_activation="swish")
+
+
+# -- named_parameters and the printout ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        Neuron(3, rng=0),
+        Layer(2, 3, rng=0),
+        MLP(2, [3, 2, 1], rng=0),
+        Linear(3, 2, rng=0),
+        Linear(3, 2, bias=False, rng=0),
+        tensor_mlp([2, 4, 1], rng=0),
+    ],
+    ids=repr,
+)
+def test_named_parameters_follow_parameters_and_the_state_dict_names(model):
+    named = model.named_parameters()
+    assert [p for _, p in named] == model.parameters()  # same objects, same order
+    assert len({name for name, _ in named}) == len(named)
+    state = model.state_dict()
+    for name, p in named:
+        key, _, index = name.partition("[")
+        array = state[key]
+        if index:
+            position = tuple(int(i) for i in index.rstrip("]").split(", "))
+            assert array[position] == p.data, name
+        elif isinstance(p, Tensor):
+            np.testing.assert_array_equal(array, p.data)
+        else:
+            assert array.shape == () and array == p.data, name
+
+
+def test_scalar_names_use_the_derivations_w_ij_orientation():
+    net = MLP(2, [3, 1], rng=0)
+    names = dict((p, name) for name, p in net.named_parameters())
+    unit = net.layers[0].neurons[2]
+    assert names[unit.w[1]] == "layers.0.weight[1, 2]"  # input 1 to unit 2
+    assert names[unit.b] == "layers.0.bias[2]"
+    assert names[net.layers[1].neurons[0].b] == "layers.1.bias[0]"
+
+
+def test_an_mlp_prints_its_widths_activations_and_parameter_count():
+    net = MLP(2, [16, 16, 1], activation="tanh", output_activation="sigmoid")
+    expected = (2 * 16 + 16) + (16 * 16 + 16) + (16 * 1 + 1)
+    assert expected == len(net.parameters()) == 337
+    assert repr(net).splitlines() == [
+        "MLP(2 -> 16 -> 16 -> 1, 337 parameters)",
+        "  (0): Layer(2, 16, activation='tanh')",
+        "  (1): Layer(16, 16, activation='tanh')",
+        "  (2): Layer(16, 1, activation='sigmoid')",
+    ]
+    assert str(net) == repr(net)
+
+
+def test_a_sequential_prints_one_line_per_layer_nested_ones_indented():
+    net = tensor_mlp([3, 5, 2], "relu", output_activation="linear", rng=0)
+    assert net._parameter_count() == sum(p.data.size for p in net.parameters()) == 32
+    assert repr(net).splitlines() == [
+        "Sequential(3 -> 5 -> 2, 32 parameters)",
+        "  (0): Linear(3, 5, bias=True)",
+        "  (1): ReLU()",
+        "  (2): Linear(5, 2, bias=True)",
+    ]
+    outer = Sequential(Linear(2, 1, bias=False), Sequential(Sigmoid()))
+    assert repr(outer).splitlines() == [
+        "Sequential(2 parameters)",  # a nested container may change widths: none shown
+        "  (0): Linear(2, 1, bias=False)",
+        "  (1): Sequential(0 parameters)",
+        "    (0): Sigmoid()",
+    ]
+    assert repr(Sequential(Linear(2, 3), Linear(2, 1))).splitlines()[0] == (
+        "Sequential(12 parameters)"  # widths that do not chain are not shown
+    )
+    assert repr(Sequential(Linear(1, 1, bias=False))).splitlines()[0] == (
+        "Sequential(1 -> 1, 1 parameter)"
+    )
+
+
+def test_a_module_of_ones_own_without_parameters_needs_only_call():
+    class Square(nn.Module):
+        def __call__(self, x):
+            return x * x
+
+    net = Sequential(Linear(2, 2, rng=0), Square())
+    assert net.parameters() == net.layers[0].parameters()
+    assert list(net.state_dict()) == ["layers.0.weight", "layers.0.bias"]
+    assert repr(net).splitlines() == [
+        "Sequential(6 parameters)",
+        "  (0): Linear(2, 2, bias=True)",
+        "  (1): Square()",
+    ]
+    with pytest.raises(NotImplementedError, match="Module defines no __call__"):
+        nn.Module()(1.0)

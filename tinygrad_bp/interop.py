@@ -18,7 +18,9 @@ ReLU        "relu"              ReLU            Relu
 (nothing)   "linear"            (nothing)       (nothing)
 ==========  ==================  ==============  =============
 
-Any other layer raises an error naming its class and position. PyTorch and ONNX
+The activation rows are those of ``tinygrad_bp.nn.ACTIVATIONS``, the one table of
+activations that interop translates through. Any other layer raises an error
+naming its class and position. PyTorch and ONNX
 are optional: install them with ``pip install tinygrad_bp[interop]``. This module
 imports them only inside the functions that need them.
 """
@@ -29,31 +31,19 @@ import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from . import __version__, nn
-from .nn import write_atomically
+from .nn import ACTIVATIONS, write_atomically
 
 INSTALL_HINT = "pip install tinygrad_bp[interop]"
 
-
-class _Activation(NamedTuple):
-    """One activation function, as each framework spells it."""
-
-    ours: type[nn.Module]
-    torch: str  # the class name in torch.nn
-    onnx: str  # the ONNX operator
-
-
-_ACTIVATIONS = {
-    "sigmoid": _Activation(nn.Sigmoid, "Sigmoid", "Sigmoid"),
-    "tanh": _Activation(nn.Tanh, "Tanh", "Tanh"),
-    "relu": _Activation(nn.ReLU, "ReLU", "Relu"),
-}
-
-_SUPPORTED = "Linear, Sigmoid, Tanh and ReLU"
+# The activations that are a module of their own (all but "linear"), by our module class.
+_MODULES = {a.module: a for a in ACTIVATIONS.values() if a.module is not None}
+_NAMES = [module.__name__ for module in _MODULES]
+_SUPPORTED = f"Linear, {', '.join(_NAMES[:-1])} and {_NAMES[-1]}"  # Linear, Sigmoid, ... and ReLU
 
 ONNX_OPSET = 17  # ONNX operator set of exported models; onnxruntime >= 1.13 runs it
 
@@ -107,21 +97,20 @@ def _mlp_steps(model: nn.MLP) -> list[_Step]:
         activations = sorted({neuron.activation for neuron in layer.neurons})
         if len(activations) > 1:
             raise ValueError(f"layer {index} of the MLP mixes activations {activations}")
-        if activations[0] != "linear":
+        if ACTIVATIONS[activations[0]].module is not None:
             steps.append(activations[0])
     return steps
 
 
 def _sequential_steps(layers: list[Any]) -> list[_Step]:
     """A tensor Sequential's layers as steps; anything unsupported raises TypeError."""
-    names = {activation.ours: name for name, activation in _ACTIVATIONS.items()}
     steps: list[_Step] = []
     for position, layer in enumerate(layers):
         if type(layer) is nn.Linear:
             bias = None if layer.bias is None else layer.bias.data
             steps.append(_Dense(f"layers.{position}", layer.weight.data, bias))
-        elif type(layer) in names:
-            steps.append(names[type(layer)])
+        elif type(layer) in _MODULES:
+            steps.append(_MODULES[type(layer)].name)
         else:
             raise TypeError(
                 f"layer {position} ({type(layer).__name__}) is not supported; "
@@ -174,7 +163,7 @@ def to_torch(model: nn.Module) -> Any:
         if isinstance(step, _Dense):
             modules.append(_torch_linear(torch, step))
         else:
-            modules.append(getattr(torch.nn, _ACTIVATIONS[step].torch)())
+            modules.append(getattr(torch.nn, ACTIVATIONS[step].torch)())
     return torch.nn.Sequential(*modules)
 
 
@@ -216,7 +205,9 @@ def from_torch(module: Any) -> nn.Sequential:
     >>> import torch  # doctest: +SKIP
     >>> torch_net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh())  # doctest: +SKIP
     >>> from_torch(torch_net)  # doctest: +SKIP
-    Sequential(Linear(2, 3, bias=True), Tanh())
+    Sequential(2 -> 3, 9 parameters)
+      (0): Linear(2, 3, bias=True)
+      (1): Tanh()
     """
     torch = _require("torch", "from_torch")
     if isinstance(module, torch.nn.Linear):
@@ -227,7 +218,7 @@ def from_torch(module: Any) -> nn.Sequential:
             "from_torch takes a torch.nn.Sequential or torch.nn.Linear, "
             f"got {kind.__module__}.{kind.__qualname__}"
         )
-    activations = {getattr(torch.nn, a.torch): a.ours for a in _ACTIVATIONS.values()}
+    activations = {getattr(torch.nn, a.torch): module for module, a in _MODULES.items()}
     layers: list[nn.Module] = []
     for position, layer in enumerate(module):
         if type(layer) is torch.nn.Linear:
@@ -356,7 +347,7 @@ def _onnx_nodes(onnx: Any, steps: list[_Step], dtype: np.dtype) -> tuple[list[An
                 initializers.append(from_array(step.bias.astype(dtype), bias))
                 nodes.append(make_node("Add", [f"{step.name}.xW", bias], [f"{step.name}.z"]))
         else:
-            nodes.append(make_node(_ACTIVATIONS[step].onnx, [current], [f"{step}_{index}"]))
+            nodes.append(make_node(ACTIVATIONS[step].onnx, [current], [f"{step}_{index}"]))
         current = nodes[-1].output[0]
     nodes[-1].output[0] = "y"  # the last node's result is the graph's output
     return nodes, initializers
