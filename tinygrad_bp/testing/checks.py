@@ -45,7 +45,7 @@ try:
 except ImportError as error:  # Hypothesis is a test dependency, not a core one
     raise ImportError("tinygrad_bp.testing needs Hypothesis: pip install hypothesis") from error
 
-from . import delta
+from .. import delta
 
 __all__ = [
     "OPS",
