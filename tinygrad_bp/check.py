@@ -31,6 +31,7 @@ import numpy as np
 
 from .engine import Value
 from .graph import no_grad, observing, toposort
+from .report import Report
 from .tensor import Tensor
 
 Node = Value | Tensor
@@ -42,7 +43,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 @dataclass(frozen=True)
-class GradcheckReport:
+class GradcheckReport(Report):
     """The verdict of ``gradcheck``: truthy when every element agrees.
 
     Attributes:
@@ -64,13 +65,9 @@ class GradcheckReport:
     error: float
     tolerance: float
 
-    def __bool__(self) -> bool:
-        return self.ok
-
     def __str__(self) -> str:
-        verdict = "passed" if self.ok else "FAILED"
         return (
-            f"gradcheck {verdict}: worst element is input {self.worst_input} "
+            f"gradcheck {self.verdict}: worst element is input {self.worst_input} "
             f"at index {self.worst_index}: analytic {self.analytic:.10g} vs "
             f"numeric {self.numeric:.10g}, error {self.error:.3g} "
             f"(allowed {self.tolerance:.3g})"
@@ -131,7 +128,7 @@ def gradcheck(
 
 
 @dataclass(frozen=True)
-class VjpReport:
+class VjpReport(Report):
     """The verdict of ``check_vjp``: truthy when both sides of the dot-product test agree.
 
     Attributes:
@@ -148,13 +145,9 @@ class VjpReport:
     error: float
     tolerance: float
 
-    def __bool__(self) -> bool:
-        return self.ok
-
     def __str__(self) -> str:
-        verdict = "passed" if self.ok else "FAILED"
         return (
-            f"check_vjp {verdict}: <J^T u, v> = {self.by_backward:.10g} by backward vs "
+            f"check_vjp {self.verdict}: <J^T u, v> = {self.by_backward:.10g} by backward vs "
             f"<u, J v> = {self.numeric:.10g} by differences, error {self.error:.3g} "
             f"(allowed {self.tolerance:.3g})"
         )
