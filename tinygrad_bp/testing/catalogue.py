@@ -5,10 +5,10 @@ it (``ours``: operators and methods, so that one function serves our ``Value``,
 our ``Tensor`` and a student's class), the reference on Python floats, the
 reference on numpy arrays where it differs, and the arguments with the domain
 each is drawn from (away from kinks and poles, where central differences would
-be wrong). ``check_engine`` grades the rows marked ``graded``;
-tests/test_engine.py runs every row that applies to scalars and
-tests/test_tensor.py every row that applies to tensors, forward against the
-reference and backward against central differences of the reference.
+be wrong). ``check_engine`` grades the rows marked ``graded`` (``OPS``, in
+the order of its report); the test suite runs every row that applies to scalars
+on ``Value`` and every row that applies to tensors on ``Tensor``, forward
+against the reference and backward against central differences of it.
 
 >>> op = op_named("tanh")
 >>> op.formula, op.reference(0.0), [arg.name for arg in op.args]

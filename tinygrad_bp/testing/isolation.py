@@ -118,7 +118,7 @@ def _receive(reader: Connection, timeout: float | None) -> Outcome | None:
         return ("fail", f"timed out after {timeout:g} s")
     try:
         status, detail = json.loads(reader.recv_bytes(_ANSWER_LIMIT))
-    except (EOFError, OSError, ValueError):  # it closed the pipe without a whole answer
+    except (EOFError, OSError, TypeError, ValueError):  # it ended without a whole answer
         return None
     return (str(status), str(detail))
 
