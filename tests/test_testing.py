@@ -15,7 +15,9 @@ import math
 import os
 import re
 import signal
+import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -616,6 +618,46 @@ def test_the_users_ctrl_c_stops_the_run_and_kills_the_check(tmp_path):
     assert child != os.getpid()
     with pytest.raises(ProcessLookupError):  # killed and reaped, not left looping
         os.kill(child, 0)
+
+
+ORPHANING_GRADER = """
+import os, signal, sys
+from tinygrad_bp.testing import isolation
+
+def check():  # the grader dies (SIGKILL) while this check loops
+    with open(sys.argv[1], "w") as pid_file:
+        pid_file.write(str(os.getpid()))
+    os.kill(os.getppid(), signal.SIGKILL)
+    while True:
+        pass
+
+isolation.run_isolated(check, timeout=0.5)
+"""
+
+
+def process_has_ended(pid):
+    """Whether the process is gone or a zombie (Linux: its state in /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc (Linux only)")
+def test_a_check_whose_grader_was_killed_still_ends_by_itself(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    grader = subprocess.run(
+        [sys.executable, "-c", ORPHANING_GRADER, str(pid_file)], cwd=root, timeout=120
+    )
+    assert grader.returncode == -signal.SIGKILL
+    child = int(pid_file.read_text())
+    for _ in range(600):  # its alarm fires 1.5 s after the fork; give a loaded machine 60 s
+        if process_has_ended(child):
+            break
+        time.sleep(0.1)
+    assert process_has_ended(child)
 
 
 def test_without_fork_the_checks_run_here_and_still_catch_everything(monkeypatch):

@@ -90,17 +90,24 @@ def _flush_standard_streams() -> None:
             pass
 
 
-def _child(check: Callable[[], Outcome], reader: Connection, writer: Connection) -> NoReturn:
+def _child(
+    check: Callable[[], Outcome], reader: Connection, writer: Connection, timeout: float | None
+) -> NoReturn:
     """In the forked child: run the check, send its outcome as JSON, exit at once.
 
     ``os._exit`` skips the parent's atexit handlers and buffered output, which the
     child holds copies of. SIGINT is ignored, so a KeyboardInterrupt here can only
     come from the engine itself; stdin is /dev/null, so an engine reading it ends.
+    An alarm a second after the time limit ends the child by itself (SIGALRM's
+    default action, which needs no Python code to run) should the grader be gone.
     """
     code = 1
     try:
         reader.close()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if timeout is not None:
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            signal.setitimer(signal.ITIMER_REAL, timeout + 1.0)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.close(devnull)
@@ -168,7 +175,7 @@ def run_isolated(check: Callable[[], Outcome], timeout: float | None) -> Outcome
     _flush_standard_streams()
     pid = os.fork()
     if pid == 0:
-        _child(check, reader, writer)
+        _child(check, reader, writer, timeout)
     writer.close()
     try:
         outcome = _receive(reader, timeout)
