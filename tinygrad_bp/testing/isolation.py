@@ -12,9 +12,10 @@
   dies before answering: ``os._exit``, a crash, a signal.
 
 Why a forked child: it is the one design that bounds every kind of hang and
-survives every kind of exit. An alarm signal (``signal.setitimer``) raises only
-in the main thread, only between Python bytecodes (a loop inside C runs on), and
-as an exception the engine's own ``except BaseException`` may swallow; a thread
+survives every kind of exit. An alarm whose Python handler raises
+(``signal.setitimer``) works only in the main thread, only between Python bytecodes
+(a loop inside C runs on), and as an exception the engine's own ``except
+BaseException`` may swallow; a thread
 cannot be stopped at all; and neither survives ``os._exit`` or a segfault. A
 fork needs nothing pickled, so it grades any class, a class defined inside a test
 function included, where "spawn" and "forkserver" would have to import the
