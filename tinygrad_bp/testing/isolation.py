@@ -13,18 +13,18 @@
 
 Why a forked child: it is the one design that bounds every kind of hang and
 survives every kind of exit. An alarm whose Python handler raises
-(``signal.setitimer``) works only in the main thread, only between Python bytecodes
-(a loop inside C runs on), and as an exception the engine's own ``except
-BaseException`` may swallow; a thread
-cannot be stopped at all; and neither survives ``os._exit`` or a segfault. A
-fork needs nothing pickled, so it grades any class, a class defined inside a test
-function included, where "spawn" and "forkserver" would have to import the
-class again by name in a fresh interpreter. The costs: a fork per check (a few
-milliseconds); what a check changes (the class's attributes, globals, printed
-output buffers) stays in the child; and ``os.fork`` exists on POSIX only. Where it
-does not (Windows), checks run in this process: exceptions are still caught, but
-the time limit cannot be enforced. Forking a process that runs other threads may
-deadlock the child on a lock one of them held; the time limit then ends it.
+(``signal.setitimer``) works only in the main thread, only between Python
+bytecodes (a loop inside C runs on), and as an exception the engine's own
+``except BaseException`` may swallow; a thread cannot be stopped at all; and
+neither survives ``os._exit`` or a segfault. A fork needs nothing pickled, so it
+grades any class, a class defined inside a test function included, where "spawn"
+and "forkserver" would have to import the class again by name in a fresh
+interpreter. The costs: a fork per check (a few milliseconds); what a check
+changes (the class's attributes, globals, printed output buffers) stays in the
+child; and ``os.fork`` exists on POSIX only. Where it does not (Windows), checks
+run in this process: exceptions are still caught, but the time limit cannot be
+enforced. Forking a process that runs other threads may deadlock the child on a
+lock one of them held; the time limit then ends it.
 
 The user's own Ctrl-C belongs to the grader: the child ignores SIGINT, and the
 parent, on KeyboardInterrupt, kills the child and lets the interrupt propagate.
