@@ -18,7 +18,7 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_bp
 from tinygrad_bp.graph import mode, no_grad, observing
 from tinygrad_bp.tensor import Tensor
-from tinygrad_bp.testing import broadcastable_shapes
+from tinygrad_bp.testing import CATALOGUE, broadcastable_shapes
 
 # -- oracles ----------------------------------------------------------------------------
 
@@ -58,10 +58,6 @@ def check_op(ours, reference, *arrays):
 # -- strategies -------------------------------------------------------------------------
 
 REAL = st.floats(-3, 3)
-POSITIVE = st.floats(0.2, 3)
-AWAY_FROM_ZERO = st.floats(0.2, 3) | st.floats(-3, -0.2)  # kinks and poles avoided
-CLIP_BOUNDS = (-1.0, 0.5, 1.5)  # the bounds the clip cases use
-AWAY_FROM_BOUNDS = REAL.filter(lambda v: min(abs(v - bound) for bound in CLIP_BOUNDS) > 1e-3)
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)
 
 
@@ -74,79 +70,30 @@ def softmax(a, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def sigmoid(a):
-    return 1 / (1 + np.exp(-a))
+TENSOR_OPS = [op for op in CATALOGUE if op.tensor]  # every op of the catalogue a Tensor has
+ONE_TENSOR_OPS = [op for op in TENSOR_OPS if len(op.values) == 1]
+TWO_TENSOR_OPS = [op for op in TENSOR_OPS if len(op.values) == 2 and not op.numbers]
 
 
-# (name, ours, numpy reference, elements, min_dims)
-UNARY = [
-    ("neg", operator.neg, np.negative, REAL, 0),
-    ("exp", Tensor.exp, np.exp, REAL, 0),
-    ("log", Tensor.log, np.log, POSITIVE, 0),
-    ("relu", Tensor.relu, lambda a: np.maximum(a, 0), AWAY_FROM_ZERO, 0),
-    ("sigmoid", Tensor.sigmoid, sigmoid, REAL, 0),
-    ("tanh", Tensor.tanh, np.tanh, REAL, 0),
-    ("pow 2.5", lambda x: x**2.5, lambda a: a**2.5, POSITIVE, 0),
-    ("pow 3", lambda x: x**3, lambda a: a**3, REAL, 0),
-    ("rpow", lambda x: 2.0**x, lambda a: 2.0**a, REAL, 0),
-    ("scalars", lambda x: 3 - x * 2.5 + 1, lambda a: 3 - a * 2.5 + 1, REAL, 0),
-    ("rdiv", lambda x: 1.5 / x, lambda a: 1.5 / a, AWAY_FROM_ZERO, 0),
-    ("div", lambda x: x / 4.0, lambda a: a / 4.0, REAL, 0),
-    ("sum", Tensor.sum, np.sum, REAL, 0),
-    ("mean", Tensor.mean, np.mean, REAL, 0),
-    ("T", lambda x: x.T, np.transpose, REAL, 0),
-    ("reshape", lambda x: x.reshape(-1), np.ravel, REAL, 0),
-    ("softmax", Tensor.softmax, softmax, REAL, 1),
-    ("log_softmax", Tensor.log_softmax, lambda a: np.log(softmax(a)), REAL, 1),
-    ("abs", Tensor.abs, np.abs, AWAY_FROM_ZERO, 0),
-    ("sqrt", Tensor.sqrt, np.sqrt, POSITIVE, 0),
-    ("clip", lambda x: x.clip(-1.0, 1.5), lambda a: np.clip(a, -1.0, 1.5), AWAY_FROM_BOUNDS, 0),
-    ("clamp min", lambda x: x.clamp(min=0.5), lambda a: np.maximum(a, 0.5), AWAY_FROM_BOUNDS, 0),
-    ("clip hi", lambda x: x.clip(hi=0.5), lambda a: np.minimum(a, 0.5), AWAY_FROM_BOUNDS, 0),
-    ("var", Tensor.var, np.var, REAL, 0),
-    ("squeeze", Tensor.squeeze, np.squeeze, REAL, 0),
-    ("unsqueeze", lambda x: x.unsqueeze(0), lambda a: np.expand_dims(a, 0), REAL, 0),
-    ("flatten", Tensor.flatten, np.ravel, REAL, 0),
-    (
-        "expand",
-        lambda x: x.expand(2, *x.shape),
-        lambda a: np.broadcast_to(a, (2, *a.shape)),
-        REAL,
-        0,
-    ),
-    ("astype", lambda x: x.astype(x.dtype), lambda a: a.astype(a.dtype), REAL, 0),
-]
-
-BINARY = [
-    ("add", operator.add, np.add, REAL, REAL),
-    ("sub", operator.sub, np.subtract, REAL, REAL),
-    ("mul", operator.mul, np.multiply, REAL, REAL),
-    ("div", operator.truediv, np.divide, REAL, AWAY_FROM_ZERO),
-    ("pow", operator.pow, np.power, POSITIVE, REAL),
-]
+def at_the_top(op):
+    """``op.ours`` of the tensors alone, each number at the top of its range."""
+    return op.with_numbers(op.ours, [arg.high for arg in op.numbers])
 
 
 # -- forward vs numpy, backward vs finite differences -----------------------------------
 
 
-@pytest.mark.parametrize("name, ours, reference, elements, min_dims", UNARY)
+@pytest.mark.parametrize("op", TENSOR_OPS, ids=[op.name for op in TENSOR_OPS])
 @given(data=st.data())
-def test_unary_op_matches_numpy_and_finite_differences(
-    name, ours, reference, elements, min_dims, data
-):
-    shape = data.draw(hnp.array_shapes(min_dims=min_dims, max_dims=3, max_side=3))
-    check_op(ours, reference, data.draw(arrays(shape, elements)))
-
-
-@pytest.mark.parametrize("name, ours, reference, left, right", BINARY)
-@given(data=st.data())
-def test_binary_op_broadcasts_and_matches_finite_differences(
-    name, ours, reference, left, right, data
-):
-    shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3))
-    a = data.draw(arrays(shapes.input_shapes[0], left))
-    b = data.draw(arrays(shapes.input_shapes[1], right))
-    check_op(ours, reference, a, b)
+def test_op_broadcasts_and_matches_numpy_and_finite_differences(op, data):
+    shapes = data.draw(broadcastable_shapes(len(op.values), min_dims=op.min_dims, max_side=3))
+    tensors = [
+        data.draw(arrays(shape, arg.strategy()))
+        for shape, arg in zip(shapes.input_shapes, op.values, strict=True)
+    ]
+    numbers = [data.draw(arg.strategy()) for arg in op.numbers]
+    ours = op.with_numbers(op.ours, numbers)
+    check_op(ours, op.with_numbers(op.numpy_reference, numbers), *tensors)
 
 
 @st.composite
@@ -303,25 +250,21 @@ def test_dot_product_of_jvp_and_vjp(name, f, shape):
 # -- float32 stays float32 --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, ours, reference, elements, min_dims", UNARY)
-def test_float32_stays_float32_through_unary_ops_and_grads(
-    name, ours, reference, elements, min_dims
-):
+@pytest.mark.parametrize("op", ONE_TENSOR_OPS, ids=[op.name for op in ONE_TENSOR_OPS])
+def test_float32_stays_float32_through_unary_ops_and_grads(op):
     x = Tensor(np.array([[0.5, 1.5], [2.0, 0.25]], np.float32), requires_grad=True)
-    out = ours(x)
+    out = at_the_top(op)(x)
     assert out.dtype == np.float32
     out.backward(np.ones(out.shape, np.float32))
     assert x.grad.dtype == np.float32
 
 
-@pytest.mark.parametrize("name, ours, reference, left, right", BINARY)
+@pytest.mark.parametrize("op", TWO_TENSOR_OPS, ids=[op.name for op in TWO_TENSOR_OPS])
 @pytest.mark.parametrize("other", [2.0, 3, np.float64(2.0), "tensor"])
-def test_float32_stays_float32_through_binary_ops_and_grads(
-    name, ours, reference, left, right, other
-):
+def test_float32_stays_float32_through_binary_ops_and_grads(op, other):
     x = Tensor(np.array([0.5, 1.5, 2.0], np.float32), requires_grad=True)
     y = Tensor(np.float32(2.0), requires_grad=True) if other == "tensor" else other
-    for out in (ours(x, y), ours(y, x)):
+    for out in (op.ours(x, y), op.ours(y, x)):
         assert out.dtype == np.float32
         out.backward(np.ones(3, np.float32))
     assert x.grad.dtype == np.float32

@@ -5,11 +5,19 @@ Value (passes everything), micrograd's Value (passes what it has; its recursive
 backward cannot take the deep chain), a small correct engine written here, and
 three copies of it with one bug each. A broken engine must fail exactly the
 checks its bug touches, each with a shrunk example in the detail.
+
+The grader must also survive what it grades: engines that raise anything
+(SystemExit included), recurse without end, loop forever or kill their own
+process fail the check concerned, and the rest of the report is still there.
 """
 
 import math
+import os
 import re
+import signal
+import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -17,18 +25,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_bp import Value, delta
+from tinygrad_bp.cli import build_parser, main
 from tinygrad_bp.testing import (
+    CATALOGUE,
+    OPS,
     PROGRAM_OPS,
+    TIMEOUT,
     CheckResult,
     EngineReport,
     broadcastable_shapes,
     check_engine,
+    isolation,
     load_class,
     programs,
     sigmoid_networks,
 )
 
 EXAMPLES = 30  # per check: enough for Hypothesis to find every bug planted below
+NO_LIMIT = None  # the verdict tests must not depend on how loaded the machine is
 
 
 # -- engines to grade ---------------------------------------------------------------------
@@ -153,6 +167,112 @@ class RecursiveBackward(MiniValue):
         return order
 
 
+class ClosureValue(Value):
+    """tinygrad_bp's Value with mul, tanh and exp written micrograd's way.
+
+    Each builds ``Value(data, (children), op)`` and assigns a ``_backward``
+    closure, as micrograd's lecture does; the other ops are inherited.
+    """
+
+    __slots__ = ()
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else ClosureValue(other)
+        out = ClosureValue(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = ClosureValue(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - t * t) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        out = ClosureValue(math.exp(self.data), (self,), "exp")
+
+        def _backward():
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class WrongClosureTanh(ClosureValue):
+    """Bug: the closure of tanh uses 1 + t^2 for its derivative."""
+
+    __slots__ = ()
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = WrongClosureTanh(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 + t * t) * out.grad
+
+        out._backward = _backward
+        return out
+
+
+# Engines whose tanh does what no grader should have to survive. Each must fail the
+# tanh check alone, at the trial call a = 0.0 (the middle of tanh's domain), with the
+# error's message; the sigmoid network then makes its sigmoid from exp.
+
+
+class EngineAbort(BaseException):
+    """An exception outside the Exception hierarchy, as SystemExit is."""
+
+
+class RaisesRuntimeError(MiniValue):
+    def tanh(self):
+        raise RuntimeError("my tanh is broken")
+
+
+class RaisesKeyError(MiniValue):
+    def tanh(self):
+        return {}["tanh"]
+
+
+class CallsSystemExit(MiniValue):
+    def tanh(self):
+        sys.exit(0)
+
+
+class RaisesBaseException(MiniValue):
+    def tanh(self):
+        raise EngineAbort("stop everything")
+
+
+class RaisesKeyboardInterrupt(MiniValue):
+    def tanh(self):
+        raise KeyboardInterrupt("not the user's")
+
+
+class RecursesForever(MiniValue):
+    def tanh(self):
+        return self.tanh()
+
+
+class ExitsItsProcess(MiniValue):
+    def tanh(self):
+        os._exit(3)
+
+
+class LoopsForever(MiniValue):
+    def tanh(self):
+        while True:
+            pass
+
+
 # -- check_engine ---------------------------------------------------------------------------
 
 OP_CHECKS = {"add", "sub", "mul", "div", "pow", "neg", "radd", "rmul", "rsub", "rdiv"}
@@ -163,7 +283,7 @@ SHRUNK_DEPTH = re.compile(r"^depth=([\d,]+): RecursionError")
 
 
 def test_our_value_passes_every_check():
-    report = check_engine(Value, max_examples=EXAMPLES)
+    report = check_engine(Value, max_examples=EXAMPLES, timeout=NO_LIMIT)
     assert {result.name for result in report.results} == ALL_CHECKS
     assert report.ok, str(report)
     assert report.failed == () and report.unsupported == ()
@@ -171,7 +291,7 @@ def test_our_value_passes_every_check():
 
 
 def test_a_correct_engine_of_another_design_passes_what_it_has():
-    report = check_engine(MiniValue, max_examples=EXAMPLES)
+    report = check_engine(MiniValue, max_examples=EXAMPLES, timeout=NO_LIMIT)
     assert report.ok, str(report)
     assert set(report.unsupported) == {"sigmoid", "log", "abs"}
     assert "tanh(0.5 * z)" in report["sigmoid_mlp"].detail  # sigmoid made from its tanh
@@ -179,7 +299,7 @@ def test_a_correct_engine_of_another_design_passes_what_it_has():
 
 def test_micrograd_passes_what_it_supports_and_fails_only_the_deep_chain():
     engine = pytest.importorskip("micrograd.engine")
-    report = check_engine(engine.Value, max_examples=EXAMPLES)
+    report = check_engine(engine.Value, max_examples=EXAMPLES, timeout=NO_LIMIT)
     unsupported = {"tanh", "exp", "sigmoid", "log", "abs", "sigmoid_mlp"}
     assert set(report.unsupported) == unsupported
     assert "has no attribute 'tanh'" in report["tanh"].detail
@@ -191,7 +311,7 @@ def test_micrograd_passes_what_it_supports_and_fails_only_the_deep_chain():
 
 
 def test_a_wrong_sign_in_subtraction_fails_sub_alone_at_the_simplest_inputs():
-    report = check_engine(WrongSignSub, max_examples=EXAMPLES)
+    report = check_engine(WrongSignSub, max_examples=EXAMPLES, timeout=NO_LIMIT)
     assert report.failed == ("sub",), str(report)
     detail = report["sub"].detail
     # Every input exposes the bug, so Hypothesis shrinks to the simplest one.
@@ -199,7 +319,7 @@ def test_a_wrong_sign_in_subtraction_fails_sub_alone_at_the_simplest_inputs():
 
 
 def test_overwriting_instead_of_accumulating_fails_every_check_that_reuses_a_node():
-    report = check_engine(OverwritingGrads, max_examples=EXAMPLES)
+    report = check_engine(OverwritingGrads, max_examples=EXAMPLES, timeout=NO_LIMIT)
     reusing = ("accumulation", "branch_reuse", "expressions", "sigmoid_mlp")
     assert report.failed == reusing, str(report)
     accumulation = report["accumulation"].detail
@@ -210,7 +330,7 @@ def test_overwriting_instead_of_accumulating_fails_every_check_that_reuses_a_nod
 
 
 def test_a_recursive_backward_fails_the_deep_chain_alone_at_a_shrunk_depth():
-    report = check_engine(RecursiveBackward, max_examples=EXAMPLES)
+    report = check_engine(RecursiveBackward, max_examples=EXAMPLES, timeout=NO_LIMIT)
     assert report.failed == ("deep_chain",), str(report)
     match = SHRUNK_DEPTH.match(report["deep_chain"].detail)
     assert match, report["deep_chain"].detail
@@ -228,7 +348,7 @@ def test_an_op_that_raises_after_the_trial_call_fails_instead_of_being_unsupport
         def tanh(self):
             return self._result(math.tanh(self.data), (self,), ("not a number",))
 
-    report = check_engine(BrokenTanhBackward, max_examples=EXAMPLES)
+    report = check_engine(BrokenTanhBackward, max_examples=EXAMPLES, timeout=NO_LIMIT)
     assert "tanh" in report.failed
     assert "TypeError" in report["tanh"].detail
 
@@ -364,3 +484,235 @@ def test_sigmoid_networks_chain_together_in_the_derivations_convention(network):
 def test_broadcastable_shapes_broadcast_to_their_result(shapes):
     arrays = [np.zeros(shape) for shape in shapes.input_shapes]
     assert np.broadcast(*arrays).shape == shapes.result_shape
+
+
+# -- ops written micrograd's way: a _backward closure -----------------------------------------
+
+
+def test_ops_written_with_backward_closures_are_graded_like_any_other():
+    report = check_engine(ClosureValue, max_examples=EXAMPLES, timeout=NO_LIMIT)
+    assert report, str(report)
+    assert report.failed == () and report.unsupported == ()
+
+
+def test_a_wrong_derivative_in_a_closure_fails_the_checks_that_use_it():
+    report = check_engine(WrongClosureTanh, max_examples=EXAMPLES, timeout=NO_LIMIT)
+    assert "tanh" in report.failed and "mul" not in report.failed, str(report)
+    found = re.match(
+        r"a=(\S+): AssertionError: d/da of a.tanh\(\) is (\S+), expected (\S+) ",
+        report["tanh"].detail,
+    )
+    assert found, report["tanh"].detail
+    a, said, expected = (float(group) for group in found.groups())
+    assert said == pytest.approx(1 + math.tanh(a) ** 2)  # the closure's wrong derivative
+    assert expected == pytest.approx(1 - math.tanh(a) ** 2, rel=1e-6)  # the right one
+
+
+# -- isolation: whatever the engine does, the grader reports it and goes on --------------------
+
+QUICK = 3  # examples per check: the isolation cases fail at the first call
+ISOLATION_CASES = [
+    (RaisesRuntimeError, "a=0.0: RuntimeError: my tanh is broken"),
+    (RaisesKeyError, "a=0.0: KeyError: 'tanh'"),
+    (CallsSystemExit, "a=0.0: SystemExit: 0"),
+    (RaisesBaseException, "a=0.0: EngineAbort: stop everything"),
+    (RaisesKeyboardInterrupt, "KeyboardInterrupt: not the user's"),
+    (RecursesForever, "a=0.0: RecursionError: maximum recursion depth exceeded"),
+    (ExitsItsProcess, "the check's process ended without a result (exit code 3)"),
+]
+
+
+def assert_tanh_alone_failed(report, detail):
+    """tanh failed with ``detail``; every other check is in the report, as for MiniValue."""
+    assert {result.name for result in report.results} == ALL_CHECKS
+    assert not report and report.failed == ("tanh",), str(report)
+    assert report["tanh"].detail.startswith(detail), report["tanh"].detail
+    assert set(report.unsupported) == {"sigmoid", "log", "abs"}
+    assert "exp(-1 * z)" in report["sigmoid_mlp"].detail  # tanh failed: sigmoid from exp
+    assert "tanh" not in report["expressions"].detail  # programs use the ops that passed
+
+
+def cli_check_engine(engine, *options):
+    """``tinygrad-bp check-engine module:Class`` on an engine of this module."""
+    return main(["check-engine", f"{engine.__module__}:{engine.__qualname__}", *options])
+
+
+@pytest.mark.parametrize(
+    "engine, detail", ISOLATION_CASES, ids=[c[0].__name__ for c in ISOLATION_CASES]
+)
+def test_an_op_that_raises_or_exits_fails_alone_and_the_report_goes_on(engine, detail, capsys):
+    assert_tanh_alone_failed(check_engine(engine, max_examples=QUICK, timeout=NO_LIMIT), detail)
+    code = cli_check_engine(engine, "--max-examples", str(QUICK))
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.startswith(f"check_engine({engine.__module__}.{engine.__qualname__}): ")
+    rows = {line.split(" | ")[0].strip(): line for line in out.splitlines() if " | " in line}
+    assert set(rows) == ALL_CHECKS | {"op"}
+    assert re.match(rf"tanh +\| fail +\| {re.escape(detail)}", rows["tanh"]), rows["tanh"]
+
+
+def test_an_op_that_loops_forever_times_out_and_the_report_goes_on(capsys):
+    report = check_engine(LoopsForever, max_examples=QUICK, timeout=0.5)
+    assert {result.name for result in report.results} == ALL_CHECKS
+    assert not report and "tanh" in report.failed
+    assert report["tanh"].detail == "timed out after 0.5 s"
+    for result in report.results:  # on a loaded machine another check may time out too
+        assert result.status != "fail" or result.detail == "timed out after 0.5 s", result
+    code = cli_check_engine(LoopsForever, "--max-examples", str(QUICK), "--timeout", "0.5")
+    out = capsys.readouterr().out
+    assert code == 1 and "| timed out after 0.5 s" in out and "sigmoid_mlp" in out
+
+
+def test_a_users_module_calling_sys_exit_in_an_op_exits_1_with_the_report(
+    tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "exiting_engine.py").write_text(
+        "import sys\n"
+        "from tinygrad_bp.engine import Value as Base\n"
+        "class Value(Base):\n"
+        "    __slots__ = ()\n"
+        "    def relu(self):\n"
+        "        sys.exit(0)  # a student's leftover exit\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code = main(["check-engine", "exiting_engine:Value", "--max-examples", str(QUICK)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "20 pass, 1 fail, 0 unsupported" in out.splitlines()[0]
+    assert re.search(r"^relu +\| fail +\| a=0\.002: SystemExit: 0$", out, re.MULTILINE), out
+
+
+def test_a_constructor_that_exits_or_hangs_is_not_a_value_class(tmp_path, monkeypatch, capsys):
+    class ExitingConstructor(MiniValue):
+        def __init__(self, *args):
+            sys.exit(0)
+
+    class HangingConstructor(MiniValue):
+        def __init__(self, *args):
+            while True:
+                pass
+
+    with pytest.raises(TypeError, match="not a micrograd-style Value class: .*SystemExit: 0"):
+        check_engine(ExitingConstructor)
+    with pytest.raises(TypeError, match="Value class: timed out after 0.5 s"):
+        check_engine(HangingConstructor, timeout=0.5)
+    (tmp_path / "exits_on_import.py").write_text("import sys\nsys.exit(0)\nclass Value: pass\n")
+    monkeypatch.chdir(tmp_path)
+    code = main(["check-engine", "exits_on_import:Value"])
+    assert code == 2 and "SystemExit" in capsys.readouterr().err
+
+
+def test_the_users_ctrl_c_stops_the_run_and_kills_the_check(tmp_path):
+    pid_file = tmp_path / "child.pid"
+
+    class PressesCtrlC(MiniValue):
+        def tanh(self):  # what the user's Ctrl-C does: SIGINT to the grader, mid-check
+            pid_file.write_text(str(os.getpid()))
+            os.kill(os.getppid(), signal.SIGINT)
+            while True:
+                pass
+
+    with pytest.raises(KeyboardInterrupt):
+        check_engine(PressesCtrlC, max_examples=QUICK, timeout=NO_LIMIT)
+    child = int(pid_file.read_text())
+    assert child != os.getpid()
+    with pytest.raises(ProcessLookupError):  # killed and reaped, not left looping
+        os.kill(child, 0)
+
+
+ORPHANING_GRADER = """
+import os, signal, sys
+from tinygrad_bp.testing import isolation
+
+def check():  # the grader dies (SIGKILL) while this check loops
+    with open(sys.argv[1], "w") as pid_file:
+        pid_file.write(str(os.getpid()))
+    os.kill(os.getppid(), signal.SIGKILL)
+    while True:
+        pass
+
+isolation.run_isolated(check, timeout=0.5)
+"""
+
+
+def process_has_ended(pid):
+    """Whether the process is gone or a zombie (Linux: its state in /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc (Linux only)")
+def test_a_check_whose_grader_was_killed_still_ends_by_itself(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    grader = subprocess.run(
+        [sys.executable, "-c", ORPHANING_GRADER, str(pid_file)], cwd=root, timeout=120
+    )
+    assert grader.returncode == -signal.SIGKILL
+    child = int(pid_file.read_text())
+    for _ in range(600):  # its alarm fires 1.5 s after the fork; give a loaded machine 60 s
+        if process_has_ended(child):
+            break
+        time.sleep(0.1)
+    assert process_has_ended(child)
+
+
+def test_without_fork_the_checks_run_here_and_still_catch_everything(monkeypatch):
+    monkeypatch.delattr(os, "fork")
+    assert isolation.run_isolated(lambda: sys.exit(0), timeout=0.5) == ("fail", "SystemExit: 0")
+    report = check_engine(RaisesKeyError, max_examples=QUICK, timeout=NO_LIMIT)
+    assert_tanh_alone_failed(report, "a=0.0: KeyError: 'tanh'")
+    with pytest.raises(KeyboardInterrupt):  # here, any KeyboardInterrupt is the user's
+        isolation.run_isolated(lambda: signal.raise_signal(signal.SIGINT), timeout=0.5)
+
+
+def test_an_error_message_is_cut_and_a_failing_str_does_not_break_the_report():
+    class Unprintable(Exception):
+        def __str__(self):
+            raise ValueError("no")
+
+    assert isolation.error_text(Unprintable()).startswith("Unprintable: (its message")
+    long = isolation.error_text(RuntimeError("x" * 100_000))
+    assert len(long) < 600 and long.endswith("(100,000 characters)")
+
+
+def test_check_engine_checks_its_arguments():
+    with pytest.raises(ValueError, match="max_examples must be at least 1, got 0"):
+        check_engine(MiniValue, max_examples=0)
+    with pytest.raises(ValueError, match="timeout must be positive, got -1.0"):
+        check_engine(MiniValue, timeout=-1)
+    with pytest.raises(TypeError, match="timeout must be a real number, got str"):
+        check_engine(MiniValue, timeout="5")
+
+
+def test_the_command_line_time_limit_defaults_to_the_graders_and_says_so(capsys):
+    parser = build_parser()
+    assert parser.parse_args(["check-engine", "x:Value"]).timeout == TIMEOUT
+    assert parser.parse_args(["check-engine", "x:Value", "--timeout", "0.5"]).timeout == 0.5
+    with pytest.raises(SystemExit):
+        parser.parse_args(["check-engine", "--help"])
+    assert f"(default: {TIMEOUT:g})" in " ".join(capsys.readouterr().out.split())
+    assert main(["check-engine", "x:Value", "--timeout", "0"]) == 2
+
+
+# -- the catalogue ------------------------------------------------------------------------------
+
+
+def test_the_grader_grades_the_catalogues_graded_rows_in_order():
+    assert [op.name for op in OPS] == [op.name for op in CATALOGUE if op.graded]
+    assert len({op.name for op in CATALOGUE}) == len(CATALOGUE)  # names are unique
+    assert {op.name for op in OPS} == OP_CHECKS | METHOD_CHECKS | {"accumulation", "branch_reuse"}
+
+
+@pytest.mark.parametrize("op", CATALOGUE, ids=[op.name for op in CATALOGUE])
+def test_every_domain_is_a_real_interval_clear_of_its_kink(op):
+    for arg in op.args:
+        assert arg.low < arg.high and (arg.is_clear(arg.low) or arg.is_clear(arg.high))
+    numbers = [arg.high for arg in op.numbers]
+    value = op.with_numbers(op.numpy_reference, numbers)(
+        *[np.full(2, arg.high) for arg in op.values]
+    )
+    assert np.all(np.isfinite(value))  # the reference takes arrays

@@ -32,6 +32,7 @@ import numpy as np
 from . import validate
 from .engine import Value
 from .graph import no_grad, observing, toposort
+from .report import Report
 from .tensor import Tensor
 
 Node = Value | Tensor
@@ -43,7 +44,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 @dataclass(frozen=True)
-class GradcheckReport:
+class GradcheckReport(Report):
     """The verdict of ``gradcheck``: truthy when every element agrees.
 
     Attributes:
@@ -65,13 +66,9 @@ class GradcheckReport:
     error: float
     tolerance: float
 
-    def __bool__(self) -> bool:
-        return self.ok
-
     def __str__(self) -> str:
-        verdict = "passed" if self.ok else "FAILED"
         return (
-            f"gradcheck {verdict}: worst element is input {self.worst_input} "
+            f"gradcheck {self.verdict}: worst element is input {self.worst_input} "
             f"at index {self.worst_index}: analytic {self.analytic:.10g} vs "
             f"numeric {self.numeric:.10g}, error {self.error:.3g} "
             f"(allowed {self.tolerance:.3g})"
@@ -132,7 +129,7 @@ def gradcheck(
 
 
 @dataclass(frozen=True)
-class VjpReport:
+class VjpReport(Report):
     """The verdict of ``check_vjp``: truthy when both sides of the dot-product test agree.
 
     Attributes:
@@ -149,13 +146,9 @@ class VjpReport:
     error: float
     tolerance: float
 
-    def __bool__(self) -> bool:
-        return self.ok
-
     def __str__(self) -> str:
-        verdict = "passed" if self.ok else "FAILED"
         return (
-            f"check_vjp {verdict}: <J^T u, v> = {self.by_backward:.10g} by backward vs "
+            f"check_vjp {self.verdict}: <J^T u, v> = {self.by_backward:.10g} by backward vs "
             f"<u, J v> = {self.numeric:.10g} by differences, error {self.error:.3g} "
             f"(allowed {self.tolerance:.3g})"
         )

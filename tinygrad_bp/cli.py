@@ -395,14 +395,13 @@ def cmd_check_engine(args: argparse.Namespace) -> int:
         from . import testing
     except ImportError as error:  # Hypothesis, a test dependency, is missing
         raise UsageError(f"check-engine: {error}") from None
-    try:
+    try:  # each check runs isolated: the only errors left are about the spec and the class
         value_class = testing.load_class(args.spec)
-        testing._require_value_class(value_class)  # what check_engine checks first
+        report = testing.check_engine(value_class, args.max_examples, args.timeout)
     except (ValueError, ImportError, AttributeError, TypeError) as error:
         raise UsageError(str(error).splitlines()[0]) from None
-    report = testing.check_engine(value_class, max_examples=args.max_examples)
     print(report)
-    return 0 if report.ok else 1
+    return 0 if report else 1
 
 
 # -- the parser --------------------------------------------------------------------------
@@ -551,6 +550,13 @@ def _add_check_engine(commands: Any) -> None:
     check.add_argument("spec", metavar="module:ClassName", help="e.g. micrograd.engine:Value")
     check.add_argument(
         "--max-examples", type=_positive_int, default=100, help="Hypothesis examples per check"
+    )
+    check.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="time limit of each check: a check still running then fails (default: %(default)g)",
     )
     check.set_defaults(run=cmd_check_engine)
 
