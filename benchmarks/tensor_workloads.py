@@ -74,7 +74,7 @@ class TinygradBP:
             layers.append(linear)
             activation = spec.activation(index)
             if activation is not None:
-                layers.append({"relu": tnn.ReLU, "sigmoid": tnn.Sigmoid}[activation]())
+                layers.append(tnn.get_activation(activation).module())
         self.model = tnn.Sequential(*layers)
         self.loss = {"cross_entropy": losses.cross_entropy, "half_sse": losses.half_sse}[spec.loss]
         self.X, self.y = Tensor(X, dtype=spec.dtype), y
@@ -166,7 +166,7 @@ class PyTorch:
             layers.append(linear)
             activation = spec.activation(index)
             if activation is not None:
-                layers.append({"relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}[activation]())
+                layers.append(getattr(torch.nn, tnn.get_activation(activation).torch)())
         self.model = torch.nn.Sequential(*layers)
         self.X = torch.from_numpy(X)
         self.y = torch.from_numpy(y)
