@@ -31,7 +31,7 @@ from .. import data, delta, explain
 from ..engine import Value, weighted_sum
 from ..graph import no_grad
 from ..losses import half_sse
-from ..nn import ACTIVATIONS as ACTIVATION_FUNCTIONS
+from ..nn import ACTIVATIONS as ACTIVATION_TABLE
 from ..nn import MLP, get_weights, set_weights, tensor_mlp
 from ..train import fit
 
@@ -41,7 +41,7 @@ DEFAULT_HIDDEN = {"xor": (2,), "moons": (8,), "circles": (8,), "spirals": (16, 1
 DEFAULT_LR = {"xor": 2.0, "moons": 0.5, "circles": 0.5, "spirals": 0.3}
 # The hidden units' activations; the output unit is always sigmoid, so its delta is
 # always the derivation's o(1 - o)(y - o).
-ACTIVATIONS = ("sigmoid", "tanh", "relu")
+ACTIVATIONS = tuple(name for name, row in ACTIVATION_TABLE.items() if row.module is not None)
 # g'(z_h) of a hidden unit h, in terms of its output o_h (relu: its net input z_h).
 DERIVATIVES = {"sigmoid": "o_h(1 - o_h)", "tanh": "1 - o_h^2", "relu": "1 if z_h > 0 else 0"}
 
@@ -444,13 +444,14 @@ def _autograd_numbers(
     """o, delta_j = -dJ/dz_j and Delta w_ij = -lr dJ/dw_ij by the scalar engine's backward.
 
     The graph is the MLP's: z_j = weighted_sum(w_.j, o_below, w_0j) and o_j = g(z_j),
-    with g from ``nn.ACTIVATIONS`` (sigmoid for the output unit), then J = half_sse.
+    with g from the activation table ``nn.ACTIVATIONS`` (sigmoid for the output unit),
+    then J = half_sse.
     """
     numbers: dict[str, float] = {}
     below = [Value(float(xi)) for xi in x]
     leaves, nets = [], []
     for layer, matrix in enumerate(weights, start=1):
-        g = ACTIVATION_FUNCTIONS["sigmoid" if layer == len(weights) else activation]
+        g = ACTIVATION_TABLE["sigmoid" if layer == len(weights) else activation].apply
         w = [[Value(float(number)) for number in row] for row in matrix]
         z = [weighted_sum([row[j] for row in w[1:]], below, w[0][j]) for j in range(len(w[0]))]
         below = [g(z_j) for z_j in z]
