@@ -13,6 +13,7 @@ from .check import AnomalyError, detect_anomaly, gradcheck
 from .engine import Value
 from .graph import no_grad
 from .tensor import Tensor
+from .tracing import trace
 
-__all__ = ["Value", "Tensor", "no_grad", "gradcheck", "detect_anomaly", "AnomalyError", "delta"]
+__all__ = ["Value", "Tensor", "no_grad", "gradcheck", "detect_anomaly", "AnomalyError", "delta", "trace"]
 __version__ = "0.1.0"

@@ -1,0 +1,418 @@
+"""Recording a step: run ``fn``, and sort the leaves of its graph into kinds.
+
+A traced step has to know, for every leaf of the recorded graph, where its
+number comes from at the next call:
+
+- a **parameter**: a leaf that existed before ``fn`` ran (the same object in
+  every run); its current ``data`` is read at each call and it receives a grad;
+- an **input**: a ``Value``/``Tensor`` passed in the arguments (by identity), or
+  a leaf ``fn`` made from a number of the arguments (``Value(x)``, ``-y``,
+  ``1 - y``, a copy of an array);
+- a **constant**: a leaf ``fn`` made that does not depend on any of them.
+
+Numbers in the arguments are not objects we can follow, so the recorder runs
+``fn`` a second time, a **probe**, with every input number and every leaf's data
+moved a little (and put back after). A new leaf that keeps its value is a
+constant; one that moves must be one of a few simple forms of one input number
+(``x``, ``-x``, ``c - x``), checked exactly in both runs; anything else was
+computed outside the graph from data (``max(v.data ...)``), which a replay
+could not recompute, so tracing refuses it. The probe also must take the same
+path as the first run: a branch that a small move flips is found here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import tensor as tensor_module
+from ..engine import Value
+from ..graph import toposort
+from ..tensor import Tensor
+
+Node = Any  # a Value or a Tensor
+
+# How far the probe moves a number x: by (|x| + 1) * _NUDGE * (1 + i / n), i the
+# number's position among n, so that equal inputs move apart and can be told apart.
+_NUDGE = 2.0**-14
+_SPREAD = 2.0**20  # n: more positions than any traced step has scalar inputs
+
+
+class TraceError(ValueError):
+    """A function (or a call) the traced step cannot replay exactly."""
+
+
+def flatten(args: Sequence[Any]) -> tuple[Any, list[Any]]:
+    """The arguments' structure (a hashable key) and their numeric leaves, in order.
+
+    Leaves: Values, Tensors, real numbers and numeric numpy arrays. Lists and
+    tuples are walked into; anything else is part of the structure (compared
+    with ``==`` at each call).
+
+    >>> key, leaves = flatten(([1.0, 2.0], 3))
+    >>> leaves
+    [1.0, 2.0, 3]
+    """
+    leaves: list[Any] = []
+
+    def walk(x: Any) -> Any:
+        if isinstance(x, Value):
+            leaves.append(x)
+            return "Value"
+        if isinstance(x, Tensor):
+            leaves.append(x)
+            return ("Tensor", x.shape, x.dtype.str)
+        if isinstance(x, (numbers.Real, np.bool_)) and not isinstance(x, np.timedelta64):
+            leaves.append(x)
+            return "number"
+        if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
+            leaves.append(x)
+            return ("array", x.shape, x.dtype.str)
+        if isinstance(x, (list, tuple)):
+            return (type(x).__name__, tuple(walk(item) for item in x))
+        return ("static", x)
+
+    return tuple(walk(arg) for arg in args), leaves
+
+
+@dataclass
+class Source:
+    """Where a leaf's number comes from at each call.
+
+    kind: "param" (``node`` itself, re-read), "input" (argument leaf ``index``,
+    flat element ``element`` for a scalar taken out of an array or a Tensor),
+    "const" (``value`` kept).
+    form: for inputs, how the leaf is made from the input: "x", "-x" or "c-x"
+    (with ``c``); ``cast_first`` says whether the dtype cast comes before it.
+    """
+
+    kind: str
+    node: Node = None
+    index: int = -1
+    element: int | None = None
+    form: str = "x"
+    c: float = 0.0
+    cast_first: bool = True
+    value: Any = None
+
+
+@dataclass
+class Recording:
+    """One run of ``fn``: its graph in the order of the reverse sweep, and the leaves' sources."""
+
+    root: Node
+    order: list[Node]  # toposort: children before parents, root last
+    sources: dict[int, Source]  # id(leaf) -> where its data comes from
+    key: Any  # the arguments' structure
+    leaves: list[Any]  # the example arguments' numeric leaves
+    params: dict[int, dict[str, Any]] = field(default_factory=dict)  # tensor ops' parameters
+
+
+def _nudge(x: float, position: int) -> float:
+    return x + (abs(x) + 1.0) * _NUDGE * (1.0 + (position % _SPREAD) / _SPREAD)
+
+
+def _nudged_array(a: np.ndarray, start: int) -> np.ndarray:
+    if a.dtype.kind in "iub":
+        if a.dtype.kind == "b":
+            return ~a
+        top = int(a.max()) if a.size else 0
+        return (a + 1) % (top + 1) if top > 0 else a + 1
+    positions = (np.arange(a.size).reshape(a.shape) + start) % _SPREAD
+    step = (np.abs(a) + 1.0) * _NUDGE * (1.0 + positions / _SPREAD)
+    return (a + step).astype(a.dtype)
+
+
+def _rebuild(args: Sequence[Any], replace: Callable[[Any], Any]) -> tuple[Any, ...]:
+    def walk(x: Any) -> Any:
+        if isinstance(x, (list, tuple)) and not isinstance(x, (Value, Tensor)):
+            return type(x)(walk(item) for item in x)
+        if isinstance(x, (Value, Tensor, numbers.Real, np.bool_, np.ndarray)):
+            return replace(x)
+        return x
+
+    return tuple(walk(arg) for arg in args)
+
+
+def _run(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[Node, list[Node]]:
+    root = fn(*args)
+    if isinstance(root, Tensor):
+        if root.data.size != 1:
+            raise TraceError(
+                f"trace: fn must return one number, got a Tensor of shape {root.shape}"
+            )
+        if not root.requires_grad:
+            raise TraceError("trace: fn's result does not depend on any tensor that requires grad")
+    elif not isinstance(root, Value):
+        raise TraceError(f"trace: fn must return a Value or a Tensor, got {type(root).__name__}")
+    return root, toposort(root)
+
+
+def _data_of(node: Node) -> Any:
+    return node.data
+
+
+def _same_path(first: list[Node], second: list[Node]) -> str | None:
+    """None if both graphs have the same shape; else what differs."""
+    if len(first) != len(second):
+        return f"{len(first)} nodes, then {len(second)}"
+    index = {id(node): i for i, node in enumerate(first)}
+    index2 = {id(node): i for i, node in enumerate(second)}
+    for a, b in zip(first, second):
+        if a.op != b.op:
+            return f"operation {a.op!r}, then {b.op!r}"
+        if [index[id(c)] for c in a.children] != [index2[id(c)] for c in b.children]:
+            return f"the operands of {a.op!r} differ"
+        if isinstance(a, Tensor) and (a.shape != b.shape or a.dtype != b.dtype):
+            return f"{a.op or 'a leaf'} of shape {a.shape}, then {b.shape}"
+    return None
+
+
+class _Probe:
+    """Move every number a little (the leaves' data, argument nodes included), then put it back."""
+
+    def __init__(self, nodes: list[Node]) -> None:
+        unique = {id(node): node for node in nodes}
+        self.nodes = list(unique.values())
+        self.saved = [
+            node.data.copy() if isinstance(node, Tensor) else node.data for node in self.nodes
+        ]
+
+    def __enter__(self) -> None:
+        for position, node in enumerate(self.nodes):
+            if isinstance(node, Tensor):
+                node.data[...] = _nudged_array(node.data, position)
+            else:
+                node.data = _nudge(node.data, position)
+
+    def __exit__(self, *exc: object) -> None:
+        for node, data in zip(self.nodes, self.saved):
+            if isinstance(node, Tensor):
+                node.data[...] = data
+            else:
+                node.data = data
+
+
+@contextlib.contextmanager
+def _recording_params(params_of: dict[int, tuple[Any, dict[str, Any]]]) -> Iterator[None]:
+    """Keep the primitive and keyword parameters of every tensor operation run meanwhile.
+
+    ``Tensor`` runs each primitive through ``tensor._apply``; the recorder wraps it
+    for the duration of one run of ``fn`` (the parameters, such as an index or an
+    axis, are not kept on the graph).
+    """
+    original = tensor_module._apply
+
+    def apply(function: Any, *inputs: Tensor, **params: Any) -> Tensor:
+        out = original(function, *inputs, **params)
+        params_of[id(out)] = (function, params)
+        return out
+
+    tensor_module._apply = apply
+    try:
+        yield
+    finally:
+        tensor_module._apply = original
+
+
+def record(fn: Callable[..., Any], args: Sequence[Any]) -> Recording:
+    """Run ``fn(*args)`` (and a probe), and say where each leaf's number comes from."""
+    key, arg_leaves = flatten(args)
+    params_of: dict[int, tuple[Any, dict[str, Any]]] = {}
+    with _recording_params(params_of):
+        root, order = _run(fn, args)
+    leaves = [node for node in order if not node.children]
+    nodes_of_args = {id(x): i for i, x in enumerate(arg_leaves) if isinstance(x, (Value, Tensor))}
+    counter = iter(range(10**9))
+    moved: dict[int, Any] = {}
+
+    def move(x: Any) -> Any:
+        if isinstance(x, (Value, Tensor)):
+            return x  # moved in place by the probe
+        i = next(counter)
+        if isinstance(x, np.ndarray):
+            moved[i] = _nudged_array(x, i)
+        elif isinstance(x, (bool, np.bool_)):
+            moved[i] = x
+        elif isinstance(x, numbers.Integral):
+            moved[i] = int(x) + 1
+        else:
+            moved[i] = _nudge(float(x), i)
+        return moved[i]
+
+    probe_args = _rebuild(args, move)
+    _, probe_leaves = flatten(probe_args)
+    probe_params: dict[int, tuple[Any, dict[str, Any]]] = {}
+    arg_nodes = [x for x in arg_leaves if isinstance(x, (Value, Tensor))]
+    with _Probe([*leaves, *arg_nodes]), _recording_params(probe_params):
+        try:
+            _, probe_order = _run(fn, probe_args)
+        except (ValueError, TypeError, ArithmeticError) as error:
+            raise TraceError(f"trace: fn fails for inputs near the example: {error}") from None
+        probe_data = [
+            node.data.copy() if isinstance(node, Tensor) else node.data for node in probe_order
+        ]
+    differs = _same_path(order, probe_order)
+    if differs is not None:
+        raise TraceError(f"trace: fn takes another path for inputs near the example: {differs}")
+    sources: dict[int, Source] = {}
+    for position, node in enumerate(order):
+        if node.children:
+            if node is probe_order[position]:
+                raise TraceError(
+                    f"trace: fn uses a {node.op!r} node computed before the call; compute it in fn"
+                )
+            continue
+        other = probe_order[position]
+        if id(node) in nodes_of_args:
+            sources[id(node)] = Source("input", index=nodes_of_args[id(node)])
+        elif node is other:
+            sources[id(node)] = Source("param", node=node)
+        else:
+            sources[id(node)] = _new_leaf_source(
+                node, probe_data[position], arg_leaves, probe_leaves
+            )
+    params: dict[int, dict[str, Any]] = {}
+    for node, other in zip(order, probe_order):
+        if node.children and isinstance(node, Tensor):
+            params[id(node)] = _param_sources(
+                node, params_of[id(node)][1], probe_params[id(other)][1], arg_leaves, probe_leaves
+            )
+    return Recording(root, order, sources, key, arg_leaves, params)
+
+
+def _param_sources(
+    node: Tensor, first: dict[str, Any], second: dict[str, Any], leaves: list[Any], moved: list[Any]
+) -> dict[str, Any]:
+    """The keyword parameters of one primitive: kept as they are, or (parts of an index)
+    taken from an integer input: ``ParamInput(k)`` stands for argument leaf k."""
+    out: dict[str, Any] = {}
+    for name, value in first.items():
+        if _same_param(value, second[name]):
+            out[name] = value
+            continue
+        parts, parts2 = (
+            (value, second[name]) if isinstance(value, tuple) else ((value,), (second[name],))
+        )
+        sourced = []
+        for part, part2 in zip(parts, parts2, strict=True):
+            if _same_param(part, part2):
+                sourced.append(part)
+                continue
+            matches = [
+                k
+                for k, (x, x2) in enumerate(zip(leaves, moved))
+                if isinstance(x, np.ndarray | numbers.Integral)
+                and _equal(np.asarray(part), np.asarray(x).astype(np.asarray(part).dtype))
+                and _equal(np.asarray(part2), np.asarray(x2).astype(np.asarray(part).dtype))
+            ]
+            if len(matches) != 1:
+                raise TraceError(
+                    f"trace: the {name!r} of {node.op!r} is computed from data outside the graph"
+                )
+            sourced.append(ParamInput(matches[0], np.asarray(part).dtype))
+        out[name] = tuple(sourced) if isinstance(value, tuple) else sourced[0]
+    return out
+
+
+@dataclass(frozen=True)
+class ParamInput:
+    """A primitive's parameter (or one part of an index) that is argument leaf ``index``."""
+
+    index: int
+    dtype: np.dtype
+
+
+def _same_param(a: Any, b: Any) -> bool:
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same_param(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return _equal(np.asarray(a), np.asarray(b)) and np.asarray(a).dtype == np.asarray(b).dtype
+    return type(a) is type(b) and a == b
+
+
+def _new_leaf_source(node: Node, moved: Any, leaves: list[Any], probe_leaves: list[Any]) -> Source:
+    """A leaf made inside fn: a constant if the probe left it, else one form of one input."""
+    data = node.data
+    if _equal(data, moved):
+        return Source("const", value=data.copy() if isinstance(data, np.ndarray) else data)
+    found = [
+        source
+        for index, (x, x2) in enumerate(zip(leaves, probe_leaves))
+        if not isinstance(x, (Value, Tensor))
+        for source in _forms(data, moved, index, x, x2)
+    ]
+    what = f"a leaf of shape {data.shape}" if isinstance(data, np.ndarray) else f"a leaf {data!r}"
+    if not found:
+        raise TraceError(
+            f"trace: fn makes {what} from data outside the graph (not x, -x or c - x of one "
+            "input number); a traced step could not recompute it"
+        )
+    if len(found) > 1:
+        raise TraceError(f"trace: {what} could come from more than one input number")
+    return found[0]
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray):
+        return a.shape == np.shape(b) and bool(np.array_equal(a, b, equal_nan=True))
+    return a == b or (a != a and b != b)
+
+
+def _apply_form(x: Any, form: str, c: float) -> Any:
+    if form == "x":
+        return x
+    if form == "-x":
+        return -x
+    return c - x
+
+
+def _forms(data: Any, moved: Any, index: int, x: Any, x2: Any) -> list[Source]:
+    """The ways ``data`` (moved: ``moved``) is x, -x or c - x of input ``x`` (moved: ``x2``)."""
+    found = []
+    if isinstance(data, np.ndarray):  # a Tensor leaf: the whole input, reshaped and cast
+        if np.size(x) != data.size:
+            return []
+        a, a2 = np.asarray(x).reshape(data.shape), np.asarray(x2).reshape(data.shape)
+        for cast_first in (True, False):
+            c = _constant(data, a, cast_first)
+            for form in ("x", "-x", "c-x"):
+                made = [_make(v, form, c, data.dtype, cast_first) for v in (a, a2)]
+                if _equal(made[0], data) and _equal(made[1], moved):
+                    found.append(
+                        Source("input", index=index, form=form, c=c, cast_first=cast_first)
+                    )
+                    return found
+        return found
+    elements = np.asarray(x).reshape(-1)
+    elements2 = np.asarray(x2).reshape(-1)
+    for element, (value, value2) in enumerate(zip(elements.tolist(), elements2.tolist())):
+        c = float(round(data + value, 12))
+        for form in ("x", "-x", "c-x"):
+            if (
+                _apply_form(float(value), form, c) == data
+                and _apply_form(float(value2), form, c) == moved
+            ):
+                flat = None if np.ndim(x) == 0 else element
+                found.append(Source("input", index=index, element=flat, form=form, c=c))
+                break
+    return found
+
+
+def _constant(data: np.ndarray, a: np.ndarray, cast_first: bool) -> float:
+    if data.size == 0:
+        return 0.0
+    first = float(data.reshape(-1)[0]) + float(a.reshape(-1)[0])
+    return float(round(first, 12)) if math.isfinite(first) else 0.0
+
+
+def _make(a: np.ndarray, form: str, c: float, dtype: np.dtype, cast_first: bool) -> np.ndarray:
+    if cast_first:
+        return np.asarray(_apply_form(a.astype(dtype), form, dtype.type(c)))
+    return np.asarray(_apply_form(a, form, c)).astype(dtype)
