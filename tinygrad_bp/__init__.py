@@ -15,5 +15,14 @@ from .graph import no_grad
 from .tensor import Tensor
 from .tracing import trace
 
-__all__ = ["Value", "Tensor", "no_grad", "gradcheck", "detect_anomaly", "AnomalyError", "delta", "trace"]
+__all__ = [
+    "Value",
+    "Tensor",
+    "no_grad",
+    "gradcheck",
+    "detect_anomaly",
+    "AnomalyError",
+    "delta",
+    "trace",
+]
 __version__ = "0.1.0"

@@ -29,6 +29,7 @@ from .losses import binary_cross_entropy, half_sse, mse
 from .nn import Sequential, tensor_mlp
 from .optim import SGD, Adam, Optimizer
 from .tensor import Tensor
+from .tracing import Step, trace
 
 # The optimisers ``train_on_dataset`` (and ``tinygrad-bp train``) choose from by name.
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
@@ -87,6 +88,7 @@ def fit(
     rng: np.random.Generator | int | None = None,
     progress: bool | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
+    compile: bool = True,
 ) -> History:
     """Train ``model`` on (X, y) and return the loss history.
 
@@ -102,6 +104,9 @@ def fit(
         shuffle: visit the examples in a new random order each epoch.
         progress: show a progress bar (None: only on a terminal).
         on_epoch: called as on_epoch(epoch, loss) after every epoch.
+        compile: run each step as a traced step (``tinygrad_bp.trace``: the same numbers,
+            faster), traced once per batch shape; where the model or the loss cannot be
+            traced, the step runs eagerly. False: always eagerly.
 
     >>> from tinygrad_bp.nn import MLP
     >>> net = MLP(1, [1], rng=0)
@@ -123,8 +128,9 @@ def fit(
     if epsilon is not None and not isinstance(epsilon, (int, float)):
         raise TypeError(f"epsilon must be a number or None, got {type(epsilon).__name__}")
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr)
-    step = _scalar_step if _is_scalar_model(model) else _tensor_step
-    _check_widths(model, loss, X, y, step is _scalar_step)
+    scalar = _is_scalar_model(model)
+    _check_widths(model, loss, X, y, scalar)
+    step = _Steps(model, loss, scalar, compile)
     batch_size = len(X) if batch_size is None else batch_size
     rng = np.random.default_rng(rng)
     bar = ProgressBar(epochs, progress)
@@ -136,7 +142,7 @@ def fit(
             for start in range(0, len(X), batch_size):
                 batch = order[start : start + batch_size]
                 optimizer.zero_grad()
-                total += step(model, loss, X[batch], y[batch])
+                total += step(X[batch], y[batch])
                 optimizer.step()
             history.losses.append(total)
             bar.update(epoch, total)
@@ -180,27 +186,45 @@ def _targets(y: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return y.reshape(shape) if y.size == math.prod(shape) else y
 
 
-def _scalar_step(
-    model: Any, loss: Callable[[Any, Any], Any], X: np.ndarray, y: np.ndarray
-) -> float:
-    """Forward and backward every example of the batch; gradients add up."""
-    total = 0.0
-    for x_row, y_row in zip(X, y):
-        out = model(x_row.tolist())
-        value = loss(out, _targets(y_row, _shape(out)))
+class _Steps:
+    """One training step of ``fit``: forward, backward, return the loss; grads add up.
+
+    Scalar models run example by example, tensor models a batch at once. With
+    ``compile``, the loss of one example (or batch) is traced the first time each
+    shape comes (``tinygrad_bp.trace``) and replayed from then on; a model or loss
+    that cannot be traced (``trace`` raises ValueError) keeps the eager step.
+    """
+
+    def __init__(self, model: Any, loss: Callable[[Any, Any], Any], scalar: bool, compile: bool):
+        self.model, self.loss, self.scalar, self.compile = model, loss, scalar, compile
+        self.traced: dict[tuple[int, ...], Step | None] = {}
+
+    def example_loss(self, x: Any, y: Any) -> Any:
+        """The loss of one example (scalar models: x a list) or one batch (tensor models)."""
+        out = self.model(x)
+        return self.loss(out, _targets(y, _shape(out)))
+
+    def __call__(self, X: np.ndarray, y: np.ndarray) -> float:
+        if not self.scalar:
+            return self.run(X, y)
+        return sum((self.run(x_row.tolist(), y_row) for x_row, y_row in zip(X, y)), 0.0)
+
+    def run(self, x: Any, y: Any) -> float:
+        step = self.step_for(x, y) if self.compile else None
+        if step is not None:
+            return step(x, y)
+        value = self.example_loss(x, y)
         value.backward()
-        total += value.data
-    return total
+        return float(value.data) if self.scalar else float(value.item())
 
-
-def _tensor_step(
-    model: Any, loss: Callable[[Any, Any], Any], X: np.ndarray, y: np.ndarray
-) -> float:
-    """Forward and backward the whole batch at once (the model converts X to its dtype)."""
-    out = model(X)
-    value = loss(out, _targets(y, out.shape))
-    value.backward()
-    return float(value.item())
+    def step_for(self, x: Any, y: Any) -> Step | None:
+        shape = (len(x), *np.shape(y)) if self.scalar else (*np.shape(x), *np.shape(y))
+        if shape not in self.traced:
+            try:
+                self.traced[shape] = trace(self.example_loss, x, y)
+            except ValueError:  # not traceable: this shape runs eagerly
+                self.traced[shape] = None
+        return self.traced[shape]
 
 
 # -- a tensor MLP on a toy data set ------------------------------------------------------

@@ -26,7 +26,7 @@ import numpy as np
 from ..engine import Value
 from ..tensor import Tensor
 from . import scalar, tensor
-from .record import Recording, TraceError, record
+from .recording import Recording, TraceError, record
 from .unpack import mismatch, patterns
 
 __all__ = ["trace", "Step", "TraceError"]

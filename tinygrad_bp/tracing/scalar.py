@@ -17,7 +17,7 @@ from typing import Any
 
 from ..engine import Value, _exp, _power, _power_slope, _sigmoid, to_float
 from .names import Names
-from .record import Recording, Source, TraceError
+from .recording import Recording, Source, TraceError
 
 
 def _log(x: float) -> float:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..tensor import Tensor, _unbroadcast
 from .names import Names
-from .record import ParamInput, Recording, Source, TraceError
+from .recording import ParamInput, Recording, Source, TraceError
 
 
 def class_index(a: Any, bound: int, dtype: np.dtype, what: str) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .record import TraceError, flatten
+from .recording import TraceError, flatten
 
 
 def patterns(key: tuple[Any, ...]) -> tuple[list[str], list[Any]]:

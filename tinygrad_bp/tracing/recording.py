@@ -42,6 +42,7 @@ Node = Any  # a Value or a Tensor
 # number's position among n, so that equal inputs move apart and can be told apart.
 _NUDGE = 2.0**-14
 _SPREAD = 2.0**20  # n: more positions than any traced step has scalar inputs
+_WILD = 37.0
 
 
 class TraceError(ValueError):
@@ -115,18 +116,48 @@ class Recording:
 
 
 def _nudge(x: float, position: int) -> float:
+    """The small move: a relative 2**-14 or so, different for each position."""
     return x + (abs(x) + 1.0) * _NUDGE * (1.0 + (position % _SPREAD) / _SPREAD)
 
 
-def _nudged_array(a: np.ndarray, start: int) -> np.ndarray:
+def _shake(x: float, position: int, how: str) -> float:
+    """The large move: up to half of x and 0.01, pseudo-random by position (signs mostly
+    kept); the wild one: -37 x plus up to 37, flipping signs and saturating units."""
+    u = math.sin(position * 12.9898 + 78.233) * 43758.5453
+    u = 2.0 * (u - math.floor(u)) - 1.0  # in [-1, 1)
+    if how == "wild":
+        return -_WILD * x + _WILD * u
+    return x * (1.0 + 0.5 * u) + 0.01 * u
+
+
+def _moved_array(a: np.ndarray, start: int, how: str) -> np.ndarray:
     if a.dtype.kind in "iub":
         if a.dtype.kind == "b":
             return ~a
         top = int(a.max()) if a.size else 0
-        return (a + 1) % (top + 1) if top > 0 else a + 1
+        shift = 2 if how != "small" and top > 1 else 1
+        return (a + shift) % (top + 1) if top > 0 else a + 1
     positions = (np.arange(a.size).reshape(a.shape) + start) % _SPREAD
+    if how != "small":
+        u = np.sin(positions * 12.9898 + 78.233) * 43758.5453
+        u = 2.0 * (u - np.floor(u)) - 1.0
+        if how == "wild":
+            return (-_WILD * a + _WILD * u).astype(a.dtype)
+        return (a * (1.0 + 0.5 * u) + 0.01 * u).astype(a.dtype)
     step = (np.abs(a) + 1.0) * _NUDGE * (1.0 + positions / _SPREAD)
     return (a + step).astype(a.dtype)
+
+
+def _moved(x: Any, position: int, how: str) -> Any:
+    """A number or array of the arguments, moved."""
+    if isinstance(x, np.ndarray):
+        return _moved_array(x, position, how)
+    if isinstance(x, (bool, np.bool_)):
+        return x
+    if isinstance(x, numbers.Integral):
+        return type(x)(int(x) + 1)
+    number = _nudge(float(x), position) if how == "small" else _shake(float(x), position, how)
+    return type(x)(number) if isinstance(x, np.generic) else number
 
 
 def _rebuild(args: Sequence[Any], replace: Callable[[Any], Any]) -> tuple[Any, ...]:
@@ -175,21 +206,20 @@ def _same_path(first: list[Node], second: list[Node]) -> str | None:
 
 
 class _Probe:
-    """Move every number a little (the leaves' data, argument nodes included), then put it back."""
+    """Move the data of the given nodes (leaves, argument nodes) for one run, then put it back."""
 
-    def __init__(self, nodes: list[Node]) -> None:
+    def __init__(self, nodes: list[Node], how: str) -> None:
         unique = {id(node): node for node in nodes}
         self.nodes = list(unique.values())
-        self.saved = [
-            node.data.copy() if isinstance(node, Tensor) else node.data for node in self.nodes
-        ]
+        self.how = how
+        self.saved = [_snapshot(node) for node in self.nodes]
 
     def __enter__(self) -> None:
         for position, node in enumerate(self.nodes):
             if isinstance(node, Tensor):
-                node.data[...] = _nudged_array(node.data, position)
+                node.data[...] = _moved_array(node.data, position, self.how)
             else:
-                node.data = _nudge(node.data, position)
+                node.data = _moved(node.data, position, self.how)
 
     def __exit__(self, *exc: object) -> None:
         for node, data in zip(self.nodes, self.saved):
@@ -197,6 +227,20 @@ class _Probe:
                 node.data[...] = data
             else:
                 node.data = data
+
+
+def _snapshot(node: Node) -> Any:
+    return node.data.copy() if isinstance(node, Tensor) else node.data
+
+
+@dataclass
+class _Run:
+    """One probe run: its graph, every node's data, the tensor ops' parameters, the arguments."""
+
+    order: list[Node]
+    data: list[Any]
+    params: dict[int, tuple[Any, dict[str, Any]]]
+    leaves: list[Any]
 
 
 @contextlib.contextmanager
@@ -222,102 +266,131 @@ def _recording_params(params_of: dict[int, tuple[Any, dict[str, Any]]]) -> Itera
 
 
 def record(fn: Callable[..., Any], args: Sequence[Any]) -> Recording:
-    """Run ``fn(*args)`` (and a probe), and say where each leaf's number comes from."""
+    """Run ``fn(*args)`` and two probes, and say where each leaf's number comes from.
+
+    The small probe moves every number by about 2**-14 of itself: a leaf that
+    keeps its value through it and the large probe (numbers moved by up to half)
+    is a constant; the large probe also catches constants computed from data
+    (``np.where(z.data >= 0, ...)``) that a small move would not flip.
+    """
     key, arg_leaves = flatten(args)
     params_of: dict[int, tuple[Any, dict[str, Any]]] = {}
     with _recording_params(params_of):
         root, order = _run(fn, args)
     leaves = [node for node in order if not node.children]
     nodes_of_args = {id(x): i for i, x in enumerate(arg_leaves) if isinstance(x, (Value, Tensor))}
-    counter = iter(range(10**9))
-    moved: dict[int, Any] = {}
-
-    def move(x: Any) -> Any:
-        if isinstance(x, (Value, Tensor)):
-            return x  # moved in place by the probe
-        i = next(counter)
-        if isinstance(x, np.ndarray):
-            moved[i] = _nudged_array(x, i)
-        elif isinstance(x, (bool, np.bool_)):
-            moved[i] = x
-        elif isinstance(x, numbers.Integral):
-            moved[i] = int(x) + 1
-        else:
-            moved[i] = _nudge(float(x), i)
-        return moved[i]
-
-    probe_args = _rebuild(args, move)
-    _, probe_leaves = flatten(probe_args)
-    probe_params: dict[int, tuple[Any, dict[str, Any]]] = {}
-    arg_nodes = [x for x in arg_leaves if isinstance(x, (Value, Tensor))]
-    with _Probe([*leaves, *arg_nodes]), _recording_params(probe_params):
-        try:
-            _, probe_order = _run(fn, probe_args)
-        except (ValueError, TypeError, ArithmeticError) as error:
-            raise TraceError(f"trace: fn fails for inputs near the example: {error}") from None
-        probe_data = [
-            node.data.copy() if isinstance(node, Tensor) else node.data for node in probe_order
-        ]
-    differs = _same_path(order, probe_order)
-    if differs is not None:
-        raise TraceError(f"trace: fn takes another path for inputs near the example: {differs}")
+    runs = [_probe(fn, args, leaves, arg_leaves, order, how) for how in ("small", "large")]
+    wild = _probe(fn, args, leaves, arg_leaves, order, "wild")
+    if wild is not None:
+        runs.append(wild)
     sources: dict[int, Source] = {}
     for position, node in enumerate(order):
+        others = [run.order[position] for run in runs]
         if node.children:
-            if node is probe_order[position]:
+            if any(node is other for other in others):
                 raise TraceError(
                     f"trace: fn uses a {node.op!r} node computed before the call; compute it in fn"
                 )
             continue
-        other = probe_order[position]
         if id(node) in nodes_of_args:
             sources[id(node)] = Source("input", index=nodes_of_args[id(node)])
-        elif node is other:
+        elif all(node is other for other in others):
             sources[id(node)] = Source("param", node=node)
         else:
-            sources[id(node)] = _new_leaf_source(
-                node, probe_data[position], arg_leaves, probe_leaves
-            )
+            moved = [run.data[position] for run in runs]
+            sources[id(node)] = _new_leaf_source(node, moved, arg_leaves, [r.leaves for r in runs])
     params: dict[int, dict[str, Any]] = {}
-    for node, other in zip(order, probe_order):
+    for position, node in enumerate(order):
         if node.children and isinstance(node, Tensor):
             params[id(node)] = _param_sources(
-                node, params_of[id(node)][1], probe_params[id(other)][1], arg_leaves, probe_leaves
+                node,
+                params_of[id(node)][1],
+                [run.params[id(run.order[position])][1] for run in runs],
+                arg_leaves,
+                [run.leaves for run in runs],
             )
     return Recording(root, order, sources, key, arg_leaves, params)
 
 
+def _probe(
+    fn: Callable[..., Any],
+    args: Sequence[Any],
+    leaves: list[Node],
+    arg_leaves: list[Any],
+    order: list[Node],
+    how: str,
+) -> Any:
+    """Run fn with every number moved, checking that it takes the same path.
+
+    A wild probe that fails (a log of a negative number, say) tells nothing and
+    gives None; any other failure, or another path, refuses the trace.
+    """
+    counter = iter(range(1 << 62))
+    probe_args = _rebuild(
+        args, lambda x: x if isinstance(x, (Value, Tensor)) else _moved(x, next(counter), how)
+    )
+    _, probe_leaves = flatten(probe_args)
+    params: dict[int, tuple[Any, dict[str, Any]]] = {}
+    arg_nodes = [x for x in arg_leaves if isinstance(x, (Value, Tensor))]
+    near = "values near" if how == "small" else "other values of"
+    quiet = np.errstate(all="ignore") if how == "wild" else contextlib.nullcontext()
+    with _Probe([*leaves, *arg_nodes], how), _recording_params(params), quiet:
+        try:
+            _, probe_order = _run(fn, probe_args)
+        except Exception as error:  # the example ran: any failure here is the probe's
+            if how == "wild":
+                return None
+            raise TraceError(
+                f"trace: fn fails for {near} its inputs and parameters: {error}"
+            ) from None
+        data = [_snapshot(node) for node in probe_order]
+    differs = _same_path(order, probe_order)
+    if differs is not None:
+        raise TraceError(
+            f"trace: fn takes another path for {near} its inputs and parameters: {differs}"
+        )
+    return _Run(probe_order, data, params, probe_leaves)
+
+
 def _param_sources(
-    node: Tensor, first: dict[str, Any], second: dict[str, Any], leaves: list[Any], moved: list[Any]
+    node: Tensor,
+    first: dict[str, Any],
+    others: list[dict[str, Any]],
+    leaves: list[Any],
+    moved: list[list[Any]],
 ) -> dict[str, Any]:
     """The keyword parameters of one primitive: kept as they are, or (parts of an index)
     taken from an integer input: ``ParamInput(k)`` stands for argument leaf k."""
     out: dict[str, Any] = {}
     for name, value in first.items():
-        if _same_param(value, second[name]):
+        seen = [other[name] for other in others]
+        if all(_same_param(value, v) for v in seen):
             out[name] = value
             continue
-        parts, parts2 = (
-            (value, second[name]) if isinstance(value, tuple) else ((value,), (second[name],))
-        )
-        sourced = []
-        for part, part2 in zip(parts, parts2, strict=True):
-            if _same_param(part, part2):
+        tupled = isinstance(value, tuple)
+        parts = value if tupled else (value,)
+        sourced: list[Any] = []
+        for j, part in enumerate(parts):
+            part_seen = [v[j] if tupled else v for v in seen]
+            if all(_same_param(part, v) for v in part_seen):
                 sourced.append(part)
                 continue
+            dtype = np.asarray(part).dtype
             matches = [
                 k
-                for k, (x, x2) in enumerate(zip(leaves, moved))
-                if isinstance(x, np.ndarray | numbers.Integral)
-                and _equal(np.asarray(part), np.asarray(x).astype(np.asarray(part).dtype))
-                and _equal(np.asarray(part2), np.asarray(x2).astype(np.asarray(part).dtype))
+                for k, x in enumerate(leaves)
+                if isinstance(x, (np.ndarray, numbers.Integral))
+                and all(
+                    _equal(np.asarray(p), np.asarray(xs[k]).astype(dtype))
+                    for p, xs in zip([part, *part_seen], [leaves, *moved])
+                )
             ]
             if len(matches) != 1:
                 raise TraceError(
                     f"trace: the {name!r} of {node.op!r} is computed from data outside the graph"
                 )
-            sourced.append(ParamInput(matches[0], np.asarray(part).dtype))
-        out[name] = tuple(sourced) if isinstance(value, tuple) else sourced[0]
+            sourced.append(ParamInput(matches[0], dtype))
+        out[name] = tuple(sourced) if tupled else sourced[0]
     return out
 
 
@@ -337,16 +410,18 @@ def _same_param(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _new_leaf_source(node: Node, moved: Any, leaves: list[Any], probe_leaves: list[Any]) -> Source:
-    """A leaf made inside fn: a constant if the probe left it, else one form of one input."""
+def _new_leaf_source(
+    node: Node, moved: list[Any], leaves: list[Any], probe_leaves: list[list[Any]]
+) -> Source:
+    """A leaf made inside fn: a constant if no probe moved it, else one form of one input."""
     data = node.data
-    if _equal(data, moved):
+    if all(_equal(data, m) for m in moved):
         return Source("const", value=data.copy() if isinstance(data, np.ndarray) else data)
     found = [
         source
-        for index, (x, x2) in enumerate(zip(leaves, probe_leaves))
+        for index, x in enumerate(leaves)
         if not isinstance(x, (Value, Tensor))
-        for source in _forms(data, moved, index, x, x2)
+        for source in _forms(data, moved, index, x, [p[index] for p in probe_leaves])
     ]
     what = f"a leaf of shape {data.shape}" if isinstance(data, np.ndarray) else f"a leaf {data!r}"
     if not found:
@@ -373,32 +448,26 @@ def _apply_form(x: Any, form: str, c: float) -> Any:
     return c - x
 
 
-def _forms(data: Any, moved: Any, index: int, x: Any, x2: Any) -> list[Source]:
-    """The ways ``data`` (moved: ``moved``) is x, -x or c - x of input ``x`` (moved: ``x2``)."""
-    found = []
+def _forms(data: Any, moved: list[Any], index: int, x: Any, xs: list[Any]) -> list[Source]:
+    """The ways ``data`` (in the probes: ``moved``) is x, -x or c - x of input ``x`` (``xs``)."""
     if isinstance(data, np.ndarray):  # a Tensor leaf: the whole input, reshaped and cast
         if np.size(x) != data.size:
             return []
-        a, a2 = np.asarray(x).reshape(data.shape), np.asarray(x2).reshape(data.shape)
+        arrays = [np.asarray(v).reshape(data.shape) for v in (x, *xs)]
         for cast_first in (True, False):
-            c = _constant(data, a, cast_first)
+            c = _constant(data, arrays[0], cast_first)
             for form in ("x", "-x", "c-x"):
-                made = [_make(v, form, c, data.dtype, cast_first) for v in (a, a2)]
-                if _equal(made[0], data) and _equal(made[1], moved):
-                    found.append(
-                        Source("input", index=index, form=form, c=c, cast_first=cast_first)
-                    )
-                    return found
-        return found
-    elements = np.asarray(x).reshape(-1)
-    elements2 = np.asarray(x2).reshape(-1)
-    for element, (value, value2) in enumerate(zip(elements.tolist(), elements2.tolist())):
-        c = float(round(data + value, 12))
+                made = [_make(a, form, c, data.dtype, cast_first) for a in arrays]
+                if all(_equal(m, d) for m, d in zip(made, [data, *moved])):
+                    return [Source("input", index=index, form=form, c=c, cast_first=cast_first)]
+        return []
+    found = []
+    columns = [np.asarray(v).reshape(-1).tolist() for v in (x, *xs)]
+    for element, values in enumerate(zip(*columns)):
+        c = float(round(data + values[0], 12))
         for form in ("x", "-x", "c-x"):
-            if (
-                _apply_form(float(value), form, c) == data
-                and _apply_form(float(value2), form, c) == moved
-            ):
+            made = [_apply_form(float(v), form, c) for v in values]
+            if all(_equal(m, d) for m, d in zip(made, [data, *moved])):
                 flat = None if np.ndim(x) == 0 else element
                 found.append(Source("input", index=index, element=flat, form=form, c=c))
                 break
