@@ -155,7 +155,7 @@ def _moved(x: Any, position: int, how: str) -> Any:
     if isinstance(x, (bool, np.bool_)):
         return x
     if isinstance(x, numbers.Integral):
-        return type(x)(int(x) + 1)
+        return x + 1
     number = _nudge(float(x), position) if how == "small" else _shake(float(x), position, how)
     return type(x)(number) if isinstance(x, np.generic) else number
 
