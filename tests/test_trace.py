@@ -385,3 +385,43 @@ def test_the_step_rereads_parameters_each_call():
     step(4.0)
     assert w.grad == 7.0  # added, as backward() adds
     assert math.isfinite(step(1e300))
+
+
+def _annotated_values(code):
+    values = {}
+    for line in code.splitlines():
+        if "# = " in line and " = " in line.split("#")[0]:
+            name = line.split(" ", 1)[0]
+            values[name] = float(line.rsplit("# = ", 1)[1])
+    return values
+
+
+def test_explain_shows_the_worked_example_as_code_with_the_tutorials_numbers():
+    from tinygrad_bp import explain
+
+    code = explain.traced_code(explain.WORKED_WEIGHTS, explain.WORKED_INPUT, explain.WORKED_TARGET)
+    values = _annotated_values(code)
+    weights, x, y = explain.WORKED_WEIGHTS, explain.WORKED_INPUT, explain.WORKED_TARGET
+    activations = delta.forward(list(weights), x)
+    deltas = delta.deltas(list(weights), activations, y)
+    assert values["o_1_1"] == pytest.approx(activations[1][0], rel=1e-5)  # 0.7773
+    assert values["o_2_1"] == pytest.approx(activations[2][0], rel=1e-5)  # 0.823
+    assert values["J"] == pytest.approx(delta.half_sse(activations[2], y), rel=1e-5)
+    assert values["d_z_2_1"] == pytest.approx(-deltas[1][0], rel=1e-5)  # delta = -dJ/dz
+    assert values["d_z_1_2"] == pytest.approx(-deltas[0][1], rel=1e-5)
+    assert "d_z_2_1 = o_2_1 * (1.0 - o_2_1) * d_o_2_1" in code
+
+
+def test_the_cli_prints_the_code_with_explain(capsys):
+    from tinygrad_bp.cli import main
+
+    args = [
+        "explain",
+        "--weights",
+        "[[1,1],[0.25,0.15],[0.2,0.1]]",
+        "--weights",
+        "[[1],[0.3],[0.4]]",
+    ]
+    assert main([*args, "--x", "1,0", "--y", "1", "--code"]) == 0
+    out = capsys.readouterr().out
+    assert "o_1_1 = sigmoid(z_1_1)" in out and "# = 0.7773" in out

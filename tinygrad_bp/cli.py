@@ -109,6 +109,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     print(f"one online step: x = {x.tolist()}, y = {y.tolist()}, lr = {lr}\n")
     print(table)
+    if args.code:
+        print("\nthe same step as traced code (tinygrad_bp.trace), each line's value after it:\n")
+        print(explain.traced_code(weights, x, y))
     return 0 if table.ok else 1
 
 
@@ -456,6 +459,7 @@ def _add_explain(commands: Any) -> None:
     command.add_argument("--x", type=_number_list, help="the input, e.g. 1,0")
     command.add_argument("--y", type=_number_list, help="the target, e.g. 1")
     command.add_argument("--lr", type=float, default=0.5, help="learning rate (default 0.5)")
+    command.add_argument("--code", action="store_true", help="also print the traced step's code")
     command.add_argument(
         "--json", metavar="FILE", help='a file {"weights": [...], "x": [...], "y": [...], "lr": ..}'
     )

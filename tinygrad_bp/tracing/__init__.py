@@ -26,7 +26,7 @@ import numpy as np
 from ..engine import Value
 from ..tensor import Tensor
 from . import scalar, tensor
-from .recording import Recording, TraceError, record
+from .recording import Recording, TraceError, flatten, record
 from .unpack import mismatch, patterns
 
 __all__ = ["trace", "Step", "TraceError"]
@@ -41,12 +41,41 @@ class Step:
         nodes: the number of nodes of the recorded graph.
     """
 
-    def __init__(self, function: Callable[..., float], source: str, recording: Recording) -> None:
+    def __init__(
+        self,
+        function: Callable[..., float],
+        source: str,
+        recording: Recording,
+        body: list[str],
+        namespace: dict[str, Any],
+    ) -> None:
         self._function = function
         self.source = source
         self.parameters = [s.node for s in recording.sources.values() if s.kind == "param"]
         self.nodes = len(recording.order)
         self._key = recording.key
+        self._body = body
+        self.namespace = namespace
+
+    def annotated(self, *args: Any) -> str:
+        """The body of ``source`` with each line's value for ``args`` after it (``# = 0.7773``).
+
+        Nothing changes: the lines that add to the parameters' grads are shown, not run.
+        """
+        if flatten(args)[0] != self._key:
+            raise mismatch(self._key, args)
+        names = dict(self.namespace)
+        names.update({f"i{k}": leaf for k, leaf in enumerate(flatten(args)[1])})
+        lines = []
+        for line in self._body:
+            if line.startswith("#") or ".grad" in line or line.startswith("return"):
+                lines.append(line)
+                continue
+            exec(line, names)  # noqa: S102 (our own generated line)
+            value = names[line.split(" ", 1)[0]]
+            shown = f"{value:.6g}" if isinstance(value, float) else f"shape {np.shape(value)}"
+            lines.append(f"{line:<48}  # = {shown}")
+        return "\n".join(lines) + "\n"
 
     def __call__(self, *args: Any) -> float:
         if len(args) != len(self._key):
@@ -90,8 +119,10 @@ def trace(fn: Callable[..., Any], *example_args: Any) -> Step:
             gc.enable()
     engine = tensor if isinstance(recording.root, Tensor) else scalar
     body, closure_names, closure_objects = engine.generate(recording)
-    source, function = _compile(recording, body, closure_names, closure_objects, engine.HELPERS)
-    step = Step(function, source, recording)
+    source, function, namespace = _compile(
+        recording, body, closure_names, closure_objects, engine.HELPERS
+    )
+    step = Step(function, source, recording, body, namespace)
     _agree_with_eager(step, recording, example_args)
     return step
 
@@ -102,8 +133,9 @@ def _compile(
     closure_names: list[str],
     closure_objects: list[Any],
     helpers: dict[str, Any],
-) -> tuple[str, Callable[..., float]]:
-    """The step's source, and the function compiled from it (closed over the parameters)."""
+) -> tuple[str, Callable[..., float], dict[str, Any]]:
+    """The step's source, the function compiled from it (closed over the parameters), and
+    the names the source uses (``exec(step.source, step.namespace)`` defines ``step``)."""
     arg_names = [f"a{i}" for i in range(len(recording.key))]
     targets, statics = patterns(recording.key)
     unpack = [f"{target} = {arg}" for target, arg in zip(targets, arg_names)]
@@ -123,7 +155,9 @@ def _compile(
     namespace: dict[str, Any] = {**helpers, "mismatch": mismatch, "np": np}
     exec(compile(factory, "<traced step>", "exec"), namespace)  # noqa: S102 (our own code)
     function = namespace["make"](*closure_objects, recording.key, statics)
-    return source, function
+    uses = {**helpers, "mismatch": mismatch, "np": np, "KEY": recording.key, "STATIC": statics}
+    uses.update(zip(closure_names, closure_objects))
+    return source, function, uses
 
 
 def _agree_with_eager(step: Step, recording: Recording, args: tuple[Any, ...]) -> None:

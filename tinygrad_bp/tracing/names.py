@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keyword
+import re
 from typing import Any
 
 # The stem of a node's name by the operation that made it, as the derivation names
@@ -45,8 +46,8 @@ class Names:
     def name(self, node: Any, default: str) -> str:
         """The name of ``node`` (given once, then remembered)."""
         if id(node) not in self.of:
-            label = getattr(node, "label", "")
-            usable = label.isidentifier() and not keyword.iskeyword(label) and label.isascii()
+            label = _identifier(getattr(node, "label", ""))
+            usable = bool(label) and not keyword.iskeyword(label)
             stem = label if usable else _STEMS.get(node.op, default)
             if usable and label not in self.taken:
                 self.taken.add(label)
@@ -54,3 +55,13 @@ class Names:
             else:
                 self.of[id(node)] = self.fresh(stem)
         return self.of[id(node)]
+
+
+def _identifier(label: str) -> str:
+    """A label as a Python name (``w[1][0,2]`` becomes ``w_1_0_2``), or "" if it makes none.
+
+    >>> _identifier("w[1][0,2]"), _identifier("o[2][1]"), _identifier("J"), _identifier("2x")
+    ('w_1_0_2', 'o_2_1', 'J', '')
+    """
+    name = re.sub(r"\W+", "_", label.strip()).strip("_")
+    return name if name.isidentifier() and name.isascii() else ""
