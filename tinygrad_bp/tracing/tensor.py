@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, _unbroadcast
+from . import inline
 from .names import Names
 from .recording import ParamInput, Recording, Source, TraceError
 
@@ -80,6 +81,7 @@ class _Writer:
         self.closure_names: list[str] = []
         self.closure_objects: list[Any] = []
         self.ctx_names: dict[int, str] = {}
+        self.inline_backward: dict[int, inline.Backward] = {}
         self.reads: list[str] = []
 
     def hold(self, stem: str, obj: Any) -> str:
@@ -101,7 +103,7 @@ class _Writer:
         for node in order:
             source = sources.get(id(node))
             if source is None:
-                forward.append(self.forward_line(node))
+                forward += self.forward_lines(node)
                 continue
             grads = node.requires_grad and (
                 source.kind == "param"
@@ -146,29 +148,41 @@ class _Writer:
             "# read the parameters' current data and the inputs",
             *self.reads,
             *guard,
-            "# forward pass: one line per node, the primitives' own numpy",
-            *forward,
-            "# backward pass: d_<node> = d(loss)/d(node), each primitive's vector-Jacobian product",
-            *backward,
+            "# IEEE results without warnings (inf, nan), as the primitives give them",
+            "with np.errstate(all='ignore'):",
+            "    # forward pass: one line per node, the primitives' own numpy",
+            *("    " + line for line in forward),
+            "    # backward pass: d_<node> = d(loss)/d(node), each primitive's vector-Jacobian",
+            "    # product, summed over broadcast axes where the operand is smaller",
+            *("    " + line for line in backward),
             "# add the gradients to the parameters' grads",
             *writes,
             f"return {self.name(root)}.item()",
         ]
         return body, self.closure_names, self.closure_objects
 
-    def forward_line(self, node: Tensor) -> str:
+    def forward_lines(self, node: Tensor) -> list[str]:
         ctx = node._ctx
         if ctx is None:
             raise TraceError(f"trace: the {node.op!r} node has operands but no primitive")
         out = self.name(node)
+        ins = [self.name(child) for child in node.children]
+        params = {
+            key: self.param(value, node, key, 0)
+            for key, value in self.recording.params.get(id(node), {}).items()
+        }
+        written = inline.write(node, out, ins, params)
+        if written is not None:
+            self.inline_backward[id(node)] = written[1]
+            lines = written[0]
+            if node.ndim == 0 and not lines[-1].startswith(f"{out} = np.asarray("):
+                lines[-1] = f"{out} = np.asarray({lines[-1].split(' = ', 1)[1]})"  # not a scalar
+            return lines
         holder = self.hold(f"{type(ctx).__name__.lower()}_{out}", ctx)
         self.ctx_names[id(node)] = holder
-        ins = [self.name(child) for child in node.children]
-        params = []
-        for key, value in self.recording.params.get(id(node), {}).items():
-            params.append(f"{key}={self.param(value, node, key, 0)}")
-        call = f"{holder}.forward({', '.join([*ins, *params])})"
-        return f"{out} = {f'np.asarray({call})' if node.ndim == 0 else call}"
+        arguments = [*ins, *(f"{key}={value}" for key, value in params.items())]
+        call = f"{holder}.forward({', '.join(arguments)})"
+        return [f"{out} = {f'np.asarray({call})' if node.ndim == 0 else call}"]
 
     def param(self, value: Any, node: Tensor, key: str, axis: int) -> str:
         if isinstance(value, ParamInput):
@@ -198,6 +212,11 @@ class _Writer:
         upstream = f"d_{self.name(node)}"
         probe = np.ones(node.shape, node.dtype)
         vjps = ctx.backward(probe)
+        written = self.inline_backward.get(id(node))
+        lines: list[str] = []
+        expressions: list[str | None] = []
+        if written is not None:
+            lines, expressions = written(upstream, ctx.needs_grad)
         targets, adding = [], []
         for j, (vjp, needed, child) in enumerate(zip(vjps, ctx.needs_grad, node.children)):
             if not needed:
@@ -216,15 +235,25 @@ class _Writer:
                 expression = f"{expression}.astype({_dtype(child)})"
             elif fitted.base is not None or fitted is probe:
                 expression = f"{expression}.copy()"  # the sent gradient must be its own array
-            if first and expression == g:
+            if written is not None:
+                product = expressions[j]
+                assert product is not None  # the writer gives one for every needed operand
+                if expression == g:
+                    expression = product if first else f"({product})"
+                else:
+                    lines.append(f"{g} = {product}")
+            elif first and expression == g:
                 targets.append(name)  # the product is the operand's whole gradient so far
                 continue
-            targets.append(g)
+            else:
+                targets.append(g)
             if not first:
                 expression = f"{name} + {expression}"
                 if not child.ndim:
                     expression = f"np.asarray({expression})"
             adding.append(f"{name} = {expression}")
+        if written is not None:
+            return [*lines, *adding]
         unpack = ", ".join(targets) + ("," if len(targets) == 1 else "")
         call = f"{unpack} = {self.ctx_names[id(node)]}.backward({upstream})"
         return [call, *adding]
