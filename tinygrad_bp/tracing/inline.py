@@ -17,6 +17,7 @@ expression per operand (None where not needed).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,24 @@ def _unary(out: str, forward: str, vjp: str) -> Written:
     return [f"{out} = {forward}"], lambda g, needed: ([], [vjp.format(g=g)])
 
 
-def write(node: Tensor, out: str, ins: list[str], params: dict[str, str]) -> Written | None:
+@dataclass(frozen=True)
+class Reuse:
+    """Which arrays a node's lines may write into (changing no number, only allocations).
+
+    buffer: a name holding an array kept between calls, for the node's output (a
+    matmul result); None for a new array. input_owned: the operand is an array of
+    this step that nothing else reads, so the output may overwrite it. upstream_owned:
+    the same for the upstream gradient, so the product may overwrite it.
+    """
+
+    buffer: str | None = None
+    input_owned: bool = False
+    upstream_owned: bool = False
+
+
+def write(
+    node: Tensor, out: str, ins: list[str], params: dict[str, str], reuse: Reuse
+) -> Written | None:
     """The lines of ``node``'s primitive, or None when it has no writer here."""
     ctx = node._ctx
     kind = type(ctx)
@@ -46,7 +64,7 @@ def write(node: Tensor, out: str, ins: list[str], params: dict[str, str]) -> Wri
         b = ins[1]
         return [f"{out} = {a} * {b}"], lambda g, needed: ([], [f"{g} * {b}", f"{g} * {a}"])
     if kind is F.ReLU:
-        return _unary(out, f"np.maximum({a}, 0)", f"{{g}} * ({out} > 0)")
+        return _relu(out, a, reuse)
     if kind is F.Tanh:
         return _unary(out, f"np.tanh({a})", f"{{g}} * (1 - {out} * {out})")
     if kind is F.Exp:
@@ -62,7 +80,7 @@ def write(node: Tensor, out: str, ins: list[str], params: dict[str, str]) -> Wri
     if kind is F.Sum:
         return _sum(node, out, a, params)
     if kind is F.Affine:
-        return _affine(node, out, ins)
+        return _affine(node, out, ins, reuse.buffer)
     if kind is F.LogSoftmax:
         axis = params["axis"]
         s = f"{out}_shifted"
@@ -106,16 +124,27 @@ def _sum(node: Tensor, out: str, a: str, params: dict[str, str]) -> Written:
     return forward, backward
 
 
-def _affine(node: Tensor, out: str, ins: list[str]) -> Written:
+def _relu(out: str, a: str, reuse: Reuse) -> Written:
+    """y = max(a, 0);  da = g * [y > 0]; in place where nothing else reads a (or g)."""
+    forward = f"np.maximum({a}, 0, out={a})" if reuse.input_owned else f"np.maximum({a}, 0)"
+
+    def backward(g: str, needed: tuple[bool, ...]) -> tuple[list[str], list[str | None]]:
+        if reuse.upstream_owned:
+            return [f"{g} *= {out} > 0"], [g]
+        return [], [f"{g} * ({out} > 0)"]
+
+    return [f"{out} = {forward}"], backward
+
+
+def _affine(node: Tensor, out: str, ins: list[str], buffer: str | None) -> Written:
     """y = x @ W + b;  dx = g @ W^T;  dW = x^T @ g;  db = sum of g over the batch."""
     x, weight, bias = ins
-    ctx = node._ctx
     x_node, _, bias_node = node.children
+    product = f"np.matmul({x}, {weight}{f', out={buffer}' if buffer else ''})"
     if np.can_cast(bias_node.dtype, node.dtype):
-        forward = [f"{out} = np.matmul({x}, {weight})", f"{out} += {bias}"]
+        forward = [f"{out} = {product}", f"{out} += {bias}"]
     else:
         forward = [f"{out} = np.matmul({x}, {weight}) + {bias}"]
-    del ctx
 
     def backward(g: str, needed: tuple[bool, ...]) -> tuple[list[str], list[str | None]]:
         rows = f"{g}.reshape(-1, {g}.shape[-1])"

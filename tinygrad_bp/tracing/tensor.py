@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import functions as F
 from ..tensor import Tensor, _unbroadcast
 from . import inline
 from .names import Names
@@ -82,6 +83,11 @@ class _Writer:
         self.closure_objects: list[Any] = []
         self.ctx_names: dict[int, str] = {}
         self.inline_backward: dict[int, inline.Backward] = {}
+        self.parents: dict[int, list[Tensor]] = {id(node): [] for node in recording.order}
+        for node in recording.order:
+            for child in node.children:
+                self.parents[id(child)].append(node)
+        self.consumers = {key: len(users) for key, users in self.parents.items()}
         self.reads: list[str] = []
 
     def hold(self, stem: str, obj: Any) -> str:
@@ -171,7 +177,7 @@ class _Writer:
             key: self.param(value, node, key, 0)
             for key, value in self.recording.params.get(id(node), {}).items()
         }
-        written = inline.write(node, out, ins, params)
+        written = inline.write(node, out, ins, params, self.reuse(node))
         if written is not None:
             self.inline_backward[id(node)] = written[1]
             lines = written[0]
@@ -183,6 +189,27 @@ class _Writer:
         arguments = [*ins, *(f"{key}={value}" for key, value in params.items())]
         call = f"{holder}.forward({', '.join(arguments)})"
         return [f"{out} = {f'np.asarray({call})' if node.ndim == 0 else call}"]
+
+    def reuse(self, node: Tensor) -> inline.Reuse:
+        """Where the node's lines may write into arrays instead of making new ones.
+
+        A matmul result goes into a buffer kept between calls (no array of the forward
+        pass outlives the call: grads are always new). A ReLU may overwrite its operand
+        and its upstream gradient when they come from a layer (``Affine``) written out
+        here that only the ReLU reads: no other line sees either array afterwards.
+        """
+        ctx = node._ctx
+        if isinstance(ctx, F.Affine) and np.can_cast(node.children[2].dtype, node.dtype):
+            buffer = self.hold(f"buffer_{self.name(node)}", np.empty(node.shape, node.dtype))
+            return inline.Reuse(buffer=buffer)
+        if isinstance(ctx, F.ReLU):
+            (operand,) = node.children
+            from_layer = isinstance(operand._ctx, F.Affine) and self.consumers[id(operand)] == 1
+            parents = self.parents[id(node)]
+            into_layer = len(parents) == 1 and isinstance(parents[0]._ctx, F.Affine)
+            into_layer = into_layer and parents[0].children[0] is node  # the layer's x
+            return inline.Reuse(input_owned=from_layer, upstream_owned=into_layer)
+        return inline.Reuse()
 
     def param(self, value: Any, node: Tensor, key: str, axis: int) -> str:
         if isinstance(value, ParamInput):
