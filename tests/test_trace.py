@@ -425,3 +425,19 @@ def test_the_cli_prints_the_code_with_explain(capsys):
     assert main([*args, "--x", "1,0", "--y", "1", "--code"]) == 0
     out = capsys.readouterr().out
     assert "o_1_1 = sigmoid(z_1_1)" in out and "# = 0.7773" in out
+
+
+def test_a_number_where_a_value_was_traced_raises_value_error():
+    w = Value(2.0)
+    step = trace(lambda x: w * x, Value(3.0))
+    with pytest.raises(ValueError, match="argument 0 is a number, traced with a Value"):
+        step(3.0)
+
+
+def test_annotated_shows_every_value_and_changes_no_grad():
+    net = tensor_mlp([2, 3, 1], "tanh", "sigmoid", rng=0)
+    X, y = np.ones((4, 2)), np.zeros((4, 1))
+    step = trace(lambda X, y: losses.half_sse(net(X), y), X, y)
+    text = step.annotated(X, y)
+    assert "# = shape (4, 3)" in text
+    assert all(p.grad is None for p in net.parameters())

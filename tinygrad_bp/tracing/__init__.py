@@ -68,11 +68,16 @@ class Step:
         names.update({f"i{k}": leaf for k, leaf in enumerate(flatten(args)[1])})
         lines = []
         for line in self._body:
-            if line.startswith("#") or ".grad" in line or line.startswith("return"):
+            statement = line.strip()
+            if not _is_computation(statement):
                 lines.append(line)
                 continue
-            exec(line, names)  # noqa: S102 (our own generated line)
-            value = names[line.split(" ", 1)[0]]
+            exec(statement, names)  # noqa: S102 (our own generated line)
+            target = statement.split(" ", 1)[0].split("[", 1)[0].split("(", 1)[0]
+            value = names.get(target)
+            if value is None:  # a call such as np.add.at(...): it assigns nothing
+                lines.append(line)
+                continue
             shown = f"{value:.6g}" if isinstance(value, float) else f"shape {np.shape(value)}"
             lines.append(f"{line:<48}  # = {shown}")
         return "\n".join(lines) + "\n"
@@ -80,10 +85,21 @@ class Step:
     def __call__(self, *args: Any) -> float:
         if len(args) != len(self._key):
             raise mismatch(self._key, args)
-        return self._function(*args)
+        try:
+            return self._function(*args)
+        except (AttributeError, TypeError):
+            if flatten(args)[0] != self._key:  # e.g. a number where a Value was traced
+                raise mismatch(self._key, args) from None
+            raise
 
     def __repr__(self) -> str:
         return f"<traced step: {self.nodes} nodes, {len(self.parameters)} parameters>"
+
+
+def _is_computation(statement: str) -> bool:
+    """Whether a line of the body computes a value (not a comment, guard, or grad update)."""
+    skipped = ("#", "if ", "raise ", "with ", "return")
+    return not statement.startswith(skipped) and ".grad" not in statement
 
 
 def trace(fn: Callable[..., Any], *example_args: Any) -> Step:

@@ -38,7 +38,10 @@ def class_index(a: Any, bound: int, dtype: np.dtype, what: str) -> np.ndarray:
 
 def input_array(a: Any, shape: tuple[int, ...], dtype: np.dtype, what: str) -> np.ndarray:
     """An argument as an array of ``shape`` in ``dtype`` (a Tensor's data, or numbers)."""
-    array = a.data if isinstance(a, Tensor) else np.asarray(a)
+    array = a.data if isinstance(a, Tensor) else a
+    if type(array) is np.ndarray and array.shape == shape and array.dtype == dtype:
+        return array  # the common case, at no cost
+    array = np.asarray(array)
     if array.size != int(np.prod(shape)) or array.dtype.kind not in "biuf":
         raise TraceError(
             f"step: {what} has shape {array.shape} ({array.dtype}); traced with {shape}"
