@@ -441,3 +441,14 @@ def test_annotated_shows_every_value_and_changes_no_grad():
     text = step.annotated(X, y)
     assert "# = shape (4, 3)" in text
     assert all(p.grad is None for p in net.parameters())
+
+
+def test_labels_that_clash_with_the_steps_own_names_are_renamed():
+    w = Value(2.0, label="i0")
+    b = Value(1.0, label="sum")
+    step = trace(lambda x: (w * x + b).tanh(), 0.5)
+    eager_w, eager_b = Value(2.0), Value(1.0)
+    eager = (eager_w * 0.25 + eager_b).tanh()
+    eager.backward()
+    assert_same(step(0.25), eager.data)
+    assert_same([w.grad, b.grad], [eager_w.grad, eager_b.grad])

@@ -113,14 +113,13 @@ def _sum(node: Tensor, out: str, a: str, params: dict[str, str]) -> Written:
     axis, keepdims = params.get("axis", "None"), params.get("keepdims", "False")
     total = f"{a}.sum(axis={axis}, keepdims={keepdims})"
     forward = [f"{out} = {f'np.asarray({total})' if node.ndim == 0 else total}"]
-    shape, dtype = node.children[0].shape, node.children[0].dtype
+    shape = node.children[0].shape
 
     def backward(g: str, needed: tuple[bool, ...]) -> tuple[list[str], list[str | None]]:
         spread = g if keepdims == "True" or axis == "None" else f"np.expand_dims({g}, {axis})"
         da = f"d{out}_spread"
         return [f"{da} = np.empty({shape!r}, {g}.dtype)", f"{da}[...] = {spread}"], [da]
 
-    del dtype
     return forward, backward
 
 

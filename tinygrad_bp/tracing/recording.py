@@ -11,13 +11,16 @@ number comes from at the next call:
 - a **constant**: a leaf ``fn`` made that does not depend on any of them.
 
 Numbers in the arguments are not objects we can follow, so the recorder runs
-``fn`` a second time, a **probe**, with every input number and every leaf's data
-moved a little (and put back after). A new leaf that keeps its value is a
-constant; one that moves must be one of a few simple forms of one input number
-(``x``, ``-x``, ``c - x``), checked exactly in both runs; anything else was
-computed outside the graph from data (``max(v.data ...)``), which a replay
-could not recompute, so tracing refuses it. The probe also must take the same
-path as the first run: a branch that a small move flips is found here.
+``fn`` three more times, as **probes**, with every input number and every leaf's
+data moved (and put back after): a little (about 2**-14 of itself), a lot (up
+to half), and wildly (signs flipped, units saturated). A new leaf that no probe
+changes is a constant; one that a probe changes must be one of a few simple
+forms of one input number (``x``, ``-x``, ``c - x``), checked exactly in every
+probe; anything else was computed outside the graph from data (``max(v.data
+...)``, a mask from ``z.data``), which a replay could not recompute, so tracing
+refuses it. Each probe must also record a graph of the same shape: a branch
+that a move flips is found here. (A wild probe that fails, say by taking the
+log of a negative number, is left out; it tells nothing.)
 """
 
 from __future__ import annotations
@@ -183,10 +186,6 @@ def _run(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[Node, list[Node]]
     elif not isinstance(root, Value):
         raise TraceError(f"trace: fn must return a Value or a Tensor, got {type(root).__name__}")
     return root, toposort(root)
-
-
-def _data_of(node: Node) -> Any:
-    return node.data
 
 
 def _same_path(first: list[Node], second: list[Node]) -> str | None:

@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 from ..engine import Value, _exp, _power, _power_slope, _sigmoid, to_float
-from .names import Names
+from .names import Names, reserved
 from .recording import Recording, Source, TraceError
 
 
@@ -137,7 +137,7 @@ def _input_line(name: str, source: Source, leaf: Any) -> str:
 def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     """The body of the step (its lines), its closure's names, and the objects they name."""
     order, sources = recording.order, recording.sources
-    names = Names(set(HELPERS) | {"sum", "abs", "float", "type", "step", "mismatch"})
+    names = Names(reserved(len(recording.key), len(recording.leaves), set(HELPERS)))
     observable = {
         id(node)
         for node in order

@@ -19,7 +19,7 @@ import numpy as np
 from .. import functions as F
 from ..tensor import Tensor, _unbroadcast
 from . import inline
-from .names import Names
+from .names import Names, reserved
 from .recording import ParamInput, Recording, Source, TraceError
 
 
@@ -81,7 +81,7 @@ class _Writer:
 
     def __init__(self, recording: Recording) -> None:
         self.recording = recording
-        self.names = Names(set(HELPERS) | {"mismatch", "KEY", "STATIC", "step"})
+        self.names = Names(reserved(len(recording.key), len(recording.leaves), set(HELPERS)))
         self.closure_names: list[str] = []
         self.closure_objects: list[Any] = []
         self.ctx_names: dict[int, str] = {}
