@@ -47,6 +47,7 @@ class Reuse:
     buffer: str | None = None
     input_owned: bool = False
     upstream_owned: bool = False
+    exponent_less_one: str | None = None  # Pow by a constant nowhere 0: the name of b - 1
 
 
 def write(
@@ -76,7 +77,7 @@ def write(
         forward = [f"{e} = np.exp(-np.abs({a}))", f"{out} = np.where({a} >= 0, 1, {e}) / (1 + {e})"]
         return forward, lambda g, needed: ([], [f"{g} * {out} * (1 - {out})"])
     if kind is F.Pow:
-        return _pow(node, out, ins)
+        return _pow(out, ins, reuse.exponent_less_one)
     if kind is F.Sum:
         return _sum(node, out, a, params)
     if kind is F.Affine:
@@ -95,15 +96,22 @@ def write(
     return None
 
 
-def _pow(node: Tensor, out: str, ins: list[str]) -> Written:
-    """y = a ** b;  da = g where(b == 0, 0, b a ** (b - 1));  db = g where(a == 0, 0, y ln a)."""
+def _pow(out: str, ins: list[str], exponent_less_one: str | None) -> Written:
+    """y = a ** b;  da = g where(b == 0, 0, b a ** (b - 1));  db = g where(a == 0, 0, y ln a).
+
+    For a constant b that is nowhere 0, ``where`` picks its third operand everywhere,
+    and ``b - 1`` is computed once: da = g (b a ** (b - 1)), the same numbers.
+    """
     a, b = ins
     forward = [f"{out} = {a} ** {b}"]
 
     def backward(g: str, needed: tuple[bool, ...]) -> tuple[list[str], list[str | None]]:
-        da = f"{g} * np.where({b} == 0, 0, {b} * {a} ** ({b} - 1))" if needed[0] else None
+        if exponent_less_one is not None:
+            da = f"{g} * ({b} * {a} ** {exponent_less_one})"
+        else:
+            da = f"{g} * np.where({b} == 0, 0, {b} * {a} ** ({b} - 1))"
         db = f"{g} * np.where({a} == 0, 0, {out} * np.log({a}))" if needed[1] else None
-        return [], [da, db]
+        return [], [da if needed[0] else None, db]
 
     return forward, backward
 

@@ -212,6 +212,13 @@ class _Writer:
             into_layer = len(parents) == 1 and isinstance(parents[0]._ctx, F.Affine)
             into_layer = into_layer and parents[0].children[0] is node  # the layer's x
             return inline.Reuse(input_owned=from_layer, upstream_owned=into_layer)
+        if isinstance(ctx, F.Pow):
+            source = self.recording.sources.get(id(node.children[1]))
+            if source is not None and source.kind == "const" and np.all(source.value != 0):
+                picked = np.where(np.asarray(False), 0, np.ones(1, node.dtype))
+                if picked.dtype == node.dtype:  # where keeps the dtype: it is a plain copy
+                    less_one = self.hold("exponent_less_one", source.value - 1)
+                    return inline.Reuse(exponent_less_one=less_one)
         return inline.Reuse()
 
     def param(self, value: Any, node: Tensor, key: str, axis: int) -> str:
