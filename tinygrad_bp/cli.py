@@ -248,6 +248,7 @@ def cmd_xor(args: argparse.Namespace) -> int:
         epsilon=args.epsilon,
         progress=False if args.quiet else None,
         on_epoch=report,
+        compile=not args.no_compile,
     )
     status = "converged" if history.converged else "did not reach epsilon"
     print(f"{status} after {history.epochs} epochs, J = {history.losses[-1]:.6f}")
@@ -376,6 +377,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         n=args.n,
         progress=False if args.quiet else None,
         on_epoch=report,
+        compile=not args.no_compile,
     )
     print(f"final loss {run.history.losses[-1]:.6f} after {run.history.epochs} epochs")
     if run.classification:
@@ -542,6 +544,7 @@ def _add_train(commands: Any) -> None:
     train.add_argument("--seed", type=_seed, default=0, help="seed of data and weights (0)")
     train.add_argument("--quiet", action="store_true", help="print only the result")
     train.add_argument("--out", metavar="DIR", help="write the loss and boundary/fit plots here")
+    train.add_argument("--no-compile", action="store_true", help="run every step eagerly")
     train.set_defaults(run=cmd_train)
 
 

@@ -273,6 +273,7 @@ def train_on_dataset(
     n: int = 200,
     progress: bool | None = False,
     on_epoch: Callable[[int, float], None] | None = None,
+    compile: bool = True,
 ) -> TrainingRun:
     """Train a tensor MLP with one sigmoid output unit on a toy data set of ``data``.
 
@@ -287,7 +288,7 @@ def train_on_dataset(
         hidden: The hidden layers' widths; ``[]`` for none.
         activation: The hidden units' activation (sigmoid, tanh, relu, linear).
         optimizer: A name of ``OPTIMIZERS`` (sgd or adam), with learning rate ``lr``.
-        epochs, batch_size, epsilon, progress, on_epoch: as for ``fit``.
+        epochs, batch_size, epsilon, progress, on_epoch, compile: as for ``fit``.
         loss: loss(prediction, target), default as above.
         seed: The seed of the data, the initial weights and the shuffling.
         n: The number of points (the fixed truth tables ignore it).
@@ -320,5 +321,6 @@ def train_on_dataset(
         rng=seed,
         progress=progress,
         on_epoch=on_epoch,
+        compile=compile,
     )
     return TrainingRun(model, X, y, history, classification)
