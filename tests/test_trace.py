@@ -301,8 +301,22 @@ def test_a_branch_on_data_near_the_example_is_refused():
         z = w * x
         return z * z if z.data > 0 else z.exp()
 
-    with pytest.raises(ValueError, match="another path"):
+    with pytest.raises(ValueError, match="branches on data right at the example"):
         trace(branchy, 0.0)
+
+
+def test_a_branch_on_data_is_checked_at_every_call():
+    w = Value(1.0)
+
+    def branchy(x):
+        z = w * x
+        return z * 2.0 if z.data > 0 else z * 3.0
+
+    step = trace(branchy, Value(1.5))
+    assert step(Value(4.0)) == 8.0  # the same branch
+    with pytest.raises(ValueError, match=r"branches on data.*> 0"):
+        step(Value(-1.0))
+    assert w.grad == 8.0  # d(2 w x)/dw = 2 x from the first call; the refused one added nothing
 
 
 def test_a_sign_mask_from_data_is_refused_even_far_from_its_flip():
@@ -452,3 +466,15 @@ def test_labels_that_clash_with_the_steps_own_names_are_renamed():
     eager.backward()
     assert_same(step(0.25), eager.data)
     assert_same([w.grad, b.grad], [eager_w.grad, eager_b.grad])
+
+
+def test_fit_runs_a_call_eagerly_when_its_branch_differs():
+    """Scalar BCE takes log p only while p > e^-100: a guarded branch; fit follows either way."""
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([1.0, 0.0, 1.0])
+    runs = []
+    for compile in (True, False):
+        net = MLP(2, [2, 1], rng=0)
+        loss = losses.binary_cross_entropy
+        runs.append(fit(net, X, y, loss=loss, lr=50.0, epochs=40, compile=compile).losses)
+    assert runs[0] == runs[1]

@@ -29,7 +29,7 @@ from .losses import binary_cross_entropy, half_sse, mse
 from .nn import Sequential, tensor_mlp
 from .optim import SGD, Adam, Optimizer
 from .tensor import Tensor
-from .tracing import Step, trace
+from .tracing import Step, TraceError, trace
 
 # The optimisers ``train_on_dataset`` (and ``tinygrad-bp train``) choose from by name.
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
@@ -213,7 +213,10 @@ class _Steps:
         # Anomaly mode (check.detect_anomaly) inspects every op: only the eager step has them.
         step = self.step_for(x, y) if self.compile and mode.anomaly_hook is None else None
         if step is not None:
-            return step(x, y)
+            try:
+                return step(x, y)
+            except TraceError:  # another branch on data this time: run this call eagerly
+                pass
         value = self.example_loss(x, y)
         value.backward()
         return float(value.data) if self.scalar else float(value.item())

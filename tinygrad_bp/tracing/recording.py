@@ -28,12 +28,17 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .. import engine as engine_module
+from .. import functions as functions_module
+from .. import graph as graph_module
 from .. import tensor as tensor_module
 from ..engine import Value
 from ..graph import toposort
@@ -45,7 +50,7 @@ Node = Any  # a Value or a Tensor
 # number's position among n, so that equal inputs move apart and can be told apart.
 _NUDGE = 2.0**-14
 _SPREAD = 2.0**20  # n: more positions than any traced step has scalar inputs
-_WILD = 37.0
+_WILD = 1000.0
 
 
 class TraceError(ValueError):
@@ -116,6 +121,7 @@ class Recording:
     key: Any  # the arguments' structure
     leaves: list[Any]  # the example arguments' numeric leaves
     params: dict[int, dict[str, Any]] = field(default_factory=dict)  # tensor ops' parameters
+    guards: list[Guard] = field(default_factory=list)  # fn's comparisons on Values' data
 
 
 def _nudge(x: float, position: int) -> float:
@@ -125,7 +131,7 @@ def _nudge(x: float, position: int) -> float:
 
 def _shake(x: float, position: int, how: str) -> float:
     """The large move: up to half of x and 0.01, pseudo-random by position (signs mostly
-    kept); the wild one: -37 x plus up to 37, flipping signs and saturating units."""
+    kept); the wild one: -1000 x plus up to 1000, flipping signs and saturating units."""
     u = math.sin(position * 12.9898 + 78.233) * 43758.5453
     u = 2.0 * (u - math.floor(u)) - 1.0  # in [-1, 1)
     if how == "wild":
@@ -232,6 +238,114 @@ def _snapshot(node: Node) -> Any:
     return node.data.copy() if isinstance(node, Tensor) else node.data
 
 
+@dataclass(frozen=True)
+class Guard:
+    """A comparison fn's own code made on a node's data: ``node op other`` was ``result``.
+
+    ``other`` is a number, or (as a position in the graph's order) another node.
+    """
+
+    position: int
+    op: str
+    other: Any
+    other_is_node: bool
+    result: bool
+
+
+class _Watched(float):
+    """A Value's data as fn's own code reads it while tracing: comparisons are logged."""
+
+    node: Node
+    log: list[tuple[Node, str, Any, bool]]
+
+    def __new__(cls, value: float, node: Node, log: list[tuple[Node, str, Any, bool]]) -> _Watched:
+        watched = super().__new__(cls, value)
+        watched.node, watched.log = node, log
+        return watched
+
+    def _logged(self, op: str, other: Any, result: Any) -> Any:
+        if result is not NotImplemented:
+            other = other.node if isinstance(other, _Watched) else other
+            self.log.append((self.node, op, other, bool(result)))
+        return result
+
+    def __lt__(self, other: Any) -> Any:
+        return self._logged("<", other, float.__lt__(self, other))
+
+    def __le__(self, other: Any) -> Any:
+        return self._logged("<=", other, float.__le__(self, other))
+
+    def __gt__(self, other: Any) -> Any:
+        return self._logged(">", other, float.__gt__(self, other))
+
+    def __ge__(self, other: Any) -> Any:
+        return self._logged(">=", other, float.__ge__(self, other))
+
+    def __eq__(self, other: object) -> Any:
+        return self._logged("==", other, float.__eq__(self, other))
+
+    def __ne__(self, other: object) -> Any:
+        return self._logged("!=", other, float.__ne__(self, other))
+
+    def __bool__(self) -> bool:
+        return bool(self._logged("!=", 0.0, float(self) != 0.0))
+
+    __hash__ = float.__hash__
+
+
+# Code whose reads of a Value's data are the graph's own arithmetic, not fn's decisions.
+_INTERNAL = {
+    module.__file__ for module in (engine_module, graph_module, tensor_module, functions_module)
+} | {str(path) for path in Path(__file__).parent.glob("*.py")}
+
+
+_DATA = "data"  # the slot of Value that _watching wraps
+
+
+@contextlib.contextmanager
+def _watching(log: list[tuple[Node, str, Any, bool]]) -> Iterator[None]:
+    """Meanwhile, fn's own reads of ``Value.data`` give floats that log their comparisons.
+
+    That is how a branch on data (``if z.data > 0``) is found: the traced step
+    checks each logged comparison at every call and raises ValueError when one
+    comes out the other way.
+    """
+    slot = Value.__dict__["data"]
+
+    def get(node: Value) -> Any:
+        value = slot.__get__(node, Value)
+        if sys._getframe(1).f_code.co_filename in _INTERNAL:
+            return value
+        return _Watched(value, node, log)
+
+    def put(node: Value, value: Any) -> None:
+        slot.__set__(node, float(value) if isinstance(value, _Watched) else value)
+
+    setattr(Value, _DATA, property(get, put))
+    try:
+        yield
+    finally:
+        setattr(Value, _DATA, slot)
+
+
+def _guards(log: list[tuple[Node, str, Any, bool]], order: list[Node]) -> list[Guard]:
+    """The logged comparisons, their nodes given as positions in ``order``."""
+    position = {id(node): i for i, node in enumerate(order)}
+    guards = []
+    for node, op, other, result in log:
+        other_is_node = isinstance(other, Value)
+        for watched in (node, other) if other_is_node else (node,):
+            if id(watched) not in position:
+                raise TraceError(
+                    "trace: fn compares the data of a Value that does not lead to its result"
+                )
+        if not other_is_node and not isinstance(other, (numbers.Real, np.bool_)):
+            raise TraceError(f"trace: fn compares a Value's data with {type(other).__name__}")
+        other = position[id(other)] if other_is_node else float(other)
+        guards.append(Guard(position[id(node)], op, other, other_is_node, result))
+    return guards
+
+
 @dataclass
 class _Run:
     """One probe run: its graph, every node's data, the tensor ops' parameters, the arguments."""
@@ -240,6 +354,9 @@ class _Run:
     data: list[Any]
     params: dict[int, tuple[Any, dict[str, Any]]]
     leaves: list[Any]
+
+
+_FLIPPED = "flipped"  # what _probe gives when fn took another branch on data
 
 
 @contextlib.contextmanager
@@ -274,14 +391,22 @@ def record(fn: Callable[..., Any], args: Sequence[Any]) -> Recording:
     """
     key, arg_leaves = flatten(args)
     params_of: dict[int, tuple[Any, dict[str, Any]]] = {}
-    with _recording_params(params_of):
+    log: list[tuple[Node, str, Any, bool]] = []
+    with _recording_params(params_of), _watching(log):
         root, order = _run(fn, args)
+    guards = _guards(log, order)
     leaves = [node for node in order if not node.children]
     nodes_of_args = {id(x): i for i, x in enumerate(arg_leaves) if isinstance(x, (Value, Tensor))}
-    runs = [_probe(fn, args, leaves, arg_leaves, order, how) for how in ("small", "large")]
-    wild = _probe(fn, args, leaves, arg_leaves, order, "wild")
-    if wild is not None:
-        runs.append(wild)
+    runs = []
+    for how in ("small", "large", "wild"):
+        run = _probe(fn, args, leaves, arg_leaves, order, how, guards)
+        if run == _FLIPPED and how == "small":
+            raise TraceError(
+                "trace: fn branches on data right at the example (a move of 2**-14 "
+                "flips a comparison); trace it at another example"
+            )
+        if isinstance(run, _Run):
+            runs.append(run)
     sources: dict[int, Source] = {}
     for position, node in enumerate(order):
         others = [run.order[position] for run in runs]
@@ -308,7 +433,7 @@ def record(fn: Callable[..., Any], args: Sequence[Any]) -> Recording:
                 arg_leaves,
                 [run.leaves for run in runs],
             )
-    return Recording(root, order, sources, key, arg_leaves, params)
+    return Recording(root, order, sources, key, arg_leaves, params, guards)
 
 
 def _probe(
@@ -318,6 +443,7 @@ def _probe(
     arg_leaves: list[Any],
     order: list[Node],
     how: str,
+    guards: list[Guard],
 ) -> Any:
     """Run fn with every number moved, checking that it takes the same path.
 
@@ -333,22 +459,40 @@ def _probe(
     arg_nodes = [x for x in arg_leaves if isinstance(x, (Value, Tensor))]
     near = "values near" if how == "small" else "other values of"
     quiet = np.errstate(all="ignore") if how == "wild" else contextlib.nullcontext()
-    with _Probe([*leaves, *arg_nodes], how), _recording_params(params), quiet:
+    log: list[tuple[Node, str, Any, bool]] = []
+    with _Probe([*leaves, *arg_nodes], how), _recording_params(params), quiet, _watching(log):
         try:
             _, probe_order = _run(fn, probe_args)
         except Exception as error:  # the example ran: any failure here is the probe's
+            if _flipped(log, guards):
+                return _FLIPPED
             if how == "wild":
                 return None
             raise TraceError(
                 f"trace: fn fails for {near} its inputs and parameters: {error}"
             ) from None
         data = [_snapshot(node) for node in probe_order]
+    if _flipped(log, guards):
+        return _FLIPPED
+    if [_without_result(g) for g in _guards(log, probe_order)] != [
+        _without_result(g) for g in guards
+    ]:
+        raise TraceError(f"trace: fn compares other data for {near} its inputs and parameters")
     differs = _same_path(order, probe_order)
     if differs is not None:
         raise TraceError(
             f"trace: fn takes another path for {near} its inputs and parameters: {differs}"
         )
     return _Run(probe_order, data, params, probe_leaves)
+
+
+def _flipped(log: list[tuple[Node, str, Any, bool]], guards: list[Guard]) -> bool:
+    """Whether a comparison of the probe came out otherwise than in the first run."""
+    return any(entry[3] != guard.result for entry, guard in zip(log, guards))
+
+
+def _without_result(guard: Guard) -> tuple[Any, ...]:
+    return guard.position, guard.op, guard.other, guard.other_is_node
 
 
 def _param_sources(

@@ -196,8 +196,11 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
             else:
                 backward.append(f"d_{name(child)} = {term}")
                 started.add(id(child))
-    if not root.children and id(root) in observable:
-        pass  # the loss is a parameter itself: its grad gets the seed 1.0 below
+    checks, descriptions = _guard_lines(recording, name)
+    if checks:
+        closure_names.append("GUARDS")
+        closure_objects.append(descriptions)
+        forward += ["# the comparisons fn made on data must come out as at trace time", *checks]
     body = [
         "# read the parameters' current data and the inputs",
         *reads,
@@ -210,6 +213,31 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         f"return {name(root)}",
     ]
     return body, closure_names, closure_objects
+
+
+def branched(descriptions: list[str], index: int) -> TraceError:
+    """The error of a call in which a comparison fn makes on data comes out otherwise."""
+    return TraceError(
+        f"step: fn branches on data: {descriptions[index]} when traced, not now; "
+        "trace it again for this path"
+    )
+
+
+HELPERS["branched"] = branched
+
+
+def _guard_lines(recording: Recording, name: Any) -> tuple[list[str], list[str]]:
+    """One check per comparison fn's code made on a Value's data, and their descriptions."""
+    checks, descriptions = [], []
+    for index, guard in enumerate(recording.guards):
+        left = name(recording.order[guard.position])
+        right = name(recording.order[guard.other]) if guard.other_is_node else repr(guard.other)
+        test = f"{left} {guard.op} {right}"
+        checks.append(
+            f"if {'not ' if guard.result else ''}({test}): raise branched(GUARDS, {index})"
+        )
+        descriptions.append(f"{test} was {guard.result}")
+    return checks, descriptions
 
 
 def _check_value(node: Value) -> None:
