@@ -478,3 +478,13 @@ def test_fit_runs_a_call_eagerly_when_its_branch_differs():
         loss = losses.binary_cross_entropy
         runs.append(fit(net, X, y, loss=loss, lr=50.0, epochs=40, compile=compile).losses)
     assert runs[0] == runs[1]
+
+
+def test_an_array_of_the_same_size_but_another_shape_raises():
+    net = tensor_mlp([2, 3, 1], "tanh", "sigmoid", rng=0)
+    step = trace(lambda X, y: losses.half_sse(net(X), y), np.zeros((4, 2)), np.zeros((4, 1)))
+    assert math.isfinite(step(np.ones((4, 2)), np.ones((4, 1))))
+    with pytest.raises(ValueError, match=r"\(2, 4\)"):
+        step(np.zeros((2, 4)), np.zeros((4, 1)))
+    with pytest.raises(ValueError, match=r"\(2, 2\)"):
+        step(np.zeros((4, 2)), np.zeros((2, 2)))

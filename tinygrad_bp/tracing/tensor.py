@@ -36,15 +36,20 @@ def class_index(a: Any, bound: int, dtype: np.dtype, what: str) -> np.ndarray:
     return array
 
 
-def input_array(a: Any, shape: tuple[int, ...], dtype: np.dtype, what: str) -> np.ndarray:
-    """An argument as an array of ``shape`` in ``dtype`` (a Tensor's data, or numbers)."""
+def input_array(
+    a: Any, given: tuple[int, ...], shape: tuple[int, ...], dtype: np.dtype, what: str
+) -> np.ndarray:
+    """An argument traced with shape ``given``, as the leaf made from it: ``shape``, ``dtype``.
+
+    A Tensor gives its data; numbers and arrays are cast as the eager code casts them.
+    """
     array = a.data if isinstance(a, Tensor) else a
-    if type(array) is np.ndarray and array.shape == shape and array.dtype == dtype:
+    if type(array) is np.ndarray and array.shape == shape == given and array.dtype == dtype:
         return array  # the common case, at no cost
     array = np.asarray(array)
-    if array.size != int(np.prod(shape)) or array.dtype.kind not in "biuf":
+    if array.shape != given or array.dtype.kind not in "biuf":
         raise TraceError(
-            f"step: {what} has shape {array.shape} ({array.dtype}); traced with {shape}"
+            f"step: {what} has shape {array.shape} ({array.dtype}); traced with {given}"
         )
     return array.astype(dtype, copy=False).reshape(shape)
 
@@ -304,14 +309,15 @@ def _grad_write(holder: str, grad: str, node: Tensor) -> str:
 
 def _input_line(name: str, source: Source, node: Tensor, recording: Recording) -> str:
     arg = f"i{source.index}"
+    given = np.shape(recording.leaves[source.index])
     what = f"argument leaf {source.index}"
     if isinstance(recording.leaves[source.index], Tensor):
-        return f"{name} = input_array({arg}, {node.shape!r}, {_dtype(node)}, {what!r})"
+        return f"{name} = input_array({arg}, {given!r}, {node.shape!r}, {_dtype(node)}, {what!r})"
     if source.cast_first:
-        x = f"input_array({arg}, {node.shape!r}, {_dtype(node)}, {what!r})"
+        x = f"input_array({arg}, {given!r}, {node.shape!r}, {_dtype(node)}, {what!r})"
         made = {"x": x, "-x": f"-{x}", "c-x": f"{_dtype(node)}({source.c!r}) - {x}"}
         return f"{name} = {made[source.form]}"
-    x = f"input_array({arg}, {node.shape!r}, np.asarray({arg}).dtype, {what!r})"
+    x = f"input_array({arg}, {given!r}, {node.shape!r}, np.asarray({arg}).dtype, {what!r})"
     made = {"x": x, "-x": f"-{x}", "c-x": f"{source.c!r} - {x}"}
     return f"{name} = ({made[source.form]}).astype({_dtype(node)})"
 
