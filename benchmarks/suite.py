@@ -12,6 +12,7 @@ import importlib.util
 import os
 import platform
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -173,7 +174,7 @@ def measure_traced_moons(samples: int, rounds: int) -> list[Row]:
     X, y = sw.moons_data(samples)
     models = sw.mlp_pair(MOONS_SIZES)
     traced_model = sw.mlp_pair(MOONS_SIZES)["tinygrad_bp"]
-    candidates = {
+    candidates: dict[str, Callable[[], object]] = {
         "traced": trw.traced_hinge_step(traced_model, X, y, lr=0.01),
         "eager": lambda: sw.hinge_step(Value, models["tinygrad_bp"], X, y, lr=0.01),
     }
@@ -202,7 +203,7 @@ def measure_traced_xor(epochs: int, rounds: int) -> list[Row]:
         return []
     models = sw.xor_pair()
     traced_model = sw.xor_pair()["tinygrad_bp"]
-    candidates = {
+    candidates: dict[str, Callable[[], object]] = {
         "traced": lambda: trw.traced_xor_train(traced_model, epochs),
         "micrograd": lambda: sw.xor_train(models["micrograd"], epochs),
     }
