@@ -488,3 +488,13 @@ def test_an_array_of_the_same_size_but_another_shape_raises():
         step(np.zeros((2, 4)), np.zeros((4, 1)))
     with pytest.raises(ValueError, match=r"\(2, 2\)"):
         step(np.zeros((4, 2)), np.zeros((2, 2)))
+
+
+def test_the_cli_trains_the_same_with_or_without_compile(capsys):
+    from tinygrad_bp.cli import main
+
+    outputs = []
+    for flags in ([], ["--no-compile"]):
+        assert main(["train", "sine", "--epochs", "20", "--quiet", *flags]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] and "final loss" in outputs[0]

@@ -248,7 +248,6 @@ def cmd_xor(args: argparse.Namespace) -> int:
         epsilon=args.epsilon,
         progress=False if args.quiet else None,
         on_epoch=report,
-        compile=not args.no_compile,
     )
     status = "converged" if history.converged else "did not reach epsilon"
     print(f"{status} after {history.epochs} epochs, J = {history.losses[-1]:.6f}")
