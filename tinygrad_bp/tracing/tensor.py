@@ -106,7 +106,8 @@ class _Writer:
 
     def name(self, node: Tensor) -> str:
         source = self.recording.sources.get(id(node))
-        default = "t" if source is None else {"param": "w", "input": "x", "const": "c"}[source.kind]
+        kinds = {"param": "W" if node.ndim >= 2 else "b", "input": "x", "const": "c"}
+        default = "t" if source is None else kinds[source.kind]
         return self.names.name(node, "loss" if node is self.recording.root else default)
 
     def write(self) -> tuple[list[str], list[str], list[Any]]:
