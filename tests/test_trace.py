@@ -498,3 +498,17 @@ def test_the_cli_trains_the_same_with_or_without_compile(capsys):
         assert main(["train", "sine", "--epochs", "20", "--quiet", *flags]) == 0
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1] and "final loss" in outputs[0]
+
+
+def test_the_source_run_in_its_namespace_is_the_step():
+    net = tensor_mlp([3, 4, 2], "relu", None, rng=0)
+    X, y = np.linspace(-1.0, 1.0, 15).reshape(5, 3), np.array([0, 1, 1, 0, 1])
+    step = trace(lambda X, y: losses.cross_entropy(net(X), y), X, y)
+    names = dict(step.namespace)
+    exec(step.source, names)
+    by_source = names["step"](X, y)
+    grads_by_source = grads(net.parameters())
+    net.zero_grad()
+    assert by_source == step(X, y)
+    for again, first in zip(grads(net.parameters()), grads_by_source, strict=True):
+        np.testing.assert_array_equal(again, first)
