@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # the full run (a few minutes)
     python benchmarks/run.py --quick    # a smoke run (seconds)
+    python benchmarks/run.py --only traced   # the traced steps (tinygrad_bp.trace) alone
 
 Each workload first checks that every implementation computes the same loss
 (and the same weights after a step) from the same data and initial weights,
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, few rounds")
     parser.add_argument("--rounds", type=int, help="interleaved timing rounds per workload")
     parser.add_argument("--threads", type=int, default=1, help="BLAS and PyTorch threads")
+    parser.add_argument("--only", help="only the workloads whose name starts so, e.g. traced")
     args = parser.parse_args(argv)
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(args.threads)  # read when numpy's BLAS first loads
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     sizes = QUICK if args.quick else FULL
     if args.rounds:
         sizes = Sizes(**{**sizes.__dict__, "rounds": args.rounds})
-    suite.run(sizes, args.threads)
+    suite.run(sizes, args.threads, args.only)
 
 
 if __name__ == "__main__":

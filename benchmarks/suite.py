@@ -12,12 +12,14 @@ import importlib.util
 import os
 import platform
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from benchmarks import scalar_workloads as sw
 from benchmarks import tensor_workloads as tw
+from benchmarks import traced_workloads as trw
 from benchmarks.harness import (
     Row,
     assert_close,
@@ -146,6 +148,97 @@ def measure_xor(epochs: int, rounds: int) -> list[Row]:
     ]
 
 
+# -- traced steps (tinygrad_bp.trace) --------------------------------------------------------
+
+TRACED_HAND_LIMITS = {SMALL: 1.5, BIG: 1.10, BIG32: 1.10}  # at most this multiple of hand numpy
+
+
+def check_traced_moons(samples: int) -> None:
+    """The traced demo step gives the eager step's loss and weights."""
+    X, y = sw.moons_data(samples)
+    eager, traced = sw.mlp_pair(MOONS_SIZES)["tinygrad_bp"], sw.mlp_pair(MOONS_SIZES)["tinygrad_bp"]
+    loss = sw.hinge_step(Value, eager, X, y, lr=0.1)
+    theirs = trw.traced_hinge_step(traced, X, y, lr=0.1)()
+    assert_close("tinygrad_bp traced", "tinygrad_bp", loss, theirs, SCALAR_RTOL)
+    assert_close(
+        "tinygrad_bp traced",
+        "tinygrad_bp",
+        sw.weights_of(eager),
+        sw.weights_of(traced),
+        SCALAR_RTOL,
+    )
+
+
+def measure_traced_moons(samples: int, rounds: int) -> list[Row]:
+    check_traced_moons(samples)
+    X, y = sw.moons_data(samples)
+    models = sw.mlp_pair(MOONS_SIZES)
+    traced_model = sw.mlp_pair(MOONS_SIZES)["tinygrad_bp"]
+    candidates: dict[str, Callable[[], object]] = {
+        "traced": trw.traced_hinge_step(traced_model, X, y, lr=0.01),
+        "eager": lambda: sw.hinge_step(Value, models["tinygrad_bp"], X, y, lr=0.01),
+    }
+    if micrograd_installed():
+        micro = models["micrograd"]
+        candidates["micrograd"] = lambda: sw.hinge_step(sw.MicroValue, micro, X, y, lr=0.01)
+    times = interleaved_medians(candidates, rounds)
+    workload = f"traced scalar MLP step 2-16-16-1, {samples} samples (hinge + L2, SGD)"
+    rows = [speedup_row(workload, "eager", times["traced"], times["eager"], None, "(info)")]
+    if micrograd_installed():
+        rows.append(
+            speedup_row(workload, "micrograd", times["traced"], times["micrograd"], 100, ">= 100x")
+        )
+    return rows
+
+
+def check_traced_xor(epochs: int) -> None:
+    eager = sw.xor_train(sw.xor_pair()["tinygrad_bp"], epochs)
+    traced = trw.traced_xor_train(sw.xor_pair()["tinygrad_bp"], epochs)
+    assert_close("tinygrad_bp traced", "tinygrad_bp", eager, traced, SCALAR_RTOL)
+
+
+def measure_traced_xor(epochs: int, rounds: int) -> list[Row]:
+    check_traced_xor(epochs)
+    if not micrograd_installed():
+        return []
+    models = sw.xor_pair()
+    traced_model = sw.xor_pair()["tinygrad_bp"]
+    candidates: dict[str, Callable[[], object]] = {
+        "traced": lambda: trw.traced_xor_train(traced_model, epochs),
+        "micrograd": lambda: sw.xor_train(models["micrograd"], epochs),
+    }
+    times = interleaved_medians(candidates, max(3, rounds // 3))
+    workload = f"traced XOR 2-2-1 sigmoid, online SGD, {epochs:,} epochs"
+    return [speedup_row(workload, "micrograd", times["traced"], times["micrograd"], 10, ">= 10x")]
+
+
+def check_traced_tensor_step(spec: tw.Spec) -> None:
+    """The traced step, the eager one and the hand-written one: same loss, same weights."""
+    built = trw.build_pair(spec)
+    ours = built.pop("tinygrad_bp")
+    loss, weights = ours.step(), ours.weights()
+    for name, implementation in built.items():
+        assert_close(name, "tinygrad_bp", loss, implementation.step(), _rtol(spec))
+        for mine, other in zip(weights, implementation.weights(), strict=True):
+            assert_close(name, "tinygrad_bp", list(mine), list(other), _rtol(spec))
+
+
+def measure_traced_tensor_step(spec: tw.Spec, rounds: int, repeat: int) -> list[Row]:
+    check_traced_tensor_step(spec)
+    built = trw.build_pair(spec)
+    times = interleaved_medians({name: impl.step for name, impl in built.items()}, rounds, repeat)
+    limit = TRACED_HAND_LIMITS[spec]
+    loss = "ReLU, CE from logits" if spec.loss == "cross_entropy" else "sigmoid, half SSE"
+    workload = f"traced tensor MLP step {spec.label()}, {loss}, SGD"
+    traced = times["tinygrad_bp traced"]
+    return [
+        speedup_row(workload, "eager", traced, times["tinygrad_bp"], None, "(info)"),
+        speedup_row(
+            workload, "hand numpy", traced, times["hand numpy"], 1 / limit, f"<= {limit}x its time"
+        ),
+    ]
+
+
 # -- tensor engine ------------------------------------------------------------------------
 
 
@@ -192,6 +285,9 @@ def check_all(sizes: Any) -> None:
     check_xor(sizes.xor_epochs)
     for spec in TINY_SPECS:
         check_tensor_step(spec)
+        check_traced_tensor_step(spec)
+    check_traced_moons(sizes.moons_samples)
+    check_traced_xor(sizes.xor_epochs)
 
 
 def machine(threads: int) -> str:
@@ -221,7 +317,8 @@ def machine(threads: int) -> str:
     return "; ".join(parts)
 
 
-def run(sizes: Any, threads: int) -> None:
+def run(sizes: Any, threads: int, only: str | None = None) -> None:
+    """Check and time every workload (or those whose name starts with ``only``)."""
     print(machine(threads), flush=True)
     rows: list[Row] = []
     steps = [
@@ -232,8 +329,15 @@ def run(sizes: Any, threads: int) -> None:
         ("tensor 784 float64", lambda: measure_tensor_step(BIG, sizes.rounds, 3)),
         ("tensor 784 float32", lambda: measure_tensor_step(BIG32, sizes.rounds, 3)),
         ("tensor 2-16-16-1", lambda: measure_tensor_step(SMALL, sizes.rounds, 100)),
+        ("traced scalar MLP", lambda: measure_traced_moons(sizes.moons_samples, sizes.rounds)),
+        ("traced XOR", lambda: measure_traced_xor(sizes.xor_epochs, sizes.rounds)),
+        ("traced 784 float64", lambda: measure_traced_tensor_step(BIG, sizes.rounds, 3)),
+        ("traced 784 float32", lambda: measure_traced_tensor_step(BIG32, sizes.rounds, 3)),
+        ("traced 2-16-16-1", lambda: measure_traced_tensor_step(SMALL, sizes.rounds, 100)),
     ]
     for name, step in steps:
+        if only is not None and not name.startswith(only):
+            continue
         start = time.perf_counter()
         rows += step()
         print(f"  {name}: checked and timed in {time.perf_counter() - start:.1f} s", flush=True)

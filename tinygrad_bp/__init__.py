@@ -24,6 +24,7 @@ from .check import AnomalyError, detect_anomaly, gradcheck
 from .engine import Value
 from .graph import no_grad
 from .tensor import Tensor, cat, concatenate, stack, where
+from .tracing import trace
 
 __all__ = [
     "Value",
@@ -37,6 +38,7 @@ __all__ = [
     "concatenate",
     "stack",
     "where",
+    "trace",
 ]
 __version__ = "0.1.0"
 
@@ -44,7 +46,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     *("graph", "engine", "functions", "tensor", "validate", "nn", "losses", "optim"),
     *("train", "data", "delta", "perceptron", "check", "explain", "expression", "viz"),
-    *("testing", "interop", "cli", "trace", "watch"),
+    *("testing", "interop", "cli", "tracing", "watch"),
 )
 
 

@@ -109,6 +109,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     print(f"one online step: x = {x.tolist()}, y = {y.tolist()}, lr = {lr}\n")
     print(table)
+    if args.code:
+        print("\nthe same step as traced code (tinygrad_bp.trace), each line's value after it:\n")
+        print(explain.traced_code(weights, x, y))
     return 0 if table.ok else 1
 
 
@@ -373,6 +376,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         n=args.n,
         progress=False if args.quiet else None,
         on_epoch=report,
+        compile=not args.no_compile,
     )
     print(f"final loss {run.history.losses[-1]:.6f} after {run.history.epochs} epochs")
     if run.classification:
@@ -456,6 +460,7 @@ def _add_explain(commands: Any) -> None:
     command.add_argument("--x", type=_number_list, help="the input, e.g. 1,0")
     command.add_argument("--y", type=_number_list, help="the target, e.g. 1")
     command.add_argument("--lr", type=float, default=0.5, help="learning rate (default 0.5)")
+    command.add_argument("--code", action="store_true", help="also print the traced step's code")
     command.add_argument(
         "--json", metavar="FILE", help='a file {"weights": [...], "x": [...], "y": [...], "lr": ..}'
     )
@@ -538,6 +543,7 @@ def _add_train(commands: Any) -> None:
     train.add_argument("--seed", type=_seed, default=0, help="seed of data and weights (0)")
     train.add_argument("--quiet", action="store_true", help="print only the result")
     train.add_argument("--out", metavar="DIR", help="write the loss and boundary/fit plots here")
+    train.add_argument("--no-compile", action="store_true", help="run every step eagerly")
     train.set_defaults(run=cmd_train)
 
 

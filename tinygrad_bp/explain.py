@@ -32,6 +32,7 @@ from . import delta
 from .engine import Value
 from .losses import half_sse
 from .nn import MLP, set_weights
+from .tracing import trace
 
 __all__ = [
     "AGREEMENT_TOLERANCE",
@@ -45,6 +46,7 @@ __all__ = [
     "Row",
     "autograd_pass",
     "explain",
+    "traced_code",
     "worked_example",
 ]
 
@@ -194,13 +196,26 @@ def autograd_pass(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -
     weights, x, y = _checked(weights, x, y)
     net = MLP(len(x), [w.shape[1] for w in weights])
     set_weights(net, weights)
-    outputs = [Value(float(xi), label=f"x{i + 1}") for i, xi in enumerate(x)]
-    layers = []
     for layer_number, layer in enumerate(net.layers, start=1):
         for j, neuron in enumerate(layer.neurons, start=1):
             neuron.b.label = f"w[{layer_number}][0,{j}]"
             for i, w in enumerate(neuron.w, start=1):
                 w.label = f"w[{layer_number}][{i},{j}]"
+    layers, loss = _labelled_forward(net, _labelled_inputs(x), y)
+    loss.backward()
+    return AutogradPass(net, layers, loss)
+
+
+def _labelled_inputs(x: np.ndarray) -> list[Value]:
+    return [Value(float(xi), label=f"x{i + 1}") for i, xi in enumerate(x)]
+
+
+def _labelled_forward(
+    net: MLP, inputs: list[Value], y: np.ndarray
+) -> tuple[tuple[tuple[Value, ...], ...], Value]:
+    """Each layer's outputs and J, every node labelled (``z[l][j]``, ``o[l][j]``, ``J``)."""
+    outputs, layers = inputs, []
+    for layer_number, layer in enumerate(net.layers, start=1):
         outputs = [neuron(outputs) for neuron in layer.neurons]
         for j, o in enumerate(outputs, start=1):
             o.label = f"o[{layer_number}][{j}]"
@@ -208,8 +223,26 @@ def autograd_pass(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -
         layers.append(tuple(outputs))
     loss = half_sse(list(outputs), y)
     loss.label = "J"
-    loss.backward()
-    return AutogradPass(net, tuple(layers), loss)
+    return tuple(layers), loss
+
+
+def traced_code(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -> str:
+    """The code ``tinygrad_bp.trace`` writes for this network's step, each line with its value.
+
+    The same labelled network as ``autograd_pass`` (``o_1_1`` is o[1][1], ``w_2_0_1`` the
+    output bias w[2][0,1], ``d_z_2_1`` is dJ/dz[2][1] = -delta[2][1]; the inputs are x1, x2,
+    and the target enters as the constant -y), traced once and shown with the number every
+    line computes for this example.
+
+    Example:
+        >>> code = traced_code(WORKED_WEIGHTS, WORKED_INPUT, WORKED_TARGET)
+        >>> [line.split("#")[1] for line in code.splitlines() if line.startswith("o_1_1 =")]
+        [' = 0.7773']
+    """
+    run = autograd_pass(weights, x, y)
+    _, x, y = _checked(weights, x, y)
+    step = trace(lambda *xs: _labelled_forward(run.net, list(map(Value, xs)), y)[1], *x.tolist())
+    return step.annotated(*x.tolist())
 
 
 def _net_input(o: Value) -> Value:

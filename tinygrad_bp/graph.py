@@ -201,6 +201,11 @@ class _Mode:
     def backward_hook(self) -> BackwardHook | None:
         return self.thread.backward_hook
 
+    @property
+    def observed(self) -> bool:
+        """Whether an observer (anomaly mode, a step-through) watches this thread."""
+        return self.thread.forward_hook is not None or self.thread.backward_hook is not None
+
     @contextlib.contextmanager
     def changing(self) -> Iterator[_ThreadMode]:
         """A block that changes this thread's switches (and restores them itself)."""

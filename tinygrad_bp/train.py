@@ -25,11 +25,12 @@ from tqdm import tqdm
 
 from . import data, validate
 from .engine import Value
-from .graph import no_grad
+from .graph import mode, no_grad
 from .losses import binary_cross_entropy, half_sse, mse
 from .nn import Sequential, tensor_mlp
 from .optim import SGD, Adam, Optimizer
 from .tensor import Tensor
+from .tracing import Step, TraceError, trace
 
 # The optimisers ``train_on_dataset`` (and ``tinygrad-bp train``) choose from by name.
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
@@ -200,6 +201,7 @@ def fit(
     progress: bool | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
     log_every: int | None = None,
+    compile: bool = True,
 ) -> History:
     """Train ``model`` on (X, y) and return the loss history.
 
@@ -219,6 +221,9 @@ def fit(
         log_every: print ``epoch N   J = ...`` to stdout after epoch 1, every
             ``log_every`` epochs and the last one, through the bar (never on its row).
             The loss is called J for the derivation's half SSE, else by its name.
+        compile: run each step as a traced step (``tinygrad_bp.trace``: the same numbers,
+            faster), traced once per batch shape; where the model or the loss cannot be
+            traced, the step runs eagerly. False: always eagerly.
 
     >>> from tinygrad_bp.nn import MLP
     >>> net = MLP(1, [1], rng=0)
@@ -244,8 +249,9 @@ def fit(
     if log_every is not None:
         log_every = validate.integer("log_every", log_every, minimum=1)
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr)
-    step = _scalar_step if _is_scalar_model(model) else _tensor_step
-    _check_widths(model, loss, X, y, step is _scalar_step)
+    scalar = _is_scalar_model(model)
+    _check_widths(model, loss, X, y, scalar)
+    step = _Steps(model, loss, scalar, compile)
     batch_size = len(X) if batch_size is None else batch_size
     rng = np.random.default_rng(rng)
     name = loss_name(loss)
@@ -258,7 +264,7 @@ def fit(
             for start in range(0, len(X), batch_size):
                 batch = order[start : start + batch_size]
                 optimizer.zero_grad()
-                total += step(model, loss, X[batch], y[batch])
+                total += step(X[batch], y[batch])
                 optimizer.step()
             history.losses.append(total)
             bar.update(epoch, total)
@@ -309,27 +315,49 @@ def _targets(y: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return y.reshape(shape) if y.size == math.prod(shape) else y
 
 
-def _scalar_step(
-    model: Any, loss: Callable[[Any, Any], Any], X: np.ndarray, y: np.ndarray
-) -> float:
-    """Forward and backward every example of the batch; gradients add up."""
-    total = 0.0
-    for x_row, y_row in zip(X, y):
-        out = model(x_row.tolist())
-        value = loss(out, _targets(y_row, _shape(out)))
+class _Steps:
+    """One training step of ``fit``: forward, backward, return the loss; grads add up.
+
+    Scalar models run example by example, tensor models a batch at once. With
+    ``compile``, the loss of one example (or batch) is traced the first time each
+    shape comes (``tinygrad_bp.trace``) and replayed from then on; a model or loss
+    that cannot be traced (``trace`` raises ValueError) keeps the eager step.
+    """
+
+    def __init__(self, model: Any, loss: Callable[[Any, Any], Any], scalar: bool, compile: bool):
+        self.model, self.loss, self.scalar, self.compile = model, loss, scalar, compile
+        self.traced: dict[tuple[int, ...], Step | None] = {}
+
+    def example_loss(self, x: Any, y: Any) -> Any:
+        """The loss of one example (scalar models: x a list) or one batch (tensor models)."""
+        out = self.model(x)
+        return self.loss(out, _targets(y, _shape(out)))
+
+    def __call__(self, X: np.ndarray, y: np.ndarray) -> float:
+        if not self.scalar:
+            return self.run(X, y)
+        return sum((self.run(x_row.tolist(), y_row) for x_row, y_row in zip(X, y)), 0.0)
+
+    def run(self, x: Any, y: Any) -> float:
+        # Anomaly mode (check.detect_anomaly) inspects every op: only the eager step has them.
+        step = self.step_for(x, y) if self.compile and not mode.observed else None
+        if step is not None:
+            try:
+                return step(x, y)
+            except TraceError:  # another branch on data this time: run this call eagerly
+                pass
+        value = self.example_loss(x, y)
         value.backward()
-        total += value.data
-    return total
+        return float(value.data) if self.scalar else float(value.item())
 
-
-def _tensor_step(
-    model: Any, loss: Callable[[Any, Any], Any], X: np.ndarray, y: np.ndarray
-) -> float:
-    """Forward and backward the whole batch at once (the model converts X to its dtype)."""
-    out = model(X)
-    value = loss(out, _targets(y, out.shape))
-    value.backward()
-    return float(value.item())
+    def step_for(self, x: Any, y: Any) -> Step | None:
+        shape = (len(x), *np.shape(y)) if self.scalar else (*np.shape(x), *np.shape(y))
+        if shape not in self.traced:
+            try:
+                self.traced[shape] = trace(self.example_loss, x, y)
+            except ValueError:  # not traceable: this shape runs eagerly
+                self.traced[shape] = None
+        return self.traced[shape]
 
 
 # -- a tensor MLP on a toy data set ------------------------------------------------------
@@ -377,6 +405,7 @@ def train_on_dataset(
     n: int = 200,
     progress: bool | None = False,
     on_epoch: Callable[[int, float], None] | None = None,
+    compile: bool = True,
 ) -> TrainingRun:
     """Train a tensor MLP with one sigmoid output unit on a toy data set of ``data``.
 
@@ -391,7 +420,7 @@ def train_on_dataset(
         hidden: The hidden layers' widths; ``[]`` for none.
         activation: The hidden units' activation (sigmoid, tanh, relu, linear).
         optimizer: A name of ``OPTIMIZERS`` (sgd or adam), with learning rate ``lr``.
-        epochs, batch_size, epsilon, progress, on_epoch: as for ``fit``.
+        epochs, batch_size, epsilon, progress, on_epoch, compile: as for ``fit``.
         loss: loss(prediction, target), default as above.
         seed: The seed of the data, the initial weights and the shuffling.
         n: The number of points (the fixed truth tables ignore it).
@@ -424,5 +453,6 @@ def train_on_dataset(
         rng=seed,
         progress=progress,
         on_epoch=on_epoch,
+        compile=compile,
     )
     return TrainingRun(model, X, y, history, classification)

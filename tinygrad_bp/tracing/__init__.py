@@ -1,0 +1,218 @@
+"""Compiled steps: record a loss function's graph once, replay it as straight-line code.
+
+``step = trace(fn, *example_args)`` runs ``fn`` on the example (and once more on
+a slightly moved copy, see ``record``), and writes the forward and backward pass
+of the graph it recorded as one Python function, ``step.source``: for ``Value``
+graphs plain float arithmetic, for ``Tensor`` graphs the numpy calls the
+primitives make. Calling ``step(*args)`` computes the loss for new arguments of
+the same shapes from the parameters' current data, adds d(loss)/d(parameter) to
+every parameter's ``grad`` exactly as ``fn(*args).backward()`` would, and
+returns the loss as a float.
+
+Before it is handed out, the generated step is run once on the example and
+must agree with the eager engine to the last bit (loss and every grad); else
+``trace`` raises ValueError, as it does for anything it cannot replay.
+"""
+
+from __future__ import annotations
+
+import gc
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..engine import Value
+from ..tensor import Tensor
+from . import scalar, tensor
+from .recording import Recording, TraceError, flatten, record
+from .unpack import mismatch, patterns
+
+__all__ = ["trace", "Step", "TraceError"]
+
+
+class Step:
+    """A compiled training step: ``step(*args) -> loss``; ``step.source`` is its code.
+
+    Attributes:
+        source: the generated Python (forward, backward, grads), one statement per node.
+        parameters: the leaves whose data is read at each call and whose grads it adds to.
+        nodes: the number of nodes of the recorded graph.
+    """
+
+    def __init__(
+        self,
+        function: Callable[..., float],
+        source: str,
+        recording: Recording,
+        body: list[str],
+        namespace: dict[str, Any],
+    ) -> None:
+        self._function = function
+        self.source = source
+        self.parameters = [s.node for s in recording.sources.values() if s.kind == "param"]
+        self.nodes = len(recording.order)
+        self._key = recording.key
+        self._body = body
+        self.namespace = namespace
+
+    def annotated(self, *args: Any) -> str:
+        """The body of ``source`` with each line's value for ``args`` after it (``# = 0.7773``).
+
+        Nothing changes: the lines that add to the parameters' grads are shown, not run.
+        """
+        if flatten(args)[0] != self._key:
+            raise mismatch(self._key, args)
+        names = dict(self.namespace)
+        names.update({f"i{k}": leaf for k, leaf in enumerate(flatten(args)[1])})
+        lines = []
+        for line in self._body:
+            statement = line.strip()
+            if not _is_computation(statement):
+                lines.append(line)
+                continue
+            exec(statement, names)  # noqa: S102 (our own generated line)
+            target = statement.split(" ", 1)[0].split("[", 1)[0].split("(", 1)[0]
+            value = names.get(target)
+            if value is None:  # a call such as np.add.at(...): it assigns nothing
+                lines.append(line)
+                continue
+            shown = f"{value:.6g}" if isinstance(value, float) else f"shape {np.shape(value)}"
+            lines.append(f"{line:<48}  # = {shown}")
+        return "\n".join(lines) + "\n"
+
+    def __call__(self, *args: Any) -> float:
+        if len(args) != len(self._key):
+            raise mismatch(self._key, args)
+        try:
+            return self._function(*args)
+        except (AttributeError, TypeError):
+            if flatten(args)[0] != self._key:  # e.g. a number where a Value was traced
+                raise mismatch(self._key, args) from None
+            raise
+
+    def __repr__(self) -> str:
+        return f"<traced step: {self.nodes} nodes, {len(self.parameters)} parameters>"
+
+
+def _is_computation(statement: str) -> bool:
+    """Whether a line of the body computes a value (not a comment, guard, or grad update)."""
+    skipped = ("#", "if ", "raise ", "with ", "return")
+    return not statement.startswith(skipped) and ".grad" not in statement
+
+
+def trace(fn: Callable[..., Any], *example_args: Any) -> Step:
+    """Record ``fn(*example_args)`` and return it as a compiled step.
+
+    ``fn`` returns a scalar ``Value`` or a one-element ``Tensor`` computed from
+    parameters (leaves that exist before the call, read afresh at each call) and
+    the arguments (Values, Tensors, numbers, numpy arrays, lists of them).
+
+    Raises:
+        ValueError (``TraceError``): fn uses something a replay cannot recompute
+            (a number taken from ``.data`` into a new leaf, a user-written
+            ``_backward``, a branch that a small move of the inputs flips), or
+            the generated step disagrees with the eager engine on the example.
+
+    >>> from tinygrad_bp import Value
+    >>> w = Value(3.0, label="w")
+    >>> step = trace(lambda x: (w * x).tanh(), 0.5)
+    >>> loss = step(0.2)                     # tanh(0.6); adds 1 - tanh^2 times 0.2 to w.grad
+    >>> round(loss, 6), round(w.grad, 6)
+    (0.53705, 0.142316)
+    >>> print(step.source.splitlines()[0])
+    def step(a0):
+    """
+    if not callable(fn):
+        raise TypeError(f"trace needs a function, got {type(fn).__name__}")
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        recording = record(fn, example_args)
+    finally:
+        if collecting:
+            gc.enable()
+    engine = tensor if isinstance(recording.root, Tensor) else scalar
+    body, closure_names, closure_objects = engine.generate(recording)
+    source, function, namespace = _compile(
+        recording, body, closure_names, closure_objects, engine.HELPERS
+    )
+    step = Step(function, source, recording, body, namespace)
+    _agree_with_eager(step, recording, example_args)
+    return step
+
+
+def _compile(
+    recording: Recording,
+    body: list[str],
+    closure_names: list[str],
+    closure_objects: list[Any],
+    helpers: dict[str, Any],
+) -> tuple[str, Callable[..., float], dict[str, Any]]:
+    """The step's source, the function compiled from it (closed over the parameters), and
+    the names the source uses (``exec(step.source, step.namespace)`` defines ``step``)."""
+    arg_names = [f"a{i}" for i in range(len(recording.key))]
+    targets, statics = patterns(recording.key)
+    unpack = [f"{target} = {arg}" for target, arg in zip(targets, arg_names)]
+    checks = [f"if s{i} != STATIC[{i}]:" for i in range(len(statics))]
+    packed = "(" + "".join(f"{arg}, " for arg in arg_names) + ")"
+    lines = [f"def step({', '.join(arg_names)}):"]
+    if unpack:
+        lines += ["    try:", *("        " + line for line in unpack)]
+        lines += ["    except (TypeError, ValueError):"]
+        lines += [f"        raise mismatch(KEY, {packed}) from None"]
+    for check in checks:
+        lines += ["    " + check, f"        raise mismatch(KEY, {packed})"]
+    lines += ["    " + line for line in body]
+    source = "\n".join(lines) + "\n"
+    factory = f"def make({', '.join([*closure_names, 'KEY', 'STATIC'])}):\n"
+    factory += textwrap.indent(source, "    ") + "    return step\n"
+    namespace: dict[str, Any] = {**helpers, "mismatch": mismatch, "np": np}
+    exec(compile(factory, "<traced step>", "exec"), namespace)  # noqa: S102 (our own code)
+    function = namespace["make"](*closure_objects, recording.key, statics)
+    uses = {**helpers, "mismatch": mismatch, "np": np, "KEY": recording.key, "STATIC": statics}
+    uses.update(zip(closure_names, closure_objects))
+    return source, function, uses
+
+
+def _agree_with_eager(step: Step, recording: Recording, args: tuple[Any, ...]) -> None:
+    """Run the eager backward of the recorded graph and the step, from zero grads: same numbers."""
+    nodes = [*step.parameters, *(x for x in recording.leaves if isinstance(x, (Value, Tensor)))]
+    nodes = list({id(n): n for n in nodes}.values())
+    saved = [node.grad for node in nodes]
+    try:
+        _zero(nodes)
+        recording.root.backward()
+        eager = [_copy(node.grad) for node in nodes]
+        eager_loss = float(np.asarray(recording.root.data).reshape(-1)[0])
+        _zero(nodes)
+        loss = step(*args)
+        for node, expected in zip(nodes, eager):
+            if not _same(node.grad, expected):
+                raise TraceError(
+                    "trace: the generated step's gradients differ from the eager engine's "
+                    f"(a {type(node).__name__} labelled {node.label!r})"
+                )
+        if not _same(loss, eager_loss):
+            raise TraceError(f"trace: the generated step gives {loss!r}, eagerly {eager_loss!r}")
+    finally:
+        for node, grad in zip(nodes, saved):
+            node.grad = grad
+
+
+def _zero(nodes: list[Any]) -> None:
+    for node in nodes:
+        node.grad = 0.0 if isinstance(node, Value) else None
+
+
+def _copy(grad: Any) -> Any:
+    return grad.copy() if isinstance(grad, np.ndarray) else grad
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)) and (
+        np.asarray(a).dtype == np.asarray(b).dtype or not isinstance(a, np.ndarray)
+    )
