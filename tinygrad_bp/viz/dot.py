@@ -16,13 +16,15 @@ Node names come from the topological index (``v3`` is the value at position 3,
 tests can assert it. DOT is just text: only ``render`` and ``svg`` need the Graphviz
 ``dot`` program, at the very last step.
 
-Sizes are checked before any work, so that ``dot`` always finishes in well under a
-few seconds: at most ``MAX_NODES`` value records are drawn (a larger graph keeps the
-ones nearest the root), and a graph whose edges are too long in all is refused
-(``GraphTooLargeError``). Measured with ``dot`` 2.43 on a busy 2-core machine, the
-worst graphs inside the limits (a chain of 250 ``+`` that all read one leaf, cut to
-its 500 nearest values; 240 nodes each reading the node 14 layers below) take about
-1 s; without the limits ``a+a+...+a`` with 100 terms ran past 100 s.
+Sizes are checked before any work, so that ``dot`` finishes in about a second at
+most: at most ``MAX_NODES`` value records are drawn (a larger graph keeps the ones
+nearest the root), and a graph whose edges cross more than ``MAX_EDGE_LENGTH``
+layers in all is refused (``GraphTooLargeError``): long edges, not many nodes, are
+what makes Graphviz slow. Measured with ``dot`` 2.43 on a busy 2-core machine
+(``benchmarks/viz_limits.py``), the worst graphs just inside the limits take 0.6 to
+1 s: one leaf read by a chain of 63 ``+`` (``a+a+...+a``, 3,968 layers), or through
+61 ``tanh`` into a sum (3,842 layers); a 500-node chain takes 0.3 s. Without the
+limits ``a+a+...+a`` with 100 terms ran past 100 s.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ INSTALL_GRAPHVIZ = (
     "(Debian/Ubuntu), `brew install graphviz` (macOS) or `conda install graphviz`."
 )
 MAX_NODES = 500  # value records drawn by default; the rest collapse into one placeholder
-MAX_EDGE_LENGTH = 3000  # layers crossed by all the edges drawn, in all (see draw_dot)
+MAX_EDGE_LENGTH = 4000  # layers crossed by all the edges drawn, in all (see draw_dot)
 
 # Graphviz's network simplex, which places the nodes, runs to convergence by default:
 # minutes on a graph with long edges. One pass per node gives the same pictures on

@@ -62,9 +62,9 @@
     position.textContent = "step " + current + " of " + last;
     caption.textContent = sweep.captions[current];
     document.body.dataset.frame = String(current);
-    if (current > 0) {
-      const highlighted = document.getElementById(sweep.steps[current - 1]);
-      highlighted.scrollIntoView({block: "nearest", inline: "center"});
+    if (last > 0) {  // keep the highlighted record (at the start, the root) in view
+      const followed = document.getElementById(sweep.steps[Math.max(0, current - 1)]);
+      followed.scrollIntoView({block: "nearest", inline: "center"});
     }
     if (location.hash !== "#frame=" + current) {
       location.replace("#frame=" + current);
