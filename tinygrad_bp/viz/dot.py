@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import graphviz
+import graphviz  # type: ignore[import-untyped]
 
 from ..graph import toposort
 from .format import numbers

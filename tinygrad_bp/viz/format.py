@@ -39,7 +39,7 @@ def numbers(values: Any) -> str:
     """
     array = np.asarray(values, dtype=np.float64)
     if array.ndim == 0:
-        return number(array)
+        return number(float(array))
     if array.size <= MAX_LISTED:
         return "[" + ", ".join(number(value) for value in array.ravel()) + "]"
     with np.errstate(all="ignore"):  # inf - inf in a mean is nan, said as nan

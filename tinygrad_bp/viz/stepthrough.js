@@ -101,7 +101,7 @@
     picture.setAttribute("height", String(box.height * scale));
     show(shown());
   }
-  zoom.value = scaleFor("height") >= 0.6 * PX_PER_PT ? "height" : "actual";
+  zoom.value = scaleFor("height") >= 0.5 * PX_PER_PT ? "height" : "actual";
   zoom.addEventListener("change", fit);
   window.addEventListener("resize", fit);
   slider.addEventListener("input", function () {

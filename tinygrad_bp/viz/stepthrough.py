@@ -18,7 +18,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-import graphviz
+import graphviz  # type: ignore[import-untyped]
 
 from ..graph import backward_order, observing, toposort
 from .dot import (
@@ -383,7 +383,7 @@ def render_backward(
 def _page(title: str, sweep: _Sweep, picture: str) -> str:
     """The HTML of ``render_backward``: the page's files with the picture and the sweep."""
     order = sweep.layout.order
-    data = {
+    data: dict[str, Any] = {
         "steps": [f"v{position}" for position in sweep.visits],
         "captions": [sweep.caption(step) for step in range(len(sweep.visits) + 1)],
         "grads": {f"v{p}": grad_text(sweep.grads[p]) for p in sweep.visits},
