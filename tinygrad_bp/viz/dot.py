@@ -20,11 +20,13 @@ Sizes are checked before any work, so that ``dot`` finishes in about a second at
 most: at most ``MAX_NODES`` value records are drawn (a larger graph keeps the ones
 nearest the root), and a graph whose edges cross more than ``MAX_EDGE_LENGTH``
 layers in all is refused (``GraphTooLargeError``): long edges, not many nodes, are
-what makes Graphviz slow. Measured with ``dot`` 2.43 on a busy 2-core machine
-(``benchmarks/viz_limits.py``), the worst graphs just inside the limits take 0.6 to
-1 s: one leaf read by a chain of 63 ``+`` (``a+a+...+a``, 3,968 layers), or through
-61 ``tanh`` into a sum (3,842 layers); a 500-node chain takes 0.3 s. Without the
-limits ``a+a+...+a`` with 100 terms ran past 100 s.
+what makes Graphviz slow. Measured with ``dot`` 2.43 on a 2-core machine
+(``python benchmarks/viz_limits.py``), the worst graphs just inside the limits take
+0.2 to 0.3 s when the machine is quiet and up to 1 s while other jobs run: one leaf
+read by a chain of 63 ``+`` (``a+a+...+a``, 3,968 layers), or through 61 ``tanh``
+into a sum (3,842 layers); a 5,000-node chain cut to 500 nodes takes 0.07 s. Before
+these limits and the bounded layout effort below, ``a+a+...+a`` with 100 terms ran
+past 100 s.
 """
 
 from __future__ import annotations
