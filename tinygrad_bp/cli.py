@@ -316,6 +316,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
             )
     root, inputs = _graph_root(args)
     options = {
+        "rankdir": args.rankdir,
         "show_constants": not args.hide_constants,
         "hidden": inputs if args.hide_inputs else (),
     }
@@ -325,7 +326,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
                 root, Path(args.out or "backward") / "backward.html", **options
             )
         else:
-            path = viz.render(root, args.out or "graph.svg", rankdir=args.rankdir, **options)
+            path = viz.render(root, args.out or "graph.svg", **options)
     except viz.GraphTooLargeError as error:
         raise UsageError(f"{error} (see {PROG} graph --help)") from None
     print(f"wrote {path}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -241,7 +242,7 @@ def backward_frames(
     root: Any,
     rankdir: str = "LR",
     show_constants: bool = True,
-    hidden: Any = (),
+    hidden: Iterable[Any] = (),
     max_nodes: int = MAX_NODES,
     max_edge_length: int = MAX_EDGE_LENGTH,
     max_frames: int = MAX_FRAMES,
@@ -319,7 +320,7 @@ def render_backward(
     path: str | Path,
     rankdir: str = "LR",
     show_constants: bool = True,
-    hidden: Any = (),
+    hidden: Iterable[Any] = (),
     max_nodes: int = MAX_NODES,
     max_edge_length: int = MAX_EDGE_LENGTH,
     max_frames: int = MAX_FRAMES,
