@@ -300,7 +300,7 @@ def backward_frames(
     ['c', 'a', 'b']
     >>> frames[1].caption  # doctest: +ELLIPSIS
     'Step 1 of 3: the gradient of c is final, 1 (the seed); it passes local × grad ...'
-    >>> '"{ a | data 2 | grad not computed }"' in frames[1].digraph.source
+    >>> '"a | data 2 | grad not computed"' in frames[1].digraph.source  # fields stacked
     True
     >>> a.grad   # the user's grads are untouched
     0.0
