@@ -235,6 +235,17 @@ def test_the_edge_length_counts_every_layer_an_edge_crosses():
         draw_dot(repeated_sum(3), max_edge_length=7)
 
 
+def test_the_edge_length_counts_the_placeholders_edges():
+    x = Value(0.1, label="x")
+    for _ in range(4999):
+        x = x.tanh()
+    # 100 records, 100 tanh ops: 99 record -> op edges, the placeholder's edge into the
+    # deepest op, and 100 op -> result edges, each crossing one layer.
+    draw_dot(x, max_nodes=100, max_edge_length=200)
+    with pytest.raises(GraphTooLargeError, match="cross 200 layers"):
+        draw_dot(x, max_nodes=100, max_edge_length=199)
+
+
 def test_a_long_plain_chain_is_cut_not_refused():
     x = Value(0.1, label="x")
     for _ in range(4999):

@@ -54,6 +54,7 @@ MAX_EDGE_LENGTH = 4000  # layers crossed by all the edges drawn, in all (see dra
 _LAYOUT_ATTRS = {"nslimit": "1", "nslimit1": "1"}
 # Characters with a meaning inside a Graphviz record label, each escaped by a backslash.
 _RECORD_ESCAPES = str.maketrans({char: "\\" + char for char in "\\{}|<>"})
+_PLACEHOLDER = -1  # the "… N more nodes" box, in the edge-length count
 BY_HAND = "your _backward"  # what a node built by hand computes its gradient with
 
 
@@ -209,15 +210,18 @@ class Layout:
         Layers as Graphviz assigns them: a leaf's record just before its first
         reader, an operation one layer after its latest operand, its result one after.
         """
-        rank: dict[int, int] = {}  # position -> the layer of its record
+        rank: dict[int, int] = {}  # position (_PLACEHOLDER: "… more") -> its layer
         reads: list[tuple[int, int]] = []  # (operand position, layer of the operation)
         for position in sorted(self.shown):  # topological: operands first
             operands = self._drawn_operands(position)
             op_layer = 1 + max((rank[child] for child in operands), default=-1)
             rank[position] = op_layer + 1 if self.order[position].children else 0
             reads.extend((child, op_layer) for child in operands)
+            children = {self.index[child] for child in self.order[position].children}
+            if children - self.shown - self.hidden:  # an operand cut by max_nodes
+                reads.append((_PLACEHOLDER, op_layer))
         for child, op_layer in sorted(reads, key=lambda read: -read[1]):  # first reader last
-            if not self.order[child].children:
+            if child == _PLACEHOLDER or not self.order[child].children:
                 rank[child] = op_layer - 1
         crossed: dict[int, int] = {}  # operand position -> layers its edges cross
         for child, op_layer in reads:
@@ -226,10 +230,11 @@ class Layout:
         total = sum(crossed.values()) + results  # each op -> result edge crosses one
         if total > limit:
             worst = max(crossed, key=crossed.__getitem__)
+            source = "the … more nodes" if worst == _PLACEHOLDER else name(self.order[worst])
             raise GraphTooLargeError(
                 f"the graph is too tangled to draw quickly: its edges cross {total} layers "
-                f"in all, more than max_edge_length={limit} (the edges from "
-                f"{name(self.order[worst])} alone cross {crossed[worst]}); draw a smaller graph"
+                f"in all, more than max_edge_length={limit} (the edges from {source} alone "
+                f"cross {crossed[worst]}); draw a smaller graph"
             )
 
     def _drawn_operands(self, position: int) -> list[int]:
