@@ -178,7 +178,7 @@ def test_graph_of_an_expression_shows_labels_data_and_grads(tmp_path, capsys):
         assert label in picture, label
     # e = tanh(ab + c) = tanh(-0.5), and de/da = (1 - e^2) b with b = -1.
     e = np.tanh(2 * -1 + 1.5)
-    assert f"data {e:.4f}" in picture and f"grad {(1 - e**2) * -1:.4f}" in picture
+    assert f"data {e:.4g}" in picture and f"grad {(1 - e**2) * -1:.4g}" in picture
     assert str(path) in capsys.readouterr().out
 
 
@@ -191,16 +191,15 @@ def test_graph_of_the_worked_network_labels_every_weight(tmp_path):
     # dJ/dw_0,output = -delta_output: the closed form's number is in the picture.
     activations = delta.forward(WORKED_WEIGHTS, WORKED_INPUT)
     delta_out = delta.deltas(WORKED_WEIGHTS, activations, WORKED_TARGET)[-1][0]
-    assert f"grad {-delta_out:.4f}" in picture
+    assert f"grad {-delta_out:.4g}" in picture
 
 
-def test_graph_steps_write_a_page_and_frames(tmp_path):
+def test_graph_steps_write_a_page(tmp_path):
     argv = ["graph", "a*b + a", "--value", "a=3", "--value", "b=2", "--steps"]
     assert main([*argv, "--out", str(tmp_path)]) == 0
     page = tmp_path / "backward.html"
-    assert page.read_text().count("<svg") >= 4
-    frames = sorted((tmp_path / "backward_frames").glob("frame_*.svg"))
-    assert len(frames) >= 4 and all(frame.stat().st_size > 0 for frame in frames)
+    assert page.read_text().count("<svg") == 1  # one layout, the steps replayed on it
+    assert "Step 4 of 4" in page.read_text()  # a, b, a*b, a*b + a
 
 
 def test_graph_png_via_the_module_entry_point(tmp_path):

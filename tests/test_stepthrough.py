@@ -5,12 +5,14 @@ The oracles are independent of the code under test: a graph walk written here
 ``backward()``, and the derivation's delta rules (``tinygrad_bp.delta``).
 """
 
+import html
+import json
 import re
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
+from conftest import needs_chromium, needs_dot
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import finite
@@ -18,12 +20,12 @@ from strategies import finite
 from tinygrad_bp import Tensor, Value, delta, detect_anomaly, losses, nn
 from tinygrad_bp.check import AnomalyError
 from tinygrad_bp.graph import mode
-from tinygrad_bp.viz import backward_frames, draw_dot, render_backward
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
-CHROMIUM = "/usr/bin/chromium"
-needs_chromium = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None, reason="headless Chromium not installed"
+from tinygrad_bp.viz import (
+    MAX_FRAMES,
+    GraphTooLargeError,
+    backward_frames,
+    draw_dot,
+    render_backward,
 )
 
 # The derivation's worked example: 2-2-1 sigmoid network, (n_in + 1, n_out) weights.
@@ -59,21 +61,20 @@ def records(source: str) -> dict[str, tuple[str, str]]:
     return {name: (label, attrs) for name, label, attrs in found if "shape=record" in attrs}
 
 
+def fields(label: str) -> list[str]:
+    """The fields of a record label, drawn stacked (``a | b``) or side by side (``{ a | b }``)."""
+    return label.strip("{} ").split(" | ")
+
+
 def shown_grads(source: str) -> dict[str, str]:
-    """Node label -> the grad field its record shows ("grad not computed", "grad 0.5000")."""
-    grads = {}
-    for label, _ in records(source).values():
-        fields = label.strip("{} ").split(" | ")
-        grads[fields[0]] = fields[-1]
-    return grads
+    """Node label -> the grad field its record shows ("grad not computed", "grad 0.5")."""
+    return {fields(label)[0]: fields(label)[-1] for label, _ in records(source).values()}
 
 
 def highlighted(source: str) -> list[str]:
     """The labels of the records filled gold."""
     return [
-        label.strip("{} ").split(" | ")[0]
-        for label, attrs in records(source).values()
-        if "fillcolor=gold" in attrs
+        fields(label)[0] for label, attrs in records(source).values() if "fillcolor=gold" in attrs
     ]
 
 
@@ -188,8 +189,8 @@ def test_last_frame_shows_the_grads_of_a_fresh_backward():
     expected = draw_dot(fresh).source
     last = backward_frames(expression())[-1].digraph.source
     assert shown_grads(last) == shown_grads(expected)
-    assert {name: label for name, (label, _) in records(last).items()} == {
-        name: label for name, (label, _) in records(expected).items()
+    assert {name: fields(label) for name, (label, _) in records(last).items()} == {
+        name: fields(label) for name, (label, _) in records(expected).items()
     }
 
 
@@ -214,9 +215,9 @@ def test_edges_show_the_local_derivative_and_what_they_carried():
     c.label = "c"
     before, after = (frame.digraph.source for frame in backward_frames(c)[:2])
     # dc/da = b = -3, dc/db = a = 2; with dJ/dc = 1 the edges carry -3 and 2
-    assert 'v0 -> op2 [label="local -3.0000" color=grey60' in before
-    assert 'v0 -> op2 [label="local -3.0000\\nsent -3.0000" color=red' in after
-    assert 'v1 -> op2 [label="local 2.0000\\nsent 2.0000" color=red' in after
+    assert 'v0 -> op2 [label="local -3" color="#999999"' in before
+    assert 'v0 -> op2 [label="local -3\\nsent -3" color=red' in after
+    assert 'v1 -> op2 [label="local 2\\nsent 2" color=red' in after
 
 
 def test_tensor_edges_show_a_summary_of_what_they_carried():
@@ -224,7 +225,7 @@ def test_tensor_edges_show_a_summary_of_what_they_carried():
     out = (x * 2.0).sum()
     frames = backward_frames(out)
     sum_step = next(frame for frame in frames if frame.node is out).digraph.source
-    assert re.search(r'-> op\d+ \[label="sent mean 1\.0000 min 1\.0000 max 1\.0000"', sum_step)
+    assert re.search(r'-> op\d+ \[label="sent mean 1 min 1 max 1"', sum_step)
 
 
 @given(recipes())
@@ -303,7 +304,7 @@ def test_the_worked_example_visits_the_output_first_and_the_weights_last():
     for neuron, unit in zip(net.layers[0].neurons, ["h1", "h2"], strict=True):
         assert all(step[id(units[unit])] < step[id(w)] for w in [neuron.b, *neuron.w])
     assert [frame.caption.split(":")[0] for frame in frames[:2]] == ["Start", "Step 1 of 22"]
-    assert "the gradient of J is final, 1.0000 (the seed)" in frames[1].caption
+    assert "the gradient of J is final, 1 (the seed)" in frames[1].caption
 
 
 def test_the_worked_example_shows_the_deltas_of_the_derivation():
@@ -314,37 +315,187 @@ def test_the_worked_example_shows_the_deltas_of_the_derivation():
     expected = {"z_o": -output_delta[0], "z_h1": -hidden_delta[0], "z_h2": -hidden_delta[1]}
     for name, grad in expected.items():  # dJ/dz = -delta
         frame = next(frame for frame in frames if frame.node is units[name[2:]].children[0])
-        assert shown_grads(frame.digraph.source)[name] == f"grad {grad:.4f}"
+        assert shown_grads(frame.digraph.source)[name] == f"grad {grad:.4g}"
         assert frame.caption.startswith(f"Step {frame.step} of 22: the gradient of {name}")
     assert all(w.grad == 0.0 for w in J.children[0].children)  # still untouched
 
 
-# -- the HTML page and the numbered SVGs --------------------------------------------------------
+# -- the order: exactly backward()'s ---------------------------------------------------------
+
+
+def engine_sweep_order(root) -> list:
+    """The nodes in the order a real ``root.backward()`` calls their ``_propagate``."""
+    seen = []
+    kind = type(root)
+    original = kind._propagate
+
+    def recording(node):
+        seen.append(node)
+        original(node)
+
+    kind._propagate = recording
+    try:
+        root.backward()
+    finally:
+        kind._propagate = original
+    return seen
+
+
+def test_the_frames_follow_backwards_own_sweep_layer_by_layer():
+    J, net, units = worked_example()
+    frames = backward_frames(J)
+    fresh_J, *_ = worked_example()
+    swept = engine_sweep_order(fresh_J)
+
+    def signature(node):
+        return node.label, node.op, node.data
+
+    assert [signature(frame.node) for frame in frames[1:]] == [signature(n) for n in swept]
+    # Layer by layer: every output-layer weight before the hidden units' net inputs,
+    # every hidden-layer weight after every output-layer weight.
+    step = {id(frame.node): frame.step for frame in frames[1:]}
+    output_weights = [net.layers[1].neurons[0].b, *net.layers[1].neurons[0].w]
+    hidden_weights = [w for neuron in net.layers[0].neurons for w in [neuron.b, *neuron.w]]
+    z_hidden = [units[name].children[0] for name in ("h1", "h2")]
+    assert max(step[id(w)] for w in output_weights) < min(step[id(z)] for z in z_hidden)
+    assert max(step[id(w)] for w in output_weights) < min(step[id(w)] for w in hidden_weights)
+
+
+def test_the_page_steps_in_backwards_own_order(tmp_path, dot_program):
+    J, *_ = worked_example()
+    page = render_backward(J, tmp_path / "backward.html", show_constants=False)
+    data = sweep_data(page)
+    fresh_J, *_ = worked_example()
+    swept = [node for node in engine_sweep_order(fresh_J) if node.children or node.label]
+    titles = set(re.findall(r'<g id="(v\d+)" class="node">', page_text(page)))
+    assert len(data["steps"]) == len(swept) == 20  # 22 nodes, 2 of them constants
+    labels = [record_label(page_text(page), record) for record in data["steps"]]
+    assert labels == [node.label or f"data {node.data:.4g}" for node in swept]
+    assert set(data["steps"]) <= titles
+
+
+# -- leaving constants and inputs out -----------------------------------------------------------
+
+
+def test_hidden_constants_and_inputs_take_no_step():
+    J, net, units = worked_example()
+    nodes, _ = reachable(J)
+    constants = [node for node in nodes.values() if not node.children and not node.label]
+    inputs = [node for node in nodes.values() if node.label in ("x1", "x2")]
+    assert len(constants) == 2 and len(nodes) == 22
+    frames = backward_frames(J, show_constants=False, hidden=inputs)
+    assert len(frames) == 22 - 2 - 2 + 1
+    stepped = {id(frame.node) for frame in frames[1:]}
+    assert not stepped & {id(node) for node in constants + inputs}
+    assert frames[1].caption.startswith("Step 1 of 18: the gradient of J is final, 1")
+    source = frames[-1].digraph.source
+    assert "w·x+b x1=1 x2=0" in source  # the hidden inputs are named on their operation
+    assert "* 0.5" in source  # and the constant of half_sse on its
+    # The gradients shown are still the full sweep's: dJ/dz = -delta, by the delta rules.
+    activations = delta.forward(WORKED_WEIGHTS, np.array(WORKED_INPUT))
+    output_delta = delta.deltas(WORKED_WEIGHTS, activations, np.array([1.0]))[1]
+    assert shown_grads(source)["z_o"] == f"grad {-output_delta[0]:.4g}"
+
+
+# -- nodes built by hand ------------------------------------------------------------------------
+
+
+def by_hand_relu(x: Value) -> Value:
+    """micrograd's lecture exercise: relu written with a _backward closure."""
+    out = Value(0 if x.data < 0 else x.data, (x,), "ReLU")
+
+    def _backward():
+        x.grad += (out.data > 0) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def test_a_node_built_by_hand_gets_its_step_and_no_invented_derivative():
+    x = Value(2.0, label="x")
+    scaled = x * 3.0
+    scaled.label = "s"
+    y = by_hand_relu(scaled)
+    y.label = "y"
+    frames = backward_frames(y)
+    assert [frame.node.label for frame in frames[1:]] == ["y", "s", "x", ""]
+    assert "your _backward closure sends its share back" in frames[1].caption
+    source = frames[1].digraph.source
+    assert "ReLU (your _backward)" in source
+    # relu'(6) = 1: the closure sent 1 x grad y = 1 along the edge, and we say so.
+    assert re.search(r'v\d+ -> op\d+ \[label="local: in your _backward\\nsent 1" color=red', source)
+    assert shown_grads(frames[-1].digraph.source)["x"] == "grad 3"  # d relu(3x)/dx = 3
+
+
+# -- size caps -----------------------------------------------------------------------------------
+
+
+def test_too_many_steps_are_refused_before_any_work(tmp_path):
+    J, *_ = worked_example()
+    with pytest.raises(GraphTooLargeError, match=r"22 steps, more than max_frames=21"):
+        backward_frames(J, max_frames=21)
+    assert len(backward_frames(J, max_frames=22)) == 23
+    with pytest.raises(GraphTooLargeError, match="max_frames=10"):
+        render_backward(J, tmp_path / "b.html", max_frames=10)
+    assert list(tmp_path.iterdir()) == []
+    assert MAX_FRAMES >= 200  # room for the 4-8-8-1 network's 164 steps
+
+
+def test_a_page_over_the_size_cap_is_not_written(tmp_path, dot_program):
+    J, *_ = worked_example()
+    with pytest.raises(GraphTooLargeError, match=r"page would be \d+ bytes.*max_page_bytes=1000"):
+        render_backward(J, tmp_path / "b.html", max_page_bytes=1000)
+    assert not (tmp_path / "b.html").exists()
+
+
+def test_the_cli_refuses_too_many_steps_in_one_line(tmp_path, capsys, dot_program):
+    from tinygrad_bp.cli import main
+
+    code = main(["graph", "--network", "20,20,1", "--steps", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and f"max_frames={MAX_FRAMES}" in err
+    assert not (tmp_path / "backward.html").exists()
+
+
+# -- the HTML page ---------------------------------------------------------------------------
+
+
+def page_text(page) -> str:
+    return page.read_text(encoding="utf-8")
+
+
+def sweep_data(page) -> dict:
+    """The sweep the page's script replays (its JSON data element)."""
+    found = re.search(r'<script type="application/json" id="sweep">(.*?)</script>', page_text(page))
+    return json.loads(found.group(1))
+
+
+def record_label(svg: str, record: str) -> str:
+    """The first text (the label) of the record with DOT name ``record`` in the SVG."""
+    group = re.search(rf'<g id="{record}" class="node">(.*?)</g>', svg, re.DOTALL).group(1)
+    return html.unescape(re.findall(r"<text[^>]*>(.*?)</text>", group)[0])
 
 
 @needs_dot
-def test_render_backward_writes_a_self_contained_page_and_numbered_svgs(tmp_path):
+def test_render_backward_writes_one_self_contained_page_with_each_frame_stored_once(tmp_path):
     J, *_ = worked_example()
     page = render_backward(J, tmp_path / "out" / "backward.html")
     assert page == tmp_path / "out" / "backward.html"
-    text = page.read_text(encoding="utf-8")
-    n_frames = len(reachable(J)[0]) + 1
-    assert text.count("<svg") == n_frames
-    assert len(re.findall(r'<figure class="frame" id="frame-\d+"', text)) == n_frames
+    assert sorted(path.name for path in page.parent.iterdir()) == ["backward.html"]
+    text = page_text(page)
+    assert text.count("<svg") == 1  # one layout; each frame is a step of the script
+    nodes = reachable(J)[0].values()
+    n_ops = sum(1 for node in nodes if node.children)
+    assert text.count('class="node"') == len(nodes) + n_ops == 22 + 9  # each record once
+    data = sweep_data(page)
+    frames = backward_frames(J)
+    assert data["captions"] == [frame.caption for frame in frames]
+    assert len(data["steps"]) == len(nodes)
+    last = records(frames[-1].digraph.source)  # the same DOT names as the page's records
+    assert data["grads"] == {record: fields(last[record][0])[-1] for record in data["steps"]}
+    assert len(text) < 100_000  # 2-2-1 (it was 710 KB, plus 740 KB of frame files)
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text)
     assert "<link" not in text and "<script src" not in text and "@import" not in text
-    svgs = sorted((tmp_path / "out" / "backward_frames").iterdir())
-    assert [svg.name for svg in svgs] == [f"frame_{k:03d}.svg" for k in range(n_frames)]
-    assert all("<svg" in svg.read_text(encoding="utf-8") for svg in svgs)
-    assert ">grad not computed<" in svgs[0].read_text(encoding="utf-8")
-
-
-@needs_dot
-def test_render_backward_replaces_older_frames(tmp_path):
-    render_backward(expression(), tmp_path / "b.html")
-    x = Value(2.0, label="x")
-    render_backward(x * 3, tmp_path / "b.html")
-    assert len(list((tmp_path / "b_frames").iterdir())) == 4  # x, 3, x*3 and the start
 
 
 def test_render_backward_wants_an_html_file(tmp_path):
@@ -374,10 +525,10 @@ USER_MOVES = """<script>
 </body>"""
 
 
-def dump_dom(page, tmp_path, fragment: str = "") -> str:
+def dump_dom(chromium, page, tmp_path, fragment: str = "", size: str = "1280,800") -> str:
     """The DOM of ``page`` in headless Chromium after its scripts have run."""
     command = [
-        CHROMIUM,
+        chromium,
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
@@ -386,6 +537,7 @@ def dump_dom(page, tmp_path, fragment: str = "") -> str:
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        f"--window-size={size}",
         f"--user-data-dir={tmp_path / 'chromium-profile'}",
         "--dump-dom",
         page.resolve().as_uri() + fragment,
@@ -395,11 +547,17 @@ def dump_dom(page, tmp_path, fragment: str = "") -> str:
     return result.stdout
 
 
-def shown_frames(dom: str) -> list[str]:
-    """The ids of the <figure> frames not hidden."""
-    figures = re.findall(r'<figure class="frame" id="(frame-\d+)"[^>]*>', dom)
-    hidden = re.findall(r'<figure class="frame" id="(frame-\d+)"[^>]*\bhidden\b[^>]*>', dom)
-    return [figure for figure in figures if figure not in hidden]
+def record_fills(dom: str) -> dict[str, str]:
+    """Record DOT name -> the fill of its outline, as the page's script painted it."""
+    groups = re.findall(r'<g id="(v\d+)" class="node">(.*?)</g>', dom, re.DOTALL)
+    return {name: re.search(r'<polygon fill="([^"]+)"', group).group(1) for name, group in groups}
+
+
+def grad_texts(dom: str) -> dict[str, str]:
+    """Record DOT name -> the last text of the record (its grad field) in the DOM."""
+    groups = re.findall(r'<g id="(v\d+)" class="node">(.*?)</g>', dom, re.DOTALL)
+    texts = {name: re.findall(r"<text[^>]*>(.*?)</text>", group)[-1] for name, group in groups}
+    return {name: html.unescape(text) for name, text in texts.items()}
 
 
 def body(dom: str) -> str:
@@ -408,32 +566,65 @@ def body(dom: str) -> str:
 
 @needs_dot
 @needs_chromium
-def test_the_page_runs_in_chromium_and_moves_between_frames(tmp_path):
-    page = render_backward(expression(), tmp_path / "backward.html")  # 8 frames
-    start, third = dump_dom(page, tmp_path), dump_dom(page, tmp_path, "#frame=3")
+def test_the_page_paints_each_step_in_chromium(tmp_path, chromium_program):
+    f = expression()
+    page = render_backward(f, tmp_path / "backward.html")  # 7 steps
+    steps = sweep_data(page)["steps"]
+    frames = backward_frames(f)
+    start = dump_dom(chromium_program, page, tmp_path)
+    third = dump_dom(chromium_program, page, tmp_path, "#frame=3")
     for dom in (start, third):
         assert "data-error" not in body(dom)
-    assert shown_frames(start) == ["frame-0"] and 'data-frame="0"' in body(start)
-    assert shown_frames(third) == ["frame-3"] and 'data-frame="3"' in body(third)
+    assert 'data-frame="0"' in body(start) and 'data-frame="3"' in body(third)
     caption = re.compile(r'<p id="caption">(.*?)</p>')
-    assert caption.search(third).group(1).startswith("Step 3 of 7")
+    assert html.unescape(caption.search(third).group(1)) == frames[3].caption
     assert caption.search(start).group(1).startswith("Start")
+    assert set(record_fills(start).values()) == {"white"}
+    assert set(grad_texts(start).values()) == {"grad not computed"}
+    fills = record_fills(third)
+    assert [fills[record] for record in steps] == ["palegreen"] * 2 + ["gold"] + ["white"] * 4
+    expected = shown_grads(frames[3].digraph.source)  # the DOT frame of the same step
+    assert {record_label(third, r): text for r, text in grad_texts(third).items()} == expected
 
     moved = tmp_path / "moved.html"
-    moved.write_text(page.read_text(encoding="utf-8").replace("</body>", USER_MOVES))
-    dom = dump_dom(moved, tmp_path, "#frame=1")
+    moved.write_text(page_text(page).replace("</body>", USER_MOVES))
+    dom = dump_dom(chromium_program, moved, tmp_path, "#frame=1")
     assert "data-error" not in body(dom)
     # 1, right 2, right 3, left 2, End 7, right (stays) 7, Previous 6, slider 2
     assert 'data-seen="1,2,3,2,7,7,6,2"' in body(dom)
-    assert shown_frames(dom) == ["frame-2"]
 
 
 @needs_dot
 @needs_chromium
-def test_the_page_records_script_errors(tmp_path):
+@pytest.mark.parametrize("size", ["1366,768", "1280,800"])
+def test_the_controls_and_the_picture_fit_a_laptop_screen(tmp_path, chromium_program, size):
+    J, *_ = worked_example()
+    page = render_backward(J, tmp_path / "backward.html", show_constants=False)
+    probe = """<script>
+      const box = (selector) => document.querySelector(selector).getBoundingClientRect();
+      const main = document.querySelector("main");
+      document.body.setAttribute("data-layout", JSON.stringify({
+        header: box("header").bottom, caption: box("#caption").bottom,
+        main: [box("main").top, box("main").bottom], window: window.innerHeight,
+        scrolls: document.scrollingElement.scrollHeight > window.innerHeight,
+        picture: box("main svg").height, room: main.clientHeight,
+      }));
+    </script></body>"""
+    probed = tmp_path / "probed.html"
+    probed.write_text(page_text(page).replace("</body>", probe))
+    dom = dump_dom(chromium_program, probed, tmp_path, "#frame=9", size)
+    layout = json.loads(re.search(r"data-layout=\"([^\"]*)\"", dom).group(1).replace("&quot;", '"'))
+    width, height = (int(n) for n in size.split(","))
+    assert layout["window"] <= height and not layout["scrolls"]  # the page itself never scrolls
+    assert layout["caption"] <= layout["header"] <= layout["main"][0] < 200  # controls on top
+    assert layout["main"][1] <= layout["window"]  # the picture's area ends inside the window
+    assert layout["picture"] <= layout["room"]  # fit height: the picture is never cut
+
+
+@needs_dot
+@needs_chromium
+def test_the_page_records_script_errors(tmp_path, chromium_program):
     page = render_backward(expression(), tmp_path / "backward.html")
     broken = tmp_path / "broken.html"
-    broken.write_text(
-        page.read_text(encoding="utf-8").replace("</body>", "<script>undefinedThing();</script>")
-    )
-    assert "undefinedThing" in body(dump_dom(broken, tmp_path))
+    broken.write_text(page_text(page).replace("</body>", "<script>undefinedThing();</script>"))
+    assert "undefinedThing" in body(dump_dom(chromium_program, broken, tmp_path))

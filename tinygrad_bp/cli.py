@@ -44,7 +44,7 @@ import numpy as np
 from . import data, delta, explain, viz
 from .engine import Value
 from .expression import ALLOWED_METHODS, parse_expression
-from .graph import no_grad
+from .graph import no_grad, toposort
 from .nn import MLP, get_weights, sigmoid_network
 from .perceptron import perceptron_on_gates
 from .train import OPTIMIZERS, fit, train_on_dataset
@@ -317,26 +317,42 @@ def cmd_graph(args: argparse.Namespace) -> int:
                 f"cannot render to {args.out!r}: unsupported suffix {suffix!r}; "
                 f"use {', '.join(viz.SUPPORTED_SUFFIXES)} (see {PROG} graph --help)"
             )
-    root = _graph_root(args)
-    if args.steps:
-        path = viz.render_backward(root, Path(args.out or "backward") / "backward.html")
-    else:
-        path = viz.render(root, args.out or "graph.svg", rankdir=args.rankdir)
+    root, inputs = _graph_root(args)
+    options = {
+        "rankdir": args.rankdir,
+        "show_constants": not args.hide_constants,
+        "hidden": inputs if args.hide_inputs else (),
+    }
+    try:
+        if args.steps:
+            path = viz.render_backward(
+                root, Path(args.out or "backward") / "backward.html", **options
+            )
+        else:
+            path = viz.render(root, args.out or "graph.svg", **options)
+    except viz.GraphTooLargeError as error:
+        raise UsageError(f"{error} (see {PROG} graph --help)") from None
     print(f"wrote {path}")
     return 0
 
 
-def _graph_root(args: argparse.Namespace) -> Value:
-    """The root of the expression or of --network's loss J, after one backward()."""
+def _graph_root(args: argparse.Namespace) -> tuple[Value, list[Value]]:
+    """The root of the expression or of --network's loss J, after one backward().
+
+    Also the inputs --hide-inputs leaves out: the network's x1..xn (none for an
+    expression, whose names are all it has).
+    """
     if (args.expression is None) == (args.network is None):
         raise UsageError("give either an EXPRESSION or --network SIZES")
     if args.expression is not None:
+        if args.hide_inputs:
+            raise UsageError("--hide-inputs needs --network: an expression's names are its inputs")
         try:
             root = parse_expression(args.expression, dict(args.value))
         except ValueError as error:
             raise UsageError(f"{error} (see {PROG} graph --help)") from None
         root.backward()
-        return root
+        return root, []
     try:
         sizes = _widths(args.network)
     except argparse.ArgumentTypeError as error:
@@ -345,6 +361,12 @@ def _graph_root(args: argparse.Namespace) -> Value:
         raise UsageError(f"--network needs at least two widths like 2,2,1, got {args.network!r}")
     if sizes[-1] != 1:
         raise UsageError(f"--network draws one output unit (target y = 1), got {args.network!r}")
+    n_weights = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    if n_weights > viz.MAX_NODES:
+        raise UsageError(
+            f"--network {args.network} has {n_weights} weights; a graph picture draws at most "
+            f"{viz.MAX_NODES} nodes, so give a network of at most {viz.MAX_NODES} weights"
+        )
     if sizes == [2, 2, 1]:
         weights = list(explain.WORKED_WEIGHTS)
     else:
@@ -352,7 +374,10 @@ def _graph_root(args: argparse.Namespace) -> Value:
     x = explain.WORKED_INPUT if sizes[0] == 2 else np.ones(sizes[0])
     x = x if args.x is None else np.array(args.x)
     _check_network(weights, x, explain.WORKED_TARGET)
-    return explain.autograd_pass(weights, x, explain.WORKED_TARGET).loss  # backward done
+    run = explain.autograd_pass(weights, x, explain.WORKED_TARGET)  # backward done
+    parameters = set(run.net.parameters())
+    leaves = [node for node in toposort(run.loss) if not node.children]
+    return run.loss, [leaf for leaf in leaves if leaf.label and leaf not in parameters]
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -502,7 +527,11 @@ def _add_graph(commands: Any) -> None:
         description="Draw the graph of an expression (after backward, so every node shows "
         "its grad) or of a sigmoid network's loss J. Expressions may use names, numbers, "
         "+ - * / **, unary minus and the methods " + ", ".join(ALLOWED_METHODS) + ".",
-        epilog='example: graph "(a*b + c).tanh()" --value a=2 --value b=-1 --value c=1.5',
+        epilog='example: graph "(a*b + c).tanh()" --value a=2 --value b=-1 --value c=1.5. '
+        f"Limits: at most {viz.MAX_NODES} values drawn (the rest collapse into one node), "
+        f"edges crossing at most {viz.MAX_EDGE_LENGTH} layers in all (a name used by many "
+        "operations makes long edges), and for --steps at most "
+        f"{viz.MAX_FRAMES} steps and a {viz.MAX_PAGE_BYTES // 1_000_000} MB page.",
     )
     graph.add_argument("expression", nargs="?", help='e.g. "(a*b + c).tanh()"')
     graph.add_argument(
@@ -517,7 +546,16 @@ def _add_graph(commands: Any) -> None:
     graph.add_argument(
         "--steps",
         action="store_true",
-        help="write backward.html (a step-through of backward) and its SVG frames into --out DIR",
+        help="write backward.html, a step-through of backward (at most "
+        f"{viz.MAX_FRAMES} steps), into --out DIR",
+    )
+    graph.add_argument(
+        "--hide-constants",
+        action="store_true",
+        help="leave out unlabelled constants (the 0.5 of J): their value is written on the op",
+    )
+    graph.add_argument(
+        "--hide-inputs", action="store_true", help="leave out the network's inputs x1..xn"
     )
     graph.add_argument(
         "--out", help="the picture file (.svg/.png/.pdf, default graph.svg); a DIR with --steps"
