@@ -79,15 +79,6 @@ MAX_SCALAR_WEIGHTS = 1_000  # explain, graph --network: one Value (and table row
 MAX_STEP_FRAMES = 60  # graph --steps: one picture per node of the graph
 MAX_JSON_BYTES = 1_000_000  # explain --json FILE, and each --weights
 
-# Errors about a path the user named (--out, --json, a graph picture): one line, exit 2.
-_PATH_ERRORS = (
-    FileNotFoundError,
-    FileExistsError,
-    IsADirectoryError,
-    NotADirectoryError,
-    PermissionError,
-)
-
 
 class UsageError(Exception):
     """Bad arguments or bad input: reported as one line on stderr, exit status 2."""
@@ -245,6 +236,13 @@ _positive_float = _number(float, positive=True)
 _finite_float = _number(float)
 _test_fraction = _number(float, minimum=0.0, maximum=0.9)
 _width = _number(int, minimum=1)
+
+
+def _path_text(text: str) -> str:
+    """argparse type of the paths (--out, --json, --save, --load): any text but NUL."""
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"a path cannot contain a NUL character, got {text!r:.40}")
+    return text
 
 
 def _number_list(text: str) -> list[float]:
@@ -681,7 +679,10 @@ def _add_explain(commands: Any) -> None:
     command.add_argument("--y", type=_number_list, help="the target, e.g. 1")
     command.add_argument("--lr", type=_finite_float, default=0.5, help="learning rate")
     command.add_argument(
-        "--json", metavar="FILE", help='a file {"weights": [...], "x": [...], "y": [...], "lr": ..}'
+        "--json",
+        type=_path_text,
+        metavar="FILE",
+        help='a file {"weights": [...], "x": [...], "y": [...], "lr": ..}',
     )
     command.set_defaults(run=cmd_explain)
 
@@ -689,9 +690,14 @@ def _add_explain(commands: Any) -> None:
 def _add_model_files(command: argparse.ArgumentParser) -> None:
     """--save and --load, as xor and train take them (nn.save's .npz archive)."""
     command.add_argument(
-        "--load", metavar="FILE", help="start from the weights in FILE (written by --save)"
+        "--load",
+        type=_path_text,
+        metavar="FILE",
+        help="start from the weights in FILE (written by --save)",
     )
-    command.add_argument("--save", metavar="FILE", help="write the trained weights to FILE (.npz)")
+    command.add_argument(
+        "--save", type=_path_text, metavar="FILE", help="write the trained weights to FILE (.npz)"
+    )
 
 
 def _add_xor(commands: Any) -> None:
@@ -710,7 +716,10 @@ def _add_xor(commands: Any) -> None:
     xor.add_argument("--print-every", type=_positive_int, default=50, help="epochs between lines")
     xor.add_argument("--quiet", action="store_true", help="print only the result")
     xor.add_argument(
-        "--out", metavar="DIR", help="write the loss (PNG and CSV), boundary and network here"
+        "--out",
+        type=_path_text,
+        metavar="DIR",
+        help="write the loss (PNG and CSV), boundary and network here",
     )
     _add_model_files(xor)
     xor.set_defaults(run=cmd_xor)
@@ -726,7 +735,9 @@ def _add_gates(commands: Any) -> None:
     gates.add_argument(
         "--max-epochs", type=_epochs, default=100, help=f"epochs per gate, at most {MAX_EPOCHS:,}"
     )
-    gates.add_argument("--out", metavar="DIR", help="write the mistakes plot and network here")
+    gates.add_argument(
+        "--out", type=_path_text, metavar="DIR", help="write the mistakes plot and network here"
+    )
     gates.set_defaults(run=cmd_gates)
 
 
@@ -764,7 +775,9 @@ def _add_graph(commands: Any) -> None:
         help="write backward.html (a step-through of backward) and its SVG frames into --out DIR",
     )
     graph.add_argument(
-        "--out", help="the picture file (.svg/.png/.pdf, default graph.svg); a DIR with --steps"
+        "--out",
+        type=_path_text,
+        help="the picture file (.svg/.png/.pdf, default graph.svg); a DIR with --steps",
     )
     graph.set_defaults(run=cmd_graph)
 
@@ -813,7 +826,10 @@ def _add_train(commands: Any) -> None:
     train.add_argument("--seed", type=_seed, default=0, help="seed of data, split and weights")
     train.add_argument("--quiet", action="store_true", help="print only the result")
     train.add_argument(
-        "--out", metavar="DIR", help="write the loss (PNG and CSV) and boundary/fit plots here"
+        "--out",
+        type=_path_text,
+        metavar="DIR",
+        help="write the loss (PNG and CSV) and boundary/fit plots here",
     )
     _add_model_files(train)
     train.set_defaults(run=cmd_train)
@@ -857,8 +873,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except (UsageError, viz.GraphvizNotFoundError) as error:
         return _error(str(error))
-    except _PATH_ERRORS as error:
-        return _error(f"{error.filename}: {error.strerror}" if error.filename else str(error))
+    except OSError as error:
+        if error.filename is None:  # not about a path the user named (--out, --json, ...)
+            raise
+        return _error(f"{error.filename}: {error.strerror}")
     except MemoryError:
         return _error("out of memory; try smaller sizes (the limits are in --help)")
     except KeyboardInterrupt:
