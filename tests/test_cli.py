@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import needs_dot
 
 import tinygrad_bp
+from conftest import needs_dot
 from tinygrad_bp import cli, delta, nn
 from tinygrad_bp.cli import main
 from tinygrad_bp.explain import WORKED_INPUT, WORKED_LR, WORKED_TARGET, WORKED_WEIGHTS
