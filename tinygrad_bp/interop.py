@@ -19,7 +19,7 @@ ReLU        "relu"              ReLU            Relu
 ==========  ==================  ==============  =============
 
 Any other layer raises an error naming its class and position. PyTorch and ONNX
-are optional: install them with ``pip install tinygrad_bp[interop]``. This module
+are optional: install them with ``pip install -e ".[interop]"`` in a clone. This module
 imports them only inside the functions that need them.
 """
 
@@ -36,7 +36,9 @@ import numpy as np
 from . import __version__, nn
 from .nn import write_atomically
 
-INSTALL_HINT = "pip install tinygrad_bp[interop]"
+INSTALL_HINT = (
+    'pip install torch onnx onnxruntime (in a clone of tinygrad_bp: pip install -e ".[interop]")'
+)
 
 
 class _Activation(NamedTuple):
