@@ -176,6 +176,8 @@ def _read_json(path: str) -> dict[str, Any]:
             raw = file.read(MAX_JSON_BYTES + 1)
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(raw) > MAX_JSON_BYTES:
+        raise UsageError(f"{path} is longer than the limit of {MAX_JSON_BYTES:,} bytes")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
