@@ -525,6 +525,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         split = f"{points - held_out} points, {held_out} held out for testing"
     _say(args, f"Training {args.dataset} on {split}: {shape}, {_weight_count(sizes):,} weights")
     log = _LossLog(args, max(1, args.epochs // 10), "loss")
+    kind = "binary cross-entropy" if args.dataset != "sine" else "mean squared error"
+    title = f"{args.dataset}, {'-'.join(map(str, sizes))} network: {kind} per epoch"
     try:
         run = train_on_dataset(
             args.dataset,
@@ -542,7 +544,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             model=model,
         )
     except KeyboardInterrupt:
-        return _interrupted(out, args.dataset, args.dataset, log, args.epochs)
+        return _interrupted(out, args.dataset, title, log, args.epochs)
     print(f"final loss {run.history.losses[-1]:.6f} after {run.history.epochs} epochs")
     if run.classification:
         tested = f", test accuracy {run.test_accuracy:.1%}" if held_out else ""
@@ -553,7 +555,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     _save_model(run.model, args.save)
     if out is not None:
         name = args.dataset
-        paths = _write_history(out, name, name, run.history.losses)
+        paths = _write_history(out, name, title, run.history.losses)
         if run.classification:
             paths.append(
                 viz.plot_decision_boundary(run.predict, run.X, run.y, out / f"{name}_boundary.png")
