@@ -21,6 +21,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check tinygrad_bp tests examples benchmarks
 	$(BIN)/ruff format --check tinygrad_bp tests examples benchmarks
+	$(BIN)/mypy tinygrad_bp
 
 # Benchmarks against whichever peers are installed (absent ones are skipped with a note).
 # Installs nothing itself; for the peers, once: $(BIN)/pip install -e ".[bench]"

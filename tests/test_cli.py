@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_bp import delta
+import tinygrad_bp
+from conftest import needs_dot
+from tinygrad_bp import cli, delta, nn
 from tinygrad_bp.cli import main
 from tinygrad_bp.explain import WORKED_INPUT, WORKED_LR, WORKED_TARGET, WORKED_WEIGHTS
 
@@ -95,13 +97,41 @@ def test_explain_from_a_json_file(tmp_path, capsys):
         ('{"weights": [[[1, 1], [2]]], "x": [1], "y": [1]}', "weights[0] must be a matrix"),
         ('{"weights": [[[1], [2], [3]]], "x": [1], "y": [1]}', "does not fit"),
         ('{"weights": [[[1], [2]]], "x": [1]}', "missing key(s) y"),
-        ('{"weights": [[[1], [2]]], "x": [1], "y": [1], "lr": "big"}', "lr must be a number"),
+        ('{"weights": [[[1], [2]]], "x": [1], "y": [1], "lr": "big"}', "lr must be a real number"),
+        ('{"weights": [[[1], [2]]], "x": [1], "y": [1], "lr": 1e999}', "lr must be a finite"),
+        ('{"weights": [[[1], [2]]], "x": [1], "y": [1], "lr": %s}' % ("9" * 400), "lr must be a"),
+        ('{"weights": [[[%s], [2]]], "x": [1], "y": [1]}' % ("9" * 400), "too large for a float"),
+        ('{"weights": [[[%s], [2]]], "x": [1], "y": [1]}' % ("9" * 5000), "malformed JSON"),
+        ("[" * 50_000 + "]" * 50_000, "nested too deeply"),
+        (
+            json.dumps({"weights": [np.zeros((41, 25)).tolist()], "x": [0] * 40, "y": [0] * 25}),
+            "1,025 weights; at most 1,000",
+        ),
     ],
 )
 def test_explain_rejects_bad_json_in_one_line(tmp_path, capsys, content, fragment):
     spec = tmp_path / "bad.json"
     spec.write_text(content)
     assert_one_line_error(capsys, main(["explain", "--json", str(spec)]), fragment)
+
+
+def test_explain_refuses_a_file_that_is_not_utf8_or_too_long(tmp_path, capsys):
+    spec = tmp_path / "latin1.json"
+    spec.write_bytes(b'{"weights": [[[1], [2]]], "x": [1], "y": [1], "note": "\xe9t\xe9"}')
+    assert_one_line_error(capsys, main(["explain", "--json", str(spec)]), "not UTF-8 text")
+    spec.write_bytes(b" " * (cli.MAX_JSON_BYTES + 1))
+    assert_one_line_error(capsys, main(["explain", "--json", str(spec)]), "1,000,000 bytes")
+
+
+def test_explain_refuses_deeply_nested_weights_in_one_line(capsys):
+    deep = "[" * 20_000 + "]" * 20_000
+    code = main(["explain", "--weights", deep, "--x", "1", "--y", "1"])
+    assert_one_line_error(capsys, code, "--weights", "nested too deeply")
+
+
+def test_the_shipped_example_file_runs_as_the_readme_says(capsys):
+    assert main(["explain", "--json", str(REPO / "examples" / "net.json")]) == 0
+    assert " NO" not in capsys.readouterr().out
 
 
 def test_explain_needs_its_inputs(capsys):
@@ -138,15 +168,93 @@ def test_gates_command_reports_perceptron_failure_on_xor(tmp_path, capsys):
     assert_png(tmp_path / "xor_by_hand.png")
 
 
-@pytest.mark.parametrize("dataset", ["moons", "circles", "xor"])
-def test_train_command_classifies_and_plots(dataset, tmp_path, capsys):
+def test_xor_saves_the_trained_model_and_loads_it_back(tmp_path, capsys):
+    model = tmp_path / "xor.npz"
+    assert main(["xor", "--quiet", "--save", str(model)]) == 0
+    assert f"wrote {model}" in capsys.readouterr().out
+    saved = nn.MLP(2, [2, 1])
+    nn.load(saved, model)  # what was written is a model of the right shape
+    # Started from the trained weights, the first epoch's J is already below epsilon 0.01,
+    # where a fresh start (seed 1) begins near J = 0.6.
+    assert main(["xor", "--load", str(model), "--print-every", "1000"]) == 0
+    out = capsys.readouterr().out
+    assert f"from {model}" in out and "converged after 1 epochs" in out
+    first_j = float(out.split("epoch      1   J = ")[1].split()[0])
+    assert first_j < 0.01
+    assert abs(nn.get_weights(saved)[1][0, 0]) > 1  # trained, not the small initial weights
+
+
+def test_a_model_file_that_does_not_fit_is_one_line(tmp_path, capsys):
+    model = tmp_path / "xor.npz"
+    assert main(["xor", "--quiet", "--epochs", "1", "--save", str(model)]) == 1
+    capsys.readouterr()
+    code = main(["train", "moons", "--hidden", "8", "--load", str(model)])
+    assert_one_line_error(capsys, code, f"--load {model}")
+    (tmp_path / "junk.npz").write_bytes(b"not an archive")
+    code = main(["xor", "--load", str(tmp_path / "junk.npz")])
+    assert_one_line_error(capsys, code, "junk.npz", "not a .npz archive")
+    assert_one_line_error(capsys, main(["xor", "--load", str(tmp_path / "none.npz")]), "No such")
+    code = main(["xor", "--save", str(tmp_path / "no" / "dir.npz")])
+    assert_one_line_error(capsys, code, "--save", "no directory")
+    assert_one_line_error(capsys, main(["train", "xor", "--save", str(tmp_path)]), "directory")
+
+
+def test_train_saves_a_model_that_train_loads(tmp_path, capsys):
+    model = tmp_path / "moons.npz"
+    argv = ["train", "moons", "--hidden", "8", "--epochs", "200", "--quiet"]
+    assert main([*argv, "--save", str(model)]) == 0
+    trained = float(capsys.readouterr().out.split("final loss ")[1].split()[0])
+    assert main([*argv, "--epochs", "1", "--load", str(model)]) == 0
+    resumed = float(capsys.readouterr().out.split("final loss ")[1].split()[0])
+    assert resumed < trained * 1.2  # a fresh network starts near log 2 = 0.69
+    assert resumed < 0.5
+
+
+def test_xor_writes_its_loss_history_as_a_table(tmp_path, capsys):
+    assert main(["xor", "--quiet", "--out", str(tmp_path)]) == 0
+    rows = (tmp_path / "xor_loss.csv").read_text().splitlines()
+    assert rows[0] == "epoch,loss"
+    losses = [float(row.split(",")[1]) for row in rows[1:]]
+    epochs = int(capsys.readouterr().out.split("converged after ")[1].split()[0])
+    assert len(losses) == epochs and losses[-1] < 0.01 < losses[0]
+
+
+@pytest.mark.parametrize("dataset", ["moons", "circles"])
+def test_train_command_classifies_held_out_points_and_plots(dataset, tmp_path, capsys):
     argv = ["train", dataset, "--hidden", "8,8", "--epochs", "300", "--quiet"]
     assert main([*argv, "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     accuracy = float(out.split("training accuracy ")[1].split("%")[0])
-    assert accuracy >= 95.0
+    test_accuracy = float(out.split("test accuracy ")[1].split("%")[0])
+    assert accuracy >= 95.0 and test_accuracy >= 90.0
     assert_png(tmp_path / f"{dataset}_loss.png")
     assert_png(tmp_path / f"{dataset}_boundary.png")
+
+
+def test_train_holds_out_the_asked_fraction(capsys):
+    argv = ["train", "moons", "--n", "100", "--epochs", "5", "--test-fraction", "0.3"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Training moons on 70 points, 30 held out for testing" in out
+    assert main(["train", "moons", "--n", "100", "--epochs", "5", "--test-fraction", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "100 points, 0 held out" in out and "test accuracy" not in out
+
+
+def test_train_on_xor_trains_on_the_whole_truth_table(capsys):
+    assert main(["train", "xor", "--hidden", "8,8", "--epochs", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "all 4 rows of the truth table" in out and "test accuracy" not in out
+    assert "training accuracy 100.0%" in out
+
+
+def test_hidden_0_trains_the_two_layer_network_and_says_so(capsys):
+    assert main(["train", "moons", "--hidden", "0", "--epochs", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "no hidden layer (the tutorial's two-layer network" in out and "3 weights" in out
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "0 for no hidden layer" in capsys.readouterr().out
 
 
 def test_train_command_fits_the_sine_and_plots_the_curve(tmp_path, capsys):
@@ -156,6 +264,7 @@ def test_train_command_fits_the_sine_and_plots_the_curve(tmp_path, capsys):
     assert "accuracy" not in out
     final_loss = float(out.split("final loss ")[1].split()[0])
     assert final_loss < 0.01  # the mean squared error of a constant guess is about 0.125
+    assert float(out.split("test mean squared error ")[1].split()[0]) < 0.02
     assert_png(tmp_path / "sine_fit.png")
 
 
@@ -168,6 +277,7 @@ def test_train_with_sgd_minibatches_and_relu_runs(capsys):
 # -- graph ---------------------------------------------------------------------------------------
 
 
+@needs_dot
 def test_graph_of_an_expression_shows_labels_data_and_grads(tmp_path, capsys):
     path = tmp_path / "expr.svg"
     argv = ["graph", "(a*b + c).tanh()", "--value", "a=2", "--value", "b=-1", "--value", "c=1.5"]
@@ -182,6 +292,7 @@ def test_graph_of_an_expression_shows_labels_data_and_grads(tmp_path, capsys):
     assert str(path) in capsys.readouterr().out
 
 
+@needs_dot
 def test_graph_of_the_worked_network_labels_every_weight(tmp_path):
     path = tmp_path / "net.svg"
     assert main(["graph", "--network", "2,2,1", "--out", str(path)]) == 0
@@ -194,6 +305,7 @@ def test_graph_of_the_worked_network_labels_every_weight(tmp_path):
     assert f"grad {-delta_out:.4g}" in picture
 
 
+@needs_dot
 def test_graph_steps_write_a_page(tmp_path):
     argv = ["graph", "a*b + a", "--value", "a=3", "--value", "b=2", "--steps"]
     assert main([*argv, "--out", str(tmp_path)]) == 0
@@ -202,6 +314,7 @@ def test_graph_steps_write_a_page(tmp_path):
     assert "Step 4 of 4" in page.read_text()  # a, b, a*b, a*b + a
 
 
+@needs_dot
 def test_graph_png_via_the_module_entry_point(tmp_path):
     result = run_module(
         "graph", "a.relu() - 2 ** a", "--value", "a=1", "--out", "g.png", cwd=tmp_path
@@ -219,6 +332,7 @@ def test_graph_png_via_the_module_entry_point(tmp_path):
         ("b * 2", "no value for 'b'"),
         ("a +", "cannot parse"),
         ("a" + " + a" * 300, "longer than 500"),
+        ("+".join(["a"] * 41), "81 names, numbers and operations; at most 80"),
     ],
 )
 def test_graph_refuses_a_bad_expression_in_one_line_and_draws_nothing(
@@ -267,11 +381,44 @@ def test_check_engine_reports_a_bad_spec_in_one_line(capsys):
     "argv, fragment",
     [
         (["xor", "--lr", "fast"], "argument --lr"),
-        (["xor", "--lr", "-1"], "positive number"),
+        (["xor", "--lr", "-1"], "must be positive, got -1.0"),
+        (["xor", "--lr", "nan"], "must be a finite number"),
+        (["xor", "--epsilon", "-1"], "--epsilon: must be positive"),
+        (["xor", "--epsilon", "nan"], "--epsilon: must be a finite number"),
+        (["xor", "--epsilon", "0"], "--epsilon: must be positive"),
+        (["xor", "--epochs", "1000001"], "must be at most 1000000"),
+        (["xor", "--epochs", "9" * 5000], "expected an integer"),
+        (["gates", "--max-epochs", "10000000"], "must be at most 1000000"),
+        (["train", "moons", "--hidden", ""], "positive widths"),
+        (["train", "moons", "--hidden", "8,,8"], "positive widths"),
+        (["train", "moons", "--hidden", ",".join(["1"] * 101)], "at most 100 layers"),
+        (["train", "moons", "--hidden", "100000,100000"], "limit of 1,000,000"),
+        (["train", "moons", "--n", "100000000000"], "--n: must be at most 100000"),
+        (["train", "moons", "--n", "100000", "--hidden", "200"], "use --batch-size"),
+        (
+            [
+                "train",
+                "moons",
+                "--n",
+                "100000",
+                "--hidden",
+                "500,500",
+                "--batch-size",
+                "8",
+                "--epochs",
+                "100000",
+            ],
+            "more than the limit of 1,000,000,000,000",
+        ),
+        (["train", "moons", "--test-fraction", "1"], "must be at most 0.9"),
+        (["train", "moons", "--test-fraction", "-0.1"], "must be at least 0.0"),
+        (["graph", "--network", "100000,100000,1"], "10,000,200,001 weights; a graph picture"),
+        (["graph", "--network", "8,16,16,1", "--steps"], "more than max_frames=300"),
+        (["graph", "--network", "0"], "at least two widths"),
         (["train", "mnist"], "invalid choice: 'mnist'"),
         (["train", "moons", "--hidden", "8,x"], "positive widths"),
         (["train", "moons", "--optimizer", "rmsprop"], "invalid choice"),
-        (["train", "moons", "--epochs", "0"], "positive integer"),
+        (["train", "moons", "--epochs", "0"], "must be at least 1, got 0"),
         (["graph"], "EXPRESSION or --network"),
         (["graph", "a", "--value", "a"], "NAME=NUMBER"),
         (["graph", "--network", "2,2,3"], "one output unit"),
@@ -279,8 +426,8 @@ def test_check_engine_reports_a_bad_spec_in_one_line(capsys):
         (["graph", "--network", "2,x"], "--network: expected positive widths"),
         (["graph", "--network", "2,2,1", "--x", "1,2,3"], "does not fit x"),
         (["graph", "--network", "2,3,1", "--x", "nan,1"], "x must be finite"),
-        (["graph", "--network", "2,3,1", "--seed", "-1"], "non-negative integer"),
-        (["xor", "--seed", "-1"], "non-negative integer"),
+        (["graph", "--network", "2,3,1", "--seed", "-1"], "must be at least 0, got -1"),
+        (["xor", "--seed", "-1"], "must be at least 0, got -1"),
         (["train", "moons", "--n", "1"], "at least 2"),
         (["explain", "--weights", "[[1],[2]]", "--x", "1", "--y", "1", "--lr", "inf"], "finite"),
         (["no-such-command"], "invalid choice"),
@@ -302,17 +449,85 @@ def test_every_subcommand_has_help(capsys):
         assert out.startswith(f"usage: tinygrad-bp {command}") and "--help" in out
 
 
+@pytest.mark.parametrize(
+    "command, shown",
+    [
+        ("xor", ["(default: 2.0)", "(default: 5000)", "(default: 0.01)", "(default: 1)"]),
+        ("train", ["(default: [8])", "(default: tanh)", "(default: 0.25)", "(default: 200)"]),
+        ("train", ["(default: adam)", "at most 1,000,000 (default: 500)"]),
+        ("train", ["100,000 points", "1,000,000 weights", "1,000,000,000,000 multiply-adds"]),
+        ("graph", ["(default: LR)", "80 names, numbers and", "500 weights", "300 steps"]),
+        ("explain", ["(default: 0.5)", "1,000 weights"]),
+        ("gates", ["(default: 100)", "at most 1,000,000"]),
+    ],
+)
+def test_help_shows_defaults_and_limits(command, shown, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps the lines
+    for text in shown:
+        assert text in out, text
+    assert "(default: None)" not in out and "(default: False)" not in out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"tinygrad-bp {tinygrad_bp.__version__}"
+
+
+def test_running_out_of_memory_is_one_line(monkeypatch, capsys):
+    def exhausted():
+        raise MemoryError
+
+    monkeypatch.setattr("tinygrad_bp.cli.explain.worked_example", exhausted)
+    assert_one_line_error(capsys, main(["worked-example"]), "out of memory")
+
+
+def test_ctrl_c_in_training_writes_the_history_so_far(tmp_path, monkeypatch, capsys):
+    def interrupted_fit(*args, on_epoch, **kwargs):
+        for epoch, loss in enumerate([0.7, 0.6, 0.5], start=1):
+            on_epoch(epoch, loss)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("tinygrad_bp.cli.fit", interrupted_fit)
+    assert main(["xor", "--out", str(tmp_path), "--save", str(tmp_path / "m.npz")]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == "tinygrad-bp: interrupted\n"
+    assert "interrupted after 3 of 5000 epochs, J = 0.500000" in captured.out
+    assert f"wrote {tmp_path / 'xor_loss.png'}" in captured.out
+    assert (tmp_path / "xor_loss.csv").read_text().splitlines() == [
+        "epoch,loss",
+        "1,0.7",
+        "2,0.6",
+        "3,0.5",
+    ]
+    assert_png(tmp_path / "xor_loss.png")
+    assert not (tmp_path / "m.npz").exists()  # a half-trained model is not saved
+
+
+def test_ctrl_c_anywhere_else_is_status_130_without_a_traceback(monkeypatch, capsys):
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("tinygrad_bp.cli.explain.worked_example", interrupted)
+    assert main(["worked-example"]) == 130
+    assert capsys.readouterr().err == "tinygrad-bp: interrupted\n"
+
+
 def test_module_entry_point_and_bad_arguments(tmp_path):
     ok = run_module("--help", cwd=tmp_path)
     assert ok.returncode == 0 and "worked-example" in ok.stdout and "check-engine" in ok.stdout
     bad = run_module("xor", "--lr", "fast", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().splitlines() == [
-        "tinygrad-bp: error: argument --lr: expected a positive number, got 'fast' "
+        "tinygrad-bp: error: argument --lr: expected a number, got 'fast' "
         "(see tinygrad-bp xor --help)"
     ]
 
 
+@needs_dot
 def test_an_out_path_that_is_a_file_is_bad_input(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("")

@@ -10,13 +10,14 @@ promise warning-free numerics.
 
 import importlib.util
 import re
-import shutil
 import subprocess
 import sys
 import warnings
 from pathlib import Path
 
 import pytest
+
+from conftest import INSTALL_DOT, require_program
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -33,10 +34,13 @@ def python_blocks(page: Path) -> list[str]:
 
 
 def html_path(site: Path, page: Path) -> Path:
-    """Where mkdocs (with its default directory URLs) writes the HTML of a page."""
-    if page.stem == "index":
-        return site / "index.html"
-    return site / page.stem / "index.html"
+    """Where mkdocs writes the HTML of a page: ``use_directory_urls: false``, so that the
+    links of a site opened from disk name files (tutorial.html), not directories."""
+    return site / f"{page.stem}.html"
+
+
+# What a page would fetch from the network: a script, stylesheet or image from http(s).
+REMOTE_RESOURCE = re.compile(r"""<(?:script|link|img)\b[^>]*\b(?:src|href)=["']?(?:https?:)?//""")
 
 
 def test_the_docs_folder_has_the_expected_pages():
@@ -59,7 +63,7 @@ def test_every_page_is_in_the_nav():
     assert not missing, f"pages missing from the nav of mkdocs.yml: {missing}"
 
 
-def test_mkdocs_build_is_strict_and_clean(tmp_path):
+def test_mkdocs_build_is_strict_clean_and_reads_offline(tmp_path):
     pytest.importorskip("mkdocs")
     site = tmp_path / "site"
     command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"]
@@ -68,6 +72,13 @@ def test_mkdocs_build_is_strict_and_clean(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     for page in PAGES:
         assert html_path(site, page).is_file(), f"no HTML for {page.name}"
+    for built in site.rglob("*.html"):
+        text = built.read_text(encoding="utf-8")
+        remote = REMOTE_RESOURCE.findall(text)
+        assert not remote, f"{built.relative_to(site)} loads {remote} from the network"
+        links = re.findall(r'<a [^>]*href="([^"#:]+)"', text)  # the site's own links
+        folders = [link for link in links if link.endswith("/") or link in (".", "..")]
+        assert not folders, f"{built.relative_to(site)} links to folders {folders}"
 
 
 def test_the_tutorial_has_code_to_run():
@@ -81,11 +92,11 @@ PAGES_WITH_CODE = [page for page in [*PAGES, ROOT / "README.md"] if python_block
 @pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=[page.name for page in PAGES_WITH_CODE])
 def test_code_blocks_run(page, tmp_path, monkeypatch):
     text = page.read_text(encoding="utf-8")
-    if "render(" in text and shutil.which("dot") is None:
-        pytest.skip(f"{page.name} renders pictures and the Graphviz `dot` program is missing")
+    if "render(" in text:
+        require_program("dot", f"{page.name} renders pictures; {INSTALL_DOT}")
     extras = ("torch", "onnx", "onnxruntime")
     if "tinygrad_bp.interop" in text and any(importlib.util.find_spec(m) is None for m in extras):
-        pytest.skip(f"{page.name} needs the optional extra: pip install tinygrad_bp[interop]")
+        pytest.skip(f'{page.name} needs the optional extra: pip install -e ".[interop]"')
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
     with warnings.catch_warnings():

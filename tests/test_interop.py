@@ -37,7 +37,9 @@ from tinygrad_bp.nn import (
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu"]
 MODULES = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
-INSTALL_HINT = "pip install tinygrad_bp[interop]"
+INSTALL_HINT = (
+    'pip install torch onnx onnxruntime (in a clone of tinygrad_bp: pip install -e ".[interop]")'
+)
 
 
 class Square(Module):

@@ -409,7 +409,7 @@ def test_a_missing_program_skips_or_fails_when_ci_requires_it(monkeypatch):
         (["--hidden", "64"], "at most 16 units per layer"),
         (["--lr", "1000"], "lr must be a number in (0, 100]"),
         (["--dataset", "mnist"], "invalid choice"),
-        (["--port", "70000"], "port number"),
+        (["--port", "70000"], "--port: must be at most 65535"),
         (["--epochs", "5"], "--epochs goes with --record"),
         (["--record", "no/such/dir/run.html"], "no such directory"),
         (["--record", "x.html", "--epochs", "100001"], "at most 100000"),

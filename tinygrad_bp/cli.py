@@ -12,15 +12,24 @@ Subcommands (``--help`` on each says more):
 
 Exit status: 0 when the claim holds, 1 when it does not (e.g. training did not
 reach the target, or the two computations disagree), 2 on bad arguments or bad
-input, reported as one line on stderr, and 141 (128 + SIGPIPE, what the shell
-reports for ``cat`` or ``yes`` in the same place) when the reader of stdout went
-away, as in ``tinygrad-bp check-engine ... | head -3``: silently, since nothing
-went wrong that the user has to know about.
+input, reported as one line on stderr, 130 (128 + SIGINT) when Ctrl-C stopped
+it, and 141 (128 + SIGPIPE, what the shell reports for ``cat`` or ``yes`` in the
+same place) when the reader of stdout went away, as in ``tinygrad-bp
+check-engine ... | head -3``: silently, since nothing went wrong that the user
+has to know about.
 
 Bad input means what the user named or gave: arguments, which every parser and
 option handler validates before any work (raising ``UsageError``), files that
-cannot be read or written, and a missing Graphviz. Any other exception is a bug
-and keeps its traceback.
+cannot be read or written, and a missing Graphviz. Sizes are bad input too when
+they are too large to be sensible: every subcommand checks them against the
+``MAX_*`` limits below before it starts, names the limit in its message and in
+its ``--help``, so that nothing runs unbounded. Running out of memory anyway is
+reported in one line as well. Any other exception is a bug and keeps its
+traceback.
+
+Ctrl-C stops any subcommand with status 130 and one line on stderr, no
+traceback; ``xor`` and ``train`` first write the loss history so far (with
+``--out``) and print where.
 
 Each subcommand is argparse wiring and printing over the library: the networks
 come from ``nn``, the training from ``train``, the expressions from ``expression``,
@@ -32,7 +41,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -41,25 +49,34 @@ from typing import Any
 
 import numpy as np
 
-from . import data, delta, explain, viz
+from . import __version__, data, delta, explain, nn, validate, viz
 from .engine import Value
-from .expression import ALLOWED_METHODS, parse_expression
+from .expression import (
+    ALLOWED_METHODS,
+    MAX_EXPRESSION_LENGTH,
+    MAX_EXPRESSION_NODES,
+    parse_expression,
+)
 from .graph import no_grad, toposort
-from .nn import MLP, get_weights, sigmoid_network
+from .nn import MLP, get_weights, sigmoid_network, tensor_mlp
 from .perceptron import perceptron_on_gates
-from .train import OPTIMIZERS, fit, train_on_dataset
+from .train import OPTIMIZERS, fit, train_on_dataset, write
 
 PROG = "tinygrad-bp"
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as the shell reports for a command stopped by Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports for a filter killed by SIGPIPE
+# One command line installing the plotting extra, from PyPI or from a clone of the repository.
+PLOT_HINT = 'pip install matplotlib (in a clone: pip install -e ".[plot]")'
 
-# Errors about a path the user named (--out, --json, a graph picture): one line, exit 2.
-_PATH_ERRORS = (
-    FileNotFoundError,
-    FileExistsError,
-    IsADirectoryError,
-    NotADirectoryError,
-    PermissionError,
-)
+# -- limits: sizes refused before any work, each named in its message and in --help -----
+MAX_EPOCHS = 1_000_000  # xor --epochs, train --epochs, gates --max-epochs
+MAX_POINTS = 100_000  # train --n
+MAX_HIDDEN_LAYERS = 100  # train --hidden
+MAX_TRAIN_WEIGHTS = 1_000_000  # train: the network's weights and biases
+MAX_BATCH_UNITS = 10_000_000  # train: points per batch x units, the activations held at once
+MAX_TRAIN_WORK = 10**12  # train: epochs x training points x weights, the multiply-adds
+MAX_SCALAR_WEIGHTS = 1_000  # explain: one Value (and table row) per weight
+MAX_JSON_BYTES = 1_000_000  # explain --json FILE, and each --weights
 
 
 class UsageError(Exception):
@@ -80,7 +97,7 @@ def _out_dir(args: argparse.Namespace) -> Path | None:
     if args.out is None:
         return None
     if importlib.util.find_spec("matplotlib") is None:
-        raise UsageError("--out needs matplotlib: pip install tinygrad_bp[plot]")
+        raise UsageError(f"--out needs matplotlib: {PLOT_HINT}")
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -131,27 +148,42 @@ def _explain_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any, float]:
             raise UsageError("give --weights (once per layer), --x and --y, or --json FILE")
         weights = [_json_value(text, "--weights") for text in args.weights]
         x, y, lr = args.x, args.y, args.lr
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
-        raise UsageError(f"lr must be a number, got {lr!r}")
-    if not math.isfinite(lr):
-        raise UsageError(f"lr must be a finite number, got {lr!r}")
+    try:
+        lr = validate.real("lr", lr)
+    except (TypeError, ValueError) as error:
+        raise UsageError(str(error)) from None
     _check_network(weights, x, y)
-    return weights, x, y, float(lr)
+    return weights, x, y, lr
 
 
 def _check_network(weights: Any, x: Any, y: Any) -> None:
     """UsageError unless the user's weights, x and y are numbers that fit together."""
     try:
-        explain._checked(weights, x, y)  # the validation explain() and autograd_pass() do
+        checked = explain._checked(weights, x, y)[0]  # what explain() and autograd_pass() do
     except ValueError as error:
         raise UsageError(str(error)) from None
+    except OverflowError:  # an integer of hundreds of digits
+        raise UsageError("a number of the weights, x or y is too large for a float") from None
+    count = sum(matrix.size for matrix in checked)
+    if count > MAX_SCALAR_WEIGHTS:
+        raise UsageError(
+            f"the network has {count:,} weights; at most {MAX_SCALAR_WEIGHTS:,} are shown "
+            "(one Value and one table row each)"
+        )
 
 
 def _read_json(path: str) -> dict[str, Any]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as file:
+            raw = file.read(MAX_JSON_BYTES + 1)
     except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(raw) > MAX_JSON_BYTES:
+        raise UsageError(f"{path} is longer than the limit of {MAX_JSON_BYTES:,} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{path} is not UTF-8 text (byte {error.start})") from None
     spec = _json_value(text, path)
     if not isinstance(spec, dict):
         raise UsageError(f"{path} must hold a JSON object with weights, x, y and lr")
@@ -159,10 +191,63 @@ def _read_json(path: str) -> dict[str, Any]:
 
 
 def _json_value(text: str, source: str) -> Any:
+    """The JSON value of ``text`` (at most MAX_JSON_BYTES long); UsageError naming ``source``."""
+    if len(text) > MAX_JSON_BYTES:
+        raise UsageError(f"{source} is longer than the limit of {MAX_JSON_BYTES:,} bytes")
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise UsageError(f"{source}: malformed JSON: {error}") from None
+    except RecursionError:
+        raise UsageError(f"{source}: malformed JSON: nested too deeply") from None
+    except ValueError as error:  # an integer of more than 4300 digits
+        raise UsageError(f"{source}: malformed JSON: {error}") from None
+
+
+# -- argument types: argparse parses the text, validate checks the number ----------------
+
+_SUBJECT = "value"  # the name validate's messages start with, cut off: argparse names the flag
+
+
+def _number(kind: type, **bounds: Any) -> Callable[[str], Any]:
+    """An argparse type: the text as an ``int`` or ``float``, checked by ``validate``.
+
+    ``bounds`` are those of ``validate.integer`` (minimum, maximum) or ``validate.real``
+    (minimum, maximum, finite, positive); a bad value gets validate's message, e.g.
+    "argument --epochs: must be at least 1, got 0".
+    """
+    check = validate.integer if kind is int else validate.real
+    expected = "an integer" if kind is int else "a number"
+
+    def parse(text: str) -> Any:
+        try:
+            number = kind(text)
+        except ValueError:  # not a number, or an integer of more than 4300 digits
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r:.40}") from None
+        try:
+            return check(_SUBJECT, number, **bounds)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error).removeprefix(f"{_SUBJECT} ")) from None
+
+    return parse
+
+
+_positive_int = _number(int, minimum=1)
+_epochs = _number(int, minimum=1, maximum=MAX_EPOCHS)
+_seed = _number(int, minimum=0)  # numpy's generators need >= 0
+_port = _number(int, minimum=0, maximum=65535)  # 0: the system picks a free port
+_point_count = _number(int, minimum=2, maximum=MAX_POINTS)  # every data set has 2 classes
+_positive_float = _number(float, positive=True)
+_finite_float = _number(float)
+_test_fraction = _number(float, minimum=0.0, maximum=0.9)
+_width = _number(int, minimum=1)
+
+
+def _path_text(text: str) -> str:
+    """argparse type of the paths (--out, --json, --save, --load): any text but NUL."""
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"a path cannot contain a NUL character, got {text!r:.40}")
+    return text
 
 
 def _number_list(text: str) -> list[float]:
@@ -170,51 +255,27 @@ def _number_list(text: str) -> list[float]:
     try:
         return [float(part) for part in text.split(",")]
     except ValueError:
-        message = f"expected numbers separated by commas, got {text!r}"
+        message = f"expected numbers separated by commas, got {text!r:.40}"
         raise argparse.ArgumentTypeError(message) from None
 
 
 def _widths(text: str) -> list[int]:
-    """argparse type: "8,8" -> [8, 8]; "" or "0" -> [] (no hidden layer)."""
-    if text.strip() in ("", "0"):
+    """argparse type: "8,8" -> [8, 8]; "0" -> [] (no hidden layer)."""
+    if text.strip() == "0":
         return []
+    parts = text.split(",")
+    if len(parts) > MAX_HIDDEN_LAYERS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_HIDDEN_LAYERS} layers, got {len(parts):,}")
     try:
-        widths = [int(part) for part in text.split(",")]
-    except ValueError:
-        widths = []
-    if not widths or min(widths) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive widths like 8,8, got {text!r}")
-    return widths
+        return [_width(part) for part in parts]
+    except argparse.ArgumentTypeError:
+        message = f"expected positive widths like 8,8 (or 0 for none), got {text!r:.40}"
+        raise argparse.ArgumentTypeError(message) from None
 
 
-def _integer_at_least(minimum: int, expected: str) -> Callable[[str], int]:
-    """An argparse type accepting whole numbers >= ``minimum``; ``expected`` words the error."""
-
-    def parse(text: str) -> int:
-        try:
-            number = int(text)
-        except ValueError:
-            number = minimum - 1
-        if number < minimum:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-        return number
-
-    return parse
-
-
-_positive_int = _integer_at_least(1, "a positive integer")
-_seed = _integer_at_least(0, "a non-negative integer")  # numpy's generators need >= 0
-_point_count = _integer_at_least(2, "an integer of at least 2")  # every data set has 2 classes
-
-
-def _positive_float(text: str) -> float:
-    try:
-        number = float(text)
-    except ValueError:
-        number = float("nan")
-    if not number > 0 or number == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return number
+def _weight_count(sizes: Sequence[int]) -> int:
+    """The weights and biases of a fully connected network with these layer widths."""
+    return sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
 
 
 def _assignment(text: str) -> tuple[str, float]:
@@ -225,36 +286,119 @@ def _assignment(text: str) -> tuple[str, float]:
     except ValueError:
         value = None
     if not name.isidentifier() or value is None:
-        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {text!r:.40}")
     return name, value
+
+
+# -- models: --load, --save, and what a run writes when Ctrl-C stops it -------------------
+
+
+def _check_save_path(path: str | None) -> None:
+    """UsageError, before any training, when --save names a place no file can be written."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"--save {path}: is a directory")
+    if not target.parent.is_dir():
+        raise UsageError(f"--save {path}: no directory {str(target.parent)!r}")
+
+
+def _load_model(model: nn.Module, path: str) -> None:
+    """nn.load, with what can go wrong (OSError, ValueError) as a UsageError."""
+    try:
+        nn.load(model, path)
+    except OSError as error:
+        raise UsageError(f"--load {path}: {error.strerror or error}") from None
+    except ValueError as error:
+        problems = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+        raise UsageError(f"--load {path}: {problems}") from None
+
+
+def _save_model(model: nn.Module, path: str | None) -> None:
+    if path is None:
+        return
+    try:
+        print(f"wrote {nn.save(model, path)}")
+    except (OSError, ValueError) as error:
+        raise UsageError(f"--save {path}: {getattr(error, 'strerror', None) or error}") from None
+
+
+class _LossLog:
+    """The on_epoch callback of xor and train: keeps every loss, prints some of them."""
+
+    def __init__(self, args: argparse.Namespace, every: int, name: str) -> None:
+        self.args, self.every, self.name = args, every, name
+        self.losses: list[float] = []
+
+    def __call__(self, epoch: int, loss: float) -> None:
+        self.losses.append(loss)
+        if (epoch == 1 or epoch % self.every == 0) and not getattr(self.args, "quiet", False):
+            write(f"  epoch {epoch:>6}   {self.name} = {loss:.6f}")  # above the bar, never on it
+
+
+def _write_history(
+    out: Path | None, name: str, title: str, losses: list[float], loss: str = "loss"
+) -> list[Path]:
+    """The loss per epoch as NAME_loss.csv and NAME_loss.png in ``out`` (nothing without it).
+
+    ``loss`` names the loss on the plot's axis ("J" for the derivation's half SSE).
+    """
+    if out is None or not losses:
+        return []
+    table = out / f"{name}_loss.csv"
+    rows = "".join(f"{epoch},{loss!r}\n" for epoch, loss in enumerate(losses, start=1))
+    table.write_text(f"epoch,loss\n{rows}", encoding="utf-8")
+    plot = viz.plot_losses({name: losses}, out / f"{name}_loss.png", title, ylabel=loss)
+    return [table, plot]
+
+
+def _interrupted(out: Path | None, name: str, title: str, log: _LossLog, epochs: int) -> int:
+    """After Ctrl-C in training: the history so far written and reported; status 130."""
+    done = len(log.losses)
+    last = f", {log.name} = {log.losses[-1]:.6f}" if done else ""
+    print(f"interrupted after {done} of {epochs} epochs{last}")
+    stopped = f"{title} (interrupted at epoch {done})"
+    _report_files(_write_history(out, name, stopped, log.losses, log.name))
+    print(f"{PROG}: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+XOR_TITLE = "XOR truth table, 2-2-1 sigmoid network, online SGD: J per epoch"
 
 
 def cmd_xor(args: argparse.Namespace) -> int:
     out_dir = _out_dir(args)
+    _check_save_path(args.save)
     X, y = data.xor()
     net = MLP(2, [2, 1], rng=args.seed)
-    print(f"Training the 2-2-1 sigmoid network on XOR: online SGD, lr {args.lr}, seed {args.seed}")
-
-    def report(epoch: int, loss: float) -> None:
-        if epoch == 1 or epoch % args.print_every == 0:
-            _say(args, f"  epoch {epoch:>6}   J = {loss:.6f}")
-
-    history = fit(
-        net,
-        X,
-        y,
-        lr=args.lr,
-        epochs=args.epochs,
-        epsilon=args.epsilon,
-        progress=False if args.quiet else None,
-        on_epoch=report,
-    )
+    start = f"seed {args.seed}"
+    if args.load is not None:
+        _load_model(net, args.load)
+        start = f"from {args.load}"
+    print(f"Training the 2-2-1 sigmoid network on XOR: online SGD, lr {args.lr}, {start}")
+    log = _LossLog(args, args.print_every, "J")
+    try:
+        history = fit(
+            net,
+            X,
+            y,
+            lr=args.lr,
+            epochs=args.epochs,
+            epsilon=args.epsilon,
+            progress=False if args.quiet else None,
+            on_epoch=log,
+        )
+    except KeyboardInterrupt:
+        return _interrupted(out_dir, "xor", XOR_TITLE, log, args.epochs)
     status = "converged" if history.converged else "did not reach epsilon"
     print(f"{status} after {history.epochs} epochs, J = {history.losses[-1]:.6f}")
     print("\n x1  x2 | target  output")
     correct = 0
     for x_row, target in zip(X, y):
-        out = net(x_row.tolist()).data
+        output = net(x_row.tolist())
+        assert isinstance(output, Value)  # the network has one output unit
+        out = output.data
         correct += (out > 0.5) == (target > 0.5)
         print(f" {x_row[0]:.0f}   {x_row[1]:.0f}  |   {target:.0f}     {out:.4f}")
     print(f"\n{correct}/4 outputs on the right side of 0.5")
@@ -262,6 +406,7 @@ def cmd_xor(args: argparse.Namespace) -> int:
     weights = get_weights(net)
     for w in weights:
         print(np.array2string(w, precision=4))
+    _save_model(net, args.save)
     if out_dir is not None:
         network = sigmoid_network(weights)  # a tensor copy, to shade the plane quickly
         with no_grad():
@@ -270,13 +415,15 @@ def cmd_xor(args: argparse.Namespace) -> int:
                 X,
                 y,
                 out_dir / "xor_boundary.png",
-                "XOR, 2-2-1",
+                "XOR truth table: the learnt 2-2-1 network's output",
             )
         _report_files(
             [
-                viz.plot_losses({"J": history.losses}, out_dir / "xor_loss.png", "XOR, 2-2-1"),
+                *_write_history(out_dir, "xor", XOR_TITLE, history.losses, "J = ½ Σ (y − o)²"),
                 boundary,
-                viz.plot_network(weights, out_dir / "xor_network.png", "XOR, learnt weights"),
+                viz.plot_network(
+                    weights, out_dir / "xor_network.png", "XOR truth table: the learnt weights"
+                ),
             ]
         )
     return 0 if correct == 4 else 1
@@ -292,17 +439,25 @@ def cmd_gates(args: argparse.Namespace) -> int:
     print("\nXOR from three sigmoid units: OR and NAND in the hidden layer, AND on top.")
     print(" x1  x2 |  OR  NAND | AND = XOR")
     for x_row in data.xor()[0]:
-        hidden, out = delta.forward(explain.HAND_BUILT_XOR, x_row)[1:]
+        hidden, out = delta.forward(list(explain.HAND_BUILT_XOR), x_row)[1:]
         print(
             f" {x_row[0]:.0f}   {x_row[1]:.0f}  | {hidden[0]:.2f}  {hidden[1]:.2f} |  {out[0]:.2f}"
         )
     if out_dir is not None:
-        errors = {name: result.errors for name, result in results.items()}
+        errors: dict[str, Sequence[int]] = {n: r.errors for n, r in results.items()}
         _report_files(
             [
-                viz.plot_losses(errors, out_dir / "perceptron_errors.png", "Perceptron mistakes"),
+                viz.plot_mistakes(
+                    errors,
+                    out_dir / "perceptron_errors.png",
+                    "Perceptron on the AND, OR, NOT and XOR truth tables: "
+                    "XOR never reaches 0 mistakes",
+                ),
                 viz.plot_network(
-                    explain.HAND_BUILT_XOR, out_dir / "xor_by_hand.png", "XOR by hand"
+                    explain.HAND_BUILT_XOR,
+                    out_dir / "xor_by_hand.png",
+                    "XOR truth table by hand: XOR = AND(OR, NAND)",
+                    unit_names=[None, ["OR", "NAND"], ["AND"]],
                 ),
             ]
         )
@@ -361,11 +516,11 @@ def _graph_root(args: argparse.Namespace) -> tuple[Value, list[Value]]:
         raise UsageError(f"--network needs at least two widths like 2,2,1, got {args.network!r}")
     if sizes[-1] != 1:
         raise UsageError(f"--network draws one output unit (target y = 1), got {args.network!r}")
-    n_weights = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
-    if n_weights > viz.MAX_NODES:
+    if _weight_count(sizes) > viz.MAX_NODES:
         raise UsageError(
-            f"--network {args.network} has {n_weights} weights; a graph picture draws at most "
-            f"{viz.MAX_NODES} nodes, so give a network of at most {viz.MAX_NODES} weights"
+            f"--network {args.network} has {_weight_count(sizes):,} weights; a graph picture "
+            f"draws at most {viz.MAX_NODES} nodes, so give a network of at most "
+            f"{viz.MAX_NODES} weights (2,16,16,1 has 337)"
         )
     if sizes == [2, 2, 1]:
         weights = list(explain.WORKED_WEIGHTS)
@@ -382,41 +537,105 @@ def _graph_root(args: argparse.Namespace) -> tuple[Value, list[Value]]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     out = _out_dir(args)
-    every = max(1, args.epochs // 10)
-
-    def report(epoch: int, loss: float) -> None:
-        if epoch == 1 or epoch % every == 0:
-            _say(args, f"  epoch {epoch:>6}   loss {loss:.6f}")
-
-    _say(args, f"Training {args.dataset}: hidden {args.hidden or 'none'}, {args.activation}")
-    run = train_on_dataset(
-        args.dataset,
-        hidden=args.hidden,
-        activation=args.activation,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        n=args.n,
-        progress=False if args.quiet else None,
-        on_epoch=report,
-        compile=not args.no_compile,
-    )
+    _check_save_path(args.save)
+    points, inputs, table = _dataset_shape(args.dataset, args.n)
+    test_fraction = 0.0 if table else args.test_fraction
+    held_out = min(round(test_fraction * points), points - 1)  # as train.split rounds it
+    sizes = [inputs, *args.hidden, 1]
+    _check_training_size(args, sizes, points - held_out)
+    model = None
+    if args.load is not None:
+        model = tensor_mlp(sizes, args.activation, "sigmoid")
+        _load_model(model, args.load)
+    if args.hidden:
+        shape = f"hidden layers {','.join(map(str, args.hidden))} ({args.activation})"
+    else:
+        shape = "no hidden layer (the tutorial's two-layer network: inputs into one sigmoid unit)"
+    if table:
+        split = f"all {points} rows of the truth table (too few to hold any out)"
+    else:
+        split = f"{points - held_out} points, {held_out} held out for testing"
+    _say(args, f"Training {args.dataset} on {split}: {shape}, {_weight_count(sizes):,} weights")
+    log = _LossLog(args, max(1, args.epochs // 10), "loss")
+    kind = "binary cross-entropy" if args.dataset != "sine" else "mean squared error"
+    title = f"{args.dataset}, {'-'.join(map(str, sizes))} network: {kind} per epoch"
+    try:
+        run = train_on_dataset(
+            args.dataset,
+            hidden=args.hidden,
+            activation=args.activation,
+            optimizer=args.optimizer,
+            lr=args.lr,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            n=args.n,
+            progress=False if args.quiet else None,
+            on_epoch=log,
+            test_fraction=test_fraction,
+            model=model,
+            compile=not args.no_compile,
+        )
+    except KeyboardInterrupt:
+        return _interrupted(out, args.dataset, title, log, args.epochs)
     print(f"final loss {run.history.losses[-1]:.6f} after {run.history.epochs} epochs")
     if run.classification:
-        print(f"training accuracy {run.accuracy:.1%}")
+        tested = f", test accuracy {run.test_accuracy:.1%}" if held_out else ""
+        print(f"training accuracy {run.accuracy:.1%}{tested}")
+    elif held_out:
+        error = np.mean((run.predict(run.X_test) - run.y_test) ** 2)
+        print(f"test mean squared error {error:.6f}")
+    _save_model(run.model, args.save)
     if out is not None:
         name = args.dataset
-        paths = [viz.plot_losses({name: run.history.losses}, out / f"{name}_loss.png", name)]
+        paths = _write_history(out, name, title, run.history.losses, kind)
         if run.classification:
+            boundary_title = f"{name} data set: the trained network's decision boundary"
             paths.append(
-                viz.plot_decision_boundary(run.predict, run.X, run.y, out / f"{name}_boundary.png")
+                viz.plot_decision_boundary(
+                    run.predict, run.X, run.y, out / f"{name}_boundary.png", boundary_title
+                )
             )
         else:
-            paths.append(viz.plot_fitted_curve(run.predict, run.X, run.y, out / f"{name}_fit.png"))
+            fit_title = f"{name} data set: the trained network's function"
+            paths.append(
+                viz.plot_fitted_curve(run.predict, run.X, run.y, out / f"{name}_fit.png", fit_title)
+            )
         _report_files(paths)
     return 0
+
+
+def _dataset_shape(name: str, n: int) -> tuple[int, int, bool]:
+    """(points, inputs, is a fixed truth table) of the data set ``train`` loads with ``n``.
+
+    Read from a sample of 3 points: a truth table (xor) ignores n and keeps its 4 rows.
+    """
+    sample = data.load(name, n=3, rng=0)[0]
+    table = len(sample) != 3
+    return (len(sample) if table else n), sample.shape[1], table
+
+
+def _check_training_size(args: argparse.Namespace, sizes: list[int], points: int) -> None:
+    """UsageError, before any work, when training would not fit in memory or in an evening."""
+    weights = _weight_count(sizes)
+    if weights > MAX_TRAIN_WEIGHTS:
+        raise UsageError(
+            f"a {'-'.join(map(str, sizes))} network has {weights:,} weights, more than the "
+            f"limit of {MAX_TRAIN_WEIGHTS:,} (see {PROG} train --help)"
+        )
+    batch = min(args.batch_size or points, points)
+    units = batch * sum(sizes[1:])
+    if units > MAX_BATCH_UNITS:
+        raise UsageError(
+            f"a batch of {batch:,} points through {sum(sizes[1:]):,} units holds {units:,} "
+            f"activations, more than the limit of {MAX_BATCH_UNITS:,}; use --batch-size"
+        )
+    work = args.epochs * points * weights
+    if work > MAX_TRAIN_WORK:
+        raise UsageError(
+            f"{args.epochs:,} epochs x {points:,} points x {weights:,} weights is {work:.1e} "
+            f"multiply-adds, more than the limit of {MAX_TRAIN_WORK:,}; use fewer"
+        )
 
 
 def cmd_check_engine(args: argparse.Namespace) -> int:
@@ -436,8 +655,21 @@ def cmd_check_engine(args: argparse.Namespace) -> int:
 # -- the parser --------------------------------------------------------------------------
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every --help shows each option's default, except where there is none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.default == []:
+            return action.help
+        return super()._get_help_string(action)
+
+
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (a UsageError), not usage + exit."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)  # the subcommands' parsers too
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see {self.prog} --help)")
@@ -446,6 +678,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand (``--help`` on each)."""
     parser = _Parser(prog=PROG, description="Replay the backpropagation tutorial with tinygrad_bp.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_worked_example(commands)
     _add_explain(commands)
@@ -475,36 +708,64 @@ def _add_explain(commands: Any) -> None:
         help="the derivation's table for any small sigmoid network",
         description="One online step of a fully connected sigmoid network on one example, "
         "by autograd and by the delta rules. Weights follow the derivation: one matrix per "
-        "layer of shape (n_in + 1, n_out), row 0 the biases.",
+        "layer of shape (n_in + 1, n_out), row 0 the biases. Limits: at most "
+        f"{MAX_SCALAR_WEIGHTS:,} weights, and {MAX_JSON_BYTES:,} bytes of JSON per file or "
+        "--weights.",
         epilog='example: explain --weights "[[1,1],[0.25,0.15],[0.2,0.1]]" '
-        '--weights "[[1],[0.3],[0.4]]" --x 1,0 --y 1 --lr 0.5',
+        '--weights "[[1],[0.3],[0.4]]" --x 1,0 --y 1 --lr 0.5   (or: explain --json '
+        "examples/net.json, the same network as a file)",
     )
     command.add_argument(
         "--weights", action="append", metavar="JSON", help="one layer's matrix (repeat per layer)"
     )
     command.add_argument("--x", type=_number_list, help="the input, e.g. 1,0")
     command.add_argument("--y", type=_number_list, help="the target, e.g. 1")
-    command.add_argument("--lr", type=float, default=0.5, help="learning rate (default 0.5)")
+    command.add_argument("--lr", type=_finite_float, default=0.5, help="learning rate")
     command.add_argument("--code", action="store_true", help="also print the traced step's code")
     command.add_argument(
-        "--json", metavar="FILE", help='a file {"weights": [...], "x": [...], "y": [...], "lr": ..}'
+        "--json",
+        type=_path_text,
+        metavar="FILE",
+        help='a file {"weights": [...], "x": [...], "y": [...], "lr": ..}',
     )
     command.set_defaults(run=cmd_explain)
+
+
+def _add_model_files(command: argparse.ArgumentParser) -> None:
+    """--save and --load, as xor and train take them (nn.save's .npz archive)."""
+    command.add_argument(
+        "--load",
+        type=_path_text,
+        metavar="FILE",
+        help="start from the weights in FILE (written by --save)",
+    )
+    command.add_argument(
+        "--save", type=_path_text, metavar="FILE", help="write the trained weights to FILE (.npz)"
+    )
 
 
 def _add_xor(commands: Any) -> None:
     xor = commands.add_parser(
         "xor",
         help="train the 2-2-1 sigmoid network on XOR",
-        description="Online gradient descent on J = 1/2 sum (y - o)^2 until J < epsilon.",
+        description="Online gradient descent on J = 1/2 sum (y - o)^2 until J < epsilon. "
+        "Ctrl-C stops it with status 130, after writing the loss so far (with --out).",
     )
-    xor.add_argument("--lr", type=_positive_float, default=2.0, help="learning rate (default 2.0)")
-    xor.add_argument("--epochs", type=_positive_int, default=5000, help="most epochs (5000)")
-    xor.add_argument("--epsilon", type=float, default=0.01, help="stop when J < epsilon (0.01)")
-    xor.add_argument("--seed", type=_seed, default=1, help="seed of the initial weights (1)")
+    xor.add_argument("--lr", type=_positive_float, default=2.0, help="learning rate")
+    xor.add_argument(
+        "--epochs", type=_epochs, default=5000, help=f"most epochs, at most {MAX_EPOCHS:,}"
+    )
+    xor.add_argument("--epsilon", type=_positive_float, default=0.01, help="stop when J < epsilon")
+    xor.add_argument("--seed", type=_seed, default=1, help="seed of the initial weights")
     xor.add_argument("--print-every", type=_positive_int, default=50, help="epochs between lines")
     xor.add_argument("--quiet", action="store_true", help="print only the result")
-    xor.add_argument("--out", metavar="DIR", help="write loss, boundary and network PNGs here")
+    xor.add_argument(
+        "--out",
+        type=_path_text,
+        metavar="DIR",
+        help="write the loss (PNG and CSV), boundary and network here",
+    )
+    _add_model_files(xor)
     xor.set_defaults(run=cmd_xor)
 
 
@@ -515,8 +776,12 @@ def _add_gates(commands: Any) -> None:
         description="The perceptron rule learns AND, OR and NOT but never XOR; three sigmoid "
         "units (OR, NAND, then AND) compute XOR.",
     )
-    gates.add_argument("--max-epochs", type=_positive_int, default=100, help="per gate (100)")
-    gates.add_argument("--out", metavar="DIR", help="write the mistakes plot and network here")
+    gates.add_argument(
+        "--max-epochs", type=_epochs, default=100, help=f"epochs per gate, at most {MAX_EPOCHS:,}"
+    )
+    gates.add_argument(
+        "--out", type=_path_text, metavar="DIR", help="write the mistakes plot and network here"
+    )
     gates.set_defaults(run=cmd_gates)
 
 
@@ -526,16 +791,24 @@ def _add_graph(commands: Any) -> None:
         help="draw the computation graph of an expression or a small network",
         description="Draw the graph of an expression (after backward, so every node shows "
         "its grad) or of a sigmoid network's loss J. Expressions may use names, numbers, "
-        "+ - * / **, unary minus and the methods " + ", ".join(ALLOWED_METHODS) + ".",
-        epilog='example: graph "(a*b + c).tanh()" --value a=2 --value b=-1 --value c=1.5. '
-        f"Limits: at most {viz.MAX_NODES} values drawn (the rest collapse into one node), "
-        f"edges crossing at most {viz.MAX_EDGE_LENGTH} layers in all (a name used by many "
-        "operations makes long edges), and for --steps at most "
-        f"{viz.MAX_FRAMES} steps and a {viz.MAX_PAGE_BYTES // 1_000_000} MB page.",
+        "+ - * / **, unary minus and the methods " + ", ".join(ALLOWED_METHODS) + ". "
+        f"Limits, so that Graphviz draws it in a moment: an expression of at most "
+        f"{MAX_EXPRESSION_LENGTH} characters and {MAX_EXPRESSION_NODES} names, numbers and "
+        f"operations; a network of at most {viz.MAX_NODES} weights; at most {viz.MAX_NODES} "
+        f"values drawn (the rest collapse into one node), edges crossing at most "
+        f"{viz.MAX_EDGE_LENGTH} layers in all (a name used by many operations makes long "
+        f"edges), and for --steps at most {viz.MAX_FRAMES} steps and a "
+        f"{viz.MAX_PAGE_BYTES // 1_000_000} MB page.",
+        epilog='example: graph "(a*b + c).tanh()" --value a=2 --value b=-1 --value c=1.5',
     )
     graph.add_argument("expression", nargs="?", help='e.g. "(a*b + c).tanh()"')
     graph.add_argument(
-        "--value", type=_assignment, action="append", default=[], metavar="NAME=NUMBER"
+        "--value",
+        type=_assignment,
+        action="append",
+        default=[],
+        metavar="NAME=NUMBER",
+        help="the number a name of the expression stands for (repeat per name)",
     )
     graph.add_argument(
         "--network", metavar="SIZES", help="e.g. 2,2,1 (the worked example's weights)"
@@ -558,7 +831,9 @@ def _add_graph(commands: Any) -> None:
         "--hide-inputs", action="store_true", help="leave out the network's inputs x1..xn"
     )
     graph.add_argument(
-        "--out", help="the picture file (.svg/.png/.pdf, default graph.svg); a DIR with --steps"
+        "--out",
+        type=_path_text,
+        help="the picture file (.svg/.png/.pdf, default graph.svg); a DIR with --steps",
     )
     graph.set_defaults(run=cmd_graph)
 
@@ -568,19 +843,51 @@ def _add_train(commands: Any) -> None:
         "train",
         help="train a tensor MLP on a toy data set",
         description="Train a tensor MLP with a sigmoid output unit (binary cross-entropy for "
-        "the classification sets, mean squared error for sine) and plot the result.",
+        "the classification sets, mean squared error for sine) on part of the points, "
+        "report how it does on the points held out, and plot the result. Limits, checked "
+        f"before training: {MAX_POINTS:,} points, {MAX_HIDDEN_LAYERS} hidden layers, "
+        f"{MAX_TRAIN_WEIGHTS:,} weights, {MAX_BATCH_UNITS:,} activations per batch (points "
+        f"per batch x units), {MAX_TRAIN_WORK:,} multiply-adds in all (epochs x points x "
+        "weights). Ctrl-C stops it with status 130, after writing the loss so far (with --out).",
     )
     train.add_argument("dataset", choices=data.DATASETS, help="the data set")
-    train.add_argument("--hidden", type=_widths, default=[8], help="hidden widths, e.g. 8,8")
-    train.add_argument("--activation", choices=("sigmoid", "tanh", "relu"), default="tanh")
-    train.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="adam")
-    train.add_argument("--lr", type=_positive_float, default=0.05, help="learning rate (0.05)")
-    train.add_argument("--epochs", type=_positive_int, default=500, help="epochs (500)")
-    train.add_argument("--batch-size", type=_positive_int, help="default: the whole data set")
-    train.add_argument("--n", type=_point_count, default=200, help="number of points (200)")
-    train.add_argument("--seed", type=_seed, default=0, help="seed of data and weights (0)")
+    train.add_argument(
+        "--hidden",
+        type=_widths,
+        default=[8],
+        help="hidden widths, e.g. 16,16; 0 for no hidden layer (the tutorial's two-layer "
+        "network: the inputs straight into the sigmoid output unit)",
+    )
+    train.add_argument(
+        "--activation",
+        choices=("sigmoid", "tanh", "relu"),
+        default="tanh",
+        help="the hidden units' activation",
+    )
+    train.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="adam", help="optimiser")
+    train.add_argument("--lr", type=_positive_float, default=0.05, help="learning rate")
+    train.add_argument(
+        "--epochs", type=_epochs, default=500, help=f"epochs, at most {MAX_EPOCHS:,}"
+    )
+    train.add_argument("--batch-size", type=_positive_int, help="default: all training points")
+    train.add_argument(
+        "--n", type=_point_count, default=200, help=f"number of points, at most {MAX_POINTS:,}"
+    )
+    train.add_argument(
+        "--test-fraction",
+        type=_test_fraction,
+        default=0.25,
+        help="part of the points held out to test on (xor's 4 rows are all trained on)",
+    )
+    train.add_argument("--seed", type=_seed, default=0, help="seed of data, split and weights")
     train.add_argument("--quiet", action="store_true", help="print only the result")
-    train.add_argument("--out", metavar="DIR", help="write the loss and boundary/fit plots here")
+    train.add_argument(
+        "--out",
+        type=_path_text,
+        metavar="DIR",
+        help="write the loss (PNG and CSV) and boundary/fit plots here",
+    )
+    _add_model_files(train)
     train.add_argument("--no-compile", action="store_true", help="run every step eagerly")
     train.set_defaults(run=cmd_train)
 
@@ -634,18 +941,11 @@ def _add_watch(commands: Any) -> None:
     command.add_argument("--lr", type=_positive_float, help=f"learning rate ({rates})")
     command.add_argument("--batch", action="store_true", help="one update per epoch, not online")
     command.add_argument("--seed", type=_seed, default=0, help="seed of data and weights (0)")
-    command.add_argument("--port", type=_port, default=8765, help="0 picks a free one (8765)")
+    command.add_argument("--port", type=_port, default=8765, help="0 picks a free one")
     command.add_argument("--no-browser", action="store_true", help="only print the page's URL")
     command.add_argument("--record", metavar="PAGE", help="write a finished run to PAGE instead")
     command.add_argument("--epochs", type=_positive_int, help="epochs to --record (default 1000)")
     command.set_defaults(run=cmd_watch)
-
-
-def _port(text: str) -> int:
-    number = _integer_at_least(0, "a port number in [0, 65535]")(text)
-    if number > 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number in [0, 65535], got {text!r}")
-    return number
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -695,11 +995,12 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; return the exit status.
 
-    0 ok, 1 claim failed, 2 bad input (one line on stderr), 141 stdout closed by
-    its reader (silently). Only the user-facing errors are caught: ``UsageError``
-    (arguments and the data they give, validated up front), errors about a path
-    the user named, and a missing Graphviz. Any other exception, a ValueError
-    from inside the library included, is a bug and propagates with its traceback.
+    0 ok, 1 claim failed, 2 bad input (one line on stderr), 130 stopped by
+    Ctrl-C, 141 stdout closed by its reader (silently). Only the user-facing
+    errors are caught: ``UsageError`` (arguments and the data they give,
+    validated up front), errors about a path the user named, a missing Graphviz,
+    running out of memory and Ctrl-C. Any other exception, a ValueError from
+    inside the library included, is a bug and propagates with its traceback.
 
     Example:
         >>> main(["gates", "--max-epochs", "0"])
@@ -716,8 +1017,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except (UsageError, viz.GraphvizNotFoundError) as error:
         return _error(str(error))
-    except _PATH_ERRORS as error:
-        return _error(f"{error.filename}: {error.strerror}" if error.filename else str(error))
+    except OSError as error:
+        if error.filename is None:  # not about a path the user named (--out, --json, ...)
+            raise
+        return _error(f"{error.filename}: {error.strerror}")
+    except MemoryError:
+        return _error("out of memory; try smaller sizes (the limits are in --help)")
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _error(message: str) -> int:

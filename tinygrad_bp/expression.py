@@ -5,16 +5,23 @@ children first, without ``eval``: only names, numbers, ``+ - * / **``, unary min
 and the Value methods in ``ALLOWED_METHODS`` are accepted, and anything else is
 refused before any of it runs. Every node is labelled with its own sub-expression,
 so a picture of the graph (``viz.render``) reads like the formula.
+
+Sizes are bounded so that the graph stays a picture one can read and Graphviz can
+lay out in a moment: at most ``MAX_EXPRESSION_LENGTH`` characters and
+``MAX_EXPRESSION_NODES`` names, numbers and operations. (Graphviz's time grows far
+faster than the graph: ``a+a+...+a`` takes 0.5 s with 40 terms, 10 s with 60 and
+minutes with 100, as every edge from ``a`` crosses the whole chain.)
 """
 
 from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Callable
 
 from .engine import Value
 
-__all__ = ["ALLOWED_METHODS", "MAX_EXPRESSION_LENGTH", "parse_expression"]
+__all__ = ["ALLOWED_METHODS", "MAX_EXPRESSION_LENGTH", "MAX_EXPRESSION_NODES", "parse_expression"]
 
 ALLOWED_METHODS = ("relu", "tanh", "sigmoid", "exp", "log", "abs")
 _BINARY_OPERATORS = {
@@ -24,7 +31,10 @@ _BINARY_OPERATORS = {
     ast.Div: operator.truediv,
     ast.Pow: operator.pow,
 }
-_UNARY_OPERATORS = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+_UNARY_OPERATORS: dict[type[ast.unaryop], Callable[..., Value]] = {
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
 _ALLOWED_NODES = (
     ast.Expression,
     ast.BinOp,
@@ -38,6 +48,8 @@ _ALLOWED_NODES = (
     *_UNARY_OPERATORS,
 )
 MAX_EXPRESSION_LENGTH = 500
+MAX_EXPRESSION_NODES = 80  # names, numbers and operations: a+a+...+a of 40 terms has 79
+_COUNTED_NODES = (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Call)
 
 
 def parse_expression(text: str, values: dict[str, float]) -> Value:
@@ -50,14 +62,16 @@ def parse_expression(text: str, values: dict[str, float]) -> Value:
     names and every operation with its own sub-expression.
 
     Args:
-        text: The expression, at most 500 characters.
+        text: The expression, at most 500 characters and 80 names, numbers and
+            operations (each occurrence counts).
         values: The number each name stands for.
 
     Returns:
         The root Value (its graph not yet backpropagated).
 
     Raises:
-        ValueError: Naming what is not allowed, or the name that has no value.
+        ValueError: Naming what is not allowed, the name that has no value, or the
+            limit the expression exceeds.
 
     Example:
         >>> root = parse_expression("(a*b + c).tanh()", {"a": 2.0, "b": -1.0, "c": 2.5})
@@ -85,6 +99,12 @@ as in (a*b).tanh(); got __import__('os')
 
 def _check_expression(tree: ast.Expression, values: dict[str, float]) -> None:
     """Raise ValueError at the first part of the tree that is not allowed."""
+    size = sum(isinstance(node, _COUNTED_NODES) for node in ast.walk(tree))
+    if size > MAX_EXPRESSION_NODES:
+        raise ValueError(
+            f"the expression has {size} names, numbers and operations; at most "
+            f"{MAX_EXPRESSION_NODES} are drawn (a graph that large is slow to lay out)"
+        )
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
             raise ValueError(
@@ -112,7 +132,7 @@ def _check_expression(tree: ast.Expression, values: dict[str, float]) -> None:
 
 def _is_float(constant: object) -> bool:
     """True for an int or float literal that converts to a float (1e999 is inf)."""
-    if type(constant) not in (int, float):
+    if not isinstance(constant, (int, float)) or isinstance(constant, bool):
         return False
     try:
         float(constant)
@@ -146,12 +166,14 @@ def _evaluate(node: ast.AST, results: dict[int, Value], leaves: dict[str, Value]
     if isinstance(node, ast.Name):
         return leaves[node.id]
     if isinstance(node, ast.Constant):
+        assert isinstance(node.value, (int, float))  # _check_expression let only numbers in
         return Value(float(node.value))
     if isinstance(node, ast.BinOp):
         out = _BINARY_OPERATORS[type(node.op)](results[id(node.left)], results[id(node.right)])
     elif isinstance(node, ast.UnaryOp):
         out = _UNARY_OPERATORS[type(node.op)](results[id(node.operand)])
     else:  # a checked method call
+        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
         out = getattr(results[id(node.func.value)], node.func.attr)()
     out.label = ast.unparse(node)
     return out

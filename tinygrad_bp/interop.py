@@ -20,8 +20,8 @@ ReLU        "relu"              ReLU            Relu
 
 The activation rows are those of ``tinygrad_bp.nn.ACTIVATIONS``, the one table of
 activations that interop translates through. Any other layer raises an error
-naming its class and position. PyTorch and ONNX
-are optional: install them with ``pip install tinygrad_bp[interop]``. This module
+naming its class and position. PyTorch and ONNX are optional: install them with
+``pip install -e ".[interop]"`` in a clone. This module
 imports them only inside the functions that need them.
 """
 
@@ -38,7 +38,9 @@ import numpy as np
 from . import __version__, nn
 from .nn import ACTIVATIONS, write_atomically
 
-INSTALL_HINT = "pip install tinygrad_bp[interop]"
+INSTALL_HINT = (
+    'pip install torch onnx onnxruntime (in a clone of tinygrad_bp: pip install -e ".[interop]")'
+)
 
 # The activations that are a module of their own (all but "linear"), by our module class.
 _MODULES = {a.module: a for a in ACTIVATIONS.values() if a.module is not None}

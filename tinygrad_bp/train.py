@@ -369,9 +369,10 @@ class TrainingRun:
 
     Attributes:
         model: The trained tensor network (one sigmoid output unit).
-        X: The inputs, shape (n, d). y: The targets, shape (n,).
+        X: The training inputs, shape (n, d). y: Their targets, shape (n,).
         history: ``fit``'s loss per epoch.
         classification: True when y holds 0/1 labels (else a regression target).
+        X_test, y_test: The held-out examples, never trained on (none by default).
     """
 
     model: Sequential
@@ -379,6 +380,8 @@ class TrainingRun:
     y: np.ndarray
     history: History
     classification: bool
+    X_test: np.ndarray = field(default_factory=lambda: np.zeros((0, 1)))
+    y_test: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def predict(self, points: Any) -> np.ndarray:
         """The network's output for each row of ``points``, shape (n,); no graph is recorded."""
@@ -388,7 +391,37 @@ class TrainingRun:
     @property
     def accuracy(self) -> float:
         """The fraction of examples on the right side of 0.5 (classification only)."""
-        return float(np.mean((self.predict(self.X) > 0.5) == (self.y > 0.5)))
+        return _accuracy(self.predict(self.X), self.y)
+
+    @property
+    def test_accuracy(self) -> float:
+        """The same fraction on the held-out examples (nan when there are none)."""
+        return _accuracy(self.predict(self.X_test), self.y_test) if len(self.y_test) else math.nan
+
+
+def _accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
+    return float(np.mean((outputs > 0.5) == (targets > 0.5)))
+
+
+def split(
+    X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(X_train, y_train, X_test, y_test)``: a random ``test_fraction`` of the rows held out.
+
+    ``round(test_fraction * n)`` rows (at most n - 1) drawn at random with ``seed`` (the
+    toy sets come ordered by class) become the test set; both parts keep the rows' order.
+
+    >>> X_train, y_train, X_test, y_test = split(np.arange(8.0)[:, None], np.arange(8.0), 0.25)
+    >>> X_train.shape, X_test.shape
+    ((6, 1), (2, 1))
+    >>> sorted([*y_train, *y_test]) == list(range(8))
+    True
+    """
+    fraction = validate.real("test_fraction", test_fraction, 0.0, 1.0)
+    order = np.random.default_rng(seed).permutation(len(X))
+    held_out = min(round(fraction * len(X)), len(X) - 1)
+    test, train = np.sort(order[:held_out]), np.sort(order[held_out:])
+    return X[train], y[train], X[test], y[test]
 
 
 def train_on_dataset(
@@ -406,6 +439,8 @@ def train_on_dataset(
     progress: bool | None = False,
     on_epoch: Callable[[int, float], None] | None = None,
     compile: bool = True,
+    test_fraction: float = 0.0,
+    model: Sequential | None = None,
 ) -> TrainingRun:
     """Train a tensor MLP with one sigmoid output unit on a toy data set of ``data``.
 
@@ -424,6 +459,8 @@ def train_on_dataset(
         loss: loss(prediction, target), default as above.
         seed: The seed of the data, the initial weights and the shuffling.
         n: The number of points (the fixed truth tables ignore it).
+        test_fraction: The part of the points held out for testing (see ``split``).
+        model: The network to train (e.g. one ``nn.load`` filled) instead of a new one.
 
     Returns:
         A ``TrainingRun``.
@@ -435,11 +472,12 @@ def train_on_dataset(
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-    X, y = data.load(dataset, n=n, rng=seed)
+    X, y, X_test, y_test = split(*data.load(dataset, n=n, rng=seed), test_fraction, seed)
     classification = dataset.lower() != "sine"
     if loss is None:
         loss = binary_cross_entropy if classification else mse
-    model = tensor_mlp([X.shape[1], *hidden, 1], activation, "sigmoid", rng=seed)
+    if model is None:
+        model = tensor_mlp([X.shape[1], *hidden, 1], activation, "sigmoid", rng=seed)
     history = fit(
         model,
         X,
@@ -455,4 +493,4 @@ def train_on_dataset(
         on_epoch=on_epoch,
         compile=compile,
     )
-    return TrainingRun(model, X, y, history, classification)
+    return TrainingRun(model, X, y, history, classification, X_test, y_test)
