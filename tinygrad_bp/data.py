@@ -12,6 +12,8 @@ same seed gives the same data; the default seed is 0, so a call without ``rng`` 
 reproducible too. Examples are ordered by class (all 0s, then all 1s), not shuffled.
 """
 
+from collections.abc import Callable
+
 import numpy as np
 
 __all__ = ["DATASETS", "circles", "gates", "load", "moons", "sine", "spirals", "xor"]
@@ -202,7 +204,12 @@ def sine(
     return x[:, None], (1.0 + np.sin(x)) / 2.0
 
 
-_MAKERS = {"moons": moons, "circles": circles, "spirals": spirals, "sine": sine}
+_MAKERS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+    "moons": moons,
+    "circles": circles,
+    "spirals": spirals,
+    "sine": sine,
+}
 
 # The sets a network is trained on by name (``tinygrad-bp train``); ``load`` also knows the gates.
 DATASETS = ("xor", "moons", "circles", "spirals", "sine")

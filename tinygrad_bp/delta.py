@@ -229,21 +229,22 @@ def weight_updates(
         >>> weight_updates(activations, [np.array([0.2])], lr=0.5)[0].tolist()
         [[0.1], [0.1], [0.0]]
     """
-    activations, deltas, lr = _as_arrays(activations), _as_arrays(deltas), real_array(lr)
+    activations, deltas = _as_arrays(activations), _as_arrays(deltas)
+    rate = real_array(lr)
     if len(activations) != len(deltas) + 1:
         raise ValueError(
             f"expected one more activation than deltas, got {len(activations)} "
             f"activations and {len(deltas)} delta vectors"
         )
-    if lr.ndim != 0:
-        raise ValueError(f"lr must be a number, got an array of shape {lr.shape}")
+    if rate.ndim != 0:
+        raise ValueError(f"lr must be a number, got an array of shape {rate.shape}")
     for layer, (x, delta) in enumerate(zip(activations, deltas)):
         if x.ndim != 1 or delta.ndim != 1:
             raise ValueError(
                 f"layer {layer}: activations of shape {x.shape} and deltas of shape "
                 f"{delta.shape} must both be 1-D"
             )
-    return [lr * np.outer(_with_bias(x), delta) for x, delta in zip(activations, deltas)]
+    return [rate * np.outer(_with_bias(x), delta) for x, delta in zip(activations, deltas)]
 
 
 def sgd_step(

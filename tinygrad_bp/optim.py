@@ -34,8 +34,8 @@ class Optimizer:
             if not isinstance(p, (Value, Tensor)):
                 raise TypeError(f"parameters must be Values or Tensors, got {type(p).__name__}")
         self.lr = validate.real("lr", lr, positive=True)
-        self.values = [p for p in params if isinstance(p, Value)]
-        self.tensors = [p for p in params if isinstance(p, Tensor)]
+        self.values: list[Value] = [p for p in params if isinstance(p, Value)]
+        self.tensors: list[Tensor] = [p for p in params if isinstance(p, Tensor)]
         self._value_state: dict[str, np.ndarray] = {}
         self._tensor_states: list[dict[str, np.ndarray]] = [{} for _ in self.tensors]
 
@@ -77,8 +77,10 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Forget the gradients (Values: 0.0; Tensors: None, as PyTorch)."""
-        for param in (*self.values, *self.tensors):
-            param.grad = param._EMPTY
+        for value in self.values:
+            value.grad = value._EMPTY
+        for tensor in self.tensors:
+            tensor.grad = tensor._EMPTY
 
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError

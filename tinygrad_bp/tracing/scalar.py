@@ -56,8 +56,9 @@ def _exponent(node: Value) -> float:
     except ValueError:
         raise TraceError(f"trace: cannot read the exponent of the {node.op!r} op") from None
     (base,) = node.children
+    (slope,) = node.local_grads or (math.nan,)  # None only for a node built by hand
     same = _power(base.data, c), _power_slope(base.data, c)
-    if not _same_float(same[0], node.data) or not _same_float(same[1], node.local_grads[0]):
+    if not _same_float(same[0], node.data) or not _same_float(same[1], slope):
         raise TraceError(f"trace: cannot recover the exponent of the {node.op!r} op")
     return c
 
