@@ -332,7 +332,7 @@ def test_graph_png_via_the_module_entry_point(tmp_path):
         ("b * 2", "no value for 'b'"),
         ("a +", "cannot parse"),
         ("a" + " + a" * 300, "longer than 500"),
-        ("+".join(["a"] * 41), "81 names, numbers and operations; at most 80"),
+        ("+".join(["a"] * 101), "201 names, numbers and operations; at most 200"),
     ],
 )
 def test_graph_refuses_a_bad_expression_in_one_line_and_draws_nothing(
@@ -456,7 +456,7 @@ def test_every_subcommand_has_help(capsys):
         ("train", ["(default: [8])", "(default: tanh)", "(default: 0.25)", "(default: 200)"]),
         ("train", ["(default: adam)", "at most 1,000,000 (default: 500)"]),
         ("train", ["100,000 points", "1,000,000 weights", "1,000,000,000,000 multiply-adds"]),
-        ("graph", ["(default: LR)", "80 names, numbers and", "500 weights", "300 steps"]),
+        ("graph", ["(default: LR)", "200 names, numbers and", "500 weights", "300 steps"]),
         ("explain", ["(default: 0.5)", "1,000 weights"]),
         ("gates", ["(default: 100)", "at most 1,000,000"]),
     ],

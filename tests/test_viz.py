@@ -275,7 +275,7 @@ def test_the_cli_refuses_a_graph_too_large_in_one_line(capsys, tmp_path):
     assert list(tmp_path.iterdir()) == []
     code = main(["graph", "--network", "100000,100000,1", "--out", str(tmp_path / "n.svg")])
     err = capsys.readouterr().err
-    assert code == 2 and "10000200001 weights" in err and "at most 500" in err
+    assert code == 2 and "10,000,200,001 weights" in err and "at most 500" in err
 
 
 # -- leaving leaves out ------------------------------------------------------------------------

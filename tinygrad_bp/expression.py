@@ -48,7 +48,7 @@ _ALLOWED_NODES = (
     *_UNARY_OPERATORS,
 )
 MAX_EXPRESSION_LENGTH = 500
-MAX_EXPRESSION_NODES = 80  # names, numbers and operations: a+a+...+a of 40 terms has 79
+MAX_EXPRESSION_NODES = 200  # names, numbers and operations: a+a+...+a of 100 terms has 199
 _COUNTED_NODES = (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Call)
 
 
@@ -62,7 +62,7 @@ def parse_expression(text: str, values: dict[str, float]) -> Value:
     names and every operation with its own sub-expression.
 
     Args:
-        text: The expression, at most 500 characters and 80 names, numbers and
+        text: The expression, at most 500 characters and 200 names, numbers and
             operations (each occurrence counts).
         values: The number each name stands for.
 
