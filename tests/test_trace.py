@@ -512,3 +512,32 @@ def test_the_source_run_in_its_namespace_is_the_step():
     assert by_source == step(X, y)
     for again, first in zip(grads(net.parameters()), grads_by_source, strict=True):
         np.testing.assert_array_equal(again, first)
+
+
+def test_another_threads_comparisons_while_tracing_are_not_logged():
+    import threading
+
+    from tinygrad_bp import Value, trace
+
+    other = Value(1.0)
+    stop = threading.Event()
+    seen = []
+
+    def busy():
+        while not stop.is_set():
+            seen.append(type(other.data))
+
+    worker = threading.Thread(target=busy)
+    worker.start()
+    try:
+        w = Value(0.5, label="w")
+        step = trace(lambda x: (w * x).tanh() * 2.0, Value(1.5))
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    assert all(kind is float for kind in seen)  # plain floats, never the tracer's
+    x = Value(-0.25)
+    eager = (w * x).tanh() * 2.0
+    eager.backward()
+    eager_grad, w.grad = w.grad, 0.0
+    assert step(Value(-0.25)) == eager.data and w.grad == eager_grad

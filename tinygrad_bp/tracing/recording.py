@@ -29,6 +29,7 @@ import contextlib
 import math
 import numbers
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -308,12 +309,16 @@ def _watching(log: list[tuple[Node, str, Any, bool]]) -> Iterator[None]:
 
     That is how a branch on data (``if z.data > 0``) is found: the traced step
     checks each logged comparison at every call and raises ValueError when one
-    comes out the other way.
+    comes out the other way. Only the tracing thread's reads are watched; other
+    threads read plain floats (a little slower, until the recording ends).
     """
     slot = Value.__dict__["data"]
+    tracing_thread = threading.get_ident()
 
     def get(node: Value) -> Any:
         value = slot.__get__(node, Value)
+        if threading.get_ident() != tracing_thread:  # another thread's reads are its own
+            return value
         if sys._getframe(1).f_code.co_filename in _INTERNAL:
             return value
         return _Watched(value, node, log)
