@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from user_ops import micrograd_relu, user_mul, user_sin
 
 from tinygrad_bp import Value, no_grad
 from tinygrad_bp.testing import CATALOGUE, programs
@@ -266,38 +267,6 @@ def test_value_zero_to_the_value_zero_has_zero_gradients():
 
 
 # -- ops written micrograd's way: Value(data, _children, _op) and a _backward closure -------
-
-
-def micrograd_relu(self):
-    """The exercise of micrograd's lecture, verbatim."""
-    out = Value(0 if self.data < 0 else self.data, (self,), "ReLU")
-
-    def _backward():
-        self.grad += (out.data > 0) * out.grad
-
-    out._backward = _backward
-    return out
-
-
-def user_sin(self):
-    out = Value(math.sin(self.data), (self,), "sin")
-
-    def _backward():
-        self.grad += math.cos(self.data) * out.grad
-
-    out._backward = _backward
-    return out
-
-
-def user_mul(self, other):
-    out = Value(self.data * other.data, (self, other), "*")
-
-    def _backward():
-        self.grad += other.data * out.grad
-        other.grad += self.data * out.grad
-
-    out._backward = _backward
-    return out
 
 
 def test_the_positional_constructor_is_micrograds():

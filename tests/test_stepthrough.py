@@ -12,11 +12,12 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import needs_chromium, needs_dot
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import finite
+from user_ops import micrograd_relu
 
+from conftest import needs_chromium, needs_dot
 from tinygrad_bp import Tensor, Value, delta, detect_anomaly, losses, nn
 from tinygrad_bp.check import AnomalyError
 from tinygrad_bp.graph import mode
@@ -400,22 +401,11 @@ def test_hidden_constants_and_inputs_take_no_step():
 # -- nodes built by hand ------------------------------------------------------------------------
 
 
-def by_hand_relu(x: Value) -> Value:
-    """micrograd's lecture exercise: relu written with a _backward closure."""
-    out = Value(0 if x.data < 0 else x.data, (x,), "ReLU")
-
-    def _backward():
-        x.grad += (out.data > 0) * out.grad
-
-    out._backward = _backward
-    return out
-
-
 def test_a_node_built_by_hand_gets_its_step_and_no_invented_derivative():
     x = Value(2.0, label="x")
     scaled = x * 3.0
     scaled.label = "s"
-    y = by_hand_relu(scaled)
+    y = micrograd_relu(scaled)
     y.label = "y"
     frames = backward_frames(y)
     assert [frame.node.label for frame in frames[1:]] == ["y", "s", "x", ""]

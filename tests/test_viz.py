@@ -6,8 +6,9 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import needs_dot
+from user_ops import micrograd_relu
 
+from conftest import needs_dot
 from tinygrad_bp import Value
 from tinygrad_bp.viz import (
     MAX_EDGE_LENGTH,
@@ -180,20 +181,9 @@ def test_array_labels_use_the_same_format():
 # -- nodes built by hand (micrograd's way of writing an op) ------------------------------------
 
 
-def by_hand_relu(x: Value) -> Value:
-    """micrograd's lecture exercise: relu written with a _backward closure."""
-    out = Value(0 if x.data < 0 else x.data, (x,), "ReLU")
-
-    def _backward():
-        x.grad += (out.data > 0) * out.grad
-
-    out._backward = _backward
-    return out
-
-
 def test_a_node_built_by_hand_is_drawn_and_says_its_derivative_is_yours():
     x = Value(2.0, label="x")
-    y = by_hand_relu(x * 3.0)
+    y = micrograd_relu(x * 3.0)
     y.label = "y"
     y.backward()
     source = draw_dot(y).source
