@@ -356,3 +356,19 @@ def test_user_ops_agree_with_micrograd_running_the_same_code():
         return a.grad, b.grad
 
     assert build(Value) == pytest.approx(build(micrograd.Value), rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    "base, exponent, d_exponent",
+    [(0.0, 2.0, 0.0), (0.0, 0.0, 0.0), (0.0, -1.0, -math.inf), (2.0, 3.0, 8 * math.log(2.0))],
+)
+def test_the_exponents_gradient_at_base_zero_is_pytorchs(base, exponent, d_exponent):
+    # d/db a^b = a^b ln a: at a = 0 the constant 0 or 1 for b >= 0, inf * -inf for b < 0
+    a, b = Value(base), Value(exponent)
+    (a**b).backward()
+    assert b.grad == d_exponent
+    torch = pytest.importorskip("torch", reason="PyTorch (optional) confirms the convention")
+    ta = torch.tensor(base, dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor(exponent, dtype=torch.float64, requires_grad=True)
+    (ta**tb).backward()
+    assert tb.grad.item() == d_exponent

@@ -78,7 +78,8 @@ def test_load_reads_big_endian_fortran_order_and_version_2_headers(tmp_path):
     weight = np.arange(6.0).reshape(2, 3)
     fortran = np.asfortranarray(weight.astype(">f4"))
     members = {}
-    for name, array in {"layers.0.weight": fortran, "layers.0.bias": np.array([1, 2, 3])}.items():
+    bias = np.array([1.0, 2.0, 3.0], ">f8")
+    for name, array in {"layers.0.weight": fortran, "layers.0.bias": bias}.items():
         buffer = io.BytesIO()
         npy.write_array(buffer, array, version=(2, 0))
         members[f"{name}.npy"] = buffer.getvalue()
@@ -128,7 +129,7 @@ def deflate_bomb(path, header, megabytes):
 @pytest.mark.parametrize(
     "header, message",
     [
-        (npy_bytes((2,)), "does not hold the 16 bytes its header says"),  # data after the array
+        (npy_bytes((2,)), "not hold exactly the 16 bytes its header says"),  # data after it
         (npy_bytes((4 * MB,)), "has shape (4194304,), expected (2,)"),  # a true, huge claim
         (b"\x93NUMPY\x02\x00\xff\xff\xff\xff", "EOF"),  # a 4 GB header of zeros
     ],
@@ -160,7 +161,7 @@ def test_a_compressed_bomb_is_read_no_further_than_the_model_needs(tmp_path, hea
         ({"weight.npy": npy_bytes((2,), "|O", b"junk")}, "'weight' has non-numeric dtype object"),
         ({"weight.npy": npy_bytes((2,), "<c16", bytes(32))}, "non-numeric dtype complex128"),
         ({"weight.npy": npy_bytes((2,), [("a", "<f8")], bytes(16))}, "non-numeric dtype"),
-        ({"weight.npy": npy_bytes((2,), data=bytes(8))}, "does not hold the 16 bytes"),
+        ({"weight.npy": npy_bytes((2,), data=bytes(8))}, "does not hold exactly the 16 bytes"),
         ({"weight.npy": b"\x93NUMPY\x03\x00" + bytes(8)}, "unsupported .npy format version"),
         ({"weight.npy": b"not a numpy file at all"}, "magic string is not correct"),
         ({"weight": npy_bytes((2,), data=bytes(16))}, "member 'weight' is not a .npy array"),
@@ -456,3 +457,15 @@ def test_save_refuses_what_is_not_a_module(tmp_path):
     with pytest.raises(TypeError, match="needs a tinygrad_bp.nn module, got list"):
         save([1.0], tmp_path / "x.npz")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint8, np.bool_])
+def test_load_refuses_integer_or_boolean_weights_and_changes_nothing(tmp_path, dtype):
+    model = nn.MLP(2, [3, 1], rng=5)
+    before = {name: array.copy() for name, array in model.state_dict().items()}
+    state = {name: array.astype(dtype) for name, array in before.items()}
+    path = tmp_path / "ints.npz"
+    np.savez(path, **state)
+    with pytest.raises(ValueError, match="not a floating type"):
+        nn.load(model, path)
+    assert all(np.array_equal(model.state_dict()[name], before[name]) for name in before)

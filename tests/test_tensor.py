@@ -1015,3 +1015,10 @@ def test_the_new_functions_are_exported_at_the_top_level():
     assert tinygrad_bp.concatenate is tinygrad_bp.cat
     assert {"cat", "concatenate", "stack", "where"} <= set(tinygrad_bp.__all__)
     assert Tensor.broadcast_to is Tensor.expand
+
+
+def test_the_exponents_gradient_at_base_zero_is_pytorchs():
+    a = Tensor([0.0, 0.0, 0.0, 2.0])
+    b = Tensor([2.0, 0.0, -1.0, 3.0], requires_grad=True)
+    (a**b).sum().backward()
+    assert b.grad.tolist() == [0.0, 0.0, -math.inf, 8 * math.log(2.0)]

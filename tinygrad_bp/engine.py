@@ -98,12 +98,12 @@ class Value:
         return _node(self.data * other.data, (self, other), (other.data, self.data), "*")
 
     def __pow__(self, exponent: Operand) -> Value:
-        """a ** b; d/da = b a^(b-1) (0 for b = 0), d/db = a^b ln a (0 for a = 0, nan for a < 0)."""
+        """a ** b; d/da = b a^(b-1) (0 for b = 0), d/db = a^b ln a (see _exponent_slope)."""
         if isinstance(exponent, Value):
             a, b = self.data, exponent.data
             out = _power(a, b)
-            d_exponent = out * math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
-            return _node(out, (self, exponent), (_power_slope(a, b), d_exponent), "**")
+            slopes = (_power_slope(a, b), _exponent_slope(a, b, out))
+            return _node(out, (self, exponent), slopes, "**")
         b = to_float(exponent)
         local = _power_slope(self.data, b)
         return _node(_power(self.data, b), (self,), (local,), f"**{exponent}")
@@ -376,6 +376,19 @@ def _power_slope(base: float, exponent: float) -> float:
     formula would give 0 * inf = nan; PyTorch gives 0 too.
     """
     return 0.0 if exponent == 0 else exponent * _power(base, exponent - 1)
+
+
+def _exponent_slope(base: float, exponent: float, out: float) -> float:
+    """d/d exponent of base ** exponent = out ln(base), with PyTorch's results at the edges.
+
+    At base 0 it is 0 for an exponent >= 0 (there 0 ** b is the constant 0 or 1) and
+    -inf for a negative one (out = inf times ln 0 = -inf); nan for a negative base.
+    """
+    if base > 0:
+        return out * math.log(base)
+    if base == 0:
+        return 0.0 if exponent >= 0 else -math.inf
+    return math.nan
 
 
 def _exp(x: float) -> float:

@@ -103,8 +103,9 @@ class Pow(Function):
     """y = a ** b;  da = g * b * a ** (b - 1);  db = g * y * ln(a).
 
     da is 0 where b = 0 (y = 1 is constant; even at a = 0, where 0 * 0 ** -1 would
-    be nan); db is 0 where a = 0 and nan where a < 0 (as PyTorch). IEEE results
-    without warnings: 0 ** -1 = inf, (-8) ** 0.5 = nan.
+    be nan); db is 0 where a = 0 and b >= 0, -inf where a = 0 and b < 0, and nan
+    where a < 0 (as PyTorch). IEEE results without warnings: 0 ** -1 = inf,
+    (-8) ** 0.5 = nan.
     """
 
     op = "**"
@@ -119,7 +120,8 @@ class Pow(Function):
     def backward(ctx, g: Array) -> tuple[Array | None, Array | None]:
         a, b = ctx.a, ctx.b
         da = g * np.where(b == 0, 0, b * a ** (b - 1)) if ctx.needs_grad[0] else None
-        db = g * np.where(a == 0, 0, ctx.y * np.log(a)) if ctx.needs_grad[1] else None
+        constant = (a == 0) & (b >= 0)  # 0 ** b is 0 or 1 there, whatever b
+        db = g * np.where(constant, 0, ctx.y * np.log(a)) if ctx.needs_grad[1] else None
         return da, db
 
 

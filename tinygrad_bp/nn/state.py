@@ -243,6 +243,11 @@ def _read_state(archive: zipfile.ZipFile, size: int, expected: dict[str, Shape])
             continue
         given[name] = headers[name][0]
     problems += state_problems(expected, given)
+    problems += [  # save writes floats: integers or booleans are another program's numbers
+        f"{name!r} has dtype {info.dtype}, not a floating type (nn.save writes floats)"
+        for name, info in given.items()
+        if name in expected and info is not None and info.dtype.kind in "biu"
+    ]
     if problems:
         raise ValueError("; ".join(problems))
     return {name: _read_array(archive, members[name], name, headers[name]) for name in members}
@@ -259,7 +264,7 @@ def _read_array(
         nbytes = int(np.prod(header.shape, dtype=np.int64)) * header.dtype.itemsize
         data = stream.read(nbytes)
         if len(data) != nbytes or stream.read(1):  # reading to the end checks the CRC-32
-            raise ValueError(f"{name!r} does not hold the {nbytes} bytes its header says")
+            raise ValueError(f"{name!r} does not hold exactly the {nbytes} bytes its header says")
     array = np.frombuffer(data, dtype=header.dtype)
     return array.reshape(header.shape, order="F" if fortran_order else "C")
 

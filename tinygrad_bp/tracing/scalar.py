@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..engine import Value, _exp, _power, _power_slope, _sigmoid, to_float
+from ..engine import Value, _exp, _exponent_slope, _power, _power_slope, _sigmoid, to_float
 from ..graph import backward_order
 from .names import Names, reserved
 from .recording import Recording, Source, TraceError
@@ -27,11 +27,6 @@ def _log(x: float) -> float:
     if x <= 0:
         raise ValueError(f"log of a non-positive number: {x!r}")
     return math.log(x)
-
-
-def _exponent_slope(base: float, out: float) -> float:
-    """d/db of a ** b = a ** b * ln a (0 for a = 0, nan for a < 0), as ``Value.__pow__``."""
-    return out * math.log(base) if base > 0 else (0.0 if base == 0 else math.nan)
 
 
 # What the generated code calls, by the name it calls it.
@@ -106,7 +101,7 @@ def _locals(node: Value, out: str, ins: list[str]) -> list[str]:
         n = (len(ins) - 1) // 2
         return [*ins[n : 2 * n], *ins[:n], ""]
     if op == "**":
-        return [f"power_slope({a}, {ins[1]})", f"exponent_slope({a}, {out})"]
+        return [f"power_slope({a}, {ins[1]})", f"exponent_slope({a}, {ins[1]}, {out})"]
     if op.startswith("**"):
         c = _exponent(node)
         if c == 0:
