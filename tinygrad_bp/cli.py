@@ -450,8 +450,8 @@ def cmd_gates(args: argparse.Namespace) -> int:
                 viz.plot_mistakes(
                     errors,
                     out_dir / "perceptron_errors.png",
-                    "Perceptron on the AND, OR, NOT and XOR truth tables: "
-                    "XOR never reaches 0 mistakes",
+                    "Perceptron on the truth tables:\n"
+                    "AND, OR and NOT reach 0 mistakes, XOR never does",
                 ),
                 viz.plot_network(
                     explain.HAND_BUILT_XOR,
