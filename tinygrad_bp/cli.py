@@ -58,11 +58,13 @@ from .expression import (
     parse_expression,
 )
 from .graph import no_grad, toposort
-from .nn import MLP, get_weights, sigmoid_network, tensor_mlp
+from .nn import ACTIVATIONS, MLP, get_weights, sigmoid_network, tensor_mlp
 from .perceptron import perceptron_on_gates
 from .train import OPTIMIZERS, fit, train_on_dataset, write
 
 PROG = "tinygrad-bp"
+# The activations a hidden layer may have: those of the one table with a module.
+HIDDEN_ACTIVATIONS = tuple(name for name, row in ACTIVATIONS.items() if row.module is not None)
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as the shell reports for a command stopped by Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports for a filter killed by SIGPIPE
 # One command line installing the plotting extra, from PyPI or from a clone of the repository.
@@ -860,7 +862,7 @@ def _add_train(commands: Any) -> None:
     )
     train.add_argument(
         "--activation",
-        choices=("sigmoid", "tanh", "relu"),
+        choices=HIDDEN_ACTIVATIONS,
         default="tanh",
         help="the hidden units' activation",
     )
