@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from threads import held_in_another_thread
 
 from tinygrad_bp import Value, no_grad
 from tinygrad_bp.check import (
@@ -428,21 +429,6 @@ def test_tensor_leaves_record_their_origin_in_anomaly_mode():
 
 
 def test_anomaly_mode_in_one_thread_does_not_raise_in_another():
-    import threading
-
-    entered, release = threading.Event(), threading.Event()
-
-    def watch():
-        with detect_anomaly():
-            entered.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=watch)
-    thread.start()
-    try:
-        assert entered.wait(10)
+    with held_in_another_thread(detect_anomaly):
         y = Value(-1.0) ** 0.5  # nan, but anomaly mode is the other thread's
         assert math.isnan(y.data)
-    finally:
-        release.set()
-        thread.join(timeout=30)

@@ -4,6 +4,7 @@ import gc
 import threading
 
 import pytest
+from threads import held_in_another_thread
 
 from tinygrad_bp import Value
 from tinygrad_bp.graph import backpropagate, backward_order, mode, no_grad, observing, toposort
@@ -163,23 +164,10 @@ def test_overlapping_no_grad_blocks_in_two_threads_leave_recording_on():
 
 
 def test_no_grad_in_another_thread_does_not_stop_recording_here():
-    entered, release = threading.Event(), threading.Event()
-
-    def evaluate():
-        with no_grad():
-            entered.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=evaluate)
-    thread.start()
-    try:
-        assert entered.wait(10)
+    with held_in_another_thread(no_grad):
         x = Value(2.0)
         y = x * x  # recorded: this thread's mode is untouched
         assert y.children == (x, x)
-    finally:
-        release.set()
-        thread.join(timeout=30)
 
 
 def test_a_new_thread_starts_with_recording_on_and_no_observers():
