@@ -493,7 +493,7 @@ def test_plot_network_rejects_mismatched_shapes(tmp_path):
 
 def test_plots_without_matplotlib_say_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # makes the import fail
-    with pytest.raises(ImportError, match=re.escape("pip install tinygrad_bp[plot]")):
+    with pytest.raises(ImportError, match=re.escape('pip install -e ".[plot]"')):
         plot_losses({"loss": [1.0]}, tmp_path / "loss.png")
 
 

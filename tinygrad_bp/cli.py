@@ -67,8 +67,6 @@ PROG = "tinygrad-bp"
 HIDDEN_ACTIVATIONS = tuple(name for name, row in ACTIVATIONS.items() if row.module is not None)
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as the shell reports for a command stopped by Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports for a filter killed by SIGPIPE
-# One command line installing the plotting extra, from PyPI or from a clone of the repository.
-PLOT_HINT = 'pip install matplotlib (in a clone: pip install -e ".[plot]")'
 
 # -- limits: sizes refused before any work, each named in its message and in --help -----
 MAX_EPOCHS = 1_000_000  # xor --epochs, train --epochs, gates --max-epochs
@@ -99,7 +97,7 @@ def _out_dir(args: argparse.Namespace) -> Path | None:
     if args.out is None:
         return None
     if importlib.util.find_spec("matplotlib") is None:
-        raise UsageError(f"--out needs matplotlib: {PLOT_HINT}")
+        raise UsageError(f"--out needs matplotlib: {viz.INSTALL_MATPLOTLIB}")
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)

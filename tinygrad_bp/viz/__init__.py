@@ -23,6 +23,7 @@ from .dot import (
     svg,
 )
 from .plots import (
+    INSTALL_MATPLOTLIB,
     NEGATIVE_EDGE,
     POSITIVE_EDGE,
     SOLVED_COLOUR,
@@ -45,6 +46,7 @@ from .plots import (
 from .stepthrough import MAX_FRAMES, MAX_PAGE_BYTES, Frame, backward_frames, render_backward
 
 __all__ = [
+    "INSTALL_MATPLOTLIB",
     "NEGATIVE_EDGE",
     "POSITIVE_EDGE",
     "SOLVED_COLOUR",

@@ -16,15 +16,16 @@ import numpy as np
 
 from .format import number
 
+# How to install the plotting extra, from PyPI or in a clone of the repository.
+INSTALL_MATPLOTLIB = 'pip install matplotlib (in a clone: pip install -e ".[plot]")'
+
 
 def _new_figure(width: float = 6.0, height: float = 4.0) -> Any:
     """A matplotlib Figure not managed by pyplot (no window, no global state)."""
     try:
         from matplotlib.figure import Figure
     except ImportError as error:
-        raise ImportError(
-            "plots need matplotlib: pip install tinygrad_bp[plot]  (or pip install matplotlib)"
-        ) from error
+        raise ImportError(f"plots need matplotlib: {INSTALL_MATPLOTLIB}") from error
     return Figure(figsize=(width, height), layout="constrained")
 
 
