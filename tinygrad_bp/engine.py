@@ -211,7 +211,7 @@ class Value:
     children: tuple[Value, ...]
     local_grads: tuple[float, ...] | None
     op: str
-    _created: int  # creation number: a node's is larger than its children's
+    _created: int  # a node with children: its creation number, larger than its children's
     label: str = ""
     _origin: str | None = None  # where anomaly mode saw it made
     _user_backward: Callable[[], None] | None = None  # a micrograd closure
@@ -226,7 +226,6 @@ class Value:
         self.data = data if type(data) is float else to_float(data)
         self.grad = 0.0
         self.op = _op
-        self._created = _next_number()
         if label:
             self.label = label
         operands: tuple[Value, ...] = ()
@@ -237,6 +236,8 @@ class Value:
             recorded = bool(operands) and (mode.plain or mode.thread.grad_enabled)
             self.children = operands if recorded else ()
             self.local_grads = None if recorded else ()
+            if recorded:
+                self._created = _next_number()
         if not mode.plain and mode.thread.forward_hook is not None:
             mode.thread.forward_hook(self, self.data, operands)
 
@@ -261,7 +262,8 @@ class Value:
         if isinstance(exponent, Value):
             return self._power_of_value(exponent)
         if type(exponent) is float:  # "**-1.0", "**0.5"
-            return self._power_of_number(exponent, f"**{exponent}")
+            op = _POWER_OPS.get(exponent) or _power_op(exponent)
+            return self._power_of_number(exponent, op)
         c = to_float(exponent)
         exact = type(exponent) is int  # "**2"; else the float's repr: the op names c exactly
         return self._power_of_number(c, f"**{exponent}" if exact else f"**{c!r}")
@@ -278,7 +280,7 @@ class Value:
         return self + (-other)
 
     def __truediv__(self, other: Operand) -> Value:  # self * other^-1
-        other = other if isinstance(other, Value) else Value(other)
+        other = other if isinstance(other, Value) else _constant(other)
         return self * other**-1
 
     def __radd__(self, other: Number) -> Value:  # other + self
@@ -288,10 +290,10 @@ class Value:
         return self * other
 
     def __rsub__(self, other: Number) -> Value:  # other - self
-        return Value(other) + (-self)
+        return _constant(other) + (-self)
 
     def __rtruediv__(self, other: Number) -> Value:  # other / self
-        return Value(other) * self**-1
+        return _constant(other) * self**-1
 
     # -- backward ------------------------------------------------------------------
 
@@ -355,6 +357,17 @@ class Value:
         return self.data
 
 
+_POWER_OPS: dict[float, str] = {}  # "**-1.0", "**0.5", ...: made once each, not per node
+
+
+def _power_op(exponent: float) -> str:
+    """The op of ``x ** exponent`` (a float), kept for the next node (up to 1,000 of them)."""
+    op = f"**{exponent}"
+    if len(_POWER_OPS) < 1000:
+        _POWER_OPS[exponent] = op
+    return op
+
+
 def _checked_children(children: Iterable[Value]) -> tuple[Value, ...]:
     """``_children`` as a tuple of Values; TypeError naming anything else."""
     if isinstance(children, (str, bytes)) or not isinstance(children, Iterable):
@@ -367,6 +380,21 @@ def _checked_children(children: Iterable[Value]) -> tuple[Value, ...]:
         if not isinstance(child, Value):
             raise TypeError(f"Value: each child must be a Value, got {type(child).__name__}")
     return children
+
+
+def _constant(number: Number) -> Value:
+    """A number operand made a leaf: ``Value(number)`` without the checks of ``_children``."""
+    leaf = _new_value(Value)
+    leaf.data = number if type(number) is float else to_float(number)
+    leaf.grad = 0.0
+    leaf.children = leaf.local_grads = ()
+    leaf.op = ""
+    if not mode.plain and mode.thread.forward_hook is not None:
+        mode.thread.forward_hook(leaf, leaf.data, ())
+    return leaf
+
+
+_new_value = object.__new__
 
 
 def _unrecorded(node: Value) -> None:
@@ -401,7 +429,7 @@ _READS = {
     "unary": ("self", "    x = self.data\n"),
     "binary": (
         "self, other",
-        "    if not isinstance(other, Value):\n        other = Value(other)\n"
+        "    if not isinstance(other, Value):\n        other = constant(other)\n"
         "    x = self.data\n    y = other.data\n",
     ),
     "exponent": ("self, c, op", "    x = self.data\n"),
@@ -465,10 +493,11 @@ def _made_ops() -> dict[str, Callable[..., Value]]:
         namespace = {
             **FUNCTIONS,
             "Value": Value,
-            "new_value": object.__new__,
+            "new_value": _new_value,
             "next_number": _next_number,
             "mode": mode,
             "unrecorded": _unrecorded,
+            "constant": _constant,
         }
         tree = ast.parse(OP_SOURCE[op])
         for syntax in ast.walk(tree):

@@ -48,7 +48,7 @@ def backward_order(root: Any) -> list[Any]:
     >>> [node.name for node in backward_order(c)]
     ['c', 'b', 'a']
     """
-    if not hasattr(root, "_created"):
+    if not hasattr(type(root), "_created"):
         return _kahn_order(root)
     interior, leaves = sweep_order(root)
     if not interior:
