@@ -28,17 +28,18 @@ notebooks and lecture exercises run unchanged.
 from __future__ import annotations
 
 import ast
+import contextlib
 import itertools
 import linecache
 import math
 import numbers
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 import numpy as np
 
-from .graph import collector_paused, mode, restored_on_error, sweep_order
+from .graph import collector_paused, mode, sweep_order
 
 Number = int | float | np.number
 Operand = Union["Value", int, float, np.number]  # noqa: UP007 (a forward reference)
@@ -87,7 +88,9 @@ def to_float(data: object) -> float:
     >>> to_float(3), to_float(np.float32(0.5)), to_float(True)
     (3.0, 0.5, 1.0)
     """
-    if isinstance(data, (numbers.Real, np.bool_)) and not isinstance(data, np.timedelta64):
+    if type(data) is int or (  # ints first: sum() starts every sum at 0
+        isinstance(data, (numbers.Real, np.bool_)) and not isinstance(data, np.timedelta64)
+    ):
         try:
             return float(data)
         except OverflowError:  # an int beyond 1.8e308
@@ -498,6 +501,7 @@ def _made_ops() -> dict[str, Callable[..., Value]]:
             "mode": mode,
             "unrecorded": _unrecorded,
             "constant": _constant,
+            "data_of": operator.attrgetter("data"),
         }
         tree = ast.parse(OP_SOURCE[op])
         for syntax in ast.walk(tree):
@@ -553,24 +557,42 @@ def _backpropagate(root: Value, seed: float) -> None:
     """The reverse sweep from ``root``: order, seed, one loop (HIPS autograd's shape).
 
     During the sweep each ``grad`` holds this sweep's gradient alone (the grads held
-    before are put aside and added back at the end, so gradients accumulate as in
+    before are set aside and added back at the end, so gradients accumulate as in
     PyTorch): the chain-rule loop is micrograd's, and a micrograd closure reads in
     ``self.grad`` exactly this sweep's gradient. The order is ``graph.sweep_order``:
     nodes by decreasing creation number, which puts each after all its consumers.
     """
     interior, leaves = sweep_order(root)
-    nodes = interior + leaves
-    with collector_paused(), restored_on_error(nodes) as held:
-        for node in nodes:
-            node.grad = 0.0
+    with collector_paused(), _grads_set_aside(interior + leaves):
         root.grad = seed
         hook = None if mode.plain else mode.thread.backward_hook
         if hook is None:
             _chain_rule(interior)
         else:
             _observed_chain_rule(interior, hook)
-        for node, grad in zip(nodes, held):
-            node.grad += grad
+
+
+@contextlib.contextmanager
+def _grads_set_aside(nodes: list[Value]) -> Iterator[None]:
+    """For the block, the grads the ``nodes`` hold are 0; after it they are added back.
+
+    Only nonzero grads need it (after ``zero_grad()``, none): a graph built for one
+    step costs nothing here. If the block raises, every grad is put back as it was.
+    """
+    held = [node for node in nodes if node.grad]
+    grads = [node.grad for node in held]
+    for node in held:
+        node.grad = 0.0
+    try:
+        yield
+    except BaseException:
+        for node in nodes:
+            node.grad = 0.0
+        for node, grad in zip(held, grads):
+            node.grad = grad
+        raise
+    for node, grad in zip(held, grads):
+        node.grad += grad
 
 
 def _chain_rule(order: list[Value]) -> None:
