@@ -19,6 +19,16 @@ for a number exponent) and the result ``out``. Three readers use that one table:
 - ``differentiable_local_grads``, which evaluates them on Values, so that a
   gradient can itself be differentiated (``grad(..., create_graph=True)``).
 
+Why compiled rather than interpreted: an op that looked its rule up and
+evaluated it at run time would pay a dictionary lookup and an ``eval`` per node,
+and an op that called a shared node builder paid two Python calls per node
+instead of one; the compiled methods are the code one would write by hand, so
+the table costs the eager engine nothing.
+
+The reverse sweep (``backward``) visits the nodes with children by decreasing
+creation number (``graph.sweep_order``), each after all its consumers, and runs
+micrograd's loop ``child.grad += local * node.grad`` over them.
+
 A superset of micrograd's ``Value``: its constructor ``Value(data, _children,
 _op)``, its private names ``_prev``, ``_op`` and ``_backward``, and ops written
 its way (a closure assigned to ``out._backward``) work too, so micrograd's
@@ -421,7 +431,7 @@ _BUILD_NODE = """\
     node.data = out
     node.grad = 0.0
     node.children = {children}
-    node.local_grads = ({local_grads},)
+    node.local_grads = ({local_grads})
     node.op = {op}
     node._created = next_number()
     if not mode.plain:
@@ -438,7 +448,8 @@ _READS = {
     "exponent": ("self, c, op", "    x = self.data\n"),
     "weighted_sum": (
         "weights, inputs, bias",
-        "    w = [v.data for v in weights]\n    x = [v.data for v in inputs]\n    b = bias.data\n",
+        "    w = list(map(data_of, weights))\n    x = list(map(data_of, inputs))\n"
+        "    b = bias.data\n",
     ),
 }
 _CHILDREN = {
@@ -474,7 +485,7 @@ def _op_source(op: str) -> str:
         local_grads = tuple(f"*{g}" if g in _SEQUENCES else g for g in local_grads)
     build = _BUILD_NODE.format(
         children=_CHILDREN[kind],
-        local_grads=", ".join(local_grads),
+        local_grads=", ".join(local_grads) + ("," if len(local_grads) == 1 else ""),
         op="op" if kind == "exponent" else repr(op),
     )
     docstring = (
