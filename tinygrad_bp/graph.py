@@ -77,6 +77,14 @@ def sweep_order(root: Any) -> tuple[list[Any], list[Any]]:
     costs far less than a second walk over the edges. The walk takes the last
     operand first, which for an expression (whose right operand is made after its
     left one) is already decreasing creation order, so the sort has little to do.
+
+    >>> from tinygrad_bp import Value
+    >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    >>> c = a * b
+    >>> d = c + a
+    >>> interior, leaves = sweep_order(d)
+    >>> [node.op for node in interior], [leaf.label for leaf in leaves]
+    (['+', '*'], ['a', 'b'])
     """
     seen = {root}
     interior, leaves = [], []
