@@ -25,7 +25,7 @@ import numpy as np
 
 from ..engine import Value
 from ..tensor import Tensor
-from . import scalar, tensor
+from . import render, scalar, tensor
 from .recording import Recording, TraceError, flatten, record
 from .unpack import mismatch, patterns
 
@@ -54,6 +54,7 @@ class Step:
         self.parameters = [s.node for s in recording.sources.values() if s.kind == "param"]
         self.nodes = len(recording.order)
         self._key = recording.key
+        self._nodes_given = sum(isinstance(x, (Value, Tensor)) for x in recording.leaves)
         self._body = body
         self.namespace = namespace
 
@@ -85,6 +86,10 @@ class Step:
     def __call__(self, *args: Any) -> float:
         if len(args) != len(self._key):
             raise mismatch(self._key, args)
+        if self._nodes_given > 1:
+            given = [x for x in flatten(args)[1] if isinstance(x, (Value, Tensor))]
+            if len({id(x) for x in given}) != len(given):
+                raise TraceError("step: the same Value or Tensor at two argument positions")
         try:
             return self._function(*args)
         except (AttributeError, TypeError):
@@ -155,7 +160,7 @@ def _compile(
     arg_names = [f"a{i}" for i in range(len(recording.key))]
     targets, statics = patterns(recording.key)
     unpack = [f"{target} = {arg}" for target, arg in zip(targets, arg_names)]
-    checks = [f"if s{i} != STATIC[{i}]:" for i in range(len(statics))]
+    checks = [f"if not STATIC[{i}].matches(s{i}):" for i in range(len(statics))]
     packed = "(" + "".join(f"{arg}, " for arg in arg_names) + ")"
     lines = [f"def step({', '.join(arg_names)}):"]
     if unpack:
@@ -168,23 +173,29 @@ def _compile(
     source = "\n".join(lines) + "\n"
     factory = f"def make({', '.join([*closure_names, 'KEY', 'STATIC'])}):\n"
     factory += textwrap.indent(source, "    ") + "    return step\n"
-    namespace: dict[str, Any] = {**helpers, "mismatch": mismatch, "np": np}
+    helpers = {**render.HELPERS, **helpers, "mismatch": mismatch}
+    namespace: dict[str, Any] = dict(helpers)
     exec(compile(factory, "<traced step>", "exec"), namespace)  # noqa: S102 (our own code)
     function = namespace["make"](*closure_objects, recording.key, statics)
-    uses = {**helpers, "mismatch": mismatch, "np": np, "KEY": recording.key, "STATIC": statics}
+    uses = {**helpers, "KEY": recording.key, "STATIC": statics}
     uses.update(zip(closure_names, closure_objects))
     return source, function, uses
 
 
 def _agree_with_eager(step: Step, recording: Recording, args: tuple[Any, ...]) -> None:
-    """Run the eager backward of the recorded graph and the step, from zero grads: same numbers."""
-    nodes = [*step.parameters, *(x for x in recording.leaves if isinstance(x, (Value, Tensor)))]
-    nodes = list({id(n): n for n in nodes}.values())
+    """Run the eager backward of the recorded graph and the step, from zero grads: same numbers.
+
+    The eager sweep fills the grads of the arguments' stand-ins; the step, those of
+    the arguments themselves.
+    """
+    stand_ins = {s.index: node for node in recording.order if (s := recording.sources.get(id(node))) and s.kind == "input"}
+    given = [recording.leaves[k] for k in stand_ins]
+    nodes = [*step.parameters, *given]
     saved = [node.grad for node in nodes]
     try:
-        _zero(nodes)
+        _zero([*step.parameters, *stand_ins.values()])
         recording.root.backward()
-        eager = [_copy(node.grad) for node in nodes]
+        eager = [_copy(node.grad) for node in [*step.parameters, *stand_ins.values()]]
         eager_loss = float(np.asarray(recording.root.data).reshape(-1)[0])
         _zero(nodes)
         loss = step(*args)

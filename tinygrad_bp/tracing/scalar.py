@@ -20,6 +20,7 @@ from ..engine import Value, _exp, _exponent_slope, _power, _power_slope, _sigmoi
 from ..graph import backward_order
 from .names import Names, reserved
 from .recording import Recording, Source, TraceError
+from .render import Guards, Renderer
 
 
 def _log(x: float) -> float:
@@ -119,17 +120,9 @@ def _locals(node: Value, out: str, ins: list[str]) -> list[str]:
     return [table[op]]
 
 
-def _input_line(name: str, source: Source, leaf: Any) -> str:
-    """The line that reads an input leaf's number from the call's arguments."""
-    arg = f"i{source.index}"
-    if isinstance(leaf, Value) and source.form == "x" and source.element is None:
-        return f"{name} = {arg}.data"
-    if source.element is not None:
-        number = f"real({arg}.flat[{source.element}])"
-    else:
-        number = f"({arg} if type({arg}) is float else real({arg}))"
-    made = {"x": number, "-x": f"-{number}", "c-x": f"{source.c!r} - {number}"}[source.form]
-    return f"{name} = {made}"
+def _input_line(name: str, source: Source) -> str:
+    """The line that reads a Value argument's number (its stand-in's, when traced)."""
+    return f"{name} = i{source.index}.data"
 
 
 def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
@@ -139,12 +132,7 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     observable = {
         id(node)
         for node in order
-        if not node.children
-        and (
-            sources[id(node)].kind == "param"
-            or isinstance(recording.leaves[sources[id(node)].index], Value)
-            and sources[id(node)].kind == "input"
-        )
+        if not node.children and sources[id(node)].kind in ("param", "input")
     }
     needs: dict[int, bool] = {}
     for node in order:
@@ -154,17 +142,33 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         source = sources.get(id(node))
         if source is not None and source.kind == "const":
             return repr(source.value)
-        default = "x" if source is not None and source.kind == "input" else "w" if source else "v"
+        default = "x" if source is not None and source.kind in ("input", "expr") else "v"
+        default = "w" if source is not None and source.kind == "param" else default
         return names.name(node, "loss" if node is recording.root else default)
 
     closure_names: list[str] = []
     closure_objects: list[Any] = []
-    reads, forward, backward, writes = [], [], [], []
-    for node in order:
+
+    def hold(stem: str, obj: Any) -> str:
+        holder = names.fresh(stem, exact=True)
+        closure_names.append(holder)
+        closure_objects.append(obj)
+        return holder
+
+    render = Renderer(recording, name, hold, names.fresh)
+    checks = Guards(recording, render)
+    reads: list[str] = []
+    forward: list[str] = checks.at(-1)
+    backward: list[str] = []
+    writes: list[str] = []
+    for position, node in enumerate(order):
         source = sources.get(id(node))
         if source is None:
             _check_value(node)
             forward.append(_forward(node, name(node), [name(c) for c in node.children]))
+        elif source.kind == "expr":
+            made = render(source.expr)
+            forward += [*render.lines(), f"{name(node)} = real({made})"]
         elif source.kind == "param":
             holder = names.fresh(f"p_{name(node)}", exact=True)
             closure_names.append(holder)
@@ -172,10 +176,9 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
             reads.append(f"{name(node)} = {holder}.data")
             writes.append(f"{holder}.grad += d_{name(node)}")
         elif source.kind == "input":
-            leaf = recording.leaves[source.index]
-            reads.append(_input_line(name(node), source, leaf))
-            if id(node) in observable:
-                writes.append(f"i{source.index}.grad += d_{name(node)}")
+            reads.append(_input_line(name(node), source))
+            writes.append(f"i{source.index}.grad += d_{name(node)}")
+        forward += checks.at(position)
     started: set[int] = set()
     root = recording.root
     backward.append(f"d_{name(root)} = 1.0")
@@ -194,15 +197,10 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
             else:
                 backward.append(f"d_{name(child)} = {term}")
                 started.add(id(child))
-    checks, descriptions = _guard_lines(recording, name)
-    if checks:
-        closure_names.append("GUARDS")
-        closure_objects.append(descriptions)
-        forward += ["# the comparisons fn made on data must come out as at trace time", *checks]
     body = [
         "# read the parameters' current data and the inputs",
         *reads,
-        "# forward pass: one line per node",
+        "# forward pass: one line per node (and the checks of fn's decisions on data)",
         *forward,
         "# backward pass: d_<node> = d(loss)/d(node), the chain rule edge by edge",
         *backward,
@@ -211,31 +209,6 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         f"return {name(root)}",
     ]
     return body, closure_names, closure_objects
-
-
-def branched(descriptions: list[str], index: int) -> TraceError:
-    """The error of a call in which a comparison fn makes on data comes out otherwise."""
-    return TraceError(
-        f"step: fn branches on data: {descriptions[index]} when traced, not now; "
-        "trace it again for this path"
-    )
-
-
-HELPERS["branched"] = branched
-
-
-def _guard_lines(recording: Recording, name: Any) -> tuple[list[str], list[str]]:
-    """One check per comparison fn's code made on a Value's data, and their descriptions."""
-    checks, descriptions = [], []
-    for index, guard in enumerate(recording.guards):
-        left = name(recording.order[guard.position])
-        right = name(recording.order[guard.other]) if guard.other_is_node else repr(guard.other)
-        test = f"{left} {guard.op} {right}"
-        checks.append(
-            f"if {'not ' if guard.result else ''}({test}): raise branched(GUARDS, {index})"
-        )
-        descriptions.append(f"{test} was {guard.result}")
-    return checks, descriptions
 
 
 def _check_value(node: Value) -> None:
