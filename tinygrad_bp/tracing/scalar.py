@@ -132,7 +132,9 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     observable = {
         id(node)
         for node in order
-        if not node.children and sources[id(node)].kind in ("param", "input")
+        if not node.children
+        and sources[id(node)].kind in ("param", "input")
+        and isinstance(node, Value)  # a Tensor argument read for its data takes no grad
     }
     needs: dict[int, bool] = {}
     for node in order:
@@ -177,7 +179,8 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
             writes.append(f"{holder}.grad += d_{name(node)}")
         elif source.kind == "input":
             reads.append(_input_line(name(node), source))
-            writes.append(f"i{source.index}.grad += d_{name(node)}")
+            if id(node) in observable:
+                writes.append(f"i{source.index}.grad += d_{name(node)}")
         forward += checks.at(position)
     started: set[int] = set()
     root = recording.root
