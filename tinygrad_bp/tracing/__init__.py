@@ -188,7 +188,11 @@ def _agree_with_eager(step: Step, recording: Recording, args: tuple[Any, ...]) -
     The eager sweep fills the grads of the arguments' stand-ins; the step, those of
     the arguments themselves.
     """
-    stand_ins = {s.index: node for node in recording.order if (s := recording.sources.get(id(node))) and s.kind == "input"}
+    stand_ins = {
+        s.index: node
+        for node in recording.order
+        if (s := recording.sources.get(id(node))) and s.kind == "input"
+    }
     given = [recording.leaves[k] for k in stand_ins]
     nodes = [*step.parameters, *given]
     saved = [node.grad for node in nodes]

@@ -208,6 +208,7 @@ class Recorder(Log):
         self.run: _MaxRun | None = None
         self.stands_for: dict[int, Any] = {}  # id(tracked) -> the max it is the result of
         self.keep: list[Any] = []  # tracked objects whose ids are keys above
+        self.arrays: list[np.ndarray] = []  # the arguments' arrays (and Tensors' data)
 
     # -- what the tracked objects report -------------------------------------------------
 
@@ -242,11 +243,16 @@ class Recorder(Log):
         else:  # reflected: best < item
             best, new = left, right
         run = self.run
-        if run is None or (run.frame, run.offset, run.extreme) != (
-            frame,
-            frame.f_lasti,
-            extreme,
-        ) or run.best is not best:
+        if (
+            run is None
+            or (run.frame, run.offset, run.extreme)
+            != (
+                frame,
+                frame.f_lasti,
+                extreme,
+            )
+            or run.best is not best
+        ):
             self._close_run()
             run = self.run = _MaxRun(frame, frame.f_lasti, extreme, [best], best, [])
         run.items.append(new)
@@ -340,12 +346,12 @@ class Recorder(Log):
         if isinstance(data, (list, tuple)) and any(True for _ in _tracked_in(data)):
             return expr_of(data)
         if isinstance(data, np.ndarray) and not isinstance(data, TrackedArray):
-            for node in self.made.values():
-                if isinstance(node, Tensor) and np.shares_memory(data, node.data):
-                    raise TraceError(
-                        "trace: fn makes a Tensor from a plain array of a node's data "
-                        "(np.asarray(...)); use the data as it is, so the step can follow it"
-                    )
+            arrays = [n.data for n in self.made.values() if isinstance(n, Tensor)]
+            if any(np.may_share_memory(data, array) for array in [*arrays, *self.arrays]):
+                raise TraceError(
+                    "trace: fn makes a Tensor from a plain view of an argument or of a node's "
+                    "data (np.asarray(...)); use the array as it is, so the step can follow it"
+                )
         return None
 
 
@@ -373,11 +379,11 @@ def _stand_ins(
     def walk_arg(x: Any) -> Any:
         if isinstance(x, Value):
             k = next(counter)
-            stand_in = Value(float(x.data), label=x.label)
-            stand_in.data = TrackedFloat(stand_in.data, Data(stand_in), recorder)
-            recorder.stand_ins[id(stand_in)] = k
-            recorder.keep.append(stand_in)
-            return stand_in
+            value = Value(float(x.data), label=x.label)
+            value.data = TrackedFloat(value.data, Data(value), recorder)
+            recorder.stand_ins[id(value)] = k
+            recorder.keep.append(value)
+            return value
         if isinstance(x, Tensor):
             k = next(counter)
             stand_in = Tensor._wrap(x.data, x.requires_grad)
@@ -417,8 +423,7 @@ def record(fn: Callable[..., Any], args: Sequence[Any]) -> Recording:
             "pass it once (its gradient would be split between them)"
         )
     recorder = Recorder()
-    arrays: list[np.ndarray] = []
-    traced_args = _stand_ins(args, recorder, arrays)
+    traced_args = _stand_ins(args, recorder, recorder.arrays)
     try:
         with observing(forward=recorder.observed), tracing(recorder):
             root = fn(*traced_args)
@@ -532,4 +537,3 @@ def _exprs_of_node(recorder: Recorder, node: Node) -> list[Any]:
         ctx, inputs, params = op
         return [Call(ctx.forward, tuple(Data(x) for x in inputs), params)]
     return []
-

@@ -36,7 +36,9 @@ _INFIX = {
     operator.eq: "==",
     operator.ne: "!=",
 }
-_BUILTINS = {getattr(builtins, name): name for name in ("max", "min", "bool", "float", "int", "round", "abs")}
+_BUILTINS = {
+    getattr(builtins, name): name for name in ("max", "min", "bool", "float", "int", "round", "abs")
+}
 
 
 def array_arg(a: Any, shape: tuple[int, ...], dtype: np.dtype, what: str) -> np.ndarray:
@@ -44,7 +46,11 @@ def array_arg(a: Any, shape: tuple[int, ...], dtype: np.dtype, what: str) -> np.
     if type(a) is np.ndarray and a.shape == shape and a.dtype == dtype:
         return a  # the common case, at no cost
     if not isinstance(a, np.ndarray) or a.shape != shape or a.dtype != dtype:
-        got = f"shape {np.shape(a)} ({np.asarray(a).dtype})" if isinstance(a, np.ndarray) else type(a).__name__
+        got = (
+            f"shape {np.shape(a)} ({np.asarray(a).dtype})"
+            if isinstance(a, np.ndarray)
+            else type(a).__name__
+        )
         raise TraceError(f"step: {what} is {got}; traced with shape {shape} ({dtype})")
     return a
 
@@ -163,8 +169,9 @@ class Renderer:
         if getattr(np, name, None) is f:
             return f"np.{name}"
         owner = getattr(f, "__self__", None)
-        if isinstance(owner, np.ufunc) and getattr(np, owner.__name__, None) is owner:
-            return f"np.{owner.__name__}" + ("" if name == "__call__" else f".{name}")
+        ufunc = getattr(owner, "__name__", "") if isinstance(owner, np.ufunc) else ""
+        if ufunc and getattr(np, ufunc, None) is owner:
+            return f"np.{ufunc}" + ("" if name == "__call__" else f".{name}")
         if getattr(np.ndarray, name, None) is f:
             return f"np.ndarray.{name}"
         if getattr(math, name, None) is f:
@@ -186,8 +193,9 @@ class Renderer:
             return repr(value)
         if type(value) is int or type(value) is float and math.isfinite(value):
             return repr(value)
-        if isinstance(value, type) and getattr(np, value.__name__, None) is value:
-            return f"np.{value.__name__}"
+        type_name = getattr(value, "__name__", "") if isinstance(value, type) else ""
+        if type_name and getattr(np, type_name, None) is value:
+            return f"np.{type_name}"
         if isinstance(value, np.dtype) and getattr(np, value.name, None) is value.type:
             return f"np.{value.name}"
         return self.hold("constant", value)

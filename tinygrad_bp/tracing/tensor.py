@@ -19,7 +19,7 @@ import numpy as np
 from ..graph import backward_order
 from ..tensor import Tensor, _unbroadcast
 from .names import Names, reserved
-from .recording import Recording, Source, TraceError
+from .recording import Recording, TraceError
 from .render import Guards, Renderer
 
 
@@ -152,8 +152,8 @@ class _Writer:
             "with np.errstate(all='ignore'):",
             "    # forward pass: one line per node, each primitive's own forward",
             *("    " + line for line in forward),
-            "    # backward pass: d_<node> = d(loss)/d(node), each primitive's own",
-            "    # vector-Jacobian product, summed over broadcast axes where the operand is smaller",
+            "    # backward pass: d_<node> = d(loss)/d(node), each primitive's own vector-",
+            "    # Jacobian product, summed over broadcast axes where the operand is smaller",
             *("    " + line for line in backward),
             "# add the gradients to the parameters' grads",
             *writes,
@@ -239,7 +239,9 @@ def leaf(value: Any, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
         return value
     array = np.array(value, dtype)
     if array.shape != shape:
-        raise TraceError(f"step: a leaf made from the arguments has shape {array.shape}, traced {shape}")
+        raise TraceError(
+            f"step: a leaf made from the arguments has shape {array.shape}, traced {shape}"
+        )
     return array
 
 
@@ -268,6 +270,4 @@ def mismatch_parameters(expected: tuple[Any, ...], found: tuple[Any, ...]) -> Tr
     return TraceError("step: the parameters changed since tracing; trace again")
 
 
-HELPERS.update(
-    mismatch_parameters=mismatch_parameters, leaf=leaf, unfrozen=unfrozen
-)
+HELPERS.update(mismatch_parameters=mismatch_parameters, leaf=leaf, unfrozen=unfrozen)

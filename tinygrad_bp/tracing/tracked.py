@@ -68,7 +68,7 @@ class Data:
 
 @dataclass(frozen=True, eq=False)
 class Call:
-    """``function(*args, **kwargs)``; the arguments may hold expressions (in lists and tuples too)."""
+    """``function(*args, **kwargs)``; its arguments may hold expressions (in lists too)."""
 
     function: Callable[..., Any]
     args: tuple[Any, ...]
@@ -149,8 +149,10 @@ class Log:
 def expr_of(value: Any) -> Any:
     """The expression of a tracked value (resolved: a max's result stands for the max),
     plain values as they are, lists and tuples walked into."""
-    if isinstance(value, (TrackedFloat, TrackedArray)):
+    if isinstance(value, TrackedFloat):
         return value.log.resolve(value)
+    if isinstance(value, TrackedArray):
+        return value._track()
     if isinstance(value, (list, tuple)) and any(_has_tracked(v) for v in value):
         return type(value)(expr_of(v) for v in value)
     return value
@@ -213,7 +215,9 @@ class TrackedFloat(float):
     def _binary(self, function: Callable[..., Any], other: Any, reflected: bool) -> Any:
         if not isinstance(other, (float, int)):
             return NotImplemented
-        return self._apply(function, other, self) if reflected else self._apply(function, self, other)
+        return (
+            self._apply(function, other, self) if reflected else self._apply(function, self, other)
+        )
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """numpy on a tracked number (``np.exp(x)``, ``np.float64(2) * x``): tracked too."""
@@ -277,7 +281,9 @@ class TrackedFloat(float):
     def _compare(self, op: str, function: Callable[[Any, Any], bool], other: Any) -> Any:
         if not isinstance(other, (float, int)):
             return NotImplemented
-        result = function(float(self.real), float(other.real) if isinstance(other, float) else other)
+        result = function(
+            float(self.real), float(other.real) if isinstance(other, float) else other
+        )
         if not _definition(3):
             self.log.compared(self, op, other, result, sys._getframe(2))
         return result
@@ -314,7 +320,7 @@ class TrackedFloat(float):
         self.log.converted(self, value)
         return value
 
-    def _frozen(self, function: Callable[[float], Any]) -> Any:
+    def _frozen(self, function: Callable[[Any], Any]) -> Any:
         result = function(float(self.real))
         self.log.guard(Call(function, (expr_of(self),)), result, f"{function.__name__}()")
         return result
@@ -368,13 +374,17 @@ class TrackedArray(np.ndarray):
         result = function(*plain(list(inputs)), **plain(kwargs))
         if _engine_arithmetic():
             return result
-        return wrap(result, Call(function, tuple(expr_of(list(inputs))), expr_of_kwargs(kwargs)), self.log)
+        return wrap(
+            result, Call(function, tuple(expr_of(list(inputs))), expr_of_kwargs(kwargs)), self.log
+        )
 
     def __array_function__(self, func: Any, types_: Any, args: Any, kwargs: Any) -> Any:
         result = func(*plain(list(args)), **plain(kwargs))
         if _engine_arithmetic():
             return result
-        return wrap(result, Call(func, tuple(expr_of(list(args))), expr_of_kwargs(kwargs)), self.log)
+        return wrap(
+            result, Call(func, tuple(expr_of(list(args))), expr_of_kwargs(kwargs)), self.log
+        )
 
     def _track(self) -> Any:
         if self.expr is None:
