@@ -1,13 +1,15 @@
 """Compiled steps: record a loss function's graph once, replay it as straight-line code.
 
-``step = trace(fn, *example_args)`` runs ``fn`` on the example (and once more on
-a slightly moved copy, see ``record``), and writes the forward and backward pass
-of the graph it recorded as one Python function, ``step.source``: for ``Value``
-graphs plain float arithmetic, for ``Tensor`` graphs the numpy calls the
-primitives make. Calling ``step(*args)`` computes the loss for new arguments of
-the same shapes from the parameters' current data, adds d(loss)/d(parameter) to
-every parameter's ``grad`` exactly as ``fn(*args).backward()`` would, and
-returns the loss as a float.
+``step = trace(fn, *example_args)`` runs ``fn`` once on the example, observed
+(``recording``: which leaves are parameters, inputs and constants, what ``fn``
+decided on data), and writes the forward and backward pass of the graph it
+recorded as one Python function, ``step.source``: for ``Value`` graphs plain
+float arithmetic, for ``Tensor`` graphs each primitive's own ``forward`` and
+``backward``. Calling ``step(*args)`` computes the loss for new arguments of the
+same structure from the parameters' current data, checks that ``fn``'s
+decisions on data come out as traced, adds d(loss)/d(parameter) to every
+parameter's ``grad`` exactly as ``fn(*args).backward()`` would, and returns the
+loss as a float.
 
 Before it is handed out, the generated step is run once on the example and
 must agree with the eager engine to the last bit (loss and every grad); else
@@ -114,11 +116,15 @@ def trace(fn: Callable[..., Any], *example_args: Any) -> Step:
     parameters (leaves that exist before the call, read afresh at each call) and
     the arguments (Values, Tensors, numbers, numpy arrays, lists of them).
 
+    ``fn`` runs exactly once. Its number and array arguments are tracked, so
+    leaves made from them are recomputed at each call, and its decisions on data
+    (``if x > 100``) are checked at each call (docs/api.md has the rules).
+
     Raises:
         ValueError (``TraceError``): fn uses something a replay cannot recompute
-            (a number taken from ``.data`` into a new leaf, a user-written
-            ``_backward``, a branch that a small move of the inputs flips), or
-            the generated step disagrees with the eager engine on the example.
+            (a user-written ``_backward``, an argument also used as a parameter,
+            one object at two argument positions), or the generated step
+            disagrees with the eager engine on the example.
 
     >>> from tinygrad_bp import Value
     >>> w = Value(3.0, label="w")
