@@ -506,3 +506,16 @@ def test_a_microgpt_training_step_replays_equal_to_eager_across_adam_updates():
             optimizers[1].step()
             assert traced == eager.data
     assert [p.data for p in params] == [p.data for p in eager_params]
+
+
+def test_a_node_whose_derivatives_are_graph_nodes_is_refused():
+    """What grad(..., create_graph=True) makes: refused with the reason, never replayed."""
+    w = Value(2.0)
+
+    def fn(x):
+        out = w * x
+        out.local_grads = (Value(x), Value(2.0))  # derivatives that are nodes themselves
+        return out
+
+    with pytest.raises(ValueError, match="create_graph"):
+        trace(fn, 3.0)

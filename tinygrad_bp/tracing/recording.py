@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Value
+from ..functions import Function
 from ..graph import observing, toposort, tracing
 from ..tensor import Tensor
 from .tracked import (
@@ -508,6 +509,8 @@ def _recording(recorder: Recorder, root: Any, key: Any, arg_leaves: list[Any]) -
                 sources[id(node)] = Source(
                     "const", value=data.copy() if isinstance(data, np.ndarray) else data
                 )
+    for node in order:
+        _check_replayable(node)
     position = {id(node): i for i, node in enumerate(order)}
     placed = []
     for expr, expected, what in guards:
@@ -519,6 +522,30 @@ def _recording(recorder: Recorder, root: Any, key: Any, arg_leaves: list[Any]) -
         if node.children and isinstance(node, Tensor)
     }
     return Recording(root, order, sources, key, arg_leaves, params, placed, requires_grad)
+
+
+def _check_replayable(node: Node) -> None:
+    """Refuse a node the generated code cannot replay, recognised by what it keeps.
+
+    A Value op must keep its local derivatives as numbers (one per operand); a
+    Tensor op, its primitive (a ``functions.Function``). A node whose derivatives
+    are themselves graph nodes (made by ``grad(..., create_graph=True)`` inside
+    ``fn``), or that has neither, is refused rather than replayed wrongly.
+    """
+    if not node.children:
+        return
+    if isinstance(node, Value):
+        local = node.local_grads
+        if local is not None and not all(isinstance(g, float) for g in local):
+            raise TraceError(
+                f"trace: the {node.op!r} node keeps its derivatives as graph nodes (made by "
+                "grad(..., create_graph=True) inside fn?); trace cannot replay it"
+            )
+    elif not isinstance(getattr(node, "_ctx", None), Function):
+        raise TraceError(
+            f"trace: the {node.op!r} node was not made by a primitive of tinygrad_bp.functions "
+            "(grad(..., create_graph=True) inside fn?); trace cannot replay it"
+        )
 
 
 def _exprs_of_node(recorder: Recorder, node: Node) -> list[Any]:
