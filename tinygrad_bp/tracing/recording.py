@@ -441,7 +441,7 @@ def _plain_again(recorder: Recorder) -> None:
         if isinstance(node, Value):
             node.data = float(node.data.real) if isinstance(node.data, float) else node.data
             if node.local_grads:
-                node.local_grads = tuple(float(g.real) for g in node.local_grads)
+                node.local_grads = tuple(plain(g) for g in node.local_grads)
         elif isinstance(node, Tensor) and isinstance(node.data, TrackedArray):
             node.data = node.data.view(np.ndarray)
 
