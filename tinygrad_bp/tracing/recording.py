@@ -78,6 +78,9 @@ class Static:
 
 
 def _same_static(a: Any, b: Any) -> bool:
+    integers = (int, np.integer)
+    if isinstance(a, integers) and isinstance(b, integers):  # 3 and np.int64(3) alike
+        return isinstance(a, (bool, np.bool_)) == isinstance(b, (bool, np.bool_)) and a == b
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
