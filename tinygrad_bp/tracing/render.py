@@ -42,7 +42,14 @@ _BUILTINS = {
 
 
 def array_arg(a: Any, shape: tuple[int, ...], dtype: np.dtype, what: str) -> np.ndarray:
-    """An array argument, checked to have the shape and dtype it was traced with."""
+    """An array argument, checked to have the shape and dtype it was traced with.
+
+    >>> array_arg(np.zeros(2), (2,), np.dtype("f8"), "argument leaf 0").tolist()
+    [0.0, 0.0]
+    >>> array_arg(np.zeros(3), (2,), np.dtype("f8"), "argument leaf 0")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    tinygrad_bp.tracing.tracked.TraceError: step: argument leaf 0 is shape (3,) (float64); ...
+    """
     if type(a) is np.ndarray and a.shape == shape and a.dtype == dtype:
         return a  # the common case, at no cost
     if not isinstance(a, np.ndarray) or a.shape != shape or a.dtype != dtype:
@@ -56,7 +63,11 @@ def array_arg(a: Any, shape: tuple[int, ...], dtype: np.dtype, what: str) -> np.
 
 
 def unchanged(value: Any, expected: Any) -> bool:
-    """Whether a guarded value is what it was when traced (nan equal to nan)."""
+    """Whether a guarded value is what it was when traced (nan equal to nan).
+
+    >>> unchanged(np.bool_(True), True), unchanged(float("nan"), float("nan")), unchanged(3, 4)
+    (True, True, False)
+    """
     if isinstance(expected, (bool, int, float)) and not isinstance(value, (list, tuple)):
         value = np.asarray(value)
         if value.ndim:

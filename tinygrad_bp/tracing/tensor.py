@@ -234,6 +234,9 @@ def leaf(value: Any, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
 
     The step only reads it, so an array already of that dtype is used as it is
     (``Tensor`` would copy it). It must have the shape it was traced with.
+
+    >>> leaf([1, 2], np.float32, (2,))
+    array([1., 2.], dtype=float32)
     """
     if type(value) is np.ndarray and value.dtype == dtype and value.shape == shape:
         return value

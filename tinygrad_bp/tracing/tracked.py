@@ -79,7 +79,11 @@ Expr = Arg | Data | Call
 
 
 def walk(value: Any) -> Iterator[Any]:
-    """Every expression inside ``value`` (itself, or inside its lists, tuples, dicts)."""
+    """Every expression inside ``value`` (itself, or inside its lists, tuples, dicts).
+
+    >>> [type(e).__name__ for e in walk(Call(operator.neg, (Arg(0),)))]
+    ['Call', 'Arg']
+    """
     if isinstance(value, (Arg, Data, Call)):
         yield value
         if isinstance(value, Call):
@@ -167,7 +171,11 @@ def _has_tracked(value: Any) -> bool:
 
 
 def plain(value: Any) -> Any:
-    """``value`` with every tracked number or array replaced by its plain value."""
+    """``value`` with every tracked number or array replaced by its plain value.
+
+    >>> plain([1.0, (2, "a")])
+    [1.0, (2, 'a')]
+    """
     if isinstance(value, TrackedFloat):
         return float(value.real)
     if isinstance(value, TrackedArray):
