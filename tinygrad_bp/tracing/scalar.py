@@ -15,6 +15,7 @@ away each call, so no line is spent on them.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import re
 from typing import Any
@@ -72,26 +73,32 @@ def _locals(node: Value, out: str, ins: list[str]) -> list[str]:
         n = (len(ins) - 1) // 2
         d_weight, d_input, d_bias = rule.local_grads
         pairs = [{**names, "w": w, "x": x} for w, x in zip(ins[:n], ins[n : 2 * n])]
+        templates = [d_weight] * n + [d_input] * n + [d_bias]
         spelled = [_spelled(d_weight, pair) for pair in pairs]
         spelled += [_spelled(d_input, pair) for pair in pairs]
         spelled.append(_spelled(d_bias, names))
     else:
         names.update(x=ins[0], y=ins[-1])
-        spelled = [_spelled(local, names) for local in rule.local_grads]
-    return ["" if local == "1.0" else _factor(local) for local in spelled]
+        templates = list(rule.local_grads)
+        spelled = [_spelled(local, names) for local in templates]
+    return [
+        "" if local == "1.0" else local if _tight(template) else f"({local})"
+        for local, template in zip(spelled, templates)
+    ]
 
 
-def _factor(expression: str) -> str:
-    """``expression`` ready to be multiplied on the right: bracketed unless it binds as tightly.
+@functools.cache
+def _tight(template: str) -> bool:
+    """Whether a rule's expression can be multiplied on the right without brackets.
 
     ``a * b * d`` computes ``(a * b) * d``, as the eager engine does, so a product,
     a quotient, a name or a call stays bare; a sum or a conditional is bracketed.
+    Spelling replaces names by names, so the rule's own text decides (parsed once).
     """
-    top = ast.parse(expression, mode="eval").body
-    tight = isinstance(top, (ast.Name, ast.Call, ast.Constant)) or (
+    top = ast.parse(template, mode="eval").body
+    return isinstance(top, (ast.Name, ast.Call, ast.Constant)) or (
         isinstance(top, ast.BinOp) and isinstance(top.op, (ast.Mult, ast.Div))
     )
-    return expression if tight else f"({expression})"
 
 
 def _input_line(name: str, source: Source) -> str:
