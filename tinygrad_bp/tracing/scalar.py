@@ -121,7 +121,11 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     for node in order:
         needs[id(node)] = id(node) in observable or any(needs[id(c)] for c in node.children)
 
+    known = names.of  # the names given so far, by id(node)
+
     def name(node: Value) -> str:
+        if id(node) in known:
+            return known[id(node)]
         source = sources.get(id(node))
         if source is not None and source.kind == "const":
             return repr(source.value)
