@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import engine as engine_module
 from .. import functions as functions_module
 from .. import graph as graph_module
 from .. import tensor as tensor_module
@@ -117,8 +118,6 @@ _ENGINE_CODE = {
     )
 }
 # Code whose comparisons are an op's own definition (relu's x > 0), not fn's decisions.
-from .. import engine as engine_module  # noqa: E402 (after the tensor module, as it is used)
-
 _DEFINITION_FILES = _ENGINE_FILES | {engine_module.__file__, tensor_module.__file__}
 
 
