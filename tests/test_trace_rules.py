@@ -433,79 +433,29 @@ def test_every_tensor_op_of_the_catalogue_replays_as_eager(op):
         assert same(a.grad, b.grad)
 
 
-def _tiny_gpt(seed, n_embd=4, n_head=2, block_size=4, vocab=5):
-    """microgpt's GPT (one layer), written as microgpt writes it, tiny."""
-    rng = np.random.default_rng(seed)
-
-    def matrix(rows, cols):
-        return [[Value(float(x)) for x in rng.normal(0, 0.3, cols)] for _ in range(rows)]
-
-    sd = {
-        "wte": matrix(vocab, n_embd),
-        "wpe": matrix(block_size, n_embd),
-        "lm_head": matrix(vocab, n_embd),
-        **{name: matrix(n_embd, n_embd) for name in ("wq", "wk", "wv", "wo")},
-        "fc1": matrix(4 * n_embd, n_embd),
-        "fc2": matrix(n_embd, 4 * n_embd),
-    }
-    head_dim = n_embd // n_head
-
-    def linear(x, w):
-        return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]
-
-    def rmsnorm(x):
-        ms = sum(xi * xi for xi in x) / len(x)
-        scale = (ms + 1e-5) ** -0.5
-        return [xi * scale for xi in x]
-
-    def gpt(token_id, pos_id, keys, values):
-        x = rmsnorm([t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])])
-        residual = x
-        x = rmsnorm(x)
-        q, k, v = linear(x, sd["wq"]), linear(x, sd["wk"]), linear(x, sd["wv"])
-        keys.append(k)
-        values.append(v)
-        attended = []
-        for h in range(n_head):
-            s = slice(h * head_dim, (h + 1) * head_dim)
-            k_h, v_h = [ki[s] for ki in keys], [vi[s] for vi in values]
-            logits = [sum(a * b for a, b in zip(q[s], k_t)) / head_dim**0.5 for k_t in k_h]
-            weights = _softmax(logits)
-            attended += [
-                sum(weights[t] * v_h[t][j] for t in range(len(v_h))) for j in range(head_dim)
-            ]
-        x = [a + b for a, b in zip(linear(attended, sd["wo"]), residual)]
-        residual = x
-        x = linear([xi.relu() for xi in linear(rmsnorm(x), sd["fc1"])], sd["fc2"])
-        return linear([a + b for a, b in zip(x, residual)], sd["lm_head"])
-
-    def document_loss(tokens):
-        keys, values, terms = [], [], []
-        n = min(block_size, len(tokens) - 1)
-        for pos in range(n):
-            probs = _softmax(gpt(tokens[pos], pos, keys, values))
-            terms.append(-probs[tokens[pos + 1]].log())
-        return (1 / n) * sum(terms)
-
-    return [p for m in sd.values() for row in m for p in row], document_loss
-
-
 def test_a_microgpt_training_step_replays_equal_to_eager_across_adam_updates():
-    (params, loss), (eager_params, eager_loss) = _tiny_gpt(0), _tiny_gpt(0)
-    docs = [[4, 0, 2, 3, 4], [4, 1, 1, 4]]
-    steps = {len(doc): trace(loss, doc) for doc in docs}  # one trace per document
-    optimizers = [Adam(params, lr=0.05), Adam(eager_params, lr=0.05)]
-    for _ in range(4):
-        for doc in docs:
+    """microgpt's GPT (benchmarks/microgpt.py): one traced step per name, Adam between calls."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks import microgpt as mg
+
+    params, eager_params = mg.make_params(Value, seed=0), mg.make_params(Value, seed=0)
+    docs = [mg.tokens_of("mia"), mg.tokens_of("ava")]
+    steps = [trace(lambda t: mg.document_loss(Value, params, t), doc) for doc in docs]
+    optimizers = [Adam(mg.parameters(params), lr=0.05), Adam(mg.parameters(eager_params), lr=0.05)]
+    for _ in range(2):
+        for step, doc in zip(steps, docs):
             optimizers[0].zero_grad()
-            traced = steps[len(doc)](doc)
+            traced = step(doc)
             optimizers[0].step()
             optimizers[1].zero_grad()
-            eager = eager_loss(doc)
+            eager = mg.document_loss(Value, eager_params, doc)
             eager.backward()
             optimizers[1].step()
             assert traced == eager.data
-    assert [p.data for p in params] == [p.data for p in eager_params]
+    assert [p.data for p in mg.parameters(params)] == [p.data for p in mg.parameters(eager_params)]
 
 
 def test_a_node_whose_derivatives_are_graph_nodes_is_refused():
