@@ -18,7 +18,7 @@ LAYERS = [
     ["engine"],
     ["functions"],
     ["tensor"],
-    ["validate", "report", "delta", "data"],
+    ["validate", "report", "delta", "data", "files"],
     ["perceptron", "expression"],
     ["nn"],
     ["losses"],

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..nn import write_atomically
+from ..files import write_atomically
 from .server import asset
 from .session import Config, Session
 
