@@ -269,7 +269,13 @@ class Session:
         self._set_playing(True)
 
     def pause(self) -> None:
-        """Stop after the epoch being trained."""
+        """Stop after the epoch being trained.
+
+        The flag is lowered before the lock is taken: the trainer reads it before each
+        epoch, and it takes the lock again as soon as it let it go, so a pause that
+        waited for the lock could wait through many epochs on a busy machine.
+        """
+        self.playing = False
         self._set_playing(False)
 
     def _set_playing(self, playing: bool) -> None:

@@ -559,6 +559,30 @@
     if (!recording) showControls();
   }
 
+  // Frames can arrive faster than a busy machine draws them. Drawing each as it came would
+  // queue the drawing, and the epoch shown would go on moving long after Pause; so only the
+  // newest frame is kept and drawn once the frames waiting have all been read. After a click
+  // on Pause, frames still saying "training" were made before the server paused: none is
+  // drawn, and the epoch shown stops at once, until the answer shows where training stopped.
+  let latest = null;
+  let pausing = false;
+  function receive(next) {
+    if (latest === null) setTimeout(() => {
+      const newest = latest;
+      latest = null;
+      if (!(pausing && newest.playing)) show(newest);
+    });
+    if (latest === null || next.version > latest.version) latest = next;
+  }
+
+  function playOrPause() {
+    const pause = Boolean(frame && frame.playing);
+    pausing = pause;
+    control(pause ? "pause" : "play").finally(() => {
+      pausing = false;
+    });
+  }
+
   async function control(action, settings) {
     byId("error").textContent = "";
     try {
@@ -589,9 +613,7 @@
   }
 
   function live() {
-    byId("play").addEventListener("click", () =>
-      control(frame && frame.playing ? "pause" : "play"),
-    );
+    byId("play").addEventListener("click", playOrPause);
     byId("step-example").addEventListener("click", () => control("step_example"));
     byId("step-epoch").addEventListener("click", () => control("step_epoch"));
     byId("reset").addEventListener("click", () => control("reset"));
@@ -615,7 +637,7 @@
     );
     byId("boundary").addEventListener("click", pickPoint);
     const events = new EventSource("events");
-    events.onmessage = (event) => show(JSON.parse(event.data));
+    events.onmessage = (event) => receive(JSON.parse(event.data));
     events.onerror = () => {
       byId("state").textContent = "disconnected: is tinygrad-bp watch still running?";
     };
