@@ -267,7 +267,7 @@
       `net input  z = w_0j + \u03a3_i w_ij x_i = ${exact(w[0][j - 1])} + ${terms.join(" + ")}\n` +
         `           = ${exact(z)}`,
     );
-    const g = last || example.activation === "sigmoid" ? "sigmoid" : example.activation;
+    const g = example.g[layer - 1];
     const out = html("div", `output     o = ${g}(z) = `, "formula");
     out.appendChild(number("unit-o", o));
     panel.appendChild(out);
@@ -281,14 +281,10 @@
       const above = frame.weights[layer];
       const deltas = example.delta[layer];
       const sum = above[j].map((wk, k) => `${factor(wk)} \u00d7 ${factor(deltas[k])}`).join(" + ");
-      const slope = {
-        sigmoid: `${exact(o)} \u00d7 (1 - ${exact(o)})`,
-        tanh: `(1 - ${factor(o)}^2)`,
-        relu: z > 0 ? "1 (z > 0)" : "0 (z <= 0)",
-      }[example.activation];
+      const slope = example.slope[layer - 1][j - 1];
       rule.append(
-        `hidden unit: \u03b4_h = ${example.derivative} \u00d7 \u03a3_k w_hk \u03b4_k  ` +
-          `(k: the units of layer ${layer + 1})\n  = ${slope} \u00d7 (${sum})\n  = `,
+        `hidden unit: \u03b4_h = g'(z_h) \u00d7 \u03a3_k w_hk \u03b4_k,  g'(z) = ${example.derivative}  ` +
+          `(k: the units of layer ${layer + 1})\n  = ${factor(slope)} \u00d7 (${sum})\n  = `,
       );
     }
     rule.appendChild(number("unit-delta", d));
@@ -301,17 +297,7 @@
       html("span", agree ? "  agrees with the rule" : "  DISAGREES", agree ? "agree" : "disagree"),
     );
     panel.appendChild(check);
-    if (!last && example.activation !== "sigmoid") {
-      panel.appendChild(
-        html(
-          "p",
-          `These hidden units are ${example.activation}, so the rule uses ` +
-            `${example.activation}'s own derivative g'(z_h) = ${example.derivative} where the derivation's ` +
-            "sigmoid has o_h(1 - o_h); `tinygrad-bp explain` prints the sigmoid case.",
-          "note",
-        ),
-      );
-    }
+    if (!last && example.note) panel.appendChild(html("p", example.note, "note"));
     side.appendChild(html("p", "Its incoming weights change by \u0394w_ij = lr \u03b4_j x_i:"));
     const table = html("table", undefined, "updates");
     const head = html("tr");
