@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,9 @@ import pytest
 
 import tinygrad_bp
 from conftest import needs_dot
-from tinygrad_bp import cli, delta, nn
+from tinygrad_bp import delta, nn
 from tinygrad_bp.cli import main
+from tinygrad_bp.cli.arguments import MAX_JSON_BYTES
 from tinygrad_bp.explain import WORKED_INPUT, WORKED_LR, WORKED_TARGET, WORKED_WEIGHTS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,7 +121,7 @@ def test_explain_refuses_a_file_that_is_not_utf8_or_too_long(tmp_path, capsys):
     spec = tmp_path / "latin1.json"
     spec.write_bytes(b'{"weights": [[[1], [2]]], "x": [1], "y": [1], "note": "\xe9t\xe9"}')
     assert_one_line_error(capsys, main(["explain", "--json", str(spec)]), "not UTF-8 text")
-    spec.write_bytes(b" " * (cli.MAX_JSON_BYTES + 1))
+    spec.write_bytes(b" " * (MAX_JSON_BYTES + 1))
     assert_one_line_error(capsys, main(["explain", "--json", str(spec)]), "1,000,000 bytes")
 
 
@@ -132,6 +134,30 @@ def test_explain_refuses_deeply_nested_weights_in_one_line(capsys):
 def test_the_shipped_example_file_runs_as_the_readme_says(capsys):
     assert main(["explain", "--json", str(REPO / "examples" / "net.json")]) == 0
     assert " NO" not in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_fifo_or_a_device_named_as_a_file_is_one_line_not_a_hang(tmp_path, capsys):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # opened for reading, it would wait for a writer forever
+    for path in (str(fifo), "/dev/zero"):  # /dev/zero would be read until memory runs out
+        code = main(["explain", "--json", path])
+        assert_one_line_error(capsys, code, "not a regular file")
+        code = main(["xor", "--load", path])
+        assert_one_line_error(capsys, code, f"--load {path}", "not a regular file")
+
+
+def test_a_model_file_with_a_damaged_header_is_one_line(tmp_path, capsys):
+    model = tmp_path / "xor.npz"
+    nn.save(nn.MLP(2, [2, 1], rng=0), model)
+    with zipfile.ZipFile(model) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    damaged = tmp_path / "damaged.npz"
+    with zipfile.ZipFile(damaged, "w") as archive:
+        for name, data in members.items():  # an unclosed string: numpy's tokenize.TokenError
+            archive.writestr(name, data.replace(b"'descr'", b"'''descr'", 1))
+    code = main(["xor", "--load", str(damaged)])
+    assert_one_line_error(capsys, code, f"--load {damaged}", "header")
 
 
 def test_explain_needs_its_inputs(capsys):
@@ -481,7 +507,7 @@ def test_running_out_of_memory_is_one_line(monkeypatch, capsys):
     def exhausted():
         raise MemoryError
 
-    monkeypatch.setattr("tinygrad_bp.cli.explain.worked_example", exhausted)
+    monkeypatch.setattr("tinygrad_bp.explain.worked_example", exhausted)
     assert_one_line_error(capsys, main(["worked-example"]), "out of memory")
 
 
@@ -491,7 +517,7 @@ def test_ctrl_c_in_training_writes_the_history_so_far(tmp_path, monkeypatch, cap
             on_epoch(epoch, loss)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("tinygrad_bp.cli.fit", interrupted_fit)
+    monkeypatch.setattr("tinygrad_bp.xor.fit", interrupted_fit)
     assert main(["xor", "--out", str(tmp_path), "--save", str(tmp_path / "m.npz")]) == 130
     captured = capsys.readouterr()
     assert captured.err == "tinygrad-bp: interrupted\n"
@@ -511,7 +537,7 @@ def test_ctrl_c_anywhere_else_is_status_130_without_a_traceback(monkeypatch, cap
     def interrupted():
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("tinygrad_bp.cli.explain.worked_example", interrupted)
+    monkeypatch.setattr("tinygrad_bp.explain.worked_example", interrupted)
     assert main(["worked-example"]) == 130
     assert capsys.readouterr().err == "tinygrad-bp: interrupted\n"
 
@@ -542,7 +568,7 @@ def test_a_library_error_is_not_reported_as_bad_input(error, monkeypatch, capsys
     def broken():
         raise error
 
-    monkeypatch.setattr("tinygrad_bp.cli.explain.worked_example", broken)
+    monkeypatch.setattr("tinygrad_bp.explain.worked_example", broken)
     with pytest.raises(type(error)):  # keeps its traceback, not exit 2
         main(["worked-example"])
     assert "tinygrad-bp: error" not in capsys.readouterr().err
@@ -552,7 +578,7 @@ def test_a_broken_pipe_in_process_is_quiet_with_status_141(monkeypatch, capsys):
     def reader_gone():
         raise BrokenPipeError(32, "Broken pipe")
 
-    monkeypatch.setattr("tinygrad_bp.cli.explain.worked_example", reader_gone)
+    monkeypatch.setattr("tinygrad_bp.explain.worked_example", reader_gone)
     assert main(["worked-example"]) == 141
     assert capsys.readouterr().err == ""
 
