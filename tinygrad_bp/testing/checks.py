@@ -107,10 +107,8 @@ def _feedback(fields: Mapping[str, Any]) -> str:
     if "problem" in fields:
         return str(fields["problem"])
     relative = fields["relative_error"]
-    return (
-        f"{fields['what']} is {fields['got']!r}, expected {fields['expected']!r} "
-        f"({fields['oracle']}; relative error {relative:.3g})"
-    )
+    off = f"relative error {relative:.3g}" if fields["expected"] else f"off by {fields['got']!r}"
+    return f"{fields['what']} is {fields['got']!r}, expected {fields['expected']!r} ({fields['oracle']}; {off})"
 
 
 def _numbers(reply: Any, key: str, count: int) -> list[float]:
@@ -130,10 +128,12 @@ def _numbers(reply: Any, key: str, count: int) -> list[float]:
 
 
 def _relative_error(got: float, expected: float) -> float:
-    """|got - expected| / max(|expected|, 1e-300); inf when got is not finite."""
-    if not math.isfinite(got):
+    """|got - expected| / |expected|: inf when expected is 0 (and got is not) or got not finite."""
+    if got == expected:
+        return 0.0
+    if not math.isfinite(got) or expected == 0:
         return math.inf
-    return abs(got - expected) / max(abs(expected), 1e-300)
+    return abs(got - expected) / abs(expected)
 
 
 def _expect(what: str, got: float, expected: float, oracle: str, rel: float, abs_tol: float) -> None:

@@ -29,7 +29,9 @@ What the child is allowed (set up before any student code runs):
   student's folder.
 
 The channel: length-prefixed JSON frames on two pipes made for this child
-alone, one each way; an answer longer than ``ANSWER_LIMIT`` bytes is malformed.
+alone, one each way; each request carries a fresh random ``id`` its answer must
+echo, and an answer longer than ``ANSWER_LIMIT`` bytes, not JSON, or out of
+turn ends the child (the case fails).
 
 On systems without ``os.fork`` (Windows) the grader cannot isolate anything and
 refuses to run (``IsolationUnavailable``).
@@ -42,6 +44,7 @@ import ctypes
 import json
 import os
 import resource
+import secrets
 import select
 import signal
 import struct
@@ -211,23 +214,27 @@ def _serve(
     requests: int,
     answers: int,
 ) -> NoReturn:
-    """The child's loop: load the class, say hello, answer each request; exit at end of file."""
+    """The child's loop: load the class, then answer each request; exit at end of file.
+
+    Each answer carries the ``id`` of its request. If loading failed, every
+    answer is ``{"load_error": ...}``.
+    """
     try:
+        engine: object = None
+        failed = ""
         try:
             engine = load()
         except KeyboardInterrupt as error:  # raised by the module itself: SIGINT is ignored
-            _write_frame(answers, {"load_error": error_text(error)})
-            os._exit(0)
+            failed = error_text(error)
         except BaseException as error:
-            _write_frame(answers, {"load_error": error_text(error)})
-            os._exit(0)
-        _write_frame(answers, answer(engine, {"kind": "hello"}))
+            failed = error_text(error)
         while True:
             try:
                 request = _read_frame(requests, None)
             except EngineGone:
                 break
-            _write_frame(answers, answer(engine, request))
+            reply = {"load_error": failed} if failed else answer(engine, request)
+            _write_frame(answers, {**reply, "id": request.get("id")})
     finally:
         os._exit(0)
 
@@ -286,7 +293,22 @@ def _kill_tree(root: int) -> int:
     _signal_all(stopped, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(root, signal.SIGKILL)
-    return os.waitpid(root, 0)[1]
+    status = os.waitpid(root, 0)[1]
+    others = stopped - {root}
+    for _ in range(100):  # SIGKILL is delivered asynchronously: wait (1 s at most) for it
+        if not any(_running(pid) for pid in others):
+            break
+        time.sleep(0.01)
+    return status
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
 
 
 def _describe_exit(status: int) -> str:
@@ -305,12 +327,15 @@ class EngineProcess:
 
     ``load()`` runs in the child and returns the class (importing the student's
     module there); ``answer(engine, request)`` runs in the child and returns a
-    JSON-able answer. Use as a context manager: leaving it kills the child and
+    JSON-able dict. Use as a context manager: leaving it kills the child and
     everything it started. ``hello`` is the child's answer to ``{"kind":
-    "hello"}``, or ``{"load_error": ...}``.
+    "hello"}``, or ``{"load_error": ...}`` when loading failed.
 
     >>> def load(): return float
     >>> def answer(engine, request): return {"twice": 2 * engine(request.get("x", 0))}
+    >>> with EngineProcess(load, answer, seconds=5.0) as child:
+    ...     child.hello
+    {'twice': 0.0}
     >>> with EngineProcess(load, answer, seconds=5.0) as child:
     ...     child.ask({"x": 1.5})
     {'twice': 3.0}
@@ -350,29 +375,32 @@ class EngineProcess:
 
     def __enter__(self) -> EngineProcess:
         try:
-            hello = _read_frame(self._answers, self.deadline)
-        except EngineGone:
-            self.close()
-            hello = {"load_error": f"the engine's process ended while loading ({self.exit})"}
-        except BaseException:
-            self.close()
-            raise
-        self.hello = hello if isinstance(hello, dict) else {"load_error": "a malformed hello"}
+            self.hello = self.ask({"kind": "hello"})
+        except EngineGone as error:
+            self.hello = {"load_error": f"the engine's process {error} while loading"}
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def ask(self, request: dict[str, Any]) -> Any:
-        """The child's answer to ``request``.
+        """The child's answer to ``request`` (a dict).
+
+        The request carries a fresh random ``id`` that the answer must carry back:
+        anything the engine wrote into the channel before it saw the request (at
+        import, say) is not an answer to it.
 
         Raises:
             OutOfTime: the deadline passed (the child is killed).
             EngineGone: the child ended or sent a malformed frame (it is killed).
         """
+        nonce = secrets.token_hex(8)
         try:
-            _write_frame(self._requests, request)
-            return _read_frame(self._answers, self.deadline)
+            _write_frame(self._requests, {**request, "id": nonce})
+            reply = _read_frame(self._answers, self.deadline)
+            if not isinstance(reply, dict) or reply.pop("id", None) != nonce:
+                raise EngineGone("answered out of turn")
+            return reply
         except (BrokenPipeError, EngineGone) as error:
             self.close()
             raise EngineGone(f"{error} ({self.exit})") from None
