@@ -66,7 +66,9 @@ def make(platform, folder, wheel):
 def run_entry_point(script, root, installed):
     env = {**os.environ, "GRADER_ROOT": str(root), "PYTHON": sys.executable}
     env["PYTHONPATH"] = str(installed)  # the bundle's tinygrad_bp, not this tree's
-    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["bash", str(script)], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     return done
 
@@ -89,7 +91,7 @@ def test_the_command_line_makes_the_bundle_with_a_wheel_of_this_tree(tmp_path, c
     assert [path.name for path in folder.glob("tinygrad_bp-*.whl")]
     options = json.loads((folder / "grader.json").read_text())
     assert options["required"] == ["add", "sub", "mul"] and options["max_examples"] == 3
-    assert not (bundle.PACKAGE in {path.name for path in folder.iterdir()})
+    assert bundle.PACKAGE not in {path.name for path in folder.iterdir()}
 
 
 def test_the_gradescope_bundle_holds_what_gradescope_needs(tmp_path, wheel):
@@ -162,5 +164,5 @@ def test_the_grading_options_round_trip_through_the_bundle():
     options = {"spec": "engine:Value", "required": [], "points": {"add": 2.5}, "max_examples": 7,
                "timeout": 3.0, "deadline": 60.0, "hidden": False}  # fmt: skip
     arguments = bundle.options_arguments(options)
-    assert arguments == ["engine:Value", "--require", ",", "--points", "add=2.5",
-                         "--max-examples", "7", "--timeout", "3.0", "--deadline", "60.0"]  # fmt: skip
+    assert arguments == ["engine:Value", "--require", ",", "--points", "add=2.5", "--max-examples",
+                         "7", "--timeout", "3.0", "--deadline", "60.0"]  # fmt: skip

@@ -27,7 +27,7 @@ QUICK = 3  # cases per check: every forgery here shows at the first case
 NONE_REQUIRED = ()  # the small engines below lack most ops: leave those ungraded
 
 # A small correct engine (iterative backward), to which each forgery adds its trick.
-ENGINE = '''
+ENGINE = """
 import math
 
 class Value:
@@ -72,7 +72,7 @@ class Value:
         for node in reversed(order):
             for child, local in zip(node.children, node.local):
                 child.grad += local * node.grad
-'''
+"""
 
 
 def write_engine(folder, name, extra=""):
@@ -160,13 +160,16 @@ def forge():
                 pass
 """
 
-FORGES_IN_TANH = FORGE + """
+FORGES_IN_TANH = (
+    FORGE
+    + """
 def tanh(self):
     forge()
     return Value(42.0, (self,), (0.0,))
 
 Value.tanh = tanh
 """
+)
 
 
 def test_writing_framed_passes_to_every_descriptor_is_no_pass(tmp_path):
@@ -470,7 +473,9 @@ def test_the_same_student_gets_the_same_report(tmp_path):
     spec = write_engine(tmp_path, "wrong_tanh", "Value.tanh = lambda self: Value(self.data)\n")
     seed = student_seed("s3cret", "alice")
     reports = [graded(tmp_path, spec, seed=seed) for _ in range(2)]
-    details = [[(r.name, r.detail, r.cases, r.passed) for r in report.results] for report in reports]
+    details = [
+        [(r.name, r.detail, r.cases, r.passed) for r in report.results] for report in reports
+    ]
     assert details[0] == details[1]
     assert not reports[0] and reports[0]["tanh"].status == "fail"
 

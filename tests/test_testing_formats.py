@@ -86,9 +86,9 @@ def conform(record, schema, where):
             assert not required, f"{where}: {field} is required"
             continue
         value = record[field]
-        assert isinstance(value, types) and not (
-            types is NUMBER and isinstance(value, bool)
-        ), f"{where}.{field}: {type(value).__name__}"
+        assert isinstance(value, types) and not (types is NUMBER and isinstance(value, bool)), (
+            f"{where}.{field}: {type(value).__name__}"
+        )
         if types is NUMBER:
             assert math.isfinite(value), f"{where}.{field}: not finite"
 
@@ -242,9 +242,7 @@ def test_hidden_reports_say_pass_or_fail_and_nothing_more(failing_report):
     assert hidden.score == failing_report.score
 
 
-def test_the_command_line_writes_the_report_to_the_file_and_the_text_to_stdout(
-    tmp_path, capsys
-):
+def test_the_command_line_writes_the_report_to_the_file_and_the_text_to_stdout(tmp_path, capsys):
     output = tmp_path / "results.json"
     spec = f"{OverwritingGrads.__module__}:{OverwritingGrads.__qualname__}"
     code = main(

@@ -34,8 +34,9 @@ def add_parser(commands: Any) -> None:
         type=positive_float,
         default=10.0,
         metavar="SECONDS",
-        help="time limit of each check and of loading the class (default: %(default)g): a check "
-        f"still running then fails, keeping the credit of its passed cases (at most {MAX_SECONDS:g})",
+        help="time limit of each check and of loading the class (default: %(default)g): a "
+        "check still running then fails, keeping the credit of its passed cases (at most "
+        f"{MAX_SECONDS:g})",
     )
     check.add_argument(
         "--deadline",

@@ -62,7 +62,8 @@ cd "$(dirname "$0")"
 python3 -m pip install ./{wheel}[testing]
 """
 
-_GRADESCOPE_RUN = """\
+_GRADESCOPE_RUN = (
+    """\
 #!/usr/bin/env bash
 # Gradescope runs this for each submission: grade /autograder/submission.
 set -u
@@ -75,9 +76,12 @@ STUDENT=$("$PYTHON" -c 'import json, sys
 print(json.load(open(sys.argv[1]))["users"][0]["id"])' "$ROOT/submission_metadata.json" \\
     2>/dev/null || echo anonymous)
 cd "$ROOT/submission" || exit 0
-""" + _GRADE
+"""
+    + _GRADE
+)
 
-_PRAIRIELEARN_RUN = """\
+_PRAIRIELEARN_RUN = (
+    """\
 #!/usr/bin/env bash
 # PrairieLearn's external grader runs this for each submission: grade /grade/student.
 set -u
@@ -93,15 +97,17 @@ STUDENT=$("$PYTHON" -c 'import json, sys
 print("variant-" + str(json.load(open(sys.argv[1]))["variant_seed"]))' "$ROOT/data/data.json" \\
     2>/dev/null || echo anonymous)
 cd "$ROOT/student" || exit 0
-""" + _GRADE
+"""
+    + _GRADE
+)
 
 
 def options_arguments(options: Mapping[str, Any]) -> list[str]:
     """The check-engine arguments that ``grader.json``'s options stand for.
 
-    >>> options_arguments({"spec": "engine:Value", "required": ["add"], "points": {"add": 2},
-    ...                    "max_examples": 50, "timeout": 10.0, "deadline": None, "hidden": True})
-    ['engine:Value', '--require', 'add', '--points', 'add=2', '--max-examples', '50', '--timeout', '10.0', '--hidden']
+    >>> print(*options_arguments({"spec": "engine:Value", "required": ["add"], "points": {"add": 2},
+    ...     "max_examples": 50, "timeout": 10.0, "deadline": None, "hidden": True}))
+    engine:Value --require add --points add=2 --max-examples 50 --timeout 10.0 --hidden
     """
     arguments = [str(options["spec"]), "--require", ",".join(options["required"]) or ","]
     if options.get("points"):

@@ -108,7 +108,8 @@ def _feedback(fields: Mapping[str, Any]) -> str:
         return str(fields["problem"])
     relative = fields["relative_error"]
     off = f"relative error {relative:.3g}" if fields["expected"] else f"off by {fields['got']!r}"
-    return f"{fields['what']} is {fields['got']!r}, expected {fields['expected']!r} ({fields['oracle']}; {off})"
+    said = f"{fields['what']} is {fields['got']!r}, expected {fields['expected']!r}"
+    return f"{said} ({fields['oracle']}; {off})"
 
 
 def _numbers(reply: Any, key: str, count: int) -> list[float]:
@@ -116,7 +117,9 @@ def _numbers(reply: Any, key: str, count: int) -> list[float]:
     if isinstance(reply, dict) and isinstance(reply.get("error"), str):
         stage = str(reply.get("stage", "?"))[:40]
         message = str(reply.get("message", ""))[:600]
-        raise _CaseFailed({"error": f"{message or reply['error']} ({stage})", "kind": reply["error"]})
+        raise _CaseFailed(
+            {"error": f"{message or reply['error']} ({stage})", "kind": reply["error"]}
+        )
     numbers = reply.get(key) if isinstance(reply, dict) else None
     if (
         not isinstance(numbers, list)
@@ -136,7 +139,9 @@ def _relative_error(got: float, expected: float) -> float:
     return abs(got - expected) / abs(expected)
 
 
-def _expect(what: str, got: float, expected: float, oracle: str, rel: float, abs_tol: float) -> None:
+def _expect(
+    what: str, got: float, expected: float, oracle: str, rel: float, abs_tol: float
+) -> None:
     """A failure naming ``what`` unless ``got`` is within rel and abs_tol of ``expected``."""
     if math.isfinite(got) and abs(got - expected) <= max(rel * abs(expected), abs_tol):
         return
@@ -182,7 +187,9 @@ def _op_property(op: OpCheck) -> _Property:
     def judge(point: tuple[float, ...], reply: Any) -> None:
         value = _numbers(reply, "value", 1)[0]
         grads = _numbers(reply, "grads", len(op.values))
-        _expect(f"the value of {op.formula}", value, op.reference(*point), "float64 math", 1e-9, 1e-12)
+        _expect(
+            f"the value of {op.formula}", value, op.reference(*point), "float64 math", 1e-9, 1e-12
+        )
         value_indices = [index for index, arg in enumerate(op.args) if arg.is_value]
         for grad, index in zip(grads, value_indices):
             numeric = _central_difference(op.reference, point, index)
@@ -399,10 +406,14 @@ def _load(load: Callable[[], object], seconds: float | None) -> tuple[str, set[s
         return name, has, f"not a micrograd-style Value class: {str(why)[:600]}"
     fits = probe.get("data") == 1.5 and probe.get("grad") == 0 and probe.get("backward") is True
     if not fits or "backward" not in has:
-        return name, has, (
-            "not a micrograd-style Value class: Value(1.5) must have .data 1.5, .grad 0 "
-            f"and a .backward() method (it has data {probe.get('data')!r:.40}, "
-            f"grad {probe.get('grad')!r:.40})"
+        return (
+            name,
+            has,
+            (
+                "not a micrograd-style Value class: Value(1.5) must have .data 1.5, .grad 0 "
+                f"and a .backward() method (it has data {probe.get('data')!r:.40}, "
+                f"grad {probe.get('grad')!r:.40})"
+            ),
         )
     return name, has, ""
 
@@ -509,7 +520,9 @@ def check_engine(
         _check_names([name])
         worth[name] = validate.real(f"points of {name}", value, minimum=0.0)
     if not (isinstance(engine, str) or callable(engine)):
-        raise TypeError(f"engine must be a class or 'module:ClassName', got {type(engine).__name__}")
+        raise TypeError(
+            f"engine must be a class or 'module:ClassName', got {type(engine).__name__}"
+        )
     started = time.monotonic()
     load = _loader(engine)
     name, has, load_error = _load(load, timeout)
@@ -551,4 +564,3 @@ def check_engine(
         raise GradingInterrupted(replace(report, seconds=time.monotonic() - started)) from None
     report = EngineReport(name, tuple(results), hints_for(results), "", stopped)
     return replace(report, seconds=time.monotonic() - started)
-

@@ -49,7 +49,8 @@ def parse_points(text: str) -> dict[str, float]:
         name = name.strip()
         if not equals or name not in CHECKS:
             raise ValueError(
-                f"--points: expected check=N with a check among {', '.join(CHECKS)}, got {entry!r:.60}"
+                f"--points: expected check=N with a check among {', '.join(CHECKS)}, "
+                f"got {entry!r:.60}"
             )
         try:
             value = float(number)

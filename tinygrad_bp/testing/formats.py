@@ -167,8 +167,12 @@ def prairielearn(report: EngineReport) -> dict[str, Any]:
 def junit(report: EngineReport) -> str:
     """JUnit XML: one testcase per check (see the module docstring).
 
-    >>> print(junit(EngineReport("x.Value", (CheckResult("add", "fail", "a=0.0: wrong"),)))[-60:])
-    <failure message="a=0.0: wrong">a=0.0: wrong</failure></testcase></testsuite></testsuites>
+    >>> text = junit(EngineReport("x.Value", (CheckResult("add", "fail", "a=0.0: wrong"),)))
+    >>> case = text[text.index("<testcase") : text.index("</testsuite>")]
+    >>> print(case.replace("><", ">\n<"))
+    <testcase classname="check_engine.x.Value" name="add">
+    <failure message="a=0.0: wrong">a=0.0: wrong</failure>
+    </testcase>
     """
     failures = sum(r.status == "fail" for r in report.results)
     skipped = sum(r.status == "unsupported" for r in report.results)
@@ -186,7 +190,9 @@ def junit(report: EngineReport) -> str:
     classname = f"check_engine.{report.engine}"
     if report.load_error:
         case = ElementTree.SubElement(suite, "testcase", {"classname": classname, "name": "load"})
-        ElementTree.SubElement(case, "error", {"message": report.load_error}).text = report.load_error
+        ElementTree.SubElement(
+            case, "error", {"message": report.load_error}
+        ).text = report.load_error
     for r in report.results:
         case = ElementTree.SubElement(suite, "testcase", {"classname": classname, "name": r.name})
         if r.status == "fail":

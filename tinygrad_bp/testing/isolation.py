@@ -179,7 +179,9 @@ def _limit(which: int, value: int) -> None:
         resource.setrlimit(which, (value, hard))
 
 
-def _confine(parent: int, keep: tuple[int, ...], output: int, workdir: str, seconds: float | None) -> None:
+def _confine(
+    parent: int, keep: tuple[int, ...], output: int, workdir: str, seconds: float | None
+) -> None:
     """Everything the child does to itself before any student code runs (module docstring)."""
     os.setpgid(0, 0)
     _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -17,7 +17,6 @@ from typing import Any
 __all__ = ["load_class"]
 
 
-
 @contextlib.contextmanager
 def _importable_from(directory: str) -> Iterator[None]:
     """Search ``directory`` for modules first, as ``python -m`` does with the current one."""

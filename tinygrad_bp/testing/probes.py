@@ -26,7 +26,7 @@ from typing import Any
 
 from .catalogue import op_named
 from .isolation import error_text
-from .strategies import PROGRAM_OPS, Program
+from .strategies import Program
 
 __all__ = ["ATTRIBUTES", "SIGMOIDS", "answer"]
 
@@ -241,4 +241,3 @@ def answer(value_class: Any, request: Any) -> dict[str, Any]:
         if isinstance(error, RecursionError):  # drop its thousands of frames
             error = error.with_traceback(None)
         return {"error": type(error).__name__, "message": error_text(error), "stage": failure.stage}
-

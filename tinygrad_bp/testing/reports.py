@@ -169,7 +169,9 @@ class EngineReport(Report):
         for result in self.results:
             counts[result.status] += 1
         tally = ", ".join(f"{count} {status}" for status, count in counts.items())
-        line = f"check_engine({self.engine}): {tally}; score {self.score:.4g} of {self.max_score:.4g}"
+        line = (
+            f"check_engine({self.engine}): {tally}; score {self.score:.4g} of {self.max_score:.4g}"
+        )
         return f"{line} ({self.stopped})" if self.stopped else line
 
     def __str__(self) -> str:

@@ -29,6 +29,8 @@ def student_seed(secret: str, student: str) -> int:
     True
     """
     if not secret:
-        raise ValueError(f"a per-student run needs the course secret (--secret or ${SECRET_VARIABLE})")
+        raise ValueError(
+            f"a per-student run needs the course secret (--secret or ${SECRET_VARIABLE})"
+        )
     digest = hmac.new(secret.encode(), student.encode(), hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big")

@@ -150,7 +150,8 @@ class Program:
     def pruned(self) -> Program:
         """The same output from only the inputs and steps it uses, slots renumbered.
 
-        >>> print(Program((1.0, 2.0, 3.0), (("mul", (2, 2)), ("add", (0, 1)), ("tanh", (3,)))).pruned())
+        >>> steps = (("mul", (2, 2)), ("add", (0, 1)), ("tanh", (3,)))
+        >>> print(Program((1.0, 2.0, 3.0), steps).pruned())
         x0 = 3.0; x1 = x0 * x0; x2 = tanh(x1)
         """
         first_step = len(self.inputs)
