@@ -62,6 +62,7 @@ __all__ = [
 
 EPS = 1e-6  # the nudge of central differences
 CHAIN_DEPTH = 5_000  # the longest chain the deep-chain check builds
+CHAIN_CASES = 20  # the most cases the deep chain draws: each builds thousands of nodes
 TIMEOUT = 10.0  # seconds each check may take by default
 MAX_TIMEOUT = 86_400.0  # a day: the longest time limit accepted
 LATER_CHECKS = ("expressions", "deep_chain", "sigmoid_mlp")
@@ -178,6 +179,7 @@ class _Property:
     describe: Callable[[Any], str]
     passed: str
     explicit: tuple[Any, ...] = ()
+    most_cases: int | None = None
 
 
 def _op_property(op: OpCheck) -> _Property:
@@ -239,6 +241,7 @@ def _deep_chain_property() -> _Property:
         "depth={:,}".format,
         f"y = x + 1 + ... + 1, up to {CHAIN_DEPTH:,} nodes: dy/dx = 1",
         explicit=(CHAIN_DEPTH,),  # random depths may miss the deepest
+        most_cases=CHAIN_CASES,
     )
 
 
@@ -331,7 +334,7 @@ def _judged(session: _Session, prop: _Property, example: Any) -> None:
 
 def _result(prop: _Property, tally: Tally, points: float, cases: int, note: str) -> CheckResult:
     """The check's verdict from its tally."""
-    if tally.error is None and not note:
+    if tally.error is None and tally.counted:
         return CheckResult(prop.name, "pass", prop.passed, points, tally.cases, tally.passed)
     failure: dict[str, Any] | None = None
     if tally.error is not None:
@@ -355,17 +358,21 @@ def _run(
     """One property against the engine: every case asked of a sandboxed child, judged here."""
     session = _Session(load, seconds)
     tally = Tally()
+    cases = min(cases, prop.most_cases or cases)
+    planned = cases + len(prop.explicit)
     note = ""
     try:
         body = partial(_judged, session, prop)
         check_seed = _check_seed(seed, prop.name)
         run_property(prop.strategy, body, cases, check_seed, tally, prop.explicit)
     except OutOfTime:
-        note = f"timed out after {seconds:g} s, {tally.cases} of {cases} cases run"
+        if tally.counted:
+            note = f"shrinking it stopped at the time limit of {seconds:g} s"
+        else:
+            note = f"timed out after {seconds:g} s, {tally.cases} of {planned} cases run"
     finally:
         session.close()
-    planned = max(cases, tally.cases) if note else tally.cases
-    result = _result(prop, tally, points, planned, note)
+    result = _result(prop, tally, points, tally.cases if tally.counted else planned, note)
     return replace(result, printed=session.printed)
 
 

@@ -52,12 +52,14 @@ class Tally:
         passed: how many of them passed.
         example: the smallest failing example found (None if every case passed).
         error: the exception the body raised on it.
+        counted: whether every case ran (shrinking may still have been cut short).
     """
 
     cases: int = 0
     passed: int = 0
     example: Any = None
     error: BaseException | None = None
+    counted: bool = False
 
 
 def _settings(cases: int, seed: int | None, phases: tuple[Phase, ...]) -> settings:
@@ -119,6 +121,7 @@ def run_property(
         tally.passed += 1
 
     _prepared(count, seed, explicit)()
+    tally.counted = True
     if tally.error is None:
         return tally
     failures: list[tuple[Any, Exception]] = []
