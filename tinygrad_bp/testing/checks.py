@@ -410,14 +410,15 @@ def _load(load: Callable[[], object], seconds: float | None) -> tuple[str, set[s
     has = {str(op) for op in hello.get("has", []) if op in ATTRIBUTES}
     if not isinstance(probe, dict) or "error" in probe:
         why = probe.get("message", "?") if isinstance(probe, dict) else "a malformed answer"
-        return name, has, f"not a micrograd-style Value class: {str(why)[:600]}"
+        return name, has, f"{name} is not a micrograd-style Value class: {str(why)[:600]}"
     fits = probe.get("data") == 1.5 and probe.get("grad") == 0 and probe.get("backward") is True
     if not fits or "backward" not in has:
         return (
             name,
             has,
             (
-                "not a micrograd-style Value class: Value(1.5) must have .data 1.5, .grad 0 "
+                f"{name} is not a micrograd-style Value class: Value(1.5) must have .data 1.5, "
+                ".grad 0 "
                 f"and a .backward() method (it has data {probe.get('data')!r:.40}, "
                 f"grad {probe.get('grad')!r:.40})"
             ),

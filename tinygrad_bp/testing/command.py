@@ -18,6 +18,7 @@ from typing import TextIO
 from .. import validate
 from .checks import CHECKS, PROFILES, GradingInterrupted, check_engine
 from .formats import FORMATS, render
+from .loader import parse_spec
 from .reports import CheckResult, EngineReport
 from .seeding import SECRET_VARIABLE, student_seed
 
@@ -99,15 +100,17 @@ def grade(
 ) -> int:
     """Grade ``spec``; print the text report; write ``form`` to ``output``; the exit status.
 
-    0 every check passed, 1 some failed (or nothing passed), 2 the engine could
-    not be loaded. Bad options raise ValueError (the caller reports them in one
-    line). On Ctrl-C the checks finished so far are printed (and written) before
-    ``KeyboardInterrupt`` propagates.
+    0 every check passed, 1 some failed (or nothing passed). Bad options raise
+    ValueError (the caller reports them in one line, exit status 2), and so does
+    an engine that cannot be loaded, after its report is written. On Ctrl-C the
+    checks finished so far are printed (and written) before ``KeyboardInterrupt``
+    propagates.
     """
     if form not in FORMATS:
         raise ValueError(f"--format must be one of {', '.join(FORMATS)}, got {form!r}")
     if form != "text" and output is None:
         raise ValueError(f"--format {form} writes its report to a file: give --output FILE")
+    parse_spec(spec)
     seed = None
     if student is not None:
         seed = student_seed(_secret(secret, secret_file), student)
@@ -127,6 +130,8 @@ def grade(
         _publish(interrupted.report, form, output, hidden)
         raise
     _publish(report, form, output, hidden)
+    if report.load_error:  # the report is written; the reason is also the one line of an error
+        raise ValueError(report.load_error)
     return report.exit_status
 
 

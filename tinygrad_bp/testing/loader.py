@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["load_class"]
+__all__ = ["load_class", "parse_spec"]
 
 
 @contextlib.contextmanager
@@ -28,6 +28,25 @@ def _importable_from(directory: str) -> Iterator[None]:
     finally:
         if added:
             sys.path.remove(directory)
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """``"module:ClassName"`` as (module, class path); ValueError for anything else.
+
+    >>> parse_spec("micrograd.engine:Value")
+    ('micrograd.engine', 'Value')
+    >>> parse_spec("micrograd.engine")
+    Traceback (most recent call last):
+    ...
+    ValueError: expected 'module:ClassName', e.g. 'micrograd.engine:Value'; got 'micrograd.engine'
+    """
+    module_name, _, attribute = str(spec).rpartition(":")
+    names = [*module_name.split("."), *attribute.split(".")]
+    if not all(name.isidentifier() for name in names):
+        raise ValueError(
+            f"expected 'module:ClassName', e.g. 'micrograd.engine:Value'; got {spec!r}"
+        )
+    return module_name, attribute
 
 
 def load_class(spec: str, directory: str | None = None) -> type:
@@ -58,12 +77,7 @@ def load_class(spec: str, directory: str | None = None) -> type:
     ...
     ValueError: expected 'module:ClassName', e.g. 'micrograd.engine:Value'; got 'tinygrad_bp.engine'
     """
-    module_name, _, attribute = str(spec).rpartition(":")
-    names = [*module_name.split("."), *attribute.split(".")]
-    if not all(name.isidentifier() for name in names):
-        raise ValueError(
-            f"expected 'module:ClassName', e.g. 'micrograd.engine:Value'; got {spec!r}"
-        )
+    module_name, attribute = parse_spec(spec)
     try:
         with _importable_from(os.getcwd() if directory is None else directory):
             found: Any = importlib.import_module(module_name)
