@@ -44,7 +44,7 @@ from tinygrad_bp.testing import (
     sigmoid_networks,
 )
 
-EXAMPLES = 30  # per check: enough for Hypothesis to find every bug planted below
+EXAMPLES = 20  # per check: enough for Hypothesis to find every bug planted below
 NO_LIMIT = None  # the verdict tests must not depend on how loaded the machine is
 
 

@@ -43,7 +43,6 @@ import contextlib
 import ctypes
 import json
 import os
-import resource
 import secrets
 import select
 import signal
@@ -53,6 +52,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from typing import Any, NoReturn
+
+try:
+    import resource
+except ImportError:  # Windows: no limits, and no fork either (IsolationUnavailable)
+    resource = None  # type: ignore[assignment]
 
 __all__ = [
     "ANSWER_LIMIT",
@@ -172,6 +176,8 @@ def _address_space() -> int | None:
 
 def _limit(which: int, value: int) -> None:
     """Lower a resource limit (never raise it above the hard limit)."""
+    if resource is None:
+        return
     with contextlib.suppress(ValueError, OSError):
         _, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
