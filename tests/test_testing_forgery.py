@@ -530,3 +530,16 @@ def test_ctrl_c_prints_the_checks_done_and_exits_130(tmp_path, monkeypatch, caps
     rows = [line.split(" | ")[0].strip() for line in captured.out.splitlines() if " | " in line]
     assert rows[1:] == ["add", "sub", "mul", "div", "pow", "neg", "radd", "rmul", "rsub", "rdiv",
                         "relu"]  # fmt: skip
+
+
+def test_a_metaclass_that_raises_on_every_lookup_runs_nothing_in_the_grader():
+    class Hostile(type):
+        def __getattribute__(cls, name):
+            raise SystemExit("ran in the grader")
+
+    class Value(metaclass=Hostile):
+        pass
+
+    report = check_engine(Value, max_examples=QUICK)  # would exit here if it ran
+    assert report.exit_status == 2 and "is not a micrograd-style Value class" in report.load_error
+    assert report.engine.endswith("Value")

@@ -389,40 +389,46 @@ def _check_seed(seed: int | None, name: str) -> int | None:
 
 def _loader(engine: object) -> Callable[[], object]:
     """What the child calls to get the class: import it by spec, or take the one given."""
-    if isinstance(engine, str):  # the child works elsewhere: look where the caller is
+    if type(engine) is str:  # the child works elsewhere: look where the caller is
         return partial(load_class, engine, os.getcwd())
     return lambda: engine
 
 
-def _load(load: Callable[[], object], seconds: float | None) -> tuple[str, set[str], str]:
+def _given_name(engine: object) -> str:
+    """The engine's name, read without running any of its code: the spec, or the class's."""
+    if type(engine) is str:
+        return engine
+    if issubclass(type(engine), type):  # the descriptors of type itself, past any metaclass
+        namespace = type.__dict__["__dict__"].__get__(engine)
+        qualname = type.__dict__["__qualname__"].__get__(engine)
+        return f"{namespace.get('__module__', '?')}.{qualname}"
+    return "?"
+
+
+def _load(
+    load: Callable[[], object], name: str, seconds: float | None
+) -> tuple[str, set[str], str]:
     """(engine name, ops it has, why it cannot be graded or ""), from a child of its own."""
     try:
         with EngineProcess(load, answer, seconds) as child:
             if "load_error" in child.hello:
-                return "?", set(), f"cannot load it: {str(child.hello['load_error'])[:600]}"
+                return name, set(), f"cannot load it: {str(child.hello['load_error'])[:600]}"
             probe = child.ask({"kind": "probe"})
             hello = child.hello
     except OutOfTime:
-        return "?", set(), f"loading it took more than {seconds:g} s"
+        return name, set(), f"loading it took more than {seconds:g} s"
     except EngineGone as error:
-        return "?", set(), f"its process {error} while loading"
-    name = str(hello.get("engine", "?"))[:200]
+        return name, set(), f"its process {error} while loading"
+    name = str(hello.get("engine", name))[:200]
     has = {str(op) for op in hello.get("has", []) if op in ATTRIBUTES}
-    if not isinstance(probe, dict) or "error" in probe:
-        why = probe.get("message", "?") if isinstance(probe, dict) else "a malformed answer"
-        return name, has, f"{name} is not a micrograd-style Value class: {str(why)[:600]}"
+    not_a_value = f"{name} is not a micrograd-style Value class"
+    if "error" in probe:
+        return name, has, f"{not_a_value}: {str(probe.get('message', '?'))[:600]}"
     fits = probe.get("data") == 1.5 and probe.get("grad") == 0 and probe.get("backward") is True
     if not fits or "backward" not in has:
-        return (
-            name,
-            has,
-            (
-                f"{name} is not a micrograd-style Value class: Value(1.5) must have .data 1.5, "
-                ".grad 0 "
-                f"and a .backward() method (it has data {probe.get('data')!r:.40}, "
-                f"grad {probe.get('grad')!r:.40})"
-            ),
-        )
+        data, grad = repr(probe.get("data"))[:40], repr(probe.get("grad"))[:40]
+        why = "Value(1.5) must have .data 1.5, .grad 0 and a .backward() method (it has data "
+        return name, has, f"{not_a_value}: {why}{data}, grad {grad})"
     return name, has, ""
 
 
@@ -527,13 +533,13 @@ def check_engine(
     for name, value in (points or {}).items():
         _check_names([name])
         worth[name] = validate.real(f"points of {name}", value, minimum=0.0)
-    if not (isinstance(engine, str) or callable(engine)):
+    if not (type(engine) is str or callable(engine)):
         raise TypeError(
             f"engine must be a class or 'module:ClassName', got {type(engine).__name__}"
         )
     started = time.monotonic()
     load = _loader(engine)
-    name, has, load_error = _load(load, timeout)
+    name, has, load_error = _load(load, _given_name(engine), timeout)
     if load_error:
         return EngineReport(name, (), (), load_error, seconds=time.monotonic() - started)
     results: list[CheckResult] = []

@@ -131,11 +131,13 @@ def _hello(value_class: Any) -> dict[str, Any]:
         try:
             if all(getattr(value_class, name, None) is not None for name in attributes):
                 has.append(op)
-        except Exception:  # a metaclass whose __getattr__ raises: the op is missing
+        except BaseException:  # a metaclass whose __getattribute__ raises: the op is missing
             pass
-    name = getattr(value_class, "__qualname__", None)
-    module = getattr(value_class, "__module__", None)
-    engine = f"{module}.{name}" if isinstance(name, str) and isinstance(module, str) else "?"
+    engine = "?"
+    if issubclass(type(value_class), type):  # type's own descriptors, past any metaclass
+        namespace = type.__dict__["__dict__"].__get__(value_class)
+        qualname = type.__dict__["__qualname__"].__get__(value_class)
+        engine = f"{namespace.get('__module__', '?')}.{qualname}"
     return {"engine": engine[:200], "has": has}
 
 
@@ -241,3 +243,5 @@ def answer(value_class: Any, request: Any) -> dict[str, Any]:
         if isinstance(error, RecursionError):  # drop its thousands of frames
             error = error.with_traceback(None)
         return {"error": type(error).__name__, "message": error_text(error), "stage": failure.stage}
+    except BaseException as error:  # raised outside any stage: by a metaclass, say
+        return {"error": type(error).__name__, "message": error_text(error), "stage": "grader"}
