@@ -127,6 +127,8 @@ def grade(
             progress=progress,
         )
     except GradingInterrupted as interrupted:
+        if progress is not None:  # end the progress line before anything else is written
+            sys.stderr.write("\n")
         _publish(interrupted.report, form, output, hidden)
         raise
     _publish(report, form, output, hidden)
