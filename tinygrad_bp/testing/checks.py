@@ -44,7 +44,7 @@ from .catalogue import OPS, OpCheck
 from .hints import hints_for
 from .isolation import EngineGone, EngineProcess, OutOfTime
 from .loader import load_class
-from .probes import ATTRIBUTES, SIGMOIDS, answer
+from .probes import ATTRIBUTES, SIGMOIDS, answer, class_name
 from .reports import CheckResult, EngineReport
 from .runner import Tally, private_storage, run_property
 from .strategies import PROGRAM_OPS, Program, programs, sigmoid_networks
@@ -396,13 +396,7 @@ def _loader(engine: object) -> Callable[[], object]:
 
 def _given_name(engine: object) -> str:
     """The engine's name, read without running any of its code: the spec, or the class's."""
-    if type(engine) is str:
-        return engine
-    if issubclass(type(engine), type):  # the descriptors of type itself, past any metaclass
-        namespace = type.__dict__["__dict__"].__get__(engine)
-        qualname = type.__dict__["__qualname__"].__get__(engine)
-        return f"{namespace.get('__module__', '?')}.{qualname}"
-    return "?"
+    return engine if type(engine) is str else class_name(engine)
 
 
 def _load(

@@ -28,7 +28,7 @@ from .catalogue import op_named
 from .isolation import error_text
 from .strategies import Program
 
-__all__ = ["ATTRIBUTES", "SIGMOIDS", "answer"]
+__all__ = ["ATTRIBUTES", "SIGMOIDS", "answer", "class_name"]
 
 # The attributes of the class each op needs: without them the op is unsupported.
 ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -133,12 +133,22 @@ def _hello(value_class: Any) -> dict[str, Any]:
                 has.append(op)
         except BaseException:  # a metaclass whose __getattribute__ raises: the op is missing
             pass
-    engine = "?"
-    if issubclass(type(value_class), type):  # type's own descriptors, past any metaclass
-        namespace = type.__dict__["__dict__"].__get__(value_class)
-        qualname = type.__dict__["__qualname__"].__get__(value_class)
-        engine = f"{namespace.get('__module__', '?')}.{qualname}"
-    return {"engine": engine[:200], "has": has}
+    return {"engine": class_name(value_class)[:200], "has": has}
+
+
+def class_name(value_class: object) -> str:
+    """``module.QualifiedName`` of a class, read without running any of its code ("?" else).
+
+    Type's own descriptors are used, past any metaclass's ``__getattribute__``.
+
+    >>> class_name(float), class_name(3)
+    ('builtins.float', '?')
+    """
+    if not issubclass(type(value_class), type):
+        return "?"
+    module = type.__dict__["__module__"].__get__(value_class)
+    qualname = type.__dict__["__qualname__"].__get__(value_class)
+    return f"{module}.{qualname}"
 
 
 def _probe(value_class: Any) -> dict[str, Any]:
