@@ -352,7 +352,7 @@ def test_a_recursive_backward_fails_the_deep_chain_alone_at_a_shrunk_depth():
     assert start.grad == 1.0
 
 
-def test_an_op_that_raises_after_the_trial_call_fails_instead_of_being_unsupported():
+def test_an_op_that_raises_in_backward_fails_instead_of_being_unsupported():
     class BrokenTanhBackward(MiniValue):
         def tanh(self):
             return self._result(math.tanh(self.data), (self,), ("not a number",))
