@@ -4,8 +4,15 @@
   by the grader and by the tests of our own engines.
 - ``strategies``: public Hypothesis strategies (``programs``,
   ``sigmoid_networks``, ``broadcastable_shapes``) for tests of any engine.
-- ``checks``: the grader, ``check_engine(Value)``, its reports, and ``load_class``.
-- ``isolation``: how each check runs in a child process with a time limit.
+- ``checks``: the grader, ``check_engine(Value)``: each property, judged here
+  against oracles; ``runner`` runs one with Hypothesis (cases passed, a shrunk
+  failure); ``hints`` maps failure patterns to causes.
+- ``isolation`` and ``probes``: the sandboxed child that holds the student's class
+  and answers with numbers; ``loader``: ``load_class``, run in that child.
+- ``reports`` and ``formats``: ``EngineReport`` and its text, JSON, Gradescope,
+  PrairieLearn and JUnit forms; ``seeding``: per-student cases.
+- ``command`` and ``bundle``: ``tinygrad-bp check-engine`` and the autograder
+  bundles it makes for course platforms.
 
 Hypothesis is a test dependency of tinygrad_bp, not a core one: importing this
 package without it raises ImportError saying how to install it.
@@ -17,17 +24,11 @@ except ImportError as error:  # Hypothesis is a test dependency, not a core one
     raise ImportError("tinygrad_bp.testing needs Hypothesis: pip install hypothesis") from error
 
 from .catalogue import CATALOGUE, OPS, Arg, OpCheck, op_named
-from .checks import (
-    CHAIN_DEPTH,
-    EPS,
-    SIGMOIDS,
-    TIMEOUT,
-    CheckResult,
-    EngineReport,
-    Status,
-    check_engine,
-    load_class,
-)
+from .checks import CHAIN_DEPTH, CHECKS, EPS, PROFILES, TIMEOUT, GradingInterrupted, check_engine
+from .loader import load_class
+from .probes import SIGMOIDS
+from .reports import CheckResult, EngineReport, Status
+from .seeding import student_seed
 from .strategies import (
     FLOAT_METHODS,
     PROGRAM_OPS,
@@ -41,7 +42,9 @@ from .strategies import (
 __all__ = [
     "CATALOGUE",
     "CHAIN_DEPTH",
+    "CHECKS",
     "EPS",
+    "PROFILES",
     "FLOAT_METHODS",
     "SIGMOIDS",
     "TIMEOUT",
@@ -51,6 +54,7 @@ __all__ = [
     "Arg",
     "CheckResult",
     "EngineReport",
+    "GradingInterrupted",
     "OpCheck",
     "Program",
     "ProgramOp",
@@ -60,4 +64,5 @@ __all__ = [
     "op_named",
     "programs",
     "sigmoid_networks",
+    "student_seed",
 ]

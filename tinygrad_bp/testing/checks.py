@@ -1,256 +1,160 @@
-"""The grader: ``check_engine`` runs a property suite against any micrograd-style ``Value``.
+"""The grader: ``check_engine`` grades a micrograd-style ``Value`` against oracles it computes.
 
-``check_engine(Value)`` runs a property suite against a scalar ``Value`` class
-written by anyone: it needs ``Value(number)``, ``.data``, ``.grad``,
-``.backward()`` and whichever operators and methods the class has. Each check
-draws many inputs with Hypothesis and compares the engine with an oracle that
-never involves the engine under test:
+``check_engine(Value)`` (or ``check_engine("module:Value")``) grades a scalar
+``Value`` class written by anyone: it needs ``Value(number)``, ``.data``,
+``.grad``, ``.backward()`` and whichever operators and methods the class has.
+Each check draws cases with Hypothesis; for each case the sandboxed child
+(``isolation``, ``probes``) computes the engine's numbers and this process
+compares them with an oracle that never involves the engine:
 
-- every graded op of the catalogue (``a - b``, ``tanh(a)``, ...) and the
-  gradient-accumulation checks: the reference on Python floats, and its central
-  finite differences in float64, (f(x + eps) - f(x - eps)) / (2 eps);
-- random expression programs mixing the ops that passed on their own;
-- a chain of up to 5,000 nodes: dy/dx = 1 for y = x + 1 + ... + 1;
-- a sigmoid network built from the class's own ``+``, ``*`` and sigmoid (made
-  from ``tanh`` or ``exp`` where the class has no ``sigmoid``): dJ/dw for
-  J = 1/2 sum (y - o)^2 against the delta rules of ``tinygrad_bp.delta``.
+- every op of the catalogue (``a - b``, ``tanh(a)``, ...) and the gradient
+  accumulation checks: the reference on Python floats in float64, and its
+  central differences (f(x + eps) - f(x - eps)) / (2 eps);
+- ``expressions``: random programs mixing the ops that passed on their own;
+- ``deep_chain``: a chain of up to 5,000 nodes, dy/dx = 1 for y = x + 1 + ... + 1;
+- ``sigmoid_mlp``: a sigmoid network built from the class's own ``+``, ``*`` and
+  sigmoid (made from ``tanh`` or ``exp`` where it has none): dJ/dw against the
+  delta rules of ``tinygrad_bp.delta``.
 
-A failing check reports the smallest failing example Hypothesis found. An op
-the class lacks (AttributeError or TypeError from the operation itself, tried
-once before the property runs) is reported as unsupported, not failed.
-
-Each check runs isolated (``isolation.run_isolated``): whatever the engine
-raises, SystemExit included, is that check's failure with its message, and a
-check that runs past the time limit fails as timed out; the other checks and
-the report go on.
+An op is *unsupported* only when the class lacks the attribute it needs
+(``probes.ATTRIBUTES``); whatever the engine raises from an op it has is a
+failure of that op. A required op (``required``, by default the ``micrograd``
+profile: the ops micrograd's own engine has) that the class lacks fails.
+Expected values are computed here at grading time, from the drawn inputs alone;
+with a ``seed`` (``seeding.student_seed``) each student gets their own inputs.
+A second-order property is not graded yet (see docs/grader.md).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import importlib
+import hashlib
 import math
 import os
-import sys
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 
 from .. import delta, validate
-from ..report import Report
-from .catalogue import OPS, Arg, OpCheck
-from .isolation import Outcome, error_text, run_isolated
+from .catalogue import OPS, OpCheck
+from .hints import hints_for
+from .isolation import EngineGone, EngineProcess, OutOfTime
+from .loader import load_class
+from .probes import ATTRIBUTES, SIGMOIDS, answer, class_name
+from .reports import CheckResult, EngineReport
+from .runner import Tally, private_storage, run_property
 from .strategies import PROGRAM_OPS, Program, programs, sigmoid_networks
 
 __all__ = [
     "CHAIN_DEPTH",
+    "CHECKS",
     "EPS",
+    "MAX_TIMEOUT",
+    "PROFILES",
     "TIMEOUT",
-    "CheckResult",
-    "EngineReport",
+    "GradingInterrupted",
     "check_engine",
-    "load_class",
 ]
 
 EPS = 1e-6  # the nudge of central differences
 CHAIN_DEPTH = 5_000  # the longest chain the deep-chain check builds
+CHAIN_CASES = 20  # the most cases the deep chain draws: each builds thousands of nodes
 TIMEOUT = 10.0  # seconds each check may take by default
-Status = Literal["pass", "fail", "unsupported"]
+MAX_TIMEOUT = 86_400.0  # a day: the longest time limit accepted
+LATER_CHECKS = ("expressions", "deep_chain", "sigmoid_mlp")
+CHECKS: tuple[str, ...] = (*(op.name for op in OPS), *LATER_CHECKS)
+PROFILES: dict[str, tuple[str, ...]] = {
+    # the ops micrograd's own engine (micrograd.engine.Value) offers
+    "micrograd": ("add", "sub", "mul", "div", "pow", "neg", "radd", "rmul", "rsub", "rdiv", "relu"),
+    "all": tuple(op.name for op in OPS if op.name in ATTRIBUTES),
+    "none": (),
+}
+# The ops the graph checks need: accumulation and branch_reuse use + and * of values.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    **{name: (name,) for name in ATTRIBUTES},
+    "accumulation": ("add", "mul"),
+    "branch_reuse": ("add", "mul"),
+    "deep_chain": ("add",),
+}
 
 
-# -- the report ------------------------------------------------------------------------
+class GradingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``check_engine``: ``report`` holds the checks finished before it."""
+
+    def __init__(self, report: EngineReport) -> None:
+        super().__init__("grading interrupted")
+        self.report = report
 
 
-@dataclass(frozen=True)
-class CheckResult(Report):
-    """The verdict of one check: truthy unless it failed (unsupported is no failure).
-
-    Attributes:
-        name: the check (an op such as ``"sub"``, or ``"deep_chain"``, ...).
-        status: ``"pass"``, ``"fail"`` or ``"unsupported"``.
-        detail: what was checked (pass), the smallest failing example and the
-            error, or why the check could not finish (fail), or the error of the
-            one trial call (unsupported).
-
-    >>> result = CheckResult("sub", "fail", "a=0.0, b=0.0: AssertionError: wrong")
-    >>> bool(result), str(result)
-    (False, 'sub fail: a=0.0, b=0.0: AssertionError: wrong')
-    """
-
-    name: str
-    status: Status
-    detail: str
-
-    @property
-    def ok(self) -> bool:
-        """Whether the check did not fail."""
-        return self.status != "fail"
-
-    def __str__(self) -> str:
-        return f"{self.name} {self.status}: {self.detail}"
+# -- what a case's answer may say --------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EngineReport(Report):
-    """What ``check_engine`` found: one ``CheckResult`` per check, printable as a table.
+class _CaseFailed(AssertionError):
+    """One case failed: ``fields`` are the feedback (``what``, ``expected``, ``got``, ...)."""
 
-    Truthy when every supported check passed.
-
-    Attributes:
-        engine: the checked class, as ``module.QualifiedName``.
-        results: one result per check, in the order they ran.
-
-    >>> report = EngineReport("my.Value", (CheckResult("add", "pass", "a + b"),
-    ...                                    CheckResult("tanh", "unsupported", "no tanh")))
-    >>> bool(report), report["tanh"].status
-    (True, 'unsupported')
-    >>> print(report)
-    check_engine(my.Value): 1 pass, 0 fail, 1 unsupported
-    <BLANKLINE>
-    op   | result      | detail
-    -----+-------------+--------
-    add  | pass        | a + b
-    tanh | unsupported | no tanh
-    """
-
-    engine: str
-    results: tuple[CheckResult, ...]
-
-    @property
-    def ok(self) -> bool:
-        """Whether every supported check passed."""
-        return not self.failed
-
-    @property
-    def failed(self) -> tuple[str, ...]:
-        """The names of the failed checks."""
-        return tuple(result.name for result in self.results if result.status == "fail")
-
-    @property
-    def unsupported(self) -> tuple[str, ...]:
-        """The names of the checks the class does not support."""
-        return tuple(result.name for result in self.results if result.status == "unsupported")
-
-    def __getitem__(self, name: str) -> CheckResult:
-        for result in self.results:
-            if result.name == name:
-                return result
-        raise KeyError(f"no check named {name!r}; the checks are {[r.name for r in self.results]}")
-
-    def __str__(self) -> str:
-        counts = {status: 0 for status in ("pass", "fail", "unsupported")}
-        for result in self.results:
-            counts[result.status] += 1
-        summary = ", ".join(f"{count} {status}" for status, count in counts.items())
-        rows = [("op", "result", "detail")]
-        rows += [(result.name, result.status, result.detail) for result in self.results]
-        widths = [max(len(row[column]) for row in rows) for column in range(3)]
-        lines = [f"check_engine({self.engine}): {summary}", ""]
-        for number, row in enumerate(rows):
-            lines.append(" | ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
-            if number == 0:
-                lines.append("-+-".join("-" * width for width in widths))
-        return "\n".join(lines)
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.fields = fields
+        super().__init__(_feedback(fields))
 
 
-# -- running one property ------------------------------------------------------------
+def _feedback(fields: Mapping[str, Any]) -> str:
+    """One sentence of feedback from a failure's fields."""
+    if "error" in fields:
+        return f"the engine raised {fields['error']}"
+    if "problem" in fields:
+        return str(fields["problem"])
+    relative = fields["relative_error"]
+    off = f"relative error {relative:.3g}" if fields["expected"] else f"off by {fields['got']!r}"
+    said = f"{fields['what']} is {fields['got']!r}, expected {fields['expected']!r}"
+    return f"{said} ({fields['oracle']}; {off})"
 
 
-class _EngineRaised(Exception):
-    """A BaseException of the engine (not an Exception), as Hypothesis can shrink it."""
+def _numbers(reply: Any, key: str, count: int) -> list[float]:
+    """``reply[key]``: ``count`` numbers; a failure for the engine's error or a malformed reply."""
+    if isinstance(reply, dict) and isinstance(reply.get("error"), str):
+        stage = str(reply.get("stage", "?"))[:40]
+        message = str(reply.get("message", ""))[:600]
+        raise _CaseFailed(
+            {"error": f"{message or reply['error']} ({stage})", "kind": reply["error"]}
+        )
+    numbers = reply.get(key) if isinstance(reply, dict) else None
+    if (
+        not isinstance(numbers, list)
+        or len(numbers) != count
+        or not all(type(x) in (int, float) for x in numbers)
+    ):
+        raise _CaseFailed({"problem": f"a malformed answer: its {key!r} is not {count} numbers"})
+    return [float(x) for x in numbers]
 
 
-def _shrunk_failure(
-    strategy: st.SearchStrategy[Any], body: Callable[[Any], None], max_examples: int
-) -> tuple[Any, BaseException] | None:
-    """Run ``body`` on examples of ``strategy``; the smallest failing one, or None.
-
-    Hypothesis shrinks a failure, then replays the smallest failing example last,
-    so the last failure recorded here is the shrunk one. Returns (example, error),
-    with example None if Hypothesis itself gave up (an unsatisfiable strategy).
-    Any exception of the engine counts, BaseException included (Hypothesis would
-    let SystemExit through unshrunk, so it sees an ``_EngineRaised`` instead); a
-    KeyboardInterrupt propagates.
-    """
-    failures: list[tuple[Any, BaseException]] = []
-
-    @settings(
-        max_examples=max_examples,
-        database=None,
-        derandomize=True,
-        deadline=None,
-        phases=(Phase.explicit, Phase.generate, Phase.shrink),
-        suppress_health_check=list(HealthCheck),
-        verbosity=Verbosity.quiet,
-        report_multiple_bugs=False,
-        print_blob=False,
-    )
-    @given(strategy)
-    def run(example: Any) -> None:
-        try:
-            body(example)
-        except KeyboardInterrupt:
-            raise
-        except Exception as error:
-            failures.append((example, error))
-            raise
-        except BaseException as error:  # SystemExit, GeneratorExit, ...
-            failures.append((example, error))
-            raise _EngineRaised(error_text(error)) from error
-
-    try:
-        run()
-    except Exception as error:
-        return failures[-1] if failures else (None, error)
-    return None
+def _relative_error(got: float, expected: float) -> float:
+    """|got - expected| / |expected|: inf when expected is 0 (and got is not) or got not finite."""
+    if got == expected:
+        return 0.0
+    if not math.isfinite(got) or expected == 0:
+        return math.inf
+    return abs(got - expected) / abs(expected)
 
 
-def _run_check(
-    name: str,
-    strategy: st.SearchStrategy[Any],
-    body: Callable[[Any], None],
-    describe: Callable[[Any], str],
-    passed: str,
-    max_examples: int,
-) -> CheckResult:
-    """Run one property; a failure's detail is its shrunk example, then the error."""
-    failure = _shrunk_failure(strategy, body, max_examples)
-    if failure is None:
-        return CheckResult(name, "pass", passed)
-    example, error = failure
-    where = "Hypothesis could not run it" if example is None else describe(example)
-    return CheckResult(name, "fail", f"{where}: {error_text(error)}")
-
-
-def _trial(name: str, attempt: Callable[[], object], where: str) -> CheckResult | None:
-    """Call ``attempt`` once (at ``where``): None if it works, else its verdict.
-
-    ``unsupported`` when the class lacks what it uses (AttributeError, TypeError,
-    NotImplementedError); ``fail`` naming ``where`` and the error for anything else.
-    """
-    try:
-        attempt()
-    except (AttributeError, TypeError, NotImplementedError) as error:
-        return CheckResult(name, "unsupported", error_text(error))
-    except KeyboardInterrupt:
-        raise
-    except BaseException as error:
-        return CheckResult(name, "fail", f"{where}: {error_text(error)}")
-    return None
-
-
-def _expect_close(
-    what: str, actual: Any, expected: float, oracle: str, rel: float, abs_tol: float
+def _expect(
+    what: str, got: float, expected: float, oracle: str, rel: float, abs_tol: float
 ) -> None:
-    """AssertionError naming ``what`` unless actual and expected agree to rel and abs_tol."""
-    if not math.isclose(float(actual), expected, rel_tol=rel, abs_tol=abs_tol):
-        raise AssertionError(f"{what} is {float(actual)!r}, expected {expected!r} ({oracle})")
+    """A failure naming ``what`` unless ``got`` is within rel and abs_tol of ``expected``."""
+    if math.isfinite(got) and abs(got - expected) <= max(rel * abs(expected), abs_tol):
+        return
+    raise _CaseFailed(
+        {
+            "what": what,
+            "expected": expected,
+            "got": got,
+            "relative_error": _relative_error(got, expected),
+            "oracle": oracle,
+        }
+    )
 
 
 def _central_difference(f: Callable[..., float], point: Sequence[float], index: int) -> float:
@@ -258,278 +162,322 @@ def _central_difference(f: Callable[..., float], point: Sequence[float], index: 
     plus, minus = list(point), list(point)
     plus[index] += EPS
     minus[index] -= EPS
-    return (f(*plus) - f(*minus)) / (2 * EPS)
+    return float(f(*plus) - f(*minus)) / (2 * EPS)
 
 
-def _describe_point(args: Sequence[Arg], point: Sequence[float]) -> str:
-    """``a=0.5, b=-1.0``."""
-    return ", ".join(f"{arg.name}={x!r}" for arg, x in zip(args, point))
+# -- the properties -------------------------------------------------------------------------
 
 
-# -- the checks ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Property:
+    """A check: what to draw, what to ask the child, how to judge its reply, how to print a case."""
+
+    name: str
+    strategy: st.SearchStrategy[Any]
+    request: Callable[[Any], dict[str, Any]]
+    judge: Callable[[Any, Any], None]
+    describe: Callable[[Any], str]
+    passed: str
+    explicit: tuple[Any, ...] = ()
+    most_cases: int | None = None
 
 
-def _check_op(op: OpCheck, value_class: type, max_examples: int) -> CheckResult:
-    """Value: the formula on floats; grad of each value argument: its central difference."""
+def _op_property(op: OpCheck) -> _Property:
+    def request(point: tuple[float, ...]) -> dict[str, Any]:
+        return {"kind": "op", "op": op.name, "point": list(point)}
 
-    def operands(point: Sequence[float]) -> list[Any]:
-        return [value_class(x) if arg.is_value else x for arg, x in zip(op.args, point)]
+    def judge(point: tuple[float, ...], reply: Any) -> None:
+        value = _numbers(reply, "value", 1)[0]
+        grads = _numbers(reply, "grads", len(op.values))
+        _expect(
+            f"the value of {op.formula}", value, op.reference(*point), "float64 math", 1e-9, 1e-12
+        )
+        value_indices = [index for index, arg in enumerate(op.args) if arg.is_value]
+        for grad, index in zip(grads, value_indices):
+            numeric = _central_difference(op.reference, point, index)
+            what = f"d/d{op.args[index].name} of {op.formula}"
+            _expect(what, grad, numeric, "central differences", 1e-5, 1e-6)
 
-    def body(point: tuple[float, ...]) -> None:
-        inputs = operands(point)
-        out = op.ours(*inputs)
-        out.backward()
-        expected = op.reference(*point)
-        _expect_close(f"the value of {op.formula}", out.data, expected, "float64 math", 1e-9, 1e-12)
-        for index, (arg, operand) in enumerate(zip(op.args, inputs)):
-            if arg.is_value:
-                numeric = _central_difference(op.reference, point, index)
-                what = f"d/d{arg.name} of {op.formula}"
-                _expect_close(what, operand.grad, numeric, "central differences", 1e-5, 1e-6)
+    def describe(point: tuple[float, ...]) -> str:
+        return ", ".join(f"{arg.name}={x!r}" for arg, x in zip(op.args, point))
 
-    trial_point = tuple(_clear_midpoint(arg) for arg in op.args)
-    describe = partial(_describe_point, op.args)
-    verdict = _trial(op.name, lambda: op.ours(*operands(trial_point)), describe(trial_point))
-    if verdict is not None:
-        return verdict
-    return _run_check(op.name, op.points(), body, describe, op.formula, max_examples)
+    return _Property(op.name, op.points(), request, judge, describe, op.formula)
 
 
-def _clear_midpoint(arg: Arg) -> float:
-    """The middle of the argument's domain, moved past its kink if it is too close."""
-    middle = (arg.low + arg.high) / 2
-    return middle if arg.is_clear(middle) else min(arg.high, middle + 2 * arg.margin)
+def _expressions_property(ops: Sequence[str]) -> _Property:
+    def request(program: Program) -> dict[str, Any]:
+        used = program.pruned()
+        return {"kind": "program", "inputs": list(used.inputs), "steps": list(used.steps)}
+
+    def judge(program: Program, reply: Any) -> None:
+        used = program.pruned()
+        value = _numbers(reply, "value", 1)[0]
+        grads = _numbers(reply, "grads", len(used.inputs))
+        expected = used.output(*used.inputs)
+        _expect("the value of the output", value, expected, "float64 math", 1e-9, 1e-9)
+        for index, grad in enumerate(grads):
+            numeric = _central_difference(used.output, used.inputs, index)
+            _expect(f"d(output)/dx{index}", grad, numeric, "central differences", 1e-4, 1e-5)
+
+    def describe(program: Program) -> str:
+        return str(program.pruned())
+
+    passed = "random programs over " + ", ".join(ops)
+    return _Property("expressions", programs(ops), request, judge, describe, passed)
 
 
-def _usable(
-    options: Sequence[tuple[str, ...]], passed: set[str], supported: set[str]
-) -> list[tuple[str, ...]]:
-    """The options whose needs all passed, else those whose needs are all supported."""
-    passing = [needs for needs in options if set(needs) <= passed]
-    return passing or [needs for needs in options if set(needs) <= supported]
+def _deep_chain_property() -> _Property:
+    def judge(depth: int, reply: Any) -> None:
+        value = _numbers(reply, "value", 1)[0]
+        grad = _numbers(reply, "grads", 1)[0]
+        _expect("the value of y", value, 1.0 + depth, "float64 math", 0.0, 0.0)
+        _expect("dy/dx", grad, 1.0, "the exact derivative", 0.0, 0.0)
 
-
-def _check_expressions(
-    value_class: type, passed: set[str], supported: set[str], max_examples: int
-) -> CheckResult:
-    """Random programs: output equals the float program, grads equal central differences."""
-    name = "expressions"
-    needs = {op_name: op.needs for op_name, op in PROGRAM_OPS.items()}
-    usable = _usable(list(needs.values()), passed, supported)
-    ops = [op_name for op_name, op_needs in needs.items() if op_needs in usable]
-    if not ops:
-        return CheckResult(name, "unsupported", "none of the ops of the programs is supported")
-
-    def body(program: Program) -> None:
-        values = [value_class(x) for x in program.inputs]
-        out = program.output(*values)
-        out.backward()
-        expected = program.output(*program.inputs)
-        _expect_close("the value of the output", out.data, expected, "float64 math", 1e-9, 1e-9)
-        for index, value in enumerate(values):
-            numeric = _central_difference(program.output, program.inputs, index)
-            what = f"d(output)/dx{index}"
-            _expect_close(what, value.grad, numeric, "central differences", 1e-4, 1e-5)
-
-    passed_detail = "random programs over " + ", ".join(ops)
-    return _run_check(name, programs(ops), body, str, passed_detail, max_examples)
-
-
-def _check_deep_chain(value_class: type, max_examples: int) -> CheckResult:
-    """y = x + 1 + ... + 1 (depth additions) backpropagates: dy/dx = 1."""
-    name = "deep_chain"
-
-    def body(depth: int) -> None:
-        x = value_class(1.0)
-        y = x
-        for _ in range(depth):
-            y = y + 1.0
-        try:
-            y.backward()
-        except RecursionError as error:  # drop its thousands of frames, which Hypothesis reads
-            raise error.with_traceback(None) from None
-        _expect_close("the value of y", y.data, 1.0 + depth, "float64 math", 0.0, 0.0)
-        _expect_close("dy/dx", x.grad, 1.0, "the exact derivative", 0.0, 0.0)
-
-    verdict = _trial(name, lambda: value_class(1.0) + 1.0, "x + 1.0 with x = 1.0")
-    if verdict is not None:
-        return verdict
-    describe = "depth={:,}".format
-    passed = f"y = x + 1 + ... + 1, up to {CHAIN_DEPTH:,} nodes: dy/dx = 1"
-    result = _run_check(name, st.integers(1, CHAIN_DEPTH), body, describe, passed, max_examples)
-    if result.status == "pass":  # random depths may miss the deepest: try it too
-        result = _run_check(name, st.just(CHAIN_DEPTH), body, describe, passed, 1)
-    return result
-
-
-# Ways to get sigmoid(z) from the class's own ops, in order of preference.
-def _own_sigmoid(z: Any) -> Any:
-    """z.sigmoid()."""
-    return z.sigmoid()
-
-
-def _sigmoid_from_tanh(z: Any) -> Any:
-    """sigmoid(z) = 0.5 + 0.5 * tanh(0.5 * z)."""
-    return 0.5 + 0.5 * (0.5 * z).tanh()
-
-
-def _sigmoid_from_exp(z: Any) -> Any:
-    """sigmoid(z) = (1 + exp(-1 * z)) ** -1."""
-    return (1 + (-1 * z).exp()) ** -1
-
-
-SIGMOIDS: dict[tuple[str, ...], tuple[Callable[[Any], Any], str]] = {
-    ("sigmoid",): (_own_sigmoid, "z.sigmoid()"),
-    ("tanh",): (_sigmoid_from_tanh, "0.5 + 0.5 * tanh(0.5 * z)"),
-    ("exp", "pow"): (_sigmoid_from_exp, "(1 + exp(-1 * z)) ** -1"),
-}
-# The network uses a + b and a * b between values, c + a and c * a with numbers.
-_NETWORK_OPS = ("add", "mul", "radd", "rmul")
-
-
-def _network_loss(
-    value_class: type,
-    sigmoid: Callable[[Any], Any],
-    weights: list[np.ndarray],
-    x: np.ndarray,
-    y: np.ndarray,
-) -> tuple[list[list[list[Any]]], list[Any], Any]:
-    """Build J = 1/2 sum_k (y_k - o_k)^2 with the engine: (weight values, outputs o, J).
-
-    Each unit computes z_j = w_0j + sum_i x_i w_ij and o_j = sigmoid(z_j), with
-    only the class's + and * (a number on the left when one operand is a number).
-    """
-    weight_values = [[[value_class(float(w)) for w in row] for row in matrix] for matrix in weights]
-    below: list[Any] = [float(xi) for xi in x]
-    for matrix in weight_values:
-        above = []
-        for j in range(len(matrix[0])):
-            z = matrix[0][j]
-            for i, x_i in enumerate(below):
-                z = z + x_i * matrix[i + 1][j]
-            above.append(sigmoid(z))
-        below = above
-    terms = []
-    for o_k, y_k in zip(below, y):
-        error = -float(y_k) + o_k  # o_k - y_k
-        terms.append(0.5 * (error * error))
-    loss = terms[0]
-    for term in terms[1:]:
-        loss = loss + term
-    return weight_values, below, loss
-
-
-def _describe_network(network: tuple[list[int], list[np.ndarray], np.ndarray, np.ndarray]) -> str:
-    """The shrunk network: sizes, weights, x and y as plain lists."""
-    sizes, weights, X, Y = network
-    matrices = [w.tolist() for w in weights]
-    return f"sizes={sizes}, weights={matrices}, x={X[0].tolist()}, y={Y[0].tolist()}"
-
-
-def _check_sigmoid_mlp(
-    value_class: type, passed: set[str], supported: set[str], max_examples: int
-) -> CheckResult:
-    """dJ/dw by the engine equals -Delta w / lr of the delta rules, for random networks."""
-    name = "sigmoid_mlp"
-    options = {(*_NETWORK_OPS, *source): made for source, made in SIGMOIDS.items()}
-    usable = _usable(list(options), passed, supported)
-    if not usable:
-        detail = "needs add, mul, radd, rmul and one of sigmoid, tanh, or exp with pow"
-        return CheckResult(name, "unsupported", detail)
-    sigmoid, sigmoid_formula = options[usable[0]]
-
-    def body(network: tuple[list[int], list[np.ndarray], np.ndarray, np.ndarray]) -> None:
-        sizes, weights, X, Y = network
-        weight_values, outputs, loss = _network_loss(value_class, sigmoid, weights, X[0], Y[0])
-        loss.backward()
-        activations = delta.forward(weights, X[0])
-        for k, (o_k, expected) in enumerate(zip(outputs, activations[-1])):
-            _expect_close(f"o[{k}]", o_k.data, float(expected), "delta.forward", 1e-9, 1e-12)
-        updates = delta.weight_updates(activations, delta.deltas(weights, activations, Y[0]), 1.0)
-        for layer, (matrix, update) in enumerate(zip(weight_values, updates)):
-            for i, row in enumerate(matrix):
-                for j, w in enumerate(row):
-                    what = f"dJ/dw[{layer}][{i}, {j}]"
-                    _expect_close(what, w.grad, -update[i, j], "delta rules", 1e-7, 1e-9)
-
-    passed_detail = f"dJ/dw equals the delta rules, sigmoid(z) = {sigmoid_formula}"
-    return _run_check(
-        name, sigmoid_networks(), body, _describe_network, passed_detail, max_examples
+    return _Property(
+        "deep_chain",
+        st.integers(1, CHAIN_DEPTH),
+        lambda depth: {"kind": "chain", "depth": depth},
+        judge,
+        "depth={:,}".format,
+        f"y = x + 1 + ... + 1, up to {CHAIN_DEPTH:,} nodes: dy/dx = 1",
+        explicit=(CHAIN_DEPTH,),  # random depths may miss the deepest
+        most_cases=CHAIN_CASES,
     )
 
 
-def _qualified_name(value_class: object) -> str:
-    """``module.QualifiedName`` of a class (or the repr of anything else)."""
-    qualname = getattr(value_class, "__qualname__", None)
-    if qualname is None:
-        return repr(value_class)
-    return f"{getattr(value_class, '__module__', '?')}.{qualname}"
+Network = tuple[list[int], list[np.ndarray], np.ndarray, np.ndarray]
 
 
-def _probe(value_class: Any) -> CheckResult:
-    """Whether ``value_class(1.5)`` has data 1.5, grad 0 and a backward method."""
-    name = "Value(1.5)"
+def _network_property(sigmoid: str) -> _Property:
+    def request(network: Network) -> dict[str, Any]:
+        _, weights, X, Y = network
+        return {
+            "kind": "network",
+            "sigmoid": sigmoid,
+            "weights": [w.tolist() for w in weights],
+            "x": X[0].tolist(),
+            "y": Y[0].tolist(),
+        }
+
+    def judge(network: Network, reply: Any) -> None:
+        _, weights, X, Y = network
+        activations = delta.forward(weights, X[0])
+        outputs = _numbers(reply, "outputs", len(activations[-1]))
+        grads = _numbers(reply, "grads", sum(w.size for w in weights))
+        for k, (o_k, expected) in enumerate(zip(outputs, activations[-1])):
+            _expect(f"o[{k}]", o_k, float(expected), "delta.forward", 1e-9, 1e-12)
+        updates = delta.weight_updates(activations, delta.deltas(weights, activations, Y[0]), 1.0)
+        flat = iter(grads)
+        for layer, update in enumerate(updates):
+            for (i, j), change in np.ndenumerate(update):
+                what = f"dJ/dw[{layer}][{i}, {j}]"
+                _expect(what, next(flat), -float(change), "delta rules", 1e-7, 1e-9)
+
+    def describe(network: Network) -> str:
+        sizes, weights, X, Y = network
+        matrices = [w.tolist() for w in weights]
+        return f"sizes={sizes}, weights={matrices}, x={X[0].tolist()}, y={Y[0].tolist()}"
+
+    formula = SIGMOIDS[sigmoid][2]
+    passed = f"dJ/dw equals the delta rules, sigmoid(z) = {formula}"
+    return _Property("sigmoid_mlp", sigmoid_networks(), request, judge, describe, passed)
+
+
+# -- running a property in the sandbox ------------------------------------------------------
+
+
+class _Session:
+    """The child of one check: started on the first case, started again after it dies."""
+
+    def __init__(self, load: Callable[[], object], seconds: float | None) -> None:
+        self.load = load
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+        self.child: EngineProcess | None = None
+        self.printed = ""
+
+    def ask(self, request: dict[str, Any]) -> Any:
+        if self.child is None or not self.child.alive:
+            self._start()
+        assert self.child is not None
+        try:
+            return self.child.ask(request)
+        except EngineGone as error:
+            self._keep_output()
+            raise _CaseFailed({"problem": f"no answer: the engine's process {error}"}) from None
+
+    def _start(self) -> None:
+        seconds = None
+        if self.deadline is not None:
+            seconds = self.deadline - time.monotonic()
+            if seconds <= 0:
+                raise OutOfTime
+        self.child = EngineProcess(self.load, answer, seconds).__enter__()
+        if "load_error" in self.child.hello:
+            error = str(self.child.hello["load_error"])[:600]
+            self.close()
+            raise _CaseFailed({"problem": f"the engine could not be loaded again: {error}"})
+
+    def _keep_output(self) -> None:
+        if self.child is not None and not self.printed:
+            self.printed = self.child.printed
+
+    def close(self) -> None:
+        if self.child is not None:
+            self.child.close()
+            self._keep_output()
+
+
+def _judged(session: _Session, prop: _Property, example: Any) -> None:
+    """Ask the child about one case and judge its reply (raises ``_CaseFailed``)."""
+    prop.judge(example, session.ask(prop.request(example)))
+
+
+def _result(prop: _Property, tally: Tally, points: float, cases: int, note: str) -> CheckResult:
+    """The check's verdict from its tally."""
+    if tally.error is None and tally.counted:
+        return CheckResult(prop.name, "pass", prop.passed, points, tally.cases, tally.passed)
+    failure: dict[str, Any] | None = None
+    if tally.error is not None:
+        fields = getattr(tally.error, "fields", {"error": str(tally.error)})
+        failure = {"inputs": prop.describe(tally.example), **fields}
+        detail = f"{failure['inputs']}: {_feedback(fields)}"
+        detail = f"{detail} ({note})" if note else detail
+    else:
+        detail = note
+    return CheckResult(prop.name, "fail", detail, points, cases, tally.passed, failure)
+
+
+def _run(
+    prop: _Property,
+    load: Callable[[], object],
+    cases: int,
+    seed: int | None,
+    seconds: float | None,
+    points: float,
+) -> CheckResult:
+    """One property against the engine: every case asked of a sandboxed child, judged here."""
+    session = _Session(load, seconds)
+    tally = Tally()
+    cases = min(cases, prop.most_cases or cases)
+    planned = cases + len(prop.explicit)
+    note = ""
     try:
-        leaf = value_class(1.5)
-        data, grad, backward = leaf.data, leaf.grad, leaf.backward
-        fits = float(data) == 1.5 and float(grad) == 0.0 and callable(backward)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as error:
-        detail = f"Value(1.5) with .data, .grad and .backward() failed with {error_text(error)}"
-        return CheckResult(name, "fail", detail)
-    if not fits:
-        detail = (
-            f"Value(1.5) has data {data!r:.60} (expected 1.5) and grad {grad!r:.60} (expected 0)"
-        )
-        return CheckResult(name, "fail", detail)
-    return CheckResult(name, "pass", "Value(1.5) has data 1.5 and grad 0")
+        body = partial(_judged, session, prop)
+        check_seed = _check_seed(seed, prop.name)
+        run_property(prop.strategy, body, cases, check_seed, tally, prop.explicit)
+    except OutOfTime:
+        if tally.counted:
+            note = f"shrinking it stopped at the time limit of {seconds:g} s"
+        else:
+            note = f"timed out after {seconds:g} s, {tally.cases} of {planned} cases run"
+    finally:
+        session.close()
+    result = _result(prop, tally, points, tally.cases if tally.counted else planned, note)
+    return replace(result, printed=session.printed)
 
 
-def _isolated(name: str, check: Callable[[], CheckResult], timeout: float | None) -> CheckResult:
-    """``check()`` in a child process (``isolation.run_isolated``): its result, or a failure."""
-
-    def outcome() -> Outcome:
-        result = check()
-        return (result.status, result.detail)
-
-    status, detail = run_isolated(outcome, timeout)
-    if status not in ("pass", "fail", "unsupported"):  # an engine that wrote to our pipe
-        return CheckResult(name, "fail", f"the check answered {status!r:.60}")
-    return CheckResult(name, status, detail)  # type: ignore[arg-type]
+def _check_seed(seed: int | None, name: str) -> int | None:
+    """Each check's own seed from the run's (None stays None)."""
+    if seed is None:
+        return None
+    digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
-def _accept(example: object) -> None:
-    """A property that holds for every example."""
+# -- loading and the whole run -----------------------------------------------------------
 
 
-@functools.cache
-def _warm_up_hypothesis() -> None:
-    """Run one trivial property in this process, once, before the checks fork.
-
-    Each forked check inherits Hypothesis as it is here. Without this, every
-    child pays Hypothesis's first-run set-up again, which took most of the time
-    of a fast engine's checks (about 3x slower overall).
-    """
-    _shrunk_failure(st.floats(0.0, 1.0), _accept, 5)
+def _loader(engine: object) -> Callable[[], object]:
+    """What the child calls to get the class: import it by spec, or take the one given."""
+    if type(engine) is str:  # the child works elsewhere: look where the caller is
+        return partial(load_class, engine, os.getcwd())
+    return lambda: engine
 
 
-def _require_value_class(value_class: object, timeout: float | None = TIMEOUT) -> None:
-    """TypeError unless ``value_class(1.5)`` has data 1.5, a grad and a backward method.
+def _given_name(engine: object) -> str:
+    """The engine's name, read without running any of its code: the spec, or the class's."""
+    return engine if type(engine) is str else class_name(engine)
 
-    The trial runs isolated, as the checks do: a constructor that raises anything,
-    exits or hangs makes a TypeError naming what happened.
-    """
-    probe = _isolated("Value(1.5)", partial(_probe, value_class), timeout)
-    if probe.status != "pass":
-        name = _qualified_name(value_class)
-        raise TypeError(f"{name} is not a micrograd-style Value class: {probe.detail}")
+
+def _load(
+    load: Callable[[], object], name: str, seconds: float | None
+) -> tuple[str, set[str], str]:
+    """(engine name, ops it has, why it cannot be graded or ""), from a child of its own."""
+    try:
+        with EngineProcess(load, answer, seconds) as child:
+            if "load_error" in child.hello:
+                return name, set(), f"cannot load it: {str(child.hello['load_error'])[:600]}"
+            probe = child.ask({"kind": "probe"})
+            hello = child.hello
+    except OutOfTime:
+        return name, set(), f"loading it took more than {seconds:g} s"
+    except EngineGone as error:
+        return name, set(), f"its process {error} while loading"
+    name = str(hello.get("engine", name))[:200]
+    has = {str(op) for op in hello.get("has", []) if op in ATTRIBUTES}
+    not_a_value = f"{name} is not a micrograd-style Value class"
+    if "error" in probe:
+        return name, has, f"{not_a_value}: {str(probe.get('message', '?'))[:600]}"
+    fits = probe.get("data") == 1.5 and probe.get("grad") == 0 and probe.get("backward") is True
+    if not fits or "backward" not in has:
+        data, grad = repr(probe.get("data"))[:40], repr(probe.get("grad"))[:40]
+        why = "Value(1.5) must have .data 1.5, .grad 0 and a .backward() method (it has data "
+        return name, has, f"{not_a_value}: {why}{data}, grad {grad})"
+    return name, has, ""
+
+
+def _unsupported(name: str, has: set[str], required: set[str], points: float) -> CheckResult | None:
+    """The verdict of a check whose ops the class lacks (None when it has them all)."""
+    missing = [op for op in _NEEDS.get(name, ()) if op not in has]
+    if not missing:
+        return None
+    attributes = ", ".join(attribute for op in missing for attribute in ATTRIBUTES[op])
+    if name in required:
+        return CheckResult(name, "fail", f"required, but the class has no {attributes}", points)
+    return CheckResult(name, "unsupported", f"the class has no {attributes}", 0.0)
+
+
+def _property(name: str, passed: set[str], has: set[str]) -> _Property | str:
+    """The property of check ``name``, or why it cannot run with what the class has."""
+    for op in OPS:
+        if op.name == name:
+            return _op_property(op)
+    if name == "deep_chain":
+        return _deep_chain_property()
+    if name == "expressions":
+        usable = [op for op, spec in PROGRAM_OPS.items() if set(spec.needs) <= passed]
+        usable = usable or [op for op, spec in PROGRAM_OPS.items() if set(spec.needs) <= has]
+        return _expressions_property(usable) if usable else "none of its ops passed"
+    network = ("add", "mul", "radd", "rmul")
+    for sigmoid, (needs, _, _) in SIGMOIDS.items():
+        if set(network) | set(needs) <= passed:
+            return _network_property(sigmoid)
+    for sigmoid, (needs, _, _) in SIGMOIDS.items():
+        if set(network) | set(needs) <= has:
+            return _network_property(sigmoid)
+    return "needs add, mul, radd, rmul and one of sigmoid, tanh, or exp with pow"
+
+
+def _check_names(required: Iterable[str]) -> set[str]:
+    names = set(required)
+    unknown = sorted(names - set(CHECKS))
+    if unknown:
+        raise ValueError(f"unknown checks {unknown}; the checks are {list(CHECKS)}")
+    return names
 
 
 def check_engine(
-    value_class: type, max_examples: int = 100, timeout: float | None = TIMEOUT
+    engine: object,
+    max_examples: int = 100,
+    timeout: float | None = TIMEOUT,
+    *,
+    required: Iterable[str] = PROFILES["micrograd"],
+    points: Mapping[str, float] | None = None,
+    seed: int | None = None,
+    deadline: float | None = None,
+    progress: Callable[[CheckResult, int, int], None] | None = None,
 ) -> EngineReport:
-    """Run the property suite against a micrograd-style ``Value`` class.
+    """Grade a micrograd-style ``Value`` class (or ``"module:Class"``) against oracles.
 
     Checks, in order: each op of ``OPS`` (add sub mul div pow neg radd rmul rsub
     rdiv relu tanh exp sigmoid log abs, and the gradient accumulation checks
@@ -538,116 +486,89 @@ def check_engine(
     ``deep_chain``, a chain of up to 5,000 nodes; ``sigmoid_mlp``, dJ/dw of
     random sigmoid networks against the delta rules of ``tinygrad_bp.delta``.
 
-    Each check runs isolated in a child process (on POSIX; see
-    ``tinygrad_bp.testing.isolation``): any exception the engine raises, SystemExit
-    and other BaseExceptions included, fails that check with its message, and a
-    check still running after ``timeout`` seconds is killed and fails as timed
-    out. The other checks run all the same. Only the user's own Ctrl-C
-    (KeyboardInterrupt) stops the run.
+    The class lives in sandboxed child processes only (``isolation``): loaded
+    there (a spec is imported there, under the time limit), asked for numbers
+    there, judged here. A check still running after ``timeout`` seconds is
+    killed and fails, keeping the credit of the cases it passed.
 
     Args:
-        value_class: the class under test: ``value_class(number)`` makes a leaf
-            with ``.data`` and ``.grad`` (0), and ``.backward()`` fills ``.grad``.
-        max_examples: how many examples Hypothesis tries per check.
-        timeout: the seconds each check may take, or None for no limit.
+        engine: the class, or ``"module:ClassName"`` to import in the sandbox
+            (looked up in the current directory first).
+        max_examples: the cases each check draws.
+        timeout: the seconds each check (and the loading) may take, or None.
+        required: the ops the class must have (``PROFILES``); lacking another
+            op makes it unsupported, worth nothing.
+        points: what each check is worth (1 by default).
+        seed: draw these cases (``seeding.student_seed``); None: the same for all.
+        deadline: seconds for the whole run: checks not started by then fail
+            as not run, and the report of the others is returned.
+        progress: called with each result, its number and the count of checks.
 
     Returns:
-        An ``EngineReport``, truthy when every supported check passed;
-        ``print(report)`` shows the table.
+        An ``EngineReport``: truthy when it loaded, something passed and nothing
+        failed; ``load_error`` says why it could not be graded.
 
     Raises:
-        TypeError: ``value_class`` does not make micrograd-style values, or an
-            argument has the wrong type.
-        ValueError: ``max_examples`` is below 1 or ``timeout`` is not positive.
+        GradingInterrupted: Ctrl-C; its ``report`` holds the checks finished.
+        TypeError, ValueError: an argument is of the wrong type or out of range.
 
     >>> from tinygrad_bp import Value
-    >>> report = check_engine(Value, max_examples=10)
+    >>> report = check_engine(Value, max_examples=5)
     >>> bool(report), report["sub"].status, report["sub"].detail
     (True, 'pass', 'a - b')
     """
     max_examples = validate.integer("max_examples", max_examples, minimum=1)
     if timeout is not None:
-        timeout = validate.real("timeout", timeout, positive=True)
-    _warm_up_hypothesis()
-    _require_value_class(value_class, timeout)
-    results = [
-        _isolated(op.name, partial(_check_op, op, value_class, max_examples), timeout) for op in OPS
-    ]
-    passed = {result.name for result in results if result.status == "pass"}
-    supported = {result.name for result in results if result.status != "unsupported"}
-    later: dict[str, Callable[[], CheckResult]] = {
-        "expressions": partial(_check_expressions, value_class, passed, supported, max_examples),
-        "deep_chain": partial(_check_deep_chain, value_class, max_examples),
-        "sigmoid_mlp": partial(_check_sigmoid_mlp, value_class, passed, supported, max_examples),
-    }
-    results += [_isolated(name, check, timeout) for name, check in later.items()]
-    return EngineReport(_qualified_name(value_class), tuple(results))
-
-
-# -- loading a class by name -----------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _current_directory_importable() -> Iterator[None]:
-    """Search the current directory for modules first, as ``python -m`` does."""
-    directory = os.getcwd()
-    added = "" not in sys.path and directory not in sys.path
-    if added:
-        sys.path.insert(0, directory)
-    try:
-        yield
-    finally:
-        if added:
-            sys.path.remove(directory)
-
-
-def load_class(spec: str) -> type:
-    """Import the class named by ``"module:ClassName"`` (as ``tinygrad-bp check-engine``).
-
-    The module is a dotted import path, looked up in the current directory first;
-    the class may be a dotted path inside it (``"pkg.mod:Outer.Value"``).
-
-    Args:
-        spec: ``"module:ClassName"``.
-
-    Returns:
-        The class (any callable).
-
-    Raises:
-        ValueError: ``spec`` is not of the form ``module:ClassName``.
-        ImportError: the module cannot be imported (or raised while importing,
-            SystemExit included).
-        AttributeError: the module has no such attribute.
-        TypeError: the named attribute is not callable.
-
-    >>> load_class("tinygrad_bp.engine:Value").__name__
-    'Value'
-    >>> load_class("tinygrad_bp.engine")
-    Traceback (most recent call last):
-    ...
-    ValueError: expected 'module:ClassName', e.g. 'micrograd.engine:Value'; got 'tinygrad_bp.engine'
-    """
-    module_name, _, attribute = str(spec).rpartition(":")
-    names = [*module_name.split("."), *attribute.split(".")]
-    if not all(name.isidentifier() for name in names):
-        raise ValueError(
-            f"expected 'module:ClassName', e.g. 'micrograd.engine:Value'; got {spec!r}"
+        timeout = validate.real("timeout", timeout, maximum=MAX_TIMEOUT, positive=True)
+    if deadline is not None:
+        deadline = validate.real("deadline", deadline, maximum=MAX_TIMEOUT, positive=True)
+    required_names = _check_names(required)
+    worth = {name: 1.0 for name in CHECKS}
+    for name, value in (points or {}).items():
+        _check_names([name])
+        worth[name] = validate.real(f"points of {name}", value, minimum=0.0)
+    if not (type(engine) is str or callable(engine)):
+        raise TypeError(
+            f"engine must be a class or 'module:ClassName', got {type(engine).__name__}"
         )
+    started = time.monotonic()
+    load = _loader(engine)
+    name, has, load_error = _load(load, _given_name(engine), timeout)
+    if load_error:
+        return EngineReport(name, (), (), load_error, seconds=time.monotonic() - started)
+    results: list[CheckResult] = []
+    stopped = ""
+
+    def seconds_left() -> float | None:
+        if deadline is None:
+            return timeout
+        left = deadline - (time.monotonic() - started)
+        return left if timeout is None else min(timeout, left)
+
+    def add(result: CheckResult) -> None:
+        results.append(result)
+        if progress is not None:
+            progress(result, len(results), len(CHECKS))
+
     try:
-        with _current_directory_importable():
-            found: Any = importlib.import_module(module_name)
+        with private_storage():
+            for check in CHECKS:
+                left = seconds_left()
+                if left is not None and left <= 0:
+                    stopped = f"the deadline of {deadline:g} s passed"
+                    add(CheckResult(check, "fail", f"not run: {stopped}", worth[check]))
+                    continue
+                verdict = _unsupported(check, has, required_names, worth[check])
+                if verdict is None:
+                    passed = {r.name for r in results if r.status == "pass"}
+                    prop = _property(check, passed, has)
+                    if isinstance(prop, str):
+                        verdict = CheckResult(check, "unsupported", prop, 0.0)
+                    else:
+                        verdict = _run(prop, load, max_examples, seed, left, worth[check])
+                add(verdict)
     except KeyboardInterrupt:
-        raise
-    except BaseException as error:  # the module's own code may raise anything, or exit
-        raise ImportError(
-            f"cannot import module {module_name!r} of {spec!r}: {type(error).__name__}: {error}",
-            name=module_name,
-        ) from error
-    for depth, name in enumerate(attribute.split(".")):
-        if not hasattr(found, name):
-            owner = ".".join([module_name, *attribute.split(".")[:depth]])
-            raise AttributeError(f"{owner!r} has no attribute {name!r} (from {spec!r})")
-        found = getattr(found, name)
-    if not callable(found):
-        raise TypeError(f"{spec!r} names a {type(found).__name__}, not a class")
-    return found
+        report = EngineReport(name, tuple(results), (), "", "interrupted by Ctrl-C")
+        raise GradingInterrupted(replace(report, seconds=time.monotonic() - started)) from None
+    report = EngineReport(name, tuple(results), hints_for(results), "", stopped)
+    return replace(report, seconds=time.monotonic() - started)

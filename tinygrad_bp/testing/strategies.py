@@ -147,6 +147,27 @@ class Program:
         kinked = [operands[0] for name, operands in self.steps if PROGRAM_OPS[name].kink]
         return all(abs(slots[slot]) >= margin for slot in kinked)
 
+    def pruned(self) -> Program:
+        """The same output from only the inputs and steps it uses, slots renumbered.
+
+        >>> steps = (("mul", (2, 2)), ("add", (0, 1)), ("tanh", (3,)))
+        >>> print(Program((1.0, 2.0, 3.0), steps).pruned())
+        x0 = 3.0; x1 = x0 * x0; x2 = tanh(x1)
+        """
+        first_step = len(self.inputs)
+        used = {first_step + len(self.steps) - 1}
+        for index in reversed(range(len(self.steps))):
+            if first_step + index in used:
+                used.update(self.steps[index][1])
+        renumbered = {old: new for new, old in enumerate(sorted(used))}
+        inputs = tuple(x for slot, x in enumerate(self.inputs) if slot in used)
+        steps = tuple(
+            (name, tuple(renumbered[slot] for slot in operands))
+            for index, (name, operands) in enumerate(self.steps)
+            if first_step + index in used
+        )
+        return Program(inputs, steps)
+
     def __str__(self) -> str:
         """One line: the inputs, then each step, e.g. ``x0 = 1.0; x1 = tanh(x0)``."""
         lines = [f"x{index} = {x!r}" for index, x in enumerate(self.inputs)]
