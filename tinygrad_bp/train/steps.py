@@ -49,12 +49,14 @@ class Steps:
     Scalar models run example by example, tensor models a batch at once. With
     ``compile``, the loss of one example (or batch) is traced the first time each
     shape comes (``tinygrad_bp.trace``) and replayed from then on; a model or loss
-    that cannot be traced (``trace`` raises ValueError) keeps the eager step.
+    that cannot be traced (``trace`` raises ValueError) keeps the eager step, and
+    ``eager`` says why (the first refusal's message).
     """
 
     def __init__(self, model: Any, loss: Callable[[Any, Any], Any], scalar: bool, compile: bool):
         self.model, self.loss, self.scalar, self.compile = model, loss, scalar, compile
         self.traced: dict[tuple[int, ...], Step | None] = {}
+        self.eager = ""
 
     def example_loss(self, x: Any, y: Any) -> Any:
         """The loss of one example (scalar models: x a list) or one batch (tensor models)."""
@@ -67,8 +69,11 @@ class Steps:
         return sum((self.run(x_row.tolist(), y_row) for x_row, y_row in zip(X, y)), 0.0)
 
     def run(self, x: Any, y: Any) -> float:
-        # Anomaly mode (check.detect_anomaly) inspects every op: only the eager step has them.
-        step = self.step_for(x, y) if self.compile and not mode.observed else None
+        step = None
+        if self.compile and mode.observed:  # only the eager step has ops to inspect
+            self.eager = self.eager or "an observer (anomaly mode, a step-through) watches every op"
+        elif self.compile:
+            step = self.step_for(x, y)
         if step is not None:
             try:
                 return step(x, y)
@@ -83,6 +88,7 @@ class Steps:
         if shape not in self.traced:
             try:
                 self.traced[shape] = trace(self.example_loss, x, y)
-            except ValueError:  # not traceable: this shape runs eagerly
+            except ValueError as error:  # not traceable: this shape runs eagerly
                 self.traced[shape] = None
+                self.eager = self.eager or str(error)
         return self.traced[shape]
