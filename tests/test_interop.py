@@ -38,7 +38,8 @@ from tinygrad_bp.nn import (
 ACTIVATIONS = ["sigmoid", "tanh", "relu"]
 MODULES = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU}
 INSTALL_HINT = (
-    'pip install torch onnx onnxruntime (in a clone of tinygrad_bp: pip install -e ".[interop]")'
+    "pip install torch --index-url https://download.pytorch.org/whl/cpu, then pip install onnx "
+    'onnxruntime (in a clone of tinygrad_bp: pip install -e ".[interop]" after the first)'
 )
 
 
