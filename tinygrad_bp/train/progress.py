@@ -44,9 +44,9 @@ class ProgressBar:
     stream (a file, a pipe) it stays silent until ``close``, which writes one clean
     final line. It is shown when ``enabled`` (None: only when the stream is a
     terminal). It ends either at 100% or with the reason it stopped
-    (``stop("converged at epoch 312: J < 0.01")``), and with any ``note`` added
-    on the way (``note("ran eagerly: ...")``). Log lines go through ``write``,
-    which clears the bar first, so they never share its row.
+    (``stop("converged at epoch 312: J < 0.01")``); any ``note`` added on the way
+    (``note("ran eagerly: ...")``) follows on a line of its own. Log lines go
+    through ``write``, which clears the bar first, so they never share its row.
 
     Args:
         total: the number of epochs planned.
@@ -57,9 +57,11 @@ class ProgressBar:
     >>> import io
     >>> stream = io.StringIO()
     >>> bar = ProgressBar(10, enabled=True, stream=stream, name="J")
-    >>> bar.update(3, 0.25); bar.stop("converged at epoch 3: J < 0.3"); bar.close()
-    >>> stream.getvalue()
-    'epoch 3/10  J 0.25; converged at epoch 3: J < 0.3\\n'
+    >>> bar.update(3, 0.25); bar.stop("converged at epoch 3: J < 0.3")
+    >>> bar.note("ran eagerly: why"); bar.close()
+    >>> print(stream.getvalue(), end="")
+    epoch 3/10  J 0.25; converged at epoch 3: J < 0.3
+      ran eagerly: why
     """
 
     def __init__(
@@ -108,7 +110,8 @@ class ProgressBar:
         self.reason = reason
 
     def note(self, text: str) -> None:
-        """Add a remark to the final line (e.g. why the steps ran eagerly)."""
+        """Add a remark, shown on a line of its own below the final line (e.g. why the steps
+        ran eagerly)."""
         self.notes.append(text)
 
     def write(self, line: str, file: TextIO | None = None) -> None:
@@ -120,13 +123,14 @@ class ProgressBar:
         if not self.enabled:
             return
         parts = [f"{self.name} {self.loss:.6g}"] if self.loss is not None else []
-        parts += [self.reason] if self.reason else []
-        summary = "; ".join(parts + self.notes)
+        summary = "; ".join(parts + ([self.reason] if self.reason else []))
         if self._bar is not None:
             self._bar.set_postfix_str(summary, refresh=False)
             self._bar.close()
-            return
-        self.stream.write(f"epoch {self.epoch}/{self.total}  {summary}\n")
+        else:
+            self.stream.write(f"epoch {self.epoch}/{self.total}  {summary}\n")
+        for note in self.notes:  # below the bar, so that a long one does not squeeze it
+            self.stream.write(f"  {note}\n")
         self.stream.flush()
 
 
