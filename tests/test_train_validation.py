@@ -226,3 +226,11 @@ def test_the_progress_line_of_an_eager_fit_names_the_reason(monkeypatch):
 
 def test_history_without_validation_is_as_before():
     assert History([1.0, 0.5]).val_losses == [] and History().best_epoch is None
+
+
+def test_a_validation_loss_that_is_never_a_number_keeps_the_last_weights():
+    X, y = data.xor()
+    model = Sequential(Linear(2, 1, rng=0), Sigmoid())
+    history = fit(model, X, y, epochs=5, validation_data=(X, np.full(4, np.nan)), patience=2)
+    assert history.stopped_early and history.epochs == 2 and history.best_epoch is None
+    assert all(np.isnan(history.val_losses))

@@ -149,10 +149,12 @@ def fit(
                 history.stopped_early = True
                 bar.stop(f"stopped early at epoch {epoch}: val {name} no lower for {patience}")
                 break
-        if stopping is not None:
+        if stopping is not None and stopping.best_epoch:
             stopping.restore()
             history.best_epoch = stopping.best_epoch
             bar.note(f"weights of epoch {stopping.best_epoch} (lowest val {name}) restored")
+        elif stopping is not None:  # every validation loss was nan: nothing to go back to
+            bar.note(f"val {name} was never a number: the last weights kept")
     except BaseException as error:  # KeyboardInterrupt too: the bar says why it stopped
         bar.stop(f"stopped by {type(error).__name__} after {history.epochs} epochs")
         raise
