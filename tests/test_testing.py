@@ -641,7 +641,7 @@ def test_a_constructor_that_exits_or_hangs_cannot_be_graded(tmp_path, monkeypatc
     assert captured.err.startswith("tinygrad-bp: error: check-engine: cannot load it: ImportError")
 
 
-def test_the_users_ctrl_c_stops_the_run_and_kills_the_check(tmp_path):
+def test_the_users_ctrl_c_stops_the_run_and_kills_the_check(tmp_path, sigint_raises):
     pid_file = tmp_path / "child.pid"
 
     class PressesCtrlC(MiniValue):
