@@ -18,6 +18,7 @@ LAYERS = [
     ["engine"],
     ["functions"],
     ["tensor"],
+    ["autodiff"],
     ["validate", "report", "delta", "data"],
     ["perceptron", "expression"],
     ["nn"],

@@ -20,6 +20,7 @@ import importlib
 from types import ModuleType
 
 from . import delta
+from .autodiff import grad, hessian, hvp
 from .check import AnomalyError, detect_anomaly, gradcheck
 from .engine import Value
 from .graph import no_grad
@@ -39,12 +40,15 @@ __all__ = [
     "stack",
     "where",
     "trace",
+    "grad",
+    "hvp",
+    "hessian",
 ]
 __version__ = "0.1.0"
 
 # Loaded on first access by __getattr__ below; the core above is imported eagerly.
 _SUBMODULES = (
-    *("graph", "engine", "functions", "tensor", "validate", "nn", "losses", "optim"),
+    *("graph", "engine", "functions", "tensor", "autodiff", "validate", "nn", "losses", "optim"),
     *("train", "data", "delta", "perceptron", "check", "explain", "expression", "viz"),
     *("testing", "interop", "cli", "tracing", "watch"),
 )
