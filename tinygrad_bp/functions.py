@@ -159,9 +159,10 @@ class Mul(Function):
 class Pow(Function):
     """y = a ** b;  da = g * b * a ** (b - 1);  db = g * y * ln(a).
 
-    da is 0 where b = 0 (y = 1 is constant; even at a = 0, where 0 * 0 ** -1 would
-    be nan); db is 0 where a = 0 and b >= 0, -inf where a = 0 and b < 0, and nan
-    where a < 0 (as PyTorch). IEEE results without warnings: 0 ** -1 = inf,
+    da is 0 where b = 0 (y = 1 is constant), also at a = 0, where 0 * 0 ** -1 would
+    be nan: only there is the formula replaced, so that d(da)/db = a ** -1 at b = 0.
+    db is 0 where a = 0 and b >= 0, -inf where a = 0 and b < 0, and nan where
+    a < 0 (as PyTorch). IEEE results without warnings: 0 ** -1 = inf,
     (-8) ** 0.5 = nan.
     """
 
@@ -179,7 +180,8 @@ class Pow(Function):
         a, b = ctx.a, ctx.b
         da = db = None
         if ctx.needs_grad[0]:
-            da = g * ops.where(ops.value(b) == 0, 0, b * a ** (b - 1))
+            slope = b * a ** (b - 1)  # 0 * inf = nan at a = 0, b = 0: there it is 0
+            da = g * ops.where((ops.value(b) == 0) & np.isnan(ops.value(slope)), 0, slope)
         if ctx.needs_grad[1]:
             constant = (ops.value(a) == 0) & (ops.value(b) >= 0)  # 0 ** b is 0 or 1 there
             db = g * ops.where(constant, 0, ctx.y * ops.log(a))
