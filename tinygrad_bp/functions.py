@@ -40,6 +40,13 @@ Array = np.ndarray
 OUTPUT = -1  # in ``keeps``: the saved value is the primitive's output
 
 
+def _broadcast(g: Array, shape: tuple[int, ...]) -> Array:
+    """A new array of ``shape`` holding ``g`` broadcast (np.broadcast_to, but writable)."""
+    out = np.empty(shape, g.dtype)
+    out[...] = g
+    return out
+
+
 def _scatter(g: Any, shape: tuple[int, ...], index: Any) -> Array:
     """Zeros of ``shape`` with ``g`` ADDED at ``index`` (repeated integer indices add up)."""
     out = np.zeros(shape, dtype=g.dtype)
@@ -62,7 +69,7 @@ class ArrayOps:
     where = staticmethod(np.where)
     exp = staticmethod(np.exp)
     log = staticmethod(np.log)
-    expand = staticmethod(np.broadcast_to)
+    expand = staticmethod(_broadcast)
     scatter = staticmethod(_scatter)
 
     @staticmethod
@@ -106,7 +113,7 @@ def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     >>> _kept_shape((2, 3, 4), (0, 2)), _kept_shape((2, 3), None)
     ((1, 3, 1), (1, 1))
     """
-    axes = range(len(shape)) if axis is None else np.atleast_1d(axis).tolist()
+    axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
@@ -180,8 +187,11 @@ class Pow(Function):
         a, b = ctx.a, ctx.b
         da = db = None
         if ctx.needs_grad[0]:
-            slope = b * a ** (b - 1)  # 0 * inf = nan at a = 0, b = 0: there it is 0
-            da = g * ops.where((ops.value(b) == 0) & np.isnan(ops.value(slope)), 0, slope)
+            slope = b * a ** (b - 1)
+            zero = ops.value(b) == 0
+            if zero.any():  # 0 * 0 ** -1 = nan at a = 0, b = 0, where y = 1 is constant: 0
+                slope = ops.where(zero & np.isnan(ops.value(slope)), 0, slope)
+            da = g * slope
         if ctx.needs_grad[1]:
             constant = (ops.value(a) == 0) & (ops.value(b) >= 0)  # 0 ** b is 0 or 1 there
             db = g * ops.where(constant, 0, ctx.y * ops.log(a))
@@ -371,7 +381,8 @@ class Sum(Function):
         return a.sum(axis=axis, keepdims=keepdims)
 
     def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
-        kept = g if ctx.keepdims else g.reshape(_kept_shape(ctx.shape, ctx.axis))
+        reduced = ctx.keepdims or ctx.axis is None  # a 0-d g broadcasts as it is
+        kept = g if reduced else g.reshape(_kept_shape(ctx.shape, ctx.axis))
         return (ops.expand(kept, ctx.shape),)  # copied along the summed axes
 
 
