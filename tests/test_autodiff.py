@@ -342,3 +342,30 @@ def test_third_derivatives_agree_with_pytorch(torch):
     (th,) = torch.autograd.grad(tg[0], t, create_graph=True)
     (tthird,) = torch.autograd.grad(th[1], t)
     np.testing.assert_allclose(third.data, tthird.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# -- trace --------------------------------------------------------------------------------------
+
+
+def test_trace_of_a_step_that_calls_grad_with_create_graph_compiles_or_refuses_saying_why():
+    """A gradient penalty J + |dJ/dw|^2: the step is either exact or refused up front."""
+    w = Tensor([[0.5, -0.3], [0.2, 0.8]], requires_grad=True)
+
+    def penalised(x):
+        loss = ((x @ w).tanh() ** 2).sum()
+        (slope,) = tbp.grad(loss, w, create_graph=True)
+        return loss + (slope * slope).sum()
+
+    try:
+        step = tbp.trace(penalised, Tensor([[1.0, 2.0]]))
+    except ValueError as error:
+        assert str(error).startswith("trace:"), str(error)  # refused, naming why
+        assert w.grad is None
+        return
+    x = Tensor([[0.3, -1.0]])
+    traced_loss = step(x)
+    traced_grad, w.grad = w.grad.copy(), None
+    eager = penalised(x)
+    eager.backward()
+    assert traced_loss == pytest.approx(eager.item(), rel=1e-12)
+    np.testing.assert_allclose(traced_grad, w.grad, rtol=1e-12)

@@ -225,25 +225,40 @@ def _leading_to(root: Node, inputs: list[Node]) -> set[Any]:
 
 
 def _tensor_step(create_graph: bool) -> Step:
-    """The sweep's step on Tensors: a primitive's rule on arrays, or on Tensors to record it."""
+    """The sweep's step on Tensors: a primitive's rule on arrays, or on Tensors to record it.
+
+    With ``create_graph``, a product whose every factor is a constant (the seed
+    times a rule that keeps no node that requires grad) is computed on arrays too,
+    and enters the graph as a constant: it has no derivative to record.
+    """
 
     def step(node: Tensor, g: Any, leading: set[Any]) -> Iterator[tuple[Tensor, Any]]:
         if node._ctx is None:
             return
         ctx = copy.copy(node._ctx)  # its own needs_grad: the graph is not changed
-        if create_graph:
-            for name, position in ctx.keeps.items():
-                setattr(ctx, name, node if position == F.OUTPUT else node.children[position])
         ctx.needs_grad = tuple(
             needed and child in leading for needed, child in zip(ctx.needs_grad, node.children)
         )
-        vjps = ctx.backward(g, TensorOps) if create_graph else ctx.backward(g)
+        kept = {
+            name: node if position == F.OUTPUT else node.children[position]
+            for name, position in ctx.keeps.items()
+        }
+        recorded = create_graph and (
+            g.requires_grad or any(saved.requires_grad for saved in kept.values())
+        )
+        if recorded:
+            for name, saved in kept.items():
+                setattr(ctx, name, saved)
+            vjps = ctx.backward(g, TensorOps)
+        else:
+            vjps = ctx.backward(g.data if create_graph else g)
         for vjp, needed, child in zip(vjps, ctx.needs_grad, node.children, strict=True):
-            if needed:
-                fitted = _unbroadcast(vjp if create_graph else np.asarray(vjp), child.shape)
-                if fitted.dtype != child.dtype:
-                    fitted = fitted.astype(child.dtype)
-                yield child, fitted
+            if not needed:
+                continue
+            fitted = _unbroadcast(vjp if recorded else np.asarray(vjp), child.shape)
+            if fitted.dtype != child.dtype:
+                fitted = fitted.astype(child.dtype)
+            yield child, Tensor._wrap(np.array(fitted)) if create_graph and not recorded else fitted
 
     return step
 
