@@ -13,7 +13,7 @@ from tinygrad_bp.graph import backpropagate, backward_order, mode, no_grad, obse
 class Node:
     """The graph protocol at its smallest: children, grad, and a local chain rule."""
 
-    _EMPTY = 0.0
+    empty_grad = 0.0
 
     def __init__(self, name, *children, local=()):
         self.name, self.children, self.local = name, children, local
