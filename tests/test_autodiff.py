@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from user_ops import user_sin
 
 import tinygrad_bp as tbp
 from tinygrad_bp import Tensor, Value, gradcheck, losses, nn
@@ -342,6 +343,89 @@ def test_third_derivatives_agree_with_pytorch(torch):
     (th,) = torch.autograd.grad(tg[0], t, create_graph=True)
     (tthird,) = torch.autograd.grad(th[1], t)
     np.testing.assert_allclose(third.data, tthird.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# -- the scalar engine -----------------------------------------------------------------------
+
+
+def _scalar_squared(op, numbers):
+    """J = y + y * y / 2 with y = op(...), on Values (as _squared_sum on Tensors)."""
+    ours = op.with_numbers(op.ours, numbers)
+
+    def f(*values):
+        y = ours(*values)
+        return y + y * y * 0.5
+
+    return f
+
+
+@pytest.mark.parametrize("op", SCALAR_OPS, ids=[op.name for op in SCALAR_OPS])
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_every_scalar_op_of_the_catalogue_is_right_to_second_order(op, data):
+    values = [Value(data.draw(arg.strategy())) for arg in op.values]
+    numbers = [data.draw(arg.strategy()) for arg in op.numbers]
+    report = gradcheck(_scalar_squared(op, numbers), values, order=2)
+    assert report, str(report)
+    assert all(v.grad == 0.0 for v in values)
+
+
+def test_value_grad_leaves_grads_alone_and_equals_backward():
+    a, b = Value(0.7), Value(-1.3)
+    out = (a * b).tanh() * a.exp() + (b**2).sigmoid() / a
+    ga, gb = tbp.grad(out, [a, b])
+    assert (a.grad, b.grad) == (0.0, 0.0)
+    out.backward()
+    assert (ga.data, gb.data) == (a.grad, b.grad)
+    assert ga.children == () and gb.children == ()  # constants without create_graph
+
+
+def test_scalar_newton_and_the_derivatives_of_tanh():
+    x, visited = Value(2.0), [2.0]
+    for _ in range(7):
+        (slope,) = tbp.grad(x**4 - 2 * x**2, x, create_graph=True)
+        (curvature,) = tbp.grad(slope, x)
+        x = Value(x.data - slope.data / curvature.data)
+        visited.append(x.data)
+    np.testing.assert_allclose(visited, NEWTON, rtol=0, atol=1e-15)
+    for point in (-1.3, 0.0, 0.4):
+        x = Value(point)
+        derivative = x.tanh()
+        for k, poly in enumerate(tanh_derivative_polynomials(6), start=1):
+            (derivative,) = tbp.grad(derivative, x, create_graph=True)
+            expected = poly(math.tanh(point))
+            assert derivative.data == pytest.approx(expected, rel=1e-12, abs=1e-12), k
+
+
+def test_a_scalar_mlp_and_its_losses_are_right_to_second_order():
+    net = nn.MLP(2, [3, 1], activation="tanh", rng=0)
+    x = [0.4, -0.9]
+    report = gradcheck(
+        lambda *params: (
+            losses.half_sse(net(x), 0.3) + losses.binary_cross_entropy(net(x).sigmoid(), 1.0)
+        ),
+        net.parameters(),
+        order=2,
+    )
+    assert report, str(report)
+
+
+def test_a_closure_node_works_to_first_order_and_is_refused_to_second():
+    x = Value(0.6)
+    out = user_sin(x * x) * 3
+    (g,) = tbp.grad(out, x)
+    assert g.data == pytest.approx(3 * math.cos(0.36) * 1.2, rel=1e-15)
+    assert x.grad == 0.0
+    with pytest.raises(ValueError, match="closure.*cannot be differentiated twice"):
+        tbp.grad(out, x, create_graph=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(program=programs(n_inputs=3, max_steps=10))
+def test_random_scalar_expressions_have_pytorchs_hessian(torch, program):
+    ours = tbp.hessian(program.output, [Value(x) for x in program.inputs])
+    theirs = _torch_hessian(torch, program.output, [np.array(x) for x in program.inputs])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9)
 
 
 # -- trace --------------------------------------------------------------------------------------

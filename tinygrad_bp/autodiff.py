@@ -7,7 +7,7 @@ the chain rule of ``graph.backpropagate``, one edge at a time,
 
     pending[child] += vjp_child(pending[node]),
 
-kept in a dictionary instead of the nodes' ``_pending`` slots.
+kept in a dictionary instead of the nodes themselves.
 
 With ``create_graph=True`` each vector-Jacobian product is computed by operations
 of the engine itself, so the gradients are nodes of a new graph (which reaches
@@ -290,19 +290,21 @@ def _value_step(create_graph: bool) -> Step:
 def _sent_by_closure(node: Value, g: float, leading: set[Any]) -> Iterator[tuple[Value, float]]:
     """What a hand-built node's closure sends each child for upstream ``g``.
 
-    The engine's own step for such nodes adds it to each child's ``_pending``; it is
-    run here with those slots saved and put back, so the graph is left as it was.
+    A micrograd closure reads ``node.grad`` and adds to each child's ``grad``; it
+    runs (``engine._run_closure``, as in ``backward()``) with node.grad = g and the
+    children's grads at 0, and every grad is put back afterwards.
     """
     children = list(dict.fromkeys(node.children))
-    saved = [child._pending for child in children]
+    saved = [(each, each.grad) for each in (node, *children)]
     try:
+        node.grad = g
         for child in children:
-            child._pending = 0.0
-        node._propagate_by_closure(g)
-        sent = [child._pending for child in children]
+            child.grad = 0.0
+        engine._run_closure(node)
+        sent = [child.grad for child in children]
     finally:
-        for child, pending in zip(children, saved, strict=True):
-            child._pending = pending
+        for each, grad in saved:
+            each.grad = grad
     for child, gradient in zip(children, sent, strict=True):
         if child in leading:
             yield child, gradient
