@@ -72,8 +72,13 @@ class TensorOps:
         return x.expand(*shape)
 
     @staticmethod
-    def scatter(g: Tensor, shape: tuple[int, ...], index: Any) -> Tensor:
-        return _apply(F.Scatter, g, shape=shape, index=index)
+    def scatter(g: Tensor, shape: tuple[int, ...], index: Any, basic: bool) -> Tensor:
+        return _apply(F.Scatter, g, shape=shape, index=index, basic=basic)
+
+    @staticmethod
+    def mask(g: Tensor, keep: np.ndarray) -> Tensor:
+        """g where ``keep`` holds, else 0, in g's dtype (a product would promote to float64)."""
+        return where(keep, g, 0)
 
     @staticmethod
     def value(x: Any) -> Any:
