@@ -233,6 +233,41 @@ def test_the_first_six_derivatives_of_tanh_are_its_polynomials_in_tanh():
         np.testing.assert_allclose(derivative.data, poly(t), rtol=1e-12, atol=1e-12, err_msg=k)
 
 
+def test_backward_through_a_gradient_gives_the_gradient_penalty_its_gradient():
+    """d/dw |dJ/dw|^2 = 2 H g: backward() and .grad keep their meaning on a grad graph."""
+    w = Tensor([0.4, -0.7, 1.1], requires_grad=True)
+    f = lambda w: (w.tanh() * w.exp()).sum() + (w[0] * w[2]) ** 2  # noqa: E731
+    (g,) = tbp.grad(f(w), w, create_graph=True)
+    (g * g).sum().backward()
+    expected = 2 * tbp.hessian(f, w) @ g.data
+    np.testing.assert_allclose(w.grad, expected, rtol=1e-12)
+
+
+def test_grad_of_an_interior_node_and_a_seed_that_requires_grad():
+    x = Tensor([0.5, -1.5], requires_grad=True)
+    h = x.exp()
+    out = h * h  # d out / d h = 2h, elementwise
+    u = Tensor([1.0, 3.0], requires_grad=True)
+    gh, gx = tbp.grad(out, [h, x], grad_output=u, create_graph=True)
+    np.testing.assert_allclose(gh.data, 2 * h.data * u.data)
+    # the vector-Jacobian product is linear in u: its gradient in u along v is J v
+    v = np.array([0.25, -2.0])
+    (jv,) = tbp.grad((gx * Tensor(v)).sum(), u)
+    np.testing.assert_allclose(jv.data, 2 * np.exp(2 * x.data) * v, rtol=1e-14)
+
+
+def test_hessian_and_hvp_of_values():
+    a, b = Value(0.5), Value(2.0)
+    f = lambda a, b: a**3 * b + (a * b).exp()  # noqa: E731
+    e = math.exp(1.0)  # at ab = 1
+    expected = np.array([[6 * 0.5 * 2.0 + 4.0 * e, 3 * 0.25 + (1 + 1.0) * e], [0.0, 0.25 * e]])
+    expected[1, 0] = expected[0, 1]
+    np.testing.assert_allclose(tbp.hessian(f, [a, b]), expected, rtol=1e-14)
+    products = tbp.hvp(f, [a, b], [1.0, -1.0])
+    np.testing.assert_allclose([p.data for p in products], expected @ [1.0, -1.0], rtol=1e-14)
+    assert (a.grad, b.grad) == (0.0, 0.0)
+
+
 # -- hvp and hessian ------------------------------------------------------------------------
 
 
