@@ -298,6 +298,8 @@ def test_hessian_refuses_inputs_too_large_and_inputs_without_a_graph():
         tbp.hessian(lambda x: (x * x).sum(), Tensor([1.0]))
     with pytest.raises(ValueError, match=r"f must return a scalar.*\(2,\)"):
         tbp.hessian(lambda x: x * x, Tensor([1.0, 2.0], requires_grad=True))
+    with pytest.raises(ValueError, match="one entry per parameter"):
+        tbp.hvp(lambda a, b: a * b, [Value(1.0), Value(2.0)], 1.0)
     with pytest.raises(ValueError, match="vector of shape"):
         tbp.hvp(lambda x: (x * x).sum(), Tensor([1.0, 2.0], requires_grad=True), np.ones(3))
 

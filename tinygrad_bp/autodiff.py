@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -138,7 +138,8 @@ def grad(
     seed = _seed(output, grad_output, create_graph)
     if tensors:
         found = _sweep(output, seed, nodes, _tensor_step(create_graph))
-        return [_tensor_result(node, found.get(node), create_graph) for node in nodes]  # type: ignore[arg-type]
+        tensor_inputs = cast(list[Tensor], nodes)  # checked above: all Tensors
+        return [_tensor_result(x, found.get(x), create_graph) for x in tensor_inputs]
     found = _sweep(output, seed, nodes, _value_step(create_graph))
     return [_value_result(found.get(node), create_graph) for node in nodes]
 
@@ -157,7 +158,7 @@ def hvp(f: Callable[..., Node], params: Node | Sequence[Node], vector: Any) -> l
     """
     nodes = _input_list("hvp", params)
     _check_recorded("hvp", nodes)
-    vectors = [vector] if len(nodes) == 1 and not _is_sequence_of_vectors(vector, nodes) else vector
+    vectors = vector if _one_entry_per_node(vector, nodes) else [vector]
     if not isinstance(vectors, (list, tuple)) or len(vectors) != len(nodes):
         raise ValueError(f"hvp: vector needs one entry per parameter ({len(nodes)})")
     gradients = grad(_called("hvp", f, nodes), nodes, create_graph=True)
@@ -414,17 +415,26 @@ def _called(name: str, f: Callable[..., Node], nodes: list[Node]) -> Node:
     return out
 
 
-def _is_sequence_of_vectors(vector: Any, nodes: list[Node]) -> bool:
-    """Whether ``vector`` is already one entry per parameter (else: the one parameter's)."""
-    if not isinstance(vector, (list, tuple)) or len(vector) != len(nodes):
-        return False
-    return np.shape(vector[0]) == np.shape(nodes[0].data) or isinstance(vector[0], (Tensor, Value))
+def _one_entry_per_node(vector: Any, nodes: list[Node]) -> bool:
+    """Whether ``vector`` is a list with one entry per node, rather than one node's entry.
+
+    Several nodes always need the list; for one node, ``[v]`` with v of its shape is
+    the list, and anything else (an array, a number, a list of numbers) its entry.
+    """
+    if len(nodes) > 1 or not isinstance(vector, (list, tuple)):
+        return len(nodes) > 1
+    return len(vector) == 1 and np.shape(_data(vector[0])) == np.shape(nodes[0].data)
+
+
+def _data(x: Any) -> Any:
+    """A node's data, anything else as it is."""
+    return x.data if isinstance(x, (Value, Tensor)) else x
 
 
 def _dot(g: Any, v: Any, node: Node) -> Any:
     """<g, v> as a node, with v a constant shaped like ``node``."""
     if isinstance(node, Value):
-        return g * engine.to_float(v.data if isinstance(v, Value) else v)
+        return g * engine.to_float(_data(v))
     direction = _to_array(v, node.dtype)
     if direction.shape != node.shape:
         raise ValueError(
