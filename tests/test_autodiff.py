@@ -434,16 +434,23 @@ def test_scalar_newton_and_the_derivatives_of_tanh():
             assert derivative.data == pytest.approx(expected, rel=1e-12, abs=1e-12), k
 
 
-def test_a_scalar_mlp_and_its_losses_are_right_to_second_order():
-    net = nn.MLP(2, [3, 1], activation="tanh", rng=0)
+SCALAR_LOSSES = {
+    "half_sse": lambda out: losses.half_sse(out, [0.3, -0.2]),
+    "mse": lambda out: losses.mse(out, [0.3, -0.2]),
+    "binary_cross_entropy": lambda out: losses.binary_cross_entropy(
+        [o.sigmoid() for o in out], [1.0, 0.0]
+    ),
+    "bce_from_logits": lambda out: losses.binary_cross_entropy(out, [1.0, 0.0], from_logits=True),
+    "cross_entropy": lambda out: losses.cross_entropy([out], [1]),
+}
+
+
+@pytest.mark.parametrize("loss", list(SCALAR_LOSSES))
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_a_scalar_mlp_and_its_losses_are_right_to_second_order(activation, loss):
+    net = nn.MLP(2, [3, 2], activation=activation, output_activation="linear", rng=0)
     x = [0.4, -0.9]
-    report = gradcheck(
-        lambda *params: (
-            losses.half_sse(net(x), 0.3) + losses.binary_cross_entropy(net(x).sigmoid(), 1.0)
-        ),
-        net.parameters(),
-        order=2,
-    )
+    report = gradcheck(lambda *params: SCALAR_LOSSES[loss](net(x)), net.parameters(), order=2)
     assert report, str(report)
 
 
