@@ -149,7 +149,7 @@ H_bowl = tbp.hessian(bowl, Tensor([0.0, 0.0], requires_grad=True))
 lambda_max = float(np.linalg.eigvalsh(H_bowl)[-1])
 limit = 2.0 / lambda_max
 print("\n3. Gradient descent on the bowl J = 1/2 sum (y - w0 - w1 x)^2, y = 2x - 1, 21 points")
-print(f"Hessian = {np.round(H_bowl, 12).tolist()}; lambda_max = {lambda_max!r} (= sum x^2)")
+print(f"Hessian = {(np.round(H_bowl, 12) + 0.0).tolist()}; lambda_max = {lambda_max!r} (= sum x^2)")
 print(f"2 / lambda_max = {limit:.6f}")
 epochs = 150 if options.fast else 400
 runs = {}
