@@ -19,6 +19,7 @@ LAYERS = [
     ["engine"],
     ["functions"],
     ["tensor"],
+    ["autodiff"],
     ["report", "delta", "data"],
     ["perceptron", "expression"],
     ["nn"],

@@ -49,6 +49,17 @@ PROMISES = {
         ["learning_rates.png"],
     ),
     "local_minima.py": (["hidden units   solved   success rate"], ["local_minima.png"]),
+    "curvature.py": (
+        [
+            "   7  1.0 ",
+            "J = 0.5; largest |dJ/dw| = 0.0",
+            "8 zero eigenvalues and 0.375 = 3/8",
+            "lambda_max = 69.3",
+            "converges",
+            "diverges",
+        ],
+        ["curvature.png"],
+    ),
     "decision_boundaries.py": (
         ["0 hidden layer(s)", "1 hidden layer(s)", "2 hidden layer(s)"],
         ["boundary_0_hidden.png", "boundary_1_hidden.png", "boundary_2_hidden.png"],
@@ -165,7 +176,25 @@ def check_outgrow_distributed(stdout, folder):
             np.testing.assert_allclose(saved[name], weights, rtol=0, atol=1e-10, err_msg=name)
 
 
+def check_curvature_numbers(stdout, folder):
+    """Newton's iterates are the closed form's; J below 1/2 on each sphere falls like r^4
+    (its ratio to r^4 within 20% across radii, where r^3 would change it 4-fold); each
+    learning rate's error factor is |1 - alpha lambda_max| = 0.96 and 1.04."""
+    x, iterates = 2.0, re.findall(r"^\s+\d\s+(\d\.\d+)", stdout, re.MULTILINE)
+    for printed in iterates[1:]:
+        x -= (4 * x**3 - 4 * x) / (12 * x**2 - 4)
+        assert float(printed) == pytest.approx(x, abs=1e-15)
+    assert len(iterates) == 8
+    rows = re.findall(r"^\s+(0\.\d+)\s+(-\d\.\d+e-\d+)\s+(-\d\.\d+e-\d+)$", stdout, re.M)
+    assert len(rows) >= 3
+    ratios = [float(drop) / float(r) ** 4 for r, drop, _ in rows]
+    assert max(ratios) / min(ratios) < 1.2
+    assert float(rows[0][1]) == pytest.approx(-6.4e-4, rel=0.01)  # at r = 0.8
+    assert re.findall(r"times (\d\.\d+) per step", stdout) == ["0.960000", "1.040000"]
+
+
 EXTRA_CHECKS = {
+    "curvature.py": check_curvature_numbers,
     "learning_rates.py": check_learning_rates_table,
     "local_minima.py": check_local_minima_table,
     "outgrow_distributed.py": check_outgrow_distributed,

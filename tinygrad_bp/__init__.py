@@ -20,6 +20,7 @@ import importlib
 from types import ModuleType
 
 from . import delta
+from .autodiff import grad, hessian, hvp
 from .check import AnomalyError, detect_anomaly, gradcheck
 from .engine import Value
 from .graph import no_grad
@@ -39,13 +40,17 @@ __all__ = [
     "stack",
     "where",
     "trace",
+    "grad",
+    "hvp",
+    "hessian",
 ]
 __version__ = "0.1.0"
 
 # Loaded on first access by __getattr__ below; the core above is imported eagerly.
 _SUBMODULES = (
-    *("graph", "engine", "functions", "tensor", "validate", "files", "nn", "losses", "optim"),
-    *("train", "data", "delta", "perceptron", "check", "explain", "expression", "viz", "xor"),
+    *("graph", "engine", "functions", "tensor", "autodiff", "validate", "files", "nn"),
+    *("losses", "optim", "train", "data", "delta", "perceptron", "check", "explain"),
+    *("expression", "viz", "xor"),
     *("testing", "interop", "cli", "tracing", "watch"),
 )
 

@@ -6,7 +6,15 @@ input a little either way,
 
     dJ/dx_i  ~  (J(x + eps e_i) - J(x - eps e_i)) / (2 eps),
 
-whose error shrinks like eps^2. ``check_vjp`` is the same idea for a tensor
+whose error shrinks like eps^2. With ``order=2`` it checks the derivative of the
+gradient the same way: H u (the Hessian times a random direction u, by two
+reverse sweeps, see ``autodiff.hvp``) against differences of differences of J,
+
+    (H u)_i  ~  (J(x + d e_i + d u) - J(x + d e_i - d u)
+                 - J(x - d e_i + d u) + J(x - d e_i - d u)) / (4 d^2),
+
+which use J alone, so a rule whose own derivative is wrong is caught even where
+its first derivative happens to be right. ``check_vjp`` is the same idea for a tensor
 function with many outputs, tested along one random direction at a time (the
 dot-product test of HIPS/autograd).
 
@@ -30,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from . import validate
+from .autodiff import hvp
 from .engine import Value
 from .graph import no_grad, observing, toposort
 from .report import Report
@@ -81,6 +90,7 @@ def gradcheck(
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
+    order: int = 1,
 ) -> GradcheckReport:
     """Compare the gradient of ``f(*inputs)`` by backpropagation with central differences.
 
@@ -103,10 +113,15 @@ def gradcheck(
         eps: the nudge of central differences.
         atol: absolute tolerance.
         rtol: tolerance relative to the numeric gradient.
+        order: 1 checks the gradient; 2 checks its derivative along a random
+            direction u (drawn from a fixed seed): H u by ``grad(...,
+            create_graph=True)`` against second differences of J. Second
+            differences divide by the step squared, so order 2 steps by
+            max(eps, SECOND_ORDER_STEP) = 1e-4 by default.
 
     Returns:
         A ``GradcheckReport``, truthy when every element agrees; ``str()`` of it
-        names the worst element.
+        names the worst element (for order 2, an element of H u).
 
     Raises:
         TypeError: an input is not a Value or Tensor, or ``f`` does not return a
@@ -117,15 +132,71 @@ def gradcheck(
     >>> report = gradcheck(lambda a, b: a * b + a.tanh(), (x, y))
     >>> bool(report), x.grad, y.grad      # grads are left as they were
     (True, 0.0, 0.0)
+    >>> bool(gradcheck(lambda a, b: a * b + a.tanh(), (x, y), order=2))
+    True
     """
     _check_settings(f, eps, atol, rtol)
+    if order not in (1, 2) or isinstance(order, bool):
+        raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
     inputs = _as_input_tuple(inputs)
     with _inputs_restored(inputs):
         out = _call_recording(f, inputs)
         _scalar_output(out)
-        analytic = _backward_gradients(out, inputs, seed=None)
-        numeric = _numeric_gradients(f, inputs, eps)
+        if order == 1:
+            analytic = _backward_gradients(out, inputs, seed=None)
+            with no_grad():
+                numeric = _numeric_gradients(lambda: _scalar_output(f(*inputs)), inputs, eps)
+        else:
+            step = max(eps, SECOND_ORDER_STEP)
+            direction = _second_order_direction(inputs)
+            products = hvp(f, inputs, direction)
+            analytic = [np.array(np.asarray(hu.data), np.float64) for hu in products]
+            largest: list[float] = [0.0]
+            with no_grad():
+                slope = _slope_along(f, inputs, direction, step, largest)
+                numeric = _numeric_gradients(slope, inputs, step)
+            # Each J is rounded by up to 1.1e-16 |J|; the double difference divides by d^2.
+            return _compare(analytic, numeric, atol + 2.2e-16 * largest[0] / step**2, rtol)
     return _compare(analytic, numeric, atol, rtol)
+
+
+SECOND_ORDER_STEP = 1e-4  # second differences: rounding ~ 1e-16 / d^2, truncation ~ d^2
+
+
+def _second_order_direction(inputs: tuple[Node, ...]) -> list[Any]:
+    """The direction u of the order-2 check: standard normal, the same at every call."""
+    rng = np.random.default_rng(0)
+    return [
+        float(rng.standard_normal()) if isinstance(x, Value) else rng.standard_normal(x.shape)
+        for x in inputs
+    ]
+
+
+def _slope_along(
+    f: Callable[..., Node],
+    inputs: tuple[Node, ...],
+    direction: list[Any],
+    step: float,
+    largest: list[float],
+) -> Callable[[], float]:
+    """A function giving dJ/dt of J(x + t u) at the inputs' current data, by differences.
+
+    ``largest[0]`` keeps the largest |J| met, which bounds the rounding error.
+    """
+
+    def slope() -> float:
+        starts = [np.array(x.data, dtype=np.float64) for x in inputs]
+        sides = []
+        for sign in (1.0, -1.0):
+            for x, start, u in zip(inputs, starts, direction, strict=True):
+                _set_data(x, start + sign * step * np.asarray(u))
+            sides.append(_scalar_output(f(*inputs)))
+            largest[0] = max(largest[0], abs(sides[-1]))
+        for x, start in zip(inputs, starts, strict=True):
+            _set_data(x, start)
+        return (sides[0] - sides[1]) / (2.0 * step)
+
+    return slope
 
 
 @dataclass(frozen=True)
@@ -303,29 +374,30 @@ def _set_data(x: Node, work: np.ndarray) -> None:
 
 
 def _numeric_gradients(
-    f: Callable[..., Node], inputs: tuple[Node, ...], eps: float
+    evaluate: Callable[[], float], inputs: tuple[Node, ...], eps: float
 ) -> list[np.ndarray]:
-    """dJ/dx for every input by central differences, nudging one element at a time.
+    """dE/dx for every input by central differences, nudging one element at a time.
 
-    Each input's data is swapped for a float64 copy ``work`` while it is nudged, so
-    the caller's array is never written (``_inputs_restored`` puts it back).
+    ``evaluate()`` computes the scalar E from the inputs' current data. Each input's
+    data is swapped for a float64 copy ``work`` while it is nudged, so the caller's
+    array is never written (``_inputs_restored`` puts it back).
     """
     gradients = []
-    with no_grad():
-        for x in inputs:
-            work = np.array(x.data, dtype=np.float64)
-            gradient = np.zeros(work.shape)
-            for index in np.ndindex(work.shape):
-                center = work[index]
-                work[index] = center + eps
-                _set_data(x, work)
-                plus = _scalar_output(f(*inputs))
-                work[index] = center - eps
-                _set_data(x, work)
-                minus = _scalar_output(f(*inputs))
-                work[index] = center
-                gradient[index] = (plus - minus) / (2.0 * eps)
-            gradients.append(gradient)
+    for x in inputs:
+        work = np.array(x.data, dtype=np.float64)
+        gradient = np.zeros(work.shape)
+        for index in np.ndindex(work.shape):
+            center = work[index]
+            work[index] = center + eps
+            _set_data(x, work)
+            plus = evaluate()
+            work[index] = center - eps
+            _set_data(x, work)
+            minus = evaluate()
+            work[index] = center
+            _set_data(x, work)
+            gradient[index] = (plus - minus) / (2.0 * eps)
+        gradients.append(gradient)
     return gradients
 
 

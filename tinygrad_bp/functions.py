@@ -6,6 +6,15 @@ receives the upstream gradient ``g`` = d(root)/d(out), shaped like the output, a
 returns the vector-Jacobian products d(root)/d(input), one per array input in order,
 ``None`` where an input needs no gradient (``ctx.needs_grad`` says which do).
 
+Each rule is written once and serves two readers. The eager sweep calls it on
+numpy arrays. ``tinygrad_bp.grad(..., create_graph=True)`` calls it on Tensors
+(``backward(ctx, g, ops)``): ``g`` is then a Tensor, and so is every saved operand
+or output that ``keeps`` names, so the products it returns are Tensor nodes that
+can be differentiated again. That is why a rule uses only operators, the methods
+arrays and Tensors share (``sum reshape transpose astype .T``, indexing) and the
+few functions of ``ops`` (``ArrayOps`` here, its Tensor twin in ``autodiff``);
+masks (``a > 0``) are computed from arrays: they are locally constant.
+
 The products are returned in the broadcast shape of the operation: ``Tensor``'s
 backward loop sums them back to each input's shape (one ``_unbroadcast`` for every
 edge), so no primitive deals with broadcasting. A product may be ``g`` itself or a
@@ -23,11 +32,58 @@ results are the same).
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 Array = np.ndarray
+OUTPUT = -1  # in ``keeps``: the saved value is the primitive's output
+
+
+def _broadcast(g: Array, shape: tuple[int, ...]) -> Array:
+    """A new array of ``shape`` holding ``g`` broadcast (np.broadcast_to, but writable)."""
+    out = np.empty(shape, g.dtype)
+    out[...] = g
+    return out
+
+
+def _scatter(g: Any, shape: tuple[int, ...], index: Any, basic: bool) -> Array:
+    """Zeros of ``shape`` with ``g`` ADDED at ``index`` (repeated integer indices add up).
+
+    ``basic``: the index picks no element twice (``_is_basic_index``), so it is a plain store.
+    """
+    out = np.zeros(shape, dtype=g.dtype)
+    if basic:
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+class ArrayOps:
+    """What a backward rule needs beyond operators and shared methods, on numpy arrays.
+
+    ``autodiff.TensorOps`` has the same names on Tensors, each recording a node.
+
+    >>> ArrayOps.where(np.array([True, False]), np.array([1.0, 2.0]), 0).tolist()
+    [1.0, 0.0]
+    """
+
+    where = staticmethod(np.where)
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    expand = staticmethod(_broadcast)
+    scatter = staticmethod(_scatter)
+
+    @staticmethod
+    def mask(g: Array, keep: Array) -> Array:
+        """g where ``keep`` holds, else 0 (a product with the bools: numpy's fastest)."""
+        return g * keep
+
+    @staticmethod
+    def value(x: Array) -> Array:
+        """The numbers themselves (a Tensor's ``data``), for masks such as ``b == 0``."""
+        return x
 
 
 class Function:
@@ -36,6 +92,9 @@ class Function:
     Attributes:
         op: the short name shown in graphs and error messages.
         needs_grad: one bool per array input, set when the graph is recorded.
+        keeps: the attributes of ``ctx`` that hold an operand (by position) or the
+            output (``OUTPUT``), and that ``backward`` differentiates through: when
+            the rule is differentiated again they are replaced by those Tensors.
 
     >>> ctx = Mul()
     >>> ctx.forward(np.array([2.0]), np.array([3.0]))   # y = a*b
@@ -47,17 +106,29 @@ class Function:
 
     op = ""
     needs_grad: tuple[bool, ...] = ()
+    keeps: ClassVar[dict[str, int]] = {}
 
     def forward(ctx, *arrays: Any, **params: Any) -> Array:
         raise NotImplementedError
 
-    def backward(ctx, g: Array) -> tuple[Array | None, ...]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         raise NotImplementedError
 
 
-def _keep_reduced_dims(g: Array, axis: Any, keepdims: bool) -> Array:
-    """Re-insert the axes a reduction removed, so that ``g`` broadcasts against its input."""
-    return g if keepdims or axis is None else np.expand_dims(g, axis)
+def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    """``shape`` with the reduced axes kept as 1 (every axis when ``axis`` is None).
+
+    >>> _kept_shape((2, 3, 4), (0, 2)), _kept_shape((2, 3), None)
+    ((1, 3, 1), (1, 1))
+    """
+    axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _swap_last(x: Any) -> Any:
+    """The last two axes swapped (the matrix transpose of a batch of matrices)."""
+    n = x.ndim
+    return x.transpose((*range(n - 2), n - 1, n - 2))
 
 
 class Add(Function):
@@ -68,7 +139,7 @@ class Add(Function):
     def forward(ctx, a: Array, b: Array) -> Array:
         return a + b
 
-    def backward(ctx, g: Array) -> tuple[Array, Array]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         return g, g
 
 
@@ -80,7 +151,7 @@ class Sub(Function):
     def forward(ctx, a: Array, b: Array) -> Array:
         return a - b
 
-    def backward(ctx, g: Array) -> tuple[Array | None, Array | None]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         return g, (-g if ctx.needs_grad[1] else None)
 
 
@@ -88,12 +159,13 @@ class Mul(Function):
     """y = a * b;  da = g * b;  db = g * a."""
 
     op = "*"
+    keeps = {"a": 0, "b": 1}
 
     def forward(ctx, a: Array, b: Array) -> Array:
         ctx.a, ctx.b = a, b
         return a * b
 
-    def backward(ctx, g: Array) -> tuple[Array | None, Array | None]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         da = g * ctx.b if ctx.needs_grad[0] else None
         db = g * ctx.a if ctx.needs_grad[1] else None
         return da, db
@@ -102,13 +174,15 @@ class Mul(Function):
 class Pow(Function):
     """y = a ** b;  da = g * b * a ** (b - 1);  db = g * y * ln(a).
 
-    da is 0 where b = 0 (y = 1 is constant; even at a = 0, where 0 * 0 ** -1 would
-    be nan); db is 0 where a = 0 and b >= 0, -inf where a = 0 and b < 0, and nan
-    where a < 0 (as PyTorch). IEEE results without warnings: 0 ** -1 = inf,
+    da is 0 where b = 0 (y = 1 is constant), also at a = 0, where 0 * 0 ** -1 would
+    be nan: only there is the formula replaced, so that d(da)/db = a ** -1 at b = 0.
+    db is 0 where a = 0 and b >= 0, -inf where a = 0 and b < 0, and nan where
+    a < 0 (as PyTorch). IEEE results without warnings: 0 ** -1 = inf,
     (-8) ** 0.5 = nan.
     """
 
     op = "**"
+    keeps = {"a": 0, "b": 1, "y": OUTPUT}
 
     @np.errstate(all="ignore")
     def forward(ctx, a: Array, b: Array) -> Array:
@@ -117,11 +191,18 @@ class Pow(Function):
         return ctx.y
 
     @np.errstate(all="ignore")
-    def backward(ctx, g: Array) -> tuple[Array | None, Array | None]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         a, b = ctx.a, ctx.b
-        da = g * np.where(b == 0, 0, b * a ** (b - 1)) if ctx.needs_grad[0] else None
-        constant = (a == 0) & (b >= 0)  # 0 ** b is 0 or 1 there, whatever b
-        db = g * np.where(constant, 0, ctx.y * np.log(a)) if ctx.needs_grad[1] else None
+        da = db = None
+        if ctx.needs_grad[0]:
+            slope = b * a ** (b - 1)
+            zero = ops.value(b) == 0
+            if zero.any():  # 0 * 0 ** -1 = nan at a = 0, b = 0, where y = 1 is constant: 0
+                slope = ops.where(zero & np.isnan(ops.value(slope)), 0, slope)
+            da = g * slope
+        if ctx.needs_grad[1]:
+            constant = (ops.value(a) == 0) & (ops.value(b) >= 0)  # 0 ** b is 0 or 1 there
+            db = g * ops.where(constant, 0, ctx.y * ops.log(a))
         return da, db
 
 
@@ -129,13 +210,14 @@ class Exp(Function):
     """y = e ** a;  da = g * y  (overflow gives inf without a warning)."""
 
     op = "exp"
+    keeps = {"y": OUTPUT}
 
     @np.errstate(over="ignore")
     def forward(ctx, a: Array) -> Array:
         ctx.y = np.exp(a)
         return ctx.y
 
-    def backward(ctx, g: Array) -> tuple[Array]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         return (g * ctx.y,)
 
 
@@ -143,6 +225,7 @@ class Log(Function):
     """y = ln(a);  da = g / a  (IEEE, silently: ln(0) = -inf, ln(a < 0) = nan)."""
 
     op = "log"
+    keeps = {"a": 0}
 
     @np.errstate(divide="ignore", invalid="ignore")
     def forward(ctx, a: Array) -> Array:
@@ -150,7 +233,7 @@ class Log(Function):
         return np.log(a)
 
     @np.errstate(divide="ignore", invalid="ignore", over="ignore")  # g / 5e-324 is inf
-    def backward(ctx, g: Array) -> tuple[Array]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         return (g / ctx.a,)
 
 
@@ -163,8 +246,8 @@ class ReLU(Function):
         ctx.y = np.maximum(a, 0)
         return ctx.y
 
-    def backward(ctx, g: Array) -> tuple[Array]:
-        return (g * (ctx.y > 0),)
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
+        return (ops.mask(g, ctx.y > 0),)
 
 
 class Sigmoid(Function):
@@ -175,13 +258,14 @@ class Sigmoid(Function):
     """
 
     op = "sigmoid"
+    keeps = {"y": OUTPUT}
 
     def forward(ctx, a: Array) -> Array:
         e = np.exp(-np.abs(a))
         ctx.y = np.where(a >= 0, 1, e) / (1 + e)
         return ctx.y
 
-    def backward(ctx, g: Array) -> tuple[Array]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         return (g * ctx.y * (1 - ctx.y),)
 
 
@@ -189,12 +273,13 @@ class Tanh(Function):
     """y = tanh(a);  da = g * (1 - y ** 2)."""
 
     op = "tanh"
+    keeps = {"y": OUTPUT}
 
     def forward(ctx, a: Array) -> Array:
         ctx.y = np.tanh(a)
         return ctx.y
 
-    def backward(ctx, g: Array) -> tuple[Array]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         return (g * (1 - ctx.y * ctx.y),)
 
 
@@ -207,7 +292,7 @@ class Abs(Function):
         ctx.sign = np.sign(a)
         return np.abs(a)
 
-    def backward(ctx, g: Array) -> tuple[Array]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         return (g * ctx.sign,)
 
 
@@ -215,6 +300,7 @@ class Sqrt(Function):
     """y = sqrt(a);  da = g / (2 y)  (IEEE, silently: inf at a = 0, nan below, as PyTorch)."""
 
     op = "sqrt"
+    keeps = {"y": OUTPUT}
 
     @np.errstate(invalid="ignore")
     def forward(ctx, a: Array) -> Array:
@@ -222,7 +308,7 @@ class Sqrt(Function):
         return ctx.y
 
     @np.errstate(divide="ignore", invalid="ignore")
-    def backward(ctx, g: Array) -> tuple[Array]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         return (g / (2 * ctx.y),)
 
 
@@ -235,9 +321,9 @@ class Std(Sqrt):
 
     op = "std"
 
-    def backward(ctx, g: Array) -> tuple[Array]:
-        (dv,) = super().backward(g)
-        return (np.where(ctx.y == 0, 0, dv),)
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
+        (dv,) = super().backward(g, ops)
+        return (ops.where(ops.value(ctx.y) == 0, 0, dv),)
 
 
 class Clip(Function):
@@ -253,11 +339,11 @@ class Clip(Function):
         ctx.a, ctx.lo, ctx.hi = a, lo, hi
         return np.minimum(np.maximum(a, lo), hi)
 
-    def backward(ctx, g: Array) -> tuple[Array | None, Array | None, Array | None]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         a, lo, hi = ctx.a, ctx.lo, ctx.hi
-        da = np.where((lo <= a) & (a <= hi), g, 0) if ctx.needs_grad[0] else None
-        dlo = np.where((a < lo) & (lo < hi), g, 0) if ctx.needs_grad[1] else None
-        dhi = np.where((a > hi) | (hi < lo), g, 0) if ctx.needs_grad[2] else None
+        da = ops.where((lo <= a) & (a <= hi), g, 0) if ctx.needs_grad[0] else None
+        dlo = ops.where((a < lo) & (lo < hi), g, 0) if ctx.needs_grad[1] else None
+        dhi = ops.where((a > hi) | (hi < lo), g, 0) if ctx.needs_grad[2] else None
         return da, dlo, dhi
 
 
@@ -273,9 +359,9 @@ class Where(Function):
         ctx.cond = cond
         return np.where(cond, a, b)
 
-    def backward(ctx, g: Array) -> tuple[Array | None, Array | None]:
-        da = np.where(ctx.cond, g, 0) if ctx.needs_grad[0] else None
-        db = np.where(ctx.cond, 0, g) if ctx.needs_grad[1] else None
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
+        da = ops.where(ctx.cond, g, 0) if ctx.needs_grad[0] else None
+        db = ops.where(ctx.cond, 0, g) if ctx.needs_grad[1] else None
         return da, db
 
 
@@ -289,7 +375,7 @@ class AsType(Function):
         ctx.dtype = a.dtype
         return a.astype(dtype)
 
-    def backward(ctx, g: Array) -> tuple[Array]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         return (g.astype(ctx.dtype),)
 
 
@@ -302,10 +388,10 @@ class Sum(Function):
         ctx.shape, ctx.axis, ctx.keepdims = a.shape, axis, keepdims
         return a.sum(axis=axis, keepdims=keepdims)
 
-    def backward(ctx, g: Array) -> tuple[Array]:
-        da = np.empty(ctx.shape, g.dtype)
-        da[...] = _keep_reduced_dims(g, ctx.axis, ctx.keepdims)  # copied along the summed axes
-        return (da,)
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
+        reduced = ctx.keepdims or ctx.axis is None  # a 0-d g broadcasts as it is
+        kept = g if reduced else g.reshape(_kept_shape(ctx.shape, ctx.axis))
+        return (ops.expand(kept, ctx.shape),)  # copied along the summed axes
 
 
 class Var(Function):
@@ -317,20 +403,24 @@ class Var(Function):
     """
 
     op = "var"
+    keeps = {"a": 0}
 
     @np.errstate(divide="ignore", invalid="ignore")
     def forward(ctx, a: Array, axis: Any = None, keepdims: bool = False, ddof: float = 0) -> Array:
         total = a.sum(axis=axis, keepdims=True)
         count = a.size // max(total.size, 1)
-        ctx.deviation = a - total / count
-        ctx.divisor, ctx.axis, ctx.keepdims = max(count - ddof, 0), axis, keepdims
-        squares = (ctx.deviation * ctx.deviation).sum(axis=axis, keepdims=keepdims)
+        deviation = a - total / count
+        ctx.a, ctx.count, ctx.divisor = a, count, max(count - ddof, 0)
+        ctx.axis, ctx.keepdims = axis, keepdims
+        squares = (deviation * deviation).sum(axis=axis, keepdims=keepdims)
         return squares / ctx.divisor
 
     @np.errstate(divide="ignore", invalid="ignore")
-    def backward(ctx, g: Array) -> tuple[Array]:
-        g = _keep_reduced_dims(g, ctx.axis, ctx.keepdims)
-        return (g * (2 * ctx.deviation) / ctx.divisor,)
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
+        a = ctx.a
+        g = g if ctx.keepdims else g.reshape(_kept_shape(a.shape, ctx.axis))
+        deviation = a - a.sum(axis=ctx.axis, keepdims=True) / ctx.count
+        return (g * (2 * deviation) / ctx.divisor,)
 
 
 class Max(Function):
@@ -351,8 +441,9 @@ class Max(Function):
         ctx.axis, ctx.keepdims = axis, keepdims
         return peak if keepdims else np.squeeze(peak, axis=axis)
 
-    def backward(ctx, g: Array) -> tuple[Array]:
-        return (_keep_reduced_dims(g, ctx.axis, ctx.keepdims) * ctx.share,)
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
+        g = g if ctx.keepdims else g.reshape(_kept_shape(ctx.share.shape, ctx.axis))
+        return (g * ctx.share,)
 
 
 class Min(Max):
@@ -371,7 +462,7 @@ class Reshape(Function):
         ctx.shape = a.shape
         return a.reshape(shape)
 
-    def backward(ctx, g: Array) -> tuple[Array]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         return (g.reshape(ctx.shape),)
 
 
@@ -383,10 +474,10 @@ class Transpose(Function):
     def forward(ctx, a: Array, axes: tuple[int, ...] | None = None) -> Array:
         axes = tuple(reversed(range(a.ndim))) if axes is None else axes
         out = a.transpose(axes)  # numpy checks the axes first
-        ctx.inverse = np.argsort([axis % a.ndim for axis in axes])
+        ctx.inverse = tuple(np.argsort([axis % a.ndim for axis in axes]).tolist())
         return out
 
-    def backward(ctx, g: Array) -> tuple[Array]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         return (g.transpose(ctx.inverse),)
 
 
@@ -402,7 +493,7 @@ class Expand(Function):
     def forward(ctx, a: Array, shape: tuple[int, ...]) -> Array:
         return np.broadcast_to(a, shape)
 
-    def backward(ctx, g: Array) -> tuple[Array]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         return (g,)
 
 
@@ -413,11 +504,13 @@ class Cat(Function):
 
     def forward(ctx, *arrays: Array, axis: int = 0) -> Array:
         out = np.concatenate(arrays, axis=axis)  # checks the shapes first
-        ctx.axis, ctx.ends = axis, np.cumsum([a.shape[axis] for a in arrays[:-1]])
+        ctx.axis, ctx.ends = axis, np.cumsum([0, *(a.shape[axis] for a in arrays)]).tolist()
         return out
 
-    def backward(ctx, g: Array) -> tuple[Array, ...]:
-        return tuple(np.split(g, ctx.ends, axis=ctx.axis))
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
+        before = (slice(None),) * ctx.axis
+        pieces = zip(ctx.ends[:-1], ctx.ends[1:])
+        return tuple(g[(*before, slice(start, stop))] for start, stop in pieces)
 
 
 class Stack(Function):
@@ -426,39 +519,43 @@ class Stack(Function):
     op = "stack"
 
     def forward(ctx, *arrays: Array, axis: int = 0) -> Array:
-        ctx.axis = axis
-        return np.stack(arrays, axis=axis)
+        out = np.stack(arrays, axis=axis)
+        ctx.axis, ctx.count = axis % out.ndim, len(arrays)
+        return out
 
-    def backward(ctx, g: Array) -> tuple[Array, ...]:
-        return tuple(np.moveaxis(g, ctx.axis, 0))
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
+        before = (slice(None),) * ctx.axis
+        return tuple(g[(*before, i)] for i in range(ctx.count))
 
 
 class MatMul(Function):
     """y = a @ b as numpy defines it;  da = g @ b^T;  db = a^T @ g  (^T: last two axes).
 
     A 1-D a is a row (1, n) and a 1-D b a column (n, 1) whose added axis is dropped
-    from y; backward restores that axis in g, uses the promoted operands and drops
-    it again. Batch axes broadcast (the backward loop sums them away).
+    from y; backward restores that axis in g, promotes the operands and drops it
+    again. Batch axes broadcast (the backward loop sums them away).
     """
 
     op = "@"
+    keeps = {"a": 0, "b": 1}
 
     def forward(ctx, a: Array, b: Array) -> Array:
-        ctx.a_vector, ctx.b_vector = a.ndim == 1, b.ndim == 1
-        ctx.a = a[np.newaxis, :] if ctx.a_vector else a
-        ctx.b = b[:, np.newaxis] if ctx.b_vector else b
+        ctx.a, ctx.b = a, b
         return np.matmul(a, b)
 
-    def backward(ctx, g: Array) -> tuple[Array | None, Array | None]:
-        g = g[..., np.newaxis] if ctx.b_vector else g
-        g = g[..., np.newaxis, :] if ctx.a_vector else g
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
+        a_vector, b_vector = ctx.a.ndim == 1, ctx.b.ndim == 1
+        g = g.reshape((*g.shape, 1)) if b_vector else g
+        g = g.reshape((*g.shape[:-1], 1, g.shape[-1])) if a_vector else g
         da = db = None
         if ctx.needs_grad[0]:
-            da = g @ np.swapaxes(ctx.b, -1, -2)
-            da = da[..., 0, :] if ctx.a_vector else da
+            b = ctx.b.reshape((-1, 1)) if b_vector else ctx.b
+            da = g @ _swap_last(b)
+            da = da.reshape((*da.shape[:-2], da.shape[-1])) if a_vector else da
         if ctx.needs_grad[1]:
-            db = np.swapaxes(ctx.a, -1, -2) @ g
-            db = db[..., 0] if ctx.b_vector else db
+            a = ctx.a.reshape((1, -1)) if a_vector else ctx.a
+            db = _swap_last(a) @ g
+            db = db.reshape(db.shape[:-1]) if b_vector else db
         return da, db
 
 
@@ -470,6 +567,7 @@ class Affine(Function):
     """
 
     op = "x@W+b"
+    keeps = {"x": 0, "weight": 1}
 
     def forward(ctx, x: Array, weight: Array, bias: Array) -> Array:
         ctx.x, ctx.weight = x, weight
@@ -479,7 +577,7 @@ class Affine(Function):
         out += bias  # in place: out is new, so the bias add allocates nothing
         return out
 
-    def backward(ctx, g: Array) -> tuple[Array | None, Array | None, Array | None]:
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         rows = g.reshape(-1, g.shape[-1])  # (batch, n_out); a 1-D g is one row
         dx = g @ ctx.weight.T if ctx.needs_grad[0] else None
         dweight = ctx.x.reshape(-1, ctx.x.shape[-1]).T @ rows if ctx.needs_grad[1] else None
@@ -506,13 +604,25 @@ class GetItem(Function):
         ctx.shape, ctx.index, ctx.basic = a.shape, index, _is_basic_index(index)
         return a[index]
 
-    def backward(ctx, g: Array) -> tuple[Array]:
-        da = np.zeros(ctx.shape, dtype=g.dtype)
-        if ctx.basic:
-            da[ctx.index] = g
-        else:
-            np.add.at(da, ctx.index, g)
-        return (da,)
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
+        return (ops.scatter(g, ctx.shape, ctx.index, ctx.basic),)
+
+
+class Scatter(Function):
+    """y = zeros of ``shape`` with a ADDED at ``index`` (GetItem's backward);  da = g[index].
+
+    Recorded only when GetItem's rule is differentiated again: the two are each
+    other's vector-Jacobian products.
+    """
+
+    op = "scatter"
+
+    def forward(ctx, a: Array, shape: tuple[int, ...], index: Any, basic: bool) -> Array:
+        ctx.index = index
+        return _scatter(a, shape, index, basic)
+
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
+        return (g[ctx.index],)
 
 
 class LogSoftmax(Function):
@@ -524,6 +634,7 @@ class LogSoftmax(Function):
     """
 
     op = "log_softmax"
+    keeps = {"y": OUTPUT}
 
     @np.errstate(over="ignore")
     def forward(ctx, a: Array, axis: int = -1) -> Array:
@@ -532,5 +643,5 @@ class LogSoftmax(Function):
         ctx.axis = axis
         return ctx.y
 
-    def backward(ctx, g: Array) -> tuple[Array]:
-        return (g - np.exp(ctx.y) * g.sum(axis=ctx.axis, keepdims=True),)
+    def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
+        return (g - ops.exp(ctx.y) * g.sum(axis=ctx.axis, keepdims=True),)
