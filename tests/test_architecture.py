@@ -28,6 +28,7 @@ LAYERS = [
     ["check"],
     ["explain"],
     ["viz"],
+    ["xor"],
     ["testing"],
     ["interop"],
     ["watch"],
