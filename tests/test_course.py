@@ -122,3 +122,51 @@ def test_a_top_level_stub_leaves_each_name_unanswered():
 def test_a_top_level_solution_that_assigns_nothing_is_refused():
     with pytest.raises(ValueError, match="must assign a name"):
         student_source(f"{BEGIN}\nprint(1)\n{END}\n")
+
+
+# -- tinygrad-bp course DIR ----------------------------------------------------------------
+
+
+def run_cli(*args, cwd):
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "tinygrad_bp", "course", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_the_command_writes_the_student_notebooks_without_their_solutions(tmp_path):
+    nbformat = pytest.importorskip("nbformat", reason=EXTRA)
+    course_tools()
+    result = run_cli("lesson", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    written = sorted((tmp_path / "lesson").glob("*.ipynb"))
+    assert [path.stem for path in written] == [path.stem for path in NOTEBOOKS]
+    for path in written:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        sources = "\n".join(cell.source for cell in nb.cells)
+        assert BEGIN not in sources and "YOUR CODE HERE" in sources, path.name
+
+
+def test_the_command_refuses_to_overwrite_without_force(tmp_path):
+    course_tools()
+    assert run_cli("lesson", cwd=tmp_path).returncode == 0
+    first = tmp_path / "lesson" / f"{NOTEBOOKS[0].stem}.ipynb"
+    first.write_text("my answers", encoding="utf-8")
+    again = run_cli("lesson", cwd=tmp_path)
+    assert again.returncode == 2
+    assert again.stderr.count("\n") == 1 and "--force" in again.stderr, again.stderr
+    assert first.read_text(encoding="utf-8") == "my answers"
+    forced = run_cli("lesson", "--force", "--solutions", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert BEGIN in first.read_text(encoding="utf-8")
+
+
+def test_the_command_refuses_a_file_as_its_folder(tmp_path):
+    (tmp_path / "notes.txt").write_text("", encoding="utf-8")
+    result = run_cli("notes.txt", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "tinygrad-bp: error: notes.txt exists and is not a directory\n"
+    no_argument = run_cli(cwd=tmp_path)
+    assert no_argument.returncode == 2 and no_argument.stderr.count("\n") == 1
