@@ -29,7 +29,7 @@ _REGION = re.compile(
     rf"^(?P<indent>[ \t]*){re.escape(BEGIN)}[ \t]*\n(?P<body>.*?)^[ \t]*{re.escape(END)}[ \t]*$\n?",
     re.DOTALL | re.MULTILINE,
 )
-_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
+_DEF = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?def[ \t]+(?P<name>\w+)", re.MULTILINE)
 
 
 def has_solution(source: str) -> bool:
@@ -57,11 +57,21 @@ def assigned_names(code: str) -> list[str]:
     return names
 
 
+def _enclosing(before: str, depth: int) -> str:
+    """The dotted name of the functions that enclose a line indented by ``depth``,
+    from the ``def`` lines before it: ``__mul__._backward()``."""
+    names: list[str] = []
+    for match in reversed(list(_DEF.finditer(before))):
+        if len(match["indent"]) < depth:
+            names.insert(0, match["name"])
+            depth = len(match["indent"])
+    return ".".join(names) + "()" if names else ""
+
+
 def _stub(source: str, region: re.Match[str]) -> str:
     indent, body = region["indent"], region["body"]
     if indent:
-        functions = _DEF.findall(source[: region.start()])
-        where = f"{functions[-1]}()" if functions else "this function"
+        where = _enclosing(source[: region.start()], len(indent)) or "this function"
         message = f"exercise: write the body of {where} (between the solution markers)"
         return f"{indent}{YOUR_CODE}\n{indent}raise NotImplementedError({message!r})\n"
     names = assigned_names(body)
@@ -79,6 +89,9 @@ def student_source(source: str) -> str:
         # YOUR CODE HERE
         raise NotImplementedError('exercise: write the body of g() (between the solution markers)')
     <BLANKLINE>
+    >>> nested = "def mul(a):\\n    def _backward():\\n        ### BEGIN SOLUTION\\n        pass\\n        ### END SOLUTION\\n"
+    >>> student_source(nested).splitlines()[-1].strip()
+    "raise NotImplementedError('exercise: write the body of mul._backward() (between the solution markers)')"
     >>> print(student_source("### BEGIN SOLUTION\\nw = [1, 2]\\nb = 3\\n### END SOLUTION\\n"))
     w = ...  # YOUR CODE HERE
     b = ...  # YOUR CODE HERE
