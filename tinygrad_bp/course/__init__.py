@@ -15,6 +15,7 @@ MyST needs the ``course`` extra (jupytext, nbformat): ``pip install "tinygrad_bp
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 from typing import Any
@@ -42,12 +43,12 @@ def sources() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]-*.md"))
 
 
-def _jupytext() -> Any:
+def _tool(name: str) -> Any:
+    """One of the course extra's modules (jupytext, nbformat), imported on first use."""
     try:
-        import jupytext
+        return importlib.import_module(name)
     except ImportError as error:
         raise CourseToolsMissing(INSTALL_HINT) from error
-    return jupytext
 
 
 def _nbgrader(cell: Any, grade_id: str) -> dict[str, Any] | None:
@@ -73,13 +74,14 @@ def notebook(source: str | os.PathLike[str], version: str = "solutions") -> Any:
         CourseToolsMissing: jupytext is not installed.
 
     >>> nb = notebook(sources()[0], "student")
-    >>> [cell.metadata["nbgrader"]["solution"] for cell in nb.cells if "nbgrader" in cell.metadata][:2]
+    >>> marked = [cell.metadata["nbgrader"] for cell in nb.cells if "nbgrader" in cell.metadata]
+    >>> [marking["solution"] for marking in marked][:2]
     [True, False]
     """
     if version not in VERSIONS:
         raise ValueError(f"version must be one of {VERSIONS}, got {version!r}")
     path = Path(source)
-    nb = _jupytext().read(path, fmt="md:myst")
+    nb = _tool("jupytext").read(path, fmt="md:myst")
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code":
             continue
@@ -88,7 +90,11 @@ def notebook(source: str | os.PathLike[str], version: str = "solutions") -> Any:
             cell.metadata["nbgrader"] = marking
         if version == "student":
             cell.source = student_source(cell.source)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata.pop("jupytext", None)
     return nb
 
@@ -118,8 +124,7 @@ def write_course(
     existing = [target for target, _ in books if target.exists()]
     if existing and not force:
         raise FileExistsError(f"{existing[0]} exists (use --force to overwrite)")
-    import nbformat
-
+    nbformat = _tool("nbformat")
     folder.mkdir(parents=True, exist_ok=True)
     for target, nb in books:
         nbformat.write(nb, target)
