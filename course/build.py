@@ -31,7 +31,11 @@ from tinygrad_bp.course import notebook, sources
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "course"
 CELL_TIMEOUT = 120  # seconds per cell: the slowest (training, the grader) take a few
-STYLE = (Path(__file__).resolve().parent / "notebook.css").read_text(encoding="utf-8")
+CSS = ROOT / "docs" / "css"
+# The standalone pages carry the docs site's own two style sheets.
+STYLE = "\n".join(
+    (CSS / name).read_text(encoding="utf-8") for name in ("pygments.css", "notebook.css")
+)
 
 
 def execute(nb: Any, timeout: int = CELL_TIMEOUT, allow_errors: bool = False) -> Any:
@@ -53,6 +57,8 @@ def html_body(nb: Any) -> str:
     fetched (nbconvert's ``basic`` template), wrapped in ``<div class="notebook">``."""
     exporter = HTMLExporter(template_name="basic", exclude_anchor_links=True)
     body, _ = exporter.from_notebook_node(nb)
+    # The site colours code by the class markdown's codehilite gives it (css/pygments.css).
+    body = body.replace('class="highlight hl-ipython3"', 'class="codehilite"')
     return f'<div class="notebook">\n{body}\n</div>'
 
 
