@@ -101,6 +101,18 @@ def test_the_unfilled_student_version_fails_exactly_its_checks(source):
         assert error.evalue.strip(), f"{source.name}, check cell {number} fails without a message"
 
 
+def test_the_notebooks_ship_with_the_package():
+    """``tinygrad-bp course`` builds from the sources inside the package: the wheel's
+    package data must hold every one of them."""
+    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11+")
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["tinygrad_bp.course"]
+    package = ROOT / "tinygrad_bp" / "course"
+    shipped = {path for pattern in patterns for path in package.glob(pattern)}
+    assert set(NOTEBOOKS) <= shipped, f"not in the package data: {set(NOTEBOOKS) - shipped}"
+
+
 def test_a_stub_inside_a_function_names_it():
     cell = f"def sigmoid(z):\n    {BEGIN}\n    return z\n    {END}\n"
     stubbed = student_source(cell)
