@@ -47,6 +47,7 @@ def execute(nb: Any, timeout: int = CELL_TIMEOUT, allow_errors: bool = False) ->
             timeout=timeout,
             kernel_name="python3",
             allow_errors=allow_errors,
+            coalesce_streams=True,  # one print's pieces as one output, as Jupyter shows them
             resources={"metadata": {"path": folder}},
         )
         return client.execute()

@@ -29,7 +29,9 @@ GET_IT = (
 
 
 def _build_script() -> ModuleType | None:
-    """course/build.py, or None when the course extra (nbconvert, nbclient) is missing."""
+    """course/build.py, or None when the course extra (jupytext, nbconvert, ...) is missing."""
+    if importlib.util.find_spec("jupytext") is None:
+        return None
     try:
         spec = importlib.util.spec_from_file_location("course_build", HERE / "build.py")
         assert spec is not None and spec.loader is not None
