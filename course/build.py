@@ -16,6 +16,7 @@ Needs the ``course`` extra: ``pip install -e ".[course]"``.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import time
@@ -36,6 +37,9 @@ CSS = ROOT / "docs" / "css"
 STYLE = "\n".join(
     (CSS / name).read_text(encoding="utf-8") for name in ("pygments.css", "notebook.css")
 )
+
+
+_SRCDOC = re.compile(r'srcdoc="[^"]*"')
 
 
 def execute(nb: Any, timeout: int = CELL_TIMEOUT, allow_errors: bool = False) -> Any:
@@ -60,6 +64,9 @@ def html_body(nb: Any) -> str:
     body, _ = exporter.from_notebook_node(nb)
     # The site colours code by the class markdown's codehilite gives it (css/pygments.css).
     body = body.replace('class="highlight hl-ipython3"', 'class="codehilite"')
+    # nbconvert writes the newlines of an iframe's srcdoc (an embedded page) as they are;
+    # Markdown would end the page's raw HTML at the first blank line inside one.
+    body = _SRCDOC.sub(lambda match: match[0].replace("\n", "&#10;"), body)
     return f'<div class="notebook">\n{body}\n</div>'
 
 
