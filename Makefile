@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint bench docs clean
+.PHONY: test demo lint bench docs course clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ bench:
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir site
+
+# The course (tinygrad_bp/course): the student and solutions notebooks (.ipynb), the
+# solutions executed, and each as an HTML page, in build/course/; the docs site shows them.
+course: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[course]"
+	$(BIN)/python course/build.py --out build/course
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -34,6 +34,7 @@ LAYERS = [
     ["testing"],
     ["interop"],
     ["watch"],
+    ["course"],
     ["cli"],
     ["__main__", "__init__"],
 ]
