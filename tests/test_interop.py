@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -621,17 +622,29 @@ def test_tensor_ops_give_pytorchs_values_and_gradients_in_float64(
 
 def test_clip_gradient_at_a_bound():
     # Written out by hand, not read from PyTorch, whose rule at a bound depends on its
-    # version (see OFF_BOUNDS). The library's rule: bounds included, as torch.clamp <= 2.13.
+    # version (see OFF_BOUNDS). The library's rule, torch.clamp's from 2.14: 0 at a
+    # number bound; a Tensor bound and x share the gradient, 1/2 each.
     x = tbp.Tensor(ON_BOUNDS, requires_grad=True)
     x.clip(-1.0, 1.0).sum().backward()
-    np.testing.assert_array_equal(x.grad, [[0.0, 1.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(x.grad, [[0.0, 0.0, 1.0, 1.0], [1.0, 0.0, 0.0, 0.0]])
     x = tbp.Tensor(ON_BOUNDS, requires_grad=True)
     x.clip(lo=0.5).sum().backward()
-    np.testing.assert_array_equal(x.grad, [[0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
+    np.testing.assert_array_equal(x.grad, [[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 1.0]])
     x, hi = tbp.Tensor([0.5, 0.25], requires_grad=True), tbp.Tensor([0.5, 0.5], requires_grad=True)
     x.clip(hi=hi).sum().backward()
-    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
-    np.testing.assert_array_equal(hi.grad, [0.0, 0.0])
+    np.testing.assert_array_equal(x.grad, [0.5, 1.0])
+    np.testing.assert_array_equal(hi.grad, [0.5, 0.0])
+
+
+def test_relu_with_an_infinite_upstream_gradient_gives_pytorchs_zero_without_warnings(torch):
+    x = np.array([-1.0, 0.0, 2.0])
+    ours, theirs = tbp.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    seed = np.full(3, np.inf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning fails the test
+        ours.relu().backward(seed)
+    theirs.relu().backward(torch.tensor(seed))
+    np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())
 
 
 @pytest.mark.parametrize("name", ["argmax", "argmin"])

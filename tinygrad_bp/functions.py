@@ -247,7 +247,7 @@ class ReLU(Function):
         return ctx.y
 
     def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
-        return (ops.mask(g, ctx.y > 0),)
+        return (ops.where(ctx.y > 0, g, 0),)  # not g * mask: an infinite g gives 0, not nan
 
 
 class Sigmoid(Function):
@@ -329,22 +329,28 @@ class Std(Sqrt):
 class Clip(Function):
     """y = min(max(a, lo), hi)  (so y = hi wherever lo > hi, as numpy and PyTorch).
 
-    da = g * [lo <= a <= hi]  (the bounds included, as torch.clamp);
-    dlo = g * [a < lo and lo < hi];  dhi = g * [a > hi or hi < lo]  (torch.clamp's rule).
+    Inside the bounds da = g; outside, the bound it was clipped to gets g (hi wherever
+    lo > hi). Exactly on a bound, PyTorch's minimum-norm rule (torch >= 2.14): a number
+    bound passes nothing to a (0, as relu at 0); a Tensor bound and a share g, 1/2 each.
     """
 
     op = "clip"
 
-    def forward(ctx, a: Array, lo: Array, hi: Array) -> Array:
-        ctx.a, ctx.lo, ctx.hi = a, lo, hi
+    def forward(ctx, a: Array, lo: Array, hi: Array, tensor_bounds: tuple[bool, bool]) -> Array:
+        ctx.a, ctx.lo, ctx.hi, ctx.tensor_bounds = a, lo, hi, tensor_bounds
         return np.minimum(np.maximum(a, lo), hi)
 
     def backward(ctx, g: Any, ops: Any = ArrayOps) -> tuple[Any, ...]:
         a, lo, hi = ctx.a, ctx.lo, ctx.hi
-        da = ops.where((lo <= a) & (a <= hi), g, 0) if ctx.needs_grad[0] else None
-        dlo = ops.where((a < lo) & (lo < hi), g, 0) if ctx.needs_grad[1] else None
-        dhi = ops.where((a > hi) | (hi < lo), g, 0) if ctx.needs_grad[2] else None
-        return da, dlo, dhi
+        tensor_lo, tensor_hi = ctx.tensor_bounds
+        ordered = lo < hi
+        at_lo, at_hi = (a == lo) & ordered, (a == hi) & ordered
+        shared = (at_lo & tensor_lo) | (at_hi & tensor_hi)  # a tie with a Tensor bound
+        half = g / 2
+        da = ops.where((lo < a) & (a < hi), g, ops.where(shared, half, 0))
+        dlo = ops.where((a < lo) & ordered, g, ops.where(at_lo, half, 0))
+        dhi = ops.where((a > hi) | (hi < lo), g, ops.where(at_hi, half, 0))
+        return tuple(d if needed else None for d, needed in zip((da, dlo, dhi), ctx.needs_grad))
 
 
 class Where(Function):

@@ -40,6 +40,7 @@ import numpy as np
 from . import __version__, nn
 from .files import write_atomically
 from .nn import ACTIVATIONS
+from .validate import is_integer
 
 # PyTorch's CPU build: everything here runs on it, and it is a tenth of the CUDA build's size.
 TORCH_CPU = "pip install torch --index-url https://download.pytorch.org/whl/cpu"
@@ -306,7 +307,7 @@ def export_onnx(
     Traceback (most recent call last):
     ValueError: batch must be a positive integer or None, got 0
     """
-    is_count = isinstance(batch, (int, np.integer)) and not isinstance(batch, bool)
+    is_count = is_integer(batch)
     if batch is not None and (not is_count or batch < 1):
         raise ValueError(f"batch must be a positive integer or None, got {batch!r}")
     if np.dtype(dtype) not in (np.float32, np.float64):

@@ -18,6 +18,7 @@ import numpy as np
 
 from .engine import Value
 from .tensor import Tensor, as_array
+from .validate import holds_reals
 
 __all__ = [
     "LOG_FLOOR",
@@ -46,7 +47,7 @@ def _as_values(pred: Any) -> np.ndarray:
 
 def _target_array(target: Any, shape: tuple[int, ...], loss: str) -> np.ndarray:
     array = target.data if isinstance(target, Tensor) else as_array(target)
-    if array.dtype.kind not in "biuf":
+    if not holds_reals(array.dtype):
         raise TypeError(f"{loss}: targets must be real numbers, got dtype {array.dtype}")
     if array.shape != shape:
         if array.size == 1 and math.prod(shape) == 1:  # Value vs [1.0], (1,) vs 1.0: one number

@@ -372,21 +372,23 @@ class Tensor:
     def clip(self, lo: Operand | None = None, hi: Operand | None = None) -> Tensor:
         """min(max(x, lo), hi) elementwise; a bound may be None (unbounded), a number or a Tensor.
 
-        The gradient to x is 1 where lo <= x <= hi, bounds included, as torch.clamp
-        (and 0 everywhere when lo > hi, where every result is hi); Tensor bounds get
-        the gradient where they are the result.
+        The gradient to x is 1 where lo < x < hi (0 everywhere when lo > hi, where
+        every result is hi); Tensor bounds get it where they are the result. On a
+        bound, as torch.clamp from 2.14: 0 to x at a number bound, 1/2 each to x and
+        a Tensor bound.
 
         >>> x = Tensor([-1.0, 0.0, 0.5, 1.0, 2.0], requires_grad=True)
         >>> out = x.clip(0.0, 1.0)
         >>> out.sum().backward()
         >>> out.tolist(), x.grad.tolist()
-        ([0.0, 0.0, 0.5, 1.0, 1.0], [0.0, 1.0, 1.0, 1.0, 0.0])
+        ([0.0, 0.0, 0.5, 1.0, 1.0], [0.0, 0.0, 1.0, 0.0, 0.0])
         """
         if lo is None and hi is None:
             raise ValueError("clip needs at least one bound: lo or hi")
+        tensor_bounds = (isinstance(lo, Tensor), isinstance(hi, Tensor))
         lo = self._operand(-np.inf if lo is None else lo)
         hi = self._operand(np.inf if hi is None else hi)
-        return _apply(F.Clip, self, lo, hi)
+        return _apply(F.Clip, self, lo, hi, tensor_bounds=tensor_bounds)
 
     def clamp(self, min: Operand | None = None, max: Operand | None = None) -> Tensor:
         """``clip`` under PyTorch's name and keywords: ``x.clamp(min=0.0)``.

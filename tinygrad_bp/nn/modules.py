@@ -19,7 +19,7 @@ import numpy as np
 
 from ..engine import Value, weighted_sum
 from ..tensor import Tensor
-from ..validate import integer
+from ..validate import integer, is_sequence
 from .activations import ACTIVATIONS, get_activation
 from .base import Module, Parameter, count, listing, prefixed
 
@@ -44,7 +44,7 @@ def _check_inputs(module: str, x: Sequence[Any], expected: int) -> list[Value]:
     """Turn the inputs into Values (numbers become leaves); wrong length: ValueError."""
     if isinstance(x, (Value, numbers.Real)):
         x = [x]
-    if not isinstance(x, (Sequence, np.ndarray)) or isinstance(x, str):
+    if not is_sequence(x):
         raise TypeError(f"{module} takes a list of numbers or Values, got {type(x).__name__}")
     if len(x) != expected:
         raise ValueError(f"{module} expects {expected} inputs, given {len(x)}")
@@ -336,7 +336,7 @@ def tensor_mlp(
     """
     hidden = get_activation(activation)
     output = get_activation("linear" if output_activation is None else output_activation)
-    if not isinstance(sizes, (Sequence, np.ndarray)) or isinstance(sizes, str):
+    if not is_sequence(sizes):
         raise TypeError(f"sizes must be a list of layer widths, got {type(sizes).__name__}")
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output width, got {sizes!r:.80}")

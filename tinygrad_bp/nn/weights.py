@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validate import real_array
+from ..validate import is_sequence, real_array
 from .base import Module, read, write
 from .modules import MLP, Layer, Linear, Neuron, Sequential, tensor_mlp
 
@@ -73,7 +73,7 @@ def set_weights(model: Module, weights: Sequence[Any]) -> None:
     (1.0, 0.4)
     """
     layers = _dense_layers(model)
-    if not isinstance(weights, (Sequence, np.ndarray)) or isinstance(weights, str):
+    if not is_sequence(weights):
         raise TypeError(f"set_weights needs a list of matrices, got {type(weights).__name__}")
     if len(weights) != len(layers):
         raise ValueError(f"set_weights: the model has {len(layers)} layers, given {len(weights)}")
@@ -112,7 +112,7 @@ def sigmoid_network(weights: Sequence[Any]) -> Sequential:
     >>> bool(np.allclose(out.data[0], delta.forward(weights, np.array([1.0, 0.0]))[-1]))
     True
     """
-    if not isinstance(weights, (Sequence, np.ndarray)) or isinstance(weights, str) or not weights:
+    if not is_sequence(weights) or not len(weights):
         raise TypeError(f"sigmoid_network needs a list of matrices, got {weights!r:.80}")
     shapes = [np.shape(matrix) for matrix in weights]
     if any(len(shape) != 2 or shape[0] < 2 for shape in shapes):

@@ -31,6 +31,7 @@ from ..engine import Value
 from ..functions import Function
 from ..graph import observing, toposort, tracing
 from ..tensor import Tensor
+from ..validate import holds_reals
 from .tracked import (
     Arg,
     Call,
@@ -123,7 +124,7 @@ def flatten(args: Sequence[Any]) -> tuple[Any, list[Any]]:
         if _is_number(x):
             leaves.append(x)
             return "number"
-        if isinstance(x, np.ndarray) and x.dtype.kind in "biuf" and x.ndim > 0:
+        if isinstance(x, np.ndarray) and holds_reals(x.dtype) and x.ndim > 0:
             leaves.append(x)
             return ("array", x.shape, x.dtype.str)
         if isinstance(x, (list, tuple)):
@@ -405,7 +406,7 @@ def _stand_ins(
             return tracked
         if _is_number(x):
             return TrackedFloat(float(x), Arg(next(counter)), recorder)
-        if isinstance(x, np.ndarray) and x.dtype.kind in "biuf" and x.ndim > 0:
+        if isinstance(x, np.ndarray) and holds_reals(x.dtype) and x.ndim > 0:
             tracked = x.view(TrackedArray)
             tracked.expr, tracked.log = Arg(next(counter)), recorder
             arrays.append(x)
