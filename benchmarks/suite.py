@@ -117,6 +117,34 @@ def measure_elementary(lanes: int, depth: int, rounds: int) -> list[Row]:
     return [speed, memory]
 
 
+def measure_microgpt(rounds: int) -> list[Row]:
+    """microgpt's GPT step on scalars: ours against a minimal slots-and-tuples Value."""
+    from benchmarks import microgpt
+
+    r = microgpt.compare(rounds)
+    workload = "microgpt step on scalars (1 layer, 4,192 params, one name)"
+    peer = "minimal Value"
+    forward = r["forward_ms_ours"] / 1e3, r["forward_ms_minimal"] / 1e3
+    backward = r["backward_ms_ours"] / 1e3, r["backward_ms_minimal"] / 1e3
+    memory = r["bytes_per_node_minimal"] / r["bytes_per_node_ours"]
+    return [
+        speedup_row(
+            workload, peer, forward[0] + backward[0], forward[1] + backward[1], 1.5, ">= 1.5x"
+        ),
+        speedup_row(f"{workload}: forward", peer, forward[0], forward[1], 1.2, ">= 1.2x"),
+        speedup_row(f"{workload}: backward", peer, backward[0], backward[1], 2.0, ">= 2x"),
+        Row(
+            "microgpt step: bytes per node of the graph (tracemalloc)",
+            peer,
+            f"{r['bytes_per_node_ours']:.0f} B",
+            f"{r['bytes_per_node_minimal']:.0f} B",
+            memory,
+            "<= the minimal Value's",
+            memory >= 1.0,
+        ),
+    ]
+
+
 def measure_chain(depth: int) -> list[Row]:
     start = time.perf_counter()
     reached, status = sw.deepest_chain(Value, [depth])
@@ -325,6 +353,7 @@ def run(sizes: Any, threads: int, only: str | None = None) -> None:
         ("scalar MLP", lambda: measure_moons(sizes.moons_samples, sizes.rounds)),
         ("elementary ops", lambda: measure_elementary(sizes.lanes, sizes.depth, sizes.rounds)),
         ("chain", lambda: measure_chain(sizes.chain)),
+        ("microgpt", lambda: measure_microgpt(max(1, sizes.rounds // 5))),
         ("XOR", lambda: measure_xor(sizes.xor_epochs, sizes.rounds)),
         ("tensor 784 float64", lambda: measure_tensor_step(BIG, sizes.rounds, 3)),
         ("tensor 784 float32", lambda: measure_tensor_step(BIG32, sizes.rounds, 3)),

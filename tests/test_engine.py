@@ -372,3 +372,31 @@ def test_the_exponents_gradient_at_base_zero_is_pytorchs(base, exponent, d_expon
     tb = torch.tensor(exponent, dtype=torch.float64, requires_grad=True)
     (ta**tb).backward()
     assert tb.grad.item() == d_exponent
+
+
+def test_a_closure_reads_this_sweeps_gradient_when_grads_are_already_held():
+    seen = []
+    x = Value(0.5)
+
+    def tripled(self):
+        out = Value(3 * self.data, (self,), "3x")
+
+        def _backward():
+            seen.append(out.grad)
+            self.grad += 3 * out.grad
+
+        out._backward = _backward
+        return out
+
+    y = tripled(x) * 2.0
+    y.backward()
+    y.backward()  # every grad already holds the first sweep's
+    assert seen == [2.0, 2.0]  # d(y)/d(out) = 2 in each sweep, never the running sum
+    assert x.grad == 12.0  # twice 3 * 2
+
+
+def test_number_operands_become_leaves_with_float_data():
+    y = Value(2.0) * 3 + np.float32(0.5)
+    constants = [child for node in (y, y.children[0]) for child in node.children[1:]]
+    assert [c.data for c in constants] == [0.5, 3.0]
+    assert all(type(c.data) is float and not c.children and c.op == "" for c in constants)

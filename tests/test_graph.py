@@ -4,16 +4,26 @@ import gc
 import threading
 
 import pytest
+from hypothesis import given
 from threads import held_in_another_thread
 
 from tinygrad_bp import Value
-from tinygrad_bp.graph import backpropagate, backward_order, mode, no_grad, observing, toposort
+from tinygrad_bp.graph import (
+    backpropagate,
+    backward_order,
+    mode,
+    no_grad,
+    observing,
+    sweep_order,
+    toposort,
+)
+from tinygrad_bp.testing import programs
 
 
 class Node:
     """The graph protocol at its smallest: children, grad, and a local chain rule."""
 
-    _EMPTY = 0.0
+    empty_grad = 0.0
 
     def __init__(self, name, *children, local=()):
         self.name, self.children, self.local = name, children, local
@@ -186,3 +196,37 @@ def test_observers_chain_and_are_restored():
     Value(3.0)
     assert seen == [("outer", 1.0), ("inner", 1.0), ("outer", 2.0)]
     assert mode.forward_hook is None and mode.backward_hook is None
+
+
+# -- the Value sweep's order: creation numbers ------------------------------------------------
+
+
+@given(programs())
+def test_the_value_order_puts_every_node_after_all_its_consumers(program):
+    xs = [Value(x) for x in program.inputs]
+    root = program.output(*xs)
+    order = backward_order(root)
+    position = {node: i for i, node in enumerate(order)}
+    assert order[0] is root and len(position) == len(order) == len(toposort(root))
+    for node in order:
+        assert all(position[child] > position[node] for child in node.children)
+    interior, leaves = sweep_order(root)
+    assert [n for n in order if n.children] == interior
+    assert set(leaves) == {n for n in order if not n.children}
+
+
+def test_the_value_order_of_a_network_is_layer_by_layer():
+    from tinygrad_bp.nn import MLP
+
+    net = MLP(3, [4, 2], rng=0)
+    out = sum(net([1.0, -2.0, 0.5]))
+    position = {node: i for i, node in enumerate(backward_order(out))}
+    output_layer, hidden_layer = net.layers[1].parameters(), net.layers[0].parameters()
+    assert max(position[w] for w in output_layer) < min(position[w] for w in hidden_layer)
+
+
+def test_a_value_sweep_seeded_through_backpropagate_scales_every_grad():
+    x = Value(3.0)
+    y = x * x + x  # dy/dx = 2x + 1 = 7
+    backpropagate(y, 2.0)
+    assert (x.grad, y.grad) == (14.0, 2.0)

@@ -20,7 +20,7 @@ from user_ops import micrograd_relu
 from conftest import needs_chromium, needs_dot
 from tinygrad_bp import Tensor, Value, delta, detect_anomaly, losses, nn
 from tinygrad_bp.check import AnomalyError
-from tinygrad_bp.graph import mode
+from tinygrad_bp.graph import mode, observing
 from tinygrad_bp.viz import (
     MAX_FRAMES,
     GraphTooLargeError,
@@ -325,21 +325,27 @@ def test_the_worked_example_shows_the_deltas_of_the_derivation():
 
 
 def engine_sweep_order(root) -> list:
-    """The nodes in the order a real ``root.backward()`` calls their ``_propagate``."""
-    seen = []
-    kind = type(root)
-    original = kind._propagate
+    """The nodes in the order a real ``root.backward()`` completes their gradients.
 
-    def recording(node):
-        seen.append(node)
-        original(node)
-
-    kind._propagate = recording
-    try:
+    Each node with children when the sweep reports it to a backward observer, each
+    leaf right after the last of its consumers (its gradient is complete then).
+    """
+    reported = []
+    with observing(backward=lambda node, sent: reported.append(node)):
         root.backward()
-    finally:
-        kind._propagate = original
-    return seen
+    last_consumer = {}
+    for node in reported:
+        for child in node.children:
+            if not child.children:
+                last_consumer[child] = node
+    order = []
+    for node in reported:
+        order.append(node)
+        for child in node.children:
+            if last_consumer.get(child) is node:
+                order.append(child)
+                del last_consumer[child]
+    return order
 
 
 def test_the_frames_follow_backwards_own_sweep_layer_by_layer():

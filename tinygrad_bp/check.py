@@ -249,7 +249,7 @@ def _inputs_restored(inputs: tuple[Node, ...]) -> Iterator[None]:
 def _call_recording(f: Callable[..., Node], inputs: tuple[Node, ...]) -> Node:
     """``f(*inputs)`` with every input's grad zeroed and every tensor requiring grad."""
     for x in inputs:
-        x.grad = x._EMPTY
+        x.grad = x.empty_grad
         if isinstance(x, Tensor):
             x.requires_grad = True
     return f(*inputs)
@@ -281,7 +281,7 @@ def _backward_gradients(
     saved_grads = [node.grad for node in others]
     try:
         for node in others:
-            node.grad = node._EMPTY
+            node.grad = node.empty_grad
         if isinstance(out, Tensor) and not out.requires_grad:
             pass  # f's output does not depend on the inputs: every gradient is zero
         elif isinstance(out, Tensor):

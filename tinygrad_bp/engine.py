@@ -7,6 +7,28 @@ then applies the chain rule once per edge, from the root down::
 
     child.grad += d(out)/d(child) * out.grad
 
+Each op's rule is written once, in ``RULES`` below: its forward formula and its
+local derivatives, as expressions over the operands' numbers ``x``, ``y`` (``c``
+for a number exponent) and the result ``out``. Three readers use that one table:
+
+- the op methods (``__add__``, ``tanh``, ...), made from the rules when this
+  module is imported: each is the straight-line code one would write by hand
+  (``out = tanh(x)``, ``local_grads = (1.0 - out * out,)``), with the node built
+  inline, so an op costs one Python call (their source is in ``OP_SOURCE``);
+- ``tracing.scalar``, which prints the same expressions into a compiled step;
+- ``differentiable_local_grads``, which evaluates them on Values, so that a
+  gradient can itself be differentiated (``grad(..., create_graph=True)``).
+
+Why compiled rather than interpreted: an op that looked its rule up and
+evaluated it at run time would pay a dictionary lookup and an ``eval`` per node,
+and an op that called a shared node builder paid two Python calls per node
+instead of one; the compiled methods are the code one would write by hand, so
+the table costs the eager engine nothing.
+
+The reverse sweep (``backward``) visits the nodes with children by decreasing
+creation number (``graph.sweep_order``), each after all its consumers, and runs
+micrograd's loop ``child.grad += local * node.grad`` over them.
+
 A superset of micrograd's ``Value``: its constructor ``Value(data, _children,
 _op)``, its private names ``_prev``, ``_op`` and ``_backward``, and ops written
 its way (a closure assigned to ``out._backward``) work too, so micrograd's
@@ -15,330 +37,59 @@ notebooks and lecture exercises run unchanged.
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import itertools
+import linecache
 import math
 import numbers
-from collections.abc import Callable, Iterable, Sequence
-from typing import Union
+import operator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 import numpy as np
 
-from .graph import backpropagate, mode
+from .graph import collector_paused, mode, sweep_order
 
 Number = int | float | np.number
 Operand = Union["Value", int, float, np.number]  # noqa: UP007 (a forward reference)
 
 
-class Value:
-    """A scalar node of a computation graph, with its gradient.
+class Rule(NamedTuple):
+    """One op: ``out = forward`` and d(out)/d(operand) for each operand, as Python expressions.
 
-    ``Value(data, _children=(), _op="", *, label="")``: the positional order is
-    micrograd's, so ``Value(x, (a, b), "+")`` builds a node by hand, as its lecture
-    does; such a node's local derivatives are unknown to us, and gradient flows
-    through it only by the closure the user assigns to ``out._backward``.
-
-    Attributes:
-        data: the number (float).
-        grad: d(root)/d(self) accumulated by ``backward()`` calls (starts at 0.0).
-        children: the operands this value was computed from, in operand order.
-        local_grads: d(self)/d(child) for each child, computed in the forward pass
-            (None for a node built by hand, whose derivatives only its closure knows).
-        op: the operation that produced it ("" for a leaf).
-        label: a name for pictures and tables.
-
-    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
-    >>> c = a * b + a            # c = ab + a
-    >>> c.backward()
-    >>> c.data, a.grad, b.grad   # dc/da = b + 1, dc/db = a
-    (-4.0, -2.0, 2.0)
+    The names in the expressions: ``x`` and ``y`` the operands' numbers, ``c`` a
+    number exponent, ``w``, ``x``, ``b`` the weighted sum's weights, inputs and bias,
+    ``out`` the result, and the functions of ``FUNCTIONS``. ``constant``: the local
+    derivatives are constant between kinks (relu, abs, step), so the second
+    derivative is 0 and ``differentiable_local_grads`` gives them as constants.
     """
 
-    __slots__ = (
-        *("data", "grad", "children", "local_grads", "op", "label"),
-        *("_pending", "_origin", "_user_backward"),
-    )
-    data: float
-    grad: float
-    children: tuple[Value, ...]
-    local_grads: tuple[float, ...] | None
-    op: str
-    label: str
-    _pending: float
-    _origin: str | None
-    _user_backward: Callable[[], None] | None
-
-    # numpy defers to our reflected operators: np.float64(2) * Value(3) is a Value.
-    __array_ufunc__ = None
-    _EMPTY = 0.0  # the empty gradient: grad before any backward, _pending between sweeps
-
-    def __init__(
-        self, data: Number, _children: Iterable[Value] = (), _op: str = "", *, label: str = ""
-    ) -> None:
-        children = _checked_children(_children)
-        self.data = data if type(data) is float else to_float(data)
-        self.grad = 0.0
-        self.label = label
-        self.op = _op
-        self._pending = 0.0
-        self._origin = None
-        recorded = bool(children) and (mode.plain or mode.thread.grad_enabled)
-        self.children = children if recorded else ()
-        self.local_grads = None if recorded else ()
-        self._user_backward = _no_closure if recorded else None
-        if not mode.plain and mode.thread.forward_hook is not None:
-            mode.thread.forward_hook(self, self.data, children)
-
-    # -- primitives: data and local derivatives together ------------------------
-
-    def __add__(self, other: Operand) -> Value:
-        other = other if isinstance(other, Value) else Value(other)
-        return _node(self.data + other.data, (self, other), (1.0, 1.0), "+")
-
-    def __mul__(self, other: Operand) -> Value:
-        other = other if isinstance(other, Value) else Value(other)
-        return _node(self.data * other.data, (self, other), (other.data, self.data), "*")
-
-    def __pow__(self, exponent: Operand) -> Value:
-        """a ** b; d/da = b a^(b-1) (0 for b = 0), d/db = a^b ln a (see _exponent_slope)."""
-        if isinstance(exponent, Value):
-            a, b = self.data, exponent.data
-            out = _power(a, b)
-            slopes = (_power_slope(a, b), _exponent_slope(a, b, out))
-            return _node(out, (self, exponent), slopes, "**")
-        b = to_float(exponent)
-        local = _power_slope(self.data, b)
-        return _node(_power(self.data, b), (self,), (local,), f"**{exponent}")
-
-    def __rpow__(self, base: Number) -> Value:
-        return Value(base) ** self  # base ** self
-
-    def exp(self) -> Value:
-        """e^x; d/dx = e^x (the output itself)."""
-        out = _exp(self.data)
-        return _node(out, (self,), (out,), "exp")
-
-    def log(self) -> Value:
-        """Natural log; d/dx = 1/x. ValueError for x <= 0."""
-        if self.data <= 0:
-            raise ValueError(f"log of a non-positive number: {self.data!r}")
-        return _node(math.log(self.data), (self,), (1.0 / self.data,), "log")
-
-    def tanh(self) -> Value:
-        """tanh(x); d/dx = 1 - tanh(x)^2."""
-        out = math.tanh(self.data)
-        return _node(out, (self,), (1.0 - out * out,), "tanh")
-
-    def sigmoid(self) -> Value:
-        """g(x) = 1 / (1 + e^-x); d/dx = g(x)(1 - g(x)), the derivation's o(1 - o)."""
-        out = _sigmoid(self.data)
-        return _node(out, (self,), (out * (1.0 - out),), "sigmoid")
-
-    def relu(self) -> Value:
-        """max(0, x); d/dx = 1 for x > 0, else 0 (0 at the kink)."""
-        positive = self.data > 0
-        return _node(self.data if positive else 0.0, (self,), (float(positive),), "relu")
-
-    def abs(self) -> Value:
-        """|x|; d/dx = sign(x) (0 at 0)."""
-        x = self.data
-        sign = 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
-        return _node(abs(x), (self,), (sign,), "abs")
-
-    def step(self) -> Value:
-        """The perceptron's threshold: 1.0 if x > 0 else 0.0; gradient 0 everywhere."""
-        return _node(1.0 if self.data > 0 else 0.0, (self,), (0.0,), "step")
-
-    # -- composites (micrograd's spelling) -----------------------------------------
-
-    def __neg__(self) -> Value:  # -self
-        return self * -1.0
-
-    def __sub__(self, other: Operand) -> Value:  # self - other
-        return self + (-other)
-
-    def __truediv__(self, other: Operand) -> Value:  # self * other^-1
-        other = other if isinstance(other, Value) else Value(other)
-        return self * other**-1
-
-    def __radd__(self, other: Number) -> Value:  # other + self
-        return self + other
-
-    def __rmul__(self, other: Number) -> Value:  # other * self
-        return self * other
-
-    def __rsub__(self, other: Number) -> Value:  # other - self
-        return Value(other) + (-self)
-
-    def __rtruediv__(self, other: Number) -> Value:  # other / self
-        return Value(other) * self**-1
-
-    # -- backward ------------------------------------------------------------------
-
-    def backward(self) -> None:
-        """Add d(self)/d(node) to the ``grad`` of every node this value depends on.
-
-        Gradients accumulate: a second call without zeroing doubles every grad.
-        Inside ``no_grad()`` it still runs on a graph recorded outside the block,
-        as in PyTorch; a value computed inside the block is a leaf, so only its
-        own grad changes.
-        """
-        backpropagate(self, 1.0)
-
-    def _propagate(self) -> None:
-        """One step of the reverse sweep (see ``graph.backpropagate``)."""
-        upstream = self._pending
-        self._pending = 0.0
-        self.grad += upstream
-        local_grads = self.local_grads
-        if local_grads is None:  # built by hand: only the user's closure knows its derivatives
-            self._propagate_by_closure(upstream)
-            return
-        if not mode.plain and mode.thread.backward_hook is not None:
-            mode.thread.backward_hook(self, tuple(local * upstream for local in local_grads))
-        for child, local in zip(self.children, local_grads):
-            child._pending += local * upstream  # the chain rule
-
-    def _propagate_by_closure(self, upstream: float) -> None:
-        """The sweep's step for a node built by hand: run the user's ``_backward`` closure.
-
-        A micrograd closure adds ``local * out.grad`` to each ``child.grad``. So that
-        it sends exactly this sweep's gradient, and no grad is counted twice, it runs
-        with ``self.grad`` set to the upstream gradient and each child's grad to 0;
-        what it leaves in a child's grad is what it sends. Then every grad is put back.
-        """
-        children = dict.fromkeys(self.children)  # each child once, in operand order
-        saved = [(node, node.grad) for node in (self, *children)]
-        self.grad = upstream
-        for child in children:
-            child.grad = 0.0
-        closure = self._user_backward or _no_closure
-        try:
-            closure()
-            sent = {child: to_float(child.grad) for child in children}
-        finally:
-            for node, grad in saved:
-                node.grad = grad
-        if not mode.plain and mode.thread.backward_hook is not None:
-            mode.thread.backward_hook(self, tuple(sent[child] for child in self.children))
-        for child, gradient in sent.items():
-            child._pending += gradient
-
-    # -- micrograd compatibility ----------------------------------------------------
-
-    @property
-    def _prev(self) -> set[Value]:
-        return set(self.children)
-
-    @property
-    def _op(self) -> str:
-        return self.op
-
-    @property
-    def _backward(self) -> Callable[[], None]:
-        """Apply this node's local chain rule once, as micrograd's closure does.
-
-        Assigning a closure (micrograd's way of writing an op) makes ``backward()``
-        call it for this node, once, when the node's gradient is complete.
-        """
-        return self._user_backward or self._apply_local_chain_rule
-
-    @_backward.setter
-    def _backward(self, closure: Callable[[], None]) -> None:
-        if not callable(closure):
-            raise TypeError(f"_backward must be callable, got {type(closure).__name__}")
-        self._user_backward = closure
-        self.local_grads = None  # the closure now says what the derivatives are
-
-    def _apply_local_chain_rule(self) -> None:
-        for child, local in zip(self.children, self.local_grads or ()):
-            child.grad += local * self.grad
-
-    # -- display -------------------------------------------------------------------
-
-    def __repr__(self) -> str:
-        label = f"label={self.label!r}, " if self.label else ""
-        return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g})"
-
-    def _repr_svg_(self) -> str | None:
-        """Jupyter shows the computation graph; plain ``repr`` is unchanged."""
-        from .viz import repr_svg  # imported on use: viz sits above the engines
-
-        return repr_svg(self)
-
-    def __float__(self) -> float:
-        return self.data
+    forward: str
+    local_grads: tuple[str, ...]
+    constant: bool = False
 
 
-_new_value = object.__new__
+# The derivative rules, each written once.
+#   op          forward (out = ...)           d(out)/dx, d(out)/dy
+RULES: dict[str, Rule] = {
+    "+": Rule("x + y", ("1.0", "1.0")),
+    "*": Rule("x * y", ("y", "x")),
+    "**": Rule("power(x, y)", ("power_slope(x, y)", "exponent_slope(x, y, out)")),
+    "**c": Rule("power(x, c)", ("power_slope(x, c)",)),  # a number exponent c
+    "exp": Rule("exp(x)", ("out",)),
+    "log": Rule("log(x)", ("1.0 / x",)),
+    "tanh": Rule("tanh(x)", ("1.0 - out * out",)),
+    "sigmoid": Rule("sigmoid(x)", ("out * (1.0 - out)",)),  # the derivation's o(1 - o)
+    "relu": Rule("x if x > 0 else 0.0", ("1.0 if x > 0 else 0.0",), constant=True),
+    "abs": Rule("abs(x)", ("sign(x)",), constant=True),
+    "step": Rule("1.0 if x > 0 else 0.0", ("0.0",), constant=True),
+    # z = sum_i w_i x_i + b: dz/dw_i = x_i, dz/dx_i = w_i, dz/db = 1
+    "w·x+b": Rule("sum(map(mul, w, x), b)", ("x", "w", "1.0")),
+}
 
 
-def _node(
-    data: float, children: tuple[Value, ...], local_grads: tuple[float, ...], op: str
-) -> Value:
-    """The result of one of our operations: its data and its local derivatives.
-
-    Builds the Value directly (no argument checks: only our own ops call it), and
-    records the graph only when grad mode is on.
-    """
-    out = _new_value(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out.op = op
-    out._pending = 0.0
-    out._origin = None
-    out._user_backward = None
-    if mode.plain:  # no thread has switched grad off or installed an observer: record
-        out.children = children
-        out.local_grads = local_grads
-        return out
-    if mode.thread.grad_enabled:
-        out.children = children
-        out.local_grads = local_grads
-    else:
-        out.children = out.local_grads = ()
-    if mode.thread.forward_hook is not None:
-        mode.thread.forward_hook(out, data, children)
-    return out
-
-
-def _no_closure() -> None:
-    """The ``_backward`` of a node built by hand before its closure is assigned (micrograd's)."""
-
-
-def _checked_children(children: Iterable[Value]) -> tuple[Value, ...]:
-    """``_children`` as a tuple of Values; TypeError naming anything else."""
-    if isinstance(children, (str, bytes)) or not isinstance(children, Iterable):
-        raise TypeError(
-            f"Value(data, _children, _op): _children must be a tuple of Values, got "
-            f"{type(children).__name__} {children!r:.40} (the label is keyword-only: label=...)"
-        )
-    children = tuple(children)
-    for child in children:
-        if not isinstance(child, Value):
-            raise TypeError(f"Value: each child must be a Value, got {type(child).__name__}")
-    return children
-
-
-def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value) -> Value:
-    """z = sum_i w_i x_i + b as ONE node: dz/dw_i = x_i, dz/dx_i = w_i, dz/db = 1.
-
-    This is the neuron's net input of the derivation, recorded as a single node so
-    that graphs stay small and the local derivatives are the derivation's own.
-
-    >>> w, x = [Value(0.3), Value(0.4)], [Value(0.777), Value(0.759)]
-    >>> z = weighted_sum(w, x, Value(1.0))
-    >>> round(z.data, 4), len(z.children)
-    (1.5367, 5)
-    """
-    if len(weights) != len(inputs):
-        raise ValueError(f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs")
-    w_data = [w.data for w in weights]
-    x_data = [x.data for x in inputs]
-    z = sum(map(float.__mul__, w_data, x_data), bias.data)
-    return _node(z, (*weights, *inputs, bias), (*x_data, *w_data, 1.0), "w·x+b")
-
-
-# -- numeric helpers ---------------------------------------------------------------
+# -- the functions the rules call, on numbers ---------------------------------------
 
 
 def to_float(data: object) -> float:
@@ -347,7 +98,9 @@ def to_float(data: object) -> float:
     >>> to_float(3), to_float(np.float32(0.5)), to_float(True)
     (3.0, 0.5, 1.0)
     """
-    if isinstance(data, (numbers.Real, np.bool_)) and not isinstance(data, np.timedelta64):
+    if type(data) is int or (  # ints first: sum() starts every sum at 0
+        isinstance(data, (numbers.Real, np.bool_)) and not isinstance(data, np.timedelta64)
+    ):
         try:
             return float(data)
         except OverflowError:  # an int beyond 1.8e308
@@ -399,9 +152,598 @@ def _exp(x: float) -> float:
         return math.inf
 
 
+def _log(x: float) -> float:
+    """ln x; ValueError for x <= 0."""
+    if x <= 0:
+        raise ValueError(f"log of a non-positive number: {x!r}")
+    return math.log(x)
+
+
 def _sigmoid(x: float) -> float:
     """1 / (1 + e^-x) without overflow: sigmoid(-1000) is 0.0, sigmoid(1000) is 1.0."""
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
     return e / (1.0 + e)
+
+
+def _sign(x: float) -> float:
+    """d|x|/dx: 1 for x > 0, -1 for x < 0, 0 at 0."""
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+
+# The names the rules use, on numbers: the op methods and the compiled step call these.
+FUNCTIONS: dict[str, Any] = {
+    "power": _power,
+    "power_slope": _power_slope,
+    "exponent_slope": _exponent_slope,
+    "exp": _exp,
+    "log": _log,
+    "tanh": math.tanh,
+    "sigmoid": _sigmoid,
+    "sign": _sign,
+    "mul": operator.mul,
+}
+
+
+_next_number = itertools.count().__next__  # creation numbers: a node outnumbers its children
+
+
+class Value:
+    """A scalar node of a computation graph, with its gradient.
+
+    ``Value(data, _children=(), _op="", *, label="")``: the positional order is
+    micrograd's, so ``Value(x, (a, b), "+")`` builds a node by hand, as its lecture
+    does; such a node's local derivatives are unknown to us, and gradient flows
+    through it only by the closure the user assigns to ``out._backward``.
+
+    Attributes:
+        data: the number (float).
+        grad: d(root)/d(self) accumulated by ``backward()`` calls (starts at
+            ``empty_grad``, 0.0).
+        children: the operands this value was computed from, in operand order.
+        local_grads: d(self)/d(child) for each child, computed in the forward pass
+            (None for a node built by hand, whose derivatives only its closure knows).
+        op: the operation that produced it ("" for a leaf); its rule is ``RULES[op]``
+            (``RULES["**c"]`` for ``**2``, ``**-1``, ...).
+        label: a name for pictures and tables.
+
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = a * b + a            # c = ab + a
+    >>> c.backward()
+    >>> c.data, a.grad, b.grad   # dc/da = b + 1, dc/db = a
+    (-4.0, -2.0, 2.0)
+    """
+
+    # Each slot is paid by every node. What few nodes have (a label, a micrograd
+    # closure, anomaly mode's origin) lives in ``__dict__``, made only for them; until
+    # then the class defaults below are read.
+    __slots__ = ("data", "grad", "children", "local_grads", "op", "_created", "__dict__")
+    data: float
+    grad: float
+    children: tuple[Value, ...]
+    local_grads: tuple[float, ...] | None
+    op: str
+    _created: int  # a node with children: its creation number, larger than its children's
+    label: str = ""
+    _origin: str | None = None  # where anomaly mode saw it made
+    _user_backward: Callable[[], None] | None = None  # a micrograd closure
+
+    # numpy defers to our reflected operators: np.float64(2) * Value(3) is a Value.
+    __array_ufunc__ = None
+    empty_grad = 0.0  # the gradient before any backward (the node protocol's empty gradient)
+
+    def __init__(
+        self, data: Number, _children: Iterable[Value] = (), _op: str = "", *, label: str = ""
+    ) -> None:
+        self.data = data if type(data) is float else to_float(data)
+        self.grad = 0.0
+        self.op = _op
+        if label:
+            self.label = label
+        operands: tuple[Value, ...] = ()
+        if type(_children) is tuple and not _children:  # a leaf: the common case, no checks
+            self.children = self.local_grads = ()
+        else:
+            operands = _checked_children(_children)
+            recorded = bool(operands) and (mode.plain or mode.thread.grad_enabled)
+            self.children = operands if recorded else ()
+            self.local_grads = None if recorded else ()
+            if recorded:
+                self._created = _next_number()
+        if not mode.plain and mode.thread.forward_hook is not None:
+            mode.thread.forward_hook(self, self.data, operands)
+
+    # -- the primitives: made from RULES below the class ---------------------------------
+
+    if TYPE_CHECKING:  # declared here for type checkers; see OP_SOURCE for their code
+
+        def __add__(self, other: Operand) -> Value: ...
+        def __mul__(self, other: Operand) -> Value: ...
+        def exp(self) -> Value: ...
+        def log(self) -> Value: ...
+        def tanh(self) -> Value: ...
+        def sigmoid(self) -> Value: ...
+        def relu(self) -> Value: ...
+        def abs(self) -> Value: ...
+        def step(self) -> Value: ...
+        def _power_of_value(self, exponent: Value) -> Value: ...
+        def _power_of_number(self, c: float, op: str) -> Value: ...
+
+    def __pow__(self, exponent: Operand) -> Value:
+        """a ** b; d/da = b a^(b-1) (0 for b = 0), d/db = a^b ln a (see _exponent_slope)."""
+        if isinstance(exponent, Value):
+            return self._power_of_value(exponent)
+        if type(exponent) is float:  # "**-1.0", "**0.5"
+            op = _POWER_OPS.get(exponent) or _power_op(exponent)
+            return self._power_of_number(exponent, op)
+        c = to_float(exponent)
+        exact = type(exponent) is int  # "**2"; else the float's repr: the op names c exactly
+        return self._power_of_number(c, f"**{exponent}" if exact else f"**{c!r}")
+
+    def __rpow__(self, base: Number) -> Value:
+        return Value(base) ** self  # base ** self
+
+    # -- composites (micrograd's spelling) -----------------------------------------
+
+    def __neg__(self) -> Value:  # -self
+        return self * -1.0
+
+    def __sub__(self, other: Operand) -> Value:  # self - other
+        return self + (-other)
+
+    def __truediv__(self, other: Operand) -> Value:  # self * other^-1
+        other = other if isinstance(other, Value) else _constant(other)
+        return self * other**-1
+
+    def __radd__(self, other: Number) -> Value:  # other + self
+        return self + other
+
+    def __rmul__(self, other: Number) -> Value:  # other * self
+        return self * other
+
+    def __rsub__(self, other: Number) -> Value:  # other - self
+        return _constant(other) + (-self)
+
+    def __rtruediv__(self, other: Number) -> Value:  # other / self
+        return _constant(other) * self**-1
+
+    # -- backward ------------------------------------------------------------------
+
+    def backward(self) -> None:
+        """Add d(self)/d(node) to the ``grad`` of every node this value depends on.
+
+        Gradients accumulate: a second call without zeroing doubles every grad.
+        Inside ``no_grad()`` it still runs on a graph recorded outside the block,
+        as in PyTorch; a value computed inside the block is a leaf, so only its
+        own grad changes.
+        """
+        _backpropagate(self, 1.0)
+
+    def _sweep(self, seed: float) -> None:
+        """The reverse sweep seeded with d(root)/d(self) = seed (``graph.backpropagate``)."""
+        _backpropagate(self, seed)
+
+    # -- micrograd compatibility ----------------------------------------------------
+
+    @property
+    def _prev(self) -> set[Value]:
+        return set(self.children)
+
+    @property
+    def _op(self) -> str:
+        return self.op
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """Apply this node's local chain rule once, as micrograd's closure does.
+
+        Assigning a closure (micrograd's way of writing an op) makes ``backward()``
+        call it for this node, once, when the node's gradient is complete.
+        """
+        return self._user_backward or self._apply_local_chain_rule
+
+    @_backward.setter
+    def _backward(self, closure: Callable[[], None]) -> None:
+        if not callable(closure):
+            raise TypeError(f"_backward must be callable, got {type(closure).__name__}")
+        self._user_backward = closure
+        self.local_grads = None  # the closure now says what the derivatives are
+
+    def _apply_local_chain_rule(self) -> None:
+        for child, local in zip(self.children, self.local_grads or ()):
+            child.grad += local * self.grad
+
+    # -- display -------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        label = f"label={self.label!r}, " if self.label else ""
+        return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g})"
+
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows the computation graph; plain ``repr`` is unchanged."""
+        from .viz import repr_svg  # imported on use: viz sits above the engines
+
+        return repr_svg(self)
+
+    def __float__(self) -> float:
+        return self.data
+
+
+_POWER_OPS: dict[float, str] = {}  # "**-1.0", "**0.5", ...: made once each, not per node
+
+
+def _power_op(exponent: float) -> str:
+    """The op of ``x ** exponent`` (a float), kept for the next node (up to 1,000 of them)."""
+    op = f"**{exponent}"
+    if len(_POWER_OPS) < 1000:
+        _POWER_OPS[exponent] = op
+    return op
+
+
+def _checked_children(children: Iterable[Value]) -> tuple[Value, ...]:
+    """``_children`` as a tuple of Values; TypeError naming anything else."""
+    if isinstance(children, (str, bytes)) or not isinstance(children, Iterable):
+        raise TypeError(
+            f"Value(data, _children, _op): _children must be a tuple of Values, got "
+            f"{type(children).__name__} {children!r:.40} (the label is keyword-only: label=...)"
+        )
+    children = tuple(children)
+    for child in children:
+        if not isinstance(child, Value):
+            raise TypeError(f"Value: each child must be a Value, got {type(child).__name__}")
+    return children
+
+
+def _constant(number: Number) -> Value:
+    """A number operand made a leaf: ``Value(number)`` without the checks of ``_children``."""
+    leaf = _new_value(Value)
+    leaf.data = number if type(number) is float else to_float(number)
+    leaf.grad = 0.0
+    leaf.children = leaf.local_grads = ()
+    leaf.op = ""
+    if not mode.plain and mode.thread.forward_hook is not None:
+        mode.thread.forward_hook(leaf, leaf.data, ())
+    return leaf
+
+
+_new_value = object.__new__
+
+
+def _unrecorded(node: Value) -> None:
+    """What an op does when ``mode.plain`` is off: honour no_grad, call the forward hook."""
+    operands = node.children
+    thread = mode.thread
+    if not thread.grad_enabled:
+        node.children = node.local_grads = ()
+    if thread.forward_hook is not None:
+        thread.forward_hook(node, node.data, operands)
+
+
+# -- the op methods, made from RULES ---------------------------------------------------
+
+# Each op as one would write it by hand for speed: read the operands' numbers,
+# compute ``out`` and the local derivatives with the rule's expressions, and build
+# the node in place (no further call). Only when a thread has switched grad off
+# or installed an observer (``mode.plain`` False) does ``_unrecorded`` run.
+_BUILD_NODE = """\
+    node = new_value(Value)
+    node.data = out
+    node.grad = 0.0
+    node.children = {children}
+    node.local_grads = ({local_grads})
+    node.op = {op}
+    node._created = next_number()
+    if not mode.plain:
+        unrecorded(node)
+    return node
+"""
+_READS = {
+    "unary": ("self", "    x = self.data\n"),
+    "binary": (
+        "self, other",
+        "    if not isinstance(other, Value):\n        other = constant(other)\n"
+        "    x = self.data\n    y = other.data\n",
+    ),
+    "exponent": ("self, c, op", "    x = self.data\n"),
+    "weighted_sum": (
+        "weights, inputs, bias",
+        "    w = list(map(data_of, weights))\n    x = list(map(data_of, inputs))\n"
+        "    b = bias.data\n",
+    ),
+}
+_CHILDREN = {
+    "unary": "(self,)",
+    "binary": "(self, other)",
+    "exponent": "(self,)",
+    "weighted_sum": "(*weights, *inputs, bias)",
+}
+#            op        kind            made as
+_METHODS = {
+    "+": ("binary", "__add__"),
+    "*": ("binary", "__mul__"),
+    "**": ("binary", "_power_of_value"),
+    "**c": ("exponent", "_power_of_number"),
+    "exp": ("unary", "exp"),
+    "log": ("unary", "log"),
+    "tanh": ("unary", "tanh"),
+    "sigmoid": ("unary", "sigmoid"),
+    "relu": ("unary", "relu"),
+    "abs": ("unary", "abs"),
+    "step": ("unary", "step"),
+    "w·x+b": ("weighted_sum", "_weighted_sum"),
+}
+_SEQUENCES = {"w", "x"}  # in the weighted sum, a local that names one is per element
+
+
+def _op_source(op: str) -> str:
+    """The source of the method that computes ``op``, made from ``RULES[op]``."""
+    rule, (kind, name) = RULES[op], _METHODS[op]
+    arguments, reads = _READS[kind]
+    local_grads = rule.local_grads
+    if kind == "weighted_sum":
+        local_grads = tuple(f"*{g}" if g in _SEQUENCES else g for g in local_grads)
+    build = _BUILD_NODE.format(
+        children=_CHILDREN[kind],
+        local_grads=", ".join(local_grads) + ("," if len(local_grads) == 1 else ""),
+        op="op" if kind == "exponent" else repr(op),
+    )
+    docstring = (
+        f'    """out = {rule.forward}; d(out)/d(operands): {", ".join(rule.local_grads)}"""\n'
+    )
+    return f"def made({arguments}):  # {name}\n{docstring}{reads}    out = {rule.forward}\n{build}"
+
+
+def _made_ops() -> dict[str, Callable[..., Value]]:
+    """Every op's function, compiled from its source (kept in ``OP_SOURCE`` for readers).
+
+    The code is filed under this module, every line at the rule's row of ``RULES``:
+    a traceback through an op shows the rule it runs, and code that tells the
+    engine's own frames from the user's (anomaly mode, ``trace``) sees an engine frame.
+    """
+    rows = _rule_rows()
+    made: dict[str, Callable[..., Value]] = {}
+    for op in RULES:
+        namespace = {
+            **FUNCTIONS,
+            "Value": Value,
+            "new_value": _new_value,
+            "next_number": _next_number,
+            "mode": mode,
+            "unrecorded": _unrecorded,
+            "constant": _constant,
+            "data_of": operator.attrgetter("data"),
+        }
+        tree = ast.parse(OP_SOURCE[op])
+        for syntax in ast.walk(tree):
+            if "lineno" in syntax._attributes:
+                syntax.lineno = syntax.end_lineno = rows.get(op, 1)  # type: ignore[attr-defined]
+        exec(compile(tree, __file__, "exec"), namespace)
+        function = namespace["made"]  # not named after the op: ``exp`` calls FUNCTIONS' exp
+        name = _METHODS[op][1]
+        function.__name__, function.__qualname__ = name, f"Value.{name}"
+        made[op] = function
+    return made
+
+
+def _rule_rows() -> dict[str, int]:
+    """The line of each op's row in ``RULES`` in this file (none if the source is not at hand)."""
+    source = linecache.getlines(__file__)
+    start = next((i for i, line in enumerate(source) if line.startswith("RULES")), len(source))
+    rows = {}
+    for number, line in enumerate(source[start:], start=start + 1):
+        op = line.strip().partition(": Rule(")[0].strip('"')
+        if op in RULES and op not in rows:
+            rows[op] = number
+    return rows
+
+
+OP_SOURCE: dict[str, str] = {op: _op_source(op) for op in RULES}
+_OPS = _made_ops()
+for _op, (_kind, _name) in _METHODS.items():
+    if _kind != "weighted_sum":
+        setattr(Value, _name, _OPS[_op])
+
+
+def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value) -> Value:
+    """z = sum_i w_i x_i + b as ONE node: dz/dw_i = x_i, dz/dx_i = w_i, dz/db = 1.
+
+    This is the neuron's net input of the derivation, recorded as a single node so
+    that graphs stay small and the local derivatives are the derivation's own.
+
+    >>> w, x = [Value(0.3), Value(0.4)], [Value(0.777), Value(0.759)]
+    >>> z = weighted_sum(w, x, Value(1.0))
+    >>> round(z.data, 4), len(z.children)
+    (1.5367, 5)
+    """
+    if len(weights) != len(inputs):
+        raise ValueError(f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs")
+    return _OPS["w·x+b"](weights, inputs, bias)
+
+
+# -- the reverse sweep -------------------------------------------------------------------
+
+
+def _backpropagate(root: Value, seed: float) -> None:
+    """The reverse sweep from ``root``: order, seed, one loop (HIPS autograd's shape).
+
+    During the sweep each ``grad`` holds this sweep's gradient alone (the grads held
+    before are set aside and added back at the end, so gradients accumulate as in
+    PyTorch): the chain-rule loop is micrograd's, and a micrograd closure reads in
+    ``self.grad`` exactly this sweep's gradient. The order is ``graph.sweep_order``:
+    nodes by decreasing creation number, which puts each after all its consumers.
+    """
+    interior, leaves = sweep_order(root)
+    with collector_paused(), _grads_set_aside(interior + leaves):
+        root.grad = seed
+        hook = None if mode.plain else mode.thread.backward_hook
+        if hook is None:
+            _chain_rule(interior)
+        else:
+            _observed_chain_rule(interior, hook)
+
+
+@contextlib.contextmanager
+def _grads_set_aside(nodes: list[Value]) -> Iterator[None]:
+    """For the block, the grads the ``nodes`` hold are 0; after it they are added back.
+
+    Only nonzero grads need it (after ``zero_grad()``, none): a graph built for one
+    step costs nothing here. If the block raises, every grad is put back as it was.
+    """
+    held = [node for node in nodes if node.grad]
+    grads = [node.grad for node in held]
+    for node in held:
+        node.grad = 0.0
+    try:
+        yield
+    except BaseException:
+        for node in nodes:
+            node.grad = 0.0
+        for node, grad in zip(held, grads):
+            node.grad = grad
+        raise
+    for node, grad in zip(held, grads):
+        node.grad += grad
+
+
+def _chain_rule(order: list[Value]) -> None:
+    """child.grad += d(node)/d(child) * node.grad along every edge, nodes in ``order``."""
+    for node in order:
+        upstream = node.grad
+        local_grads = node.local_grads
+        if local_grads is None:  # built by hand: its own closure applies the chain rule
+            _run_closure(node)
+            continue
+        for child, local in zip(node.children, local_grads):
+            child.grad += local * upstream  # the chain rule
+
+
+def _observed_chain_rule(order: list[Value], hook: Callable[[Any, tuple[Any, ...]], None]) -> None:
+    """``_chain_rule``, telling ``hook(node, sent)`` what each node sends to its children."""
+    for node in order:
+        if node.local_grads is None:
+            _observed_closure(node, hook)
+            continue
+        upstream = node.grad
+        sent = tuple(local * upstream for local in node.local_grads)
+        hook(node, sent)
+        for child, gradient in zip(node.children, sent):
+            child.grad += gradient
+
+
+def _run_closure(node: Value) -> None:
+    """A hand-built node's step: its micrograd closure adds local * node.grad to each child."""
+    if node._user_backward is not None:
+        node._user_backward()
+        for child in node.children:
+            child.grad = to_float(child.grad)
+
+
+def _observed_closure(node: Value, hook: Callable[[Any, tuple[Any, ...]], None]) -> None:
+    """``_run_closure``, with what the closure sends to each child read apart for the hook."""
+    children = dict.fromkeys(node.children)  # each child once, in operand order
+    held = [child.grad for child in children]
+    for child in children:
+        child.grad = 0.0
+    try:
+        _run_closure(node)
+        sent = {child: child.grad for child in children}
+    finally:
+        for child, grad in zip(children, held):
+            child.grad = grad
+    hook(node, tuple(sent[child] for child in node.children))
+    for child, gradient in sent.items():
+        child.grad += gradient
+
+
+# -- derivatives that can be differentiated again ------------------------------------------
+
+
+def _power_slope_of_values(base: Value, exponent: Value | float) -> Value:
+    """b a^(b-1) as a Value, and the constant 0 where ``_power_slope`` gives 0 by convention."""
+    b = exponent.data if isinstance(exponent, Value) else exponent
+    if b == 0 and (base.data == 0 or not isinstance(exponent, Value)):
+        return Value(0.0)
+    return exponent * base ** (exponent - 1)
+
+
+def _exponent_slope_of_values(base: Value, exponent: Value, out: Value) -> Value:
+    """a^b ln a as a Value for a > 0; elsewhere ``_exponent_slope``'s constant."""
+    if base.data > 0:
+        return out * base.log()
+    return Value(_exponent_slope(base.data, exponent.data, out.data))
+
+
+# The functions the local derivatives call, on Values (the others appear only in forwards).
+_ON_VALUES = {"power_slope": _power_slope_of_values, "exponent_slope": _exponent_slope_of_values}
+_LOCAL_GRADS = {
+    op: tuple(compile(g, f"<d {op}>", "eval") for g in rule.local_grads)
+    for op, rule in RULES.items()
+}
+
+
+def rule_of(node: Value) -> tuple[str, float | None]:
+    """The key of ``node``'s rule in ``RULES`` and its number exponent (None if it has none).
+
+    >>> rule_of(Value(3.0) ** 2), rule_of(Value(3.0).tanh())
+    (('**c', 2.0), ('tanh', None))
+    """
+    op = node.op
+    if op.startswith("**") and op != "**":
+        return "**c", float(op[2:])
+    if op not in RULES:
+        raise ValueError(f"no derivative rule for the {op!r} op")
+    return op, None
+
+
+def differentiable_local_grads(node: Value) -> tuple[Value, ...]:
+    """d(node)/d(child) for each of ``node.children``, as Values that can be differentiated.
+
+    The local derivatives of ``RULES``, the expressions the eager op computed as
+    numbers, evaluated on Values: over ``node.children`` and over ``node`` itself
+    where the rule is written with the output (exp' = out, tanh' = 1 - out^2,
+    sigmoid' = out(1 - out)), so that a second backward pass goes through them.
+    Where a rule's derivatives are constant between kinks (relu, abs, step) they
+    are constant Values, as are the conventions at the edges of ``**`` (see
+    ``_power_slope``). A leaf has none: ``()``.
+
+    Raises ValueError for a node built by hand (micrograd-style, ``local_grads``
+    None): only its closure knows its derivatives.
+
+    >>> x = Value(0.5)
+    >>> y = x.tanh()
+    >>> (slope,) = differentiable_local_grads(y)   # 1 - tanh(x)^2, a Value of x
+    >>> slope.backward()
+    >>> round(slope.data, 6), round(x.grad, 6)     # d/dx (1 - tanh^2) = -2 tanh (1 - tanh^2)
+    (0.786448, -0.726862)
+    """
+    if node.local_grads is None:
+        raise ValueError(
+            f"differentiable_local_grads: the {node.op!r} node was built by hand; "
+            "only its _backward closure knows its derivatives"
+        )
+    if not node.children:
+        return ()
+    op, exponent = rule_of(node)
+    children = node.children
+    if op == "w·x+b":  # per element: d/dw_i reads x_i, d/dx_i reads w_i
+        n = (len(children) - 1) // 2
+        d_weight, d_input, d_bias = _LOCAL_GRADS[op]
+        pairs = [{"w": w, "x": x} for w, x in zip(children[:n], children[n : 2 * n])]
+        return (
+            *(_evaluated(d_weight, pair, False) for pair in pairs),
+            *(_evaluated(d_input, pair, False) for pair in pairs),
+            _evaluated(d_bias, {}, False),
+        )
+    names: dict[str, Any] = {"x": children[0], "y": children[-1], "out": node, "c": exponent}
+    constant = RULES[op].constant
+    return tuple(_evaluated(local, names, constant) for local in _LOCAL_GRADS[op])
+
+
+def _evaluated(local: Any, names: dict[str, Any], constant: bool) -> Value:
+    """A local derivative's expression evaluated on Values (on their data if ``constant``)."""
+    if constant:
+        numbers = {name: getattr(v, "data", v) for name, v in names.items()}
+        return Value(eval(local, FUNCTIONS, numbers))
+    result = eval(local, {**FUNCTIONS, **_ON_VALUES}, names)
+    return result if isinstance(result, Value) else Value(result)

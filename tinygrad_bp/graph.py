@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import operator
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -30,12 +31,15 @@ BackwardHook = Callable[[Any, tuple[Any, ...]], None]
 def backward_order(root: Any) -> list[Any]:
     """Every node reachable from ``root``, root first, each before all its children.
 
-    Kahn's algorithm run from the root: count each node's consumers, then take a
-    node once every consumer of it has been taken. The root's own children come
-    next, then theirs, so in a network the output layer is finalised before the
-    hidden layer and the inputs come last: the order in which the derivation
-    computes its deltas. Two loops over the edges, no recursion: a chain of a
-    million nodes is fine.
+    The order of the reverse sweep. For numbered nodes (``Value``: a node is
+    numbered when it is made, after its children) the nodes with children come
+    by decreasing creation number (``sweep_order``), and each leaf right after
+    the last of its consumers. For one example through a network that is layer by
+    layer: the output layer and its weights, then the hidden layer and its
+    weights, the inputs last, the order in which the derivation computes its
+    deltas. Other nodes (``Tensor``) get Kahn's order from the root, which agrees
+    on such graphs: a node is taken once every consumer of it has been taken.
+    No recursion: a chain of a million nodes is fine.
 
     >>> class Node:
     ...     def __init__(self, name, *children):
@@ -43,6 +47,72 @@ def backward_order(root: Any) -> list[Any]:
     >>> a = Node("a"); b = Node("b", a); c = Node("c", a, b)
     >>> [node.name for node in backward_order(c)]
     ['c', 'b', 'a']
+    """
+    if not hasattr(type(root), "_created"):
+        return _kahn_order(root)
+    interior, leaves = sweep_order(root)
+    if not interior:
+        return leaves
+    last_consumer = {}
+    for node in interior:  # the last consumer of a leaf in the order wins
+        for child in node.children:
+            if not child.children:
+                last_consumer[child] = node
+    order = []
+    for node in interior:
+        order.append(node)
+        for child in node.children:
+            if last_consumer.get(child) is node:
+                order.append(child)
+                del last_consumer[child]  # once, even when it is an operand twice
+    return order
+
+
+def sweep_order(root: Any) -> tuple[list[Any], list[Any]]:
+    """The numbered nodes below ``root``: those with children in sweep order, and the leaves.
+
+    One walk collects every node reachable from ``root``; the nodes with children
+    are then sorted by decreasing creation number ``_created``. A node is made
+    after its children, so each comes after all of its consumers, and a sort in C
+    costs far less than a second walk over the edges. The walk takes the last
+    operand first, which for an expression (whose right operand is made after its
+    left one) is already decreasing creation order, so the sort has little to do.
+
+    >>> from tinygrad_bp import Value
+    >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    >>> c = a * b
+    >>> d = c + a
+    >>> interior, leaves = sweep_order(d)
+    >>> [node.op for node in interior], [leaf.label for leaf in leaves]
+    (['+', '*'], ['a', 'b'])
+    """
+    seen = {root}
+    interior, leaves = [], []
+    stack = [root] if root.children else []
+    while stack:
+        node = stack.pop()  # the last operand first: the order is then nearly sorted already
+        interior.append(node)
+        for child in node.children:
+            if child not in seen:
+                seen.add(child)
+                if child.children:
+                    stack.append(child)
+                else:
+                    leaves.append(child)
+    if not root.children:
+        leaves.append(root)
+    interior.sort(key=_creation_number, reverse=True)
+    return interior, leaves
+
+
+_creation_number = operator.attrgetter("_created")
+
+
+def _kahn_order(root: Any) -> list[Any]:
+    """``backward_order`` for nodes without creation numbers: Kahn's algorithm from the root.
+
+    Count each node's consumers, then take a node once every consumer of it has
+    been taken (two loops over the edges).
     """
     consumers = {root: 0}  # node -> how many of its consumers are not yet taken
     counted = consumers.get
@@ -99,18 +169,29 @@ def toposort(root: Any) -> list[Any]:
 def backpropagate(root: Any, seed: Any) -> None:
     """Run the reverse sweep from ``root``, seeded with d(root)/d(root) = ``seed``.
 
-    Each node keeps the gradient flowing into it during this sweep in its
-    ``_pending`` slot (empty value ``node._EMPTY``), apart from ``grad``, so that
-    every call adds exactly d(root)/d(node) to ``node.grad`` whatever the grads
-    already held: a second call without zeroing doubles them, as in PyTorch. The
-    engine's ``_propagate()`` moves ``_pending`` into ``grad`` and applies the
-    chain rule to the node's children.
+    An engine may run its whole sweep itself (``node._sweep(seed)``: ``Value`` does,
+    on ``sweep_order``). Otherwise the nodes keep the gradient flowing into them
+    during this sweep in a ``_pending`` slot (empty value ``node.empty_grad``),
+    apart from ``grad``, so that every call
+    adds exactly d(root)/d(node) to ``node.grad`` whatever the grads already held:
+    a second call without zeroing doubles them, as in PyTorch. The engine's
+    ``_propagate()`` moves ``_pending`` into ``grad`` and applies the chain rule to
+    the node's children.
     """
+    own_sweep = getattr(root, "_sweep", None)
+    if own_sweep is not None:
+        own_sweep(seed)
+        return
     order = backward_order(root)
-    with collector_paused(), undone_on_error(order):
-        root._pending = seed
-        for node in order:
-            node._propagate()
+    with collector_paused(), restored_on_error(order):
+        try:
+            root._pending = seed
+            for node in order:
+                node._propagate()
+        except BaseException:
+            for node in order:
+                node._pending = node.empty_grad
+            raise
 
 
 @contextlib.contextmanager
@@ -131,17 +212,17 @@ def collector_paused() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def undone_on_error(order: list[Any]) -> Iterator[None]:
-    """If the block raises (anomaly mode, a user's closure), put every grad back.
+def restored_on_error(nodes: list[Any]) -> Iterator[list[Any]]:
+    """Hold the ``nodes``' grads (the block gets the list); if the block raises, put them back.
 
-    Grads are replaced, never written into, so keeping references is a snapshot.
+    Anomaly mode or a user's closure may raise in the middle of a sweep. Grads
+    are replaced, never written into, so keeping references is a snapshot.
     """
-    saved_grads = [node.grad for node in order]
+    held = [node.grad for node in nodes]
     try:
-        yield
+        yield held
     except BaseException:
-        for node, grad in zip(order, saved_grads):
-            node._pending = node._EMPTY
+        for node, grad in zip(nodes, held):
             node.grad = grad
         raise
 

@@ -78,9 +78,9 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Forget the gradients (Values: 0.0; Tensors: None, as PyTorch)."""
         for value in self.values:
-            value.grad = value._EMPTY
+            value.grad = value.empty_grad
         for tensor in self.tensors:
-            tensor.grad = tensor._EMPTY
+            tensor.grad = tensor.empty_grad
 
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError

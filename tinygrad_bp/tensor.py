@@ -116,7 +116,7 @@ class Tensor:
 
     # numpy defers to our reflected operators: np.float64(2) * Tensor(3) is a Tensor.
     __array_ufunc__ = None
-    _EMPTY = None  # the empty gradient: grad before any backward, _pending between sweeps
+    empty_grad = None  # the empty gradient: grad before any backward, _pending between sweeps
 
     def __init__(
         self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = ""

@@ -4,119 +4,93 @@ The forward pass is one assignment per node, in the order of the graph
 (``graph.toposort``). The backward pass visits the nodes in the order
 ``backward()`` does (``graph.backward_order``: each after all its consumers),
 and for each edge adds ``local derivative * upstream`` to the operand's
-gradient, the local derivative written as the derivation writes it (sigmoid:
-``o * (1.0 - o)``). The same operations in the same order as the eager engine
-give the same numbers, to the last bit. Gradients flow only into
+gradient. Both lines are the op's rule in ``engine.RULES``, the expressions the
+eager op runs, spelled with the names of this step (sigmoid's local derivative
+``out * (1.0 - out)`` becomes ``o * (1.0 - o)``). The same operations in the
+same order as the eager engine give the same numbers, to the last bit. Gradients flow only into
 nodes that lead to a parameter or an argument ``Value``: the others are thrown
 away each call, so no line is spent on them.
 """
 
 from __future__ import annotations
 
+import ast
 import math
+import re
 from typing import Any
 
-from ..engine import Value, _exp, _exponent_slope, _power, _power_slope, _sigmoid, to_float
+from ..engine import FUNCTIONS, RULES, Rule, Value, rule_of, to_float
 from ..graph import backward_order
 from .names import Names, reserved
 from .recording import Recording, Source, TraceError
 
-
-def _log(x: float) -> float:
-    """ln x, with the eager engine's error for x <= 0."""
-    if x <= 0:
-        raise ValueError(f"log of a non-positive number: {x!r}")
-    return math.log(x)
-
-
-# What the generated code calls, by the name it calls it.
+# What the generated code calls, by the name it calls it: the functions the rules use.
 HELPERS: dict[str, Any] = {
-    "sigmoid": _sigmoid,
-    "exp": _exp,
-    "tanh": math.tanh,
-    "log": _log,
-    "power": _power,
-    "power_slope": _power_slope,
-    "exponent_slope": _exponent_slope,
+    **FUNCTIONS,
+    "abs": abs,
+    "sum": sum,
+    "map": map,
     "real": to_float,
     "inf": math.inf,
     "nan": math.nan,
 }
+_NAME = re.compile(r"[A-Za-z_]\w*")
 
 
-def _exponent(node: Value) -> float:
-    """The constant exponent of a ``**<c>`` node, checked against the node's own numbers."""
+def _spelled(expression: str, names: dict[str, str]) -> str:
+    """A rule's expression with its operand names (x, y, out, c, ...) replaced by ``names``."""
+    return _NAME.sub(lambda match: names.get(match.group(), match.group()), expression)
+
+
+def _rule(node: Value) -> tuple[Rule, dict[str, str]]:
+    """``node``'s rule and the spelling of its exponent (for ``**c``), or TraceError."""
     try:
-        c = float(node.op[2:])
+        op, exponent = rule_of(node)
     except ValueError:
-        raise TraceError(f"trace: cannot read the exponent of the {node.op!r} op") from None
-    (base,) = node.children
-    (slope,) = node.local_grads or (math.nan,)  # None only for a node built by hand
-    same = _power(base.data, c), _power_slope(base.data, c)
-    if not _same_float(same[0], node.data) or not _same_float(same[1], slope):
-        raise TraceError(f"trace: cannot recover the exponent of the {node.op!r} op")
-    return c
-
-
-def _same_float(a: float, b: float) -> bool:
-    return a == b or (a != a and b != b)
+        raise TraceError(f"trace: cannot trace the {node.op!r} op (no rule for it)") from None
+    return RULES[op], {} if exponent is None else {"c": repr(exponent)}
 
 
 def _forward(node: Value, out: str, ins: list[str]) -> str:
-    """The line computing ``node`` from its operands."""
-    op = node.op
-    if op == "+":
-        return f"{out} = {ins[0]} + {ins[1]}"
-    if op == "*":
-        return f"{out} = {ins[0]} * {ins[1]}"
-    if op == "w·x+b":
+    """The line computing ``node`` from its operands: its rule's forward formula."""
+    rule, names = _rule(node)
+    if node.op == "w·x+b":
         n = (len(ins) - 1) // 2
-        products = ", ".join(f"{w} * {x}" for w, x in zip(ins[:n], ins[n : 2 * n]))
-        return f"{out} = sum(({products}{',' if n == 1 else ''}), {ins[-1]})"
-    if op.startswith("**") and op != "**":
-        return f"{out} = power({ins[0]}, {_exponent(node)!r})"
-    unary = {
-        "**": f"power({ins[0]}, {ins[-1]})",
-        "exp": f"exp({ins[0]})",
-        "log": f"log({ins[0]})",
-        "tanh": f"tanh({ins[0]})",
-        "sigmoid": f"sigmoid({ins[0]})",
-        "relu": f"{ins[0]} if {ins[0]} > 0 else 0.0",
-        "abs": f"abs({ins[0]})",
-        "step": f"1.0 if {ins[0]} > 0 else 0.0",
-    }
-    if op not in unary:
-        raise TraceError(f"trace: cannot trace the {op!r} op (no rule for it)")
-    return f"{out} = {unary[op]}"
+        names.update(w=f"({', '.join(ins[:n])},)", x=f"({', '.join(ins[n : 2 * n])},)")
+        names["b"] = ins[-1]
+    else:
+        names.update(x=ins[0], y=ins[-1])
+    return f"{out} = {_spelled(rule.forward, names)}"
 
 
 def _locals(node: Value, out: str, ins: list[str]) -> list[str]:
-    """d(out)/d(operand) for each operand, as an expression (the eager engine's local_grads)."""
-    op, a = node.op, ins[0]
-    if op == "+":
-        return ["", ""]  # 1: the upstream gradient passes unchanged
-    if op == "*":
-        return [ins[1], ins[0]]
-    if op == "w·x+b":
+    """d(out)/d(operand) for each operand, as an expression ("" for 1: the gradient passes)."""
+    rule, names = _rule(node)
+    names["out"] = out
+    if node.op == "w·x+b":  # per element: d/dw_i reads x_i, d/dx_i reads w_i
         n = (len(ins) - 1) // 2
-        return [*ins[n : 2 * n], *ins[:n], ""]
-    if op == "**":
-        return [f"power_slope({a}, {ins[1]})", f"exponent_slope({a}, {ins[1]}, {out})"]
-    if op.startswith("**"):
-        c = _exponent(node)
-        if c == 0:
-            return ["0.0"]
-        return [f"{c!r} * {a}" if c - 1 == 1 else f"{c!r} * power({a}, {c - 1!r})"]
-    table = {
-        "exp": out,
-        "log": f"(1.0 / {a})",
-        "tanh": f"(1.0 - {out} * {out})",
-        "sigmoid": f"{out} * (1.0 - {out})",
-        "relu": f"({a} > 0)",
-        "abs": f"(1.0 if {a} > 0 else (-1.0 if {a} < 0 else 0.0))",
-        "step": "0.0",
-    }
-    return [table[op]]
+        d_weight, d_input, d_bias = rule.local_grads
+        pairs = [{**names, "w": w, "x": x} for w, x in zip(ins[:n], ins[n : 2 * n])]
+        spelled = [_spelled(d_weight, pair) for pair in pairs]
+        spelled += [_spelled(d_input, pair) for pair in pairs]
+        spelled.append(_spelled(d_bias, names))
+    else:
+        names.update(x=ins[0], y=ins[-1])
+        spelled = [_spelled(local, names) for local in rule.local_grads]
+    return ["" if local == "1.0" else _factor(local) for local in spelled]
+
+
+def _factor(expression: str) -> str:
+    """``expression`` ready to be multiplied on the right: bracketed unless it binds as tightly.
+
+    ``a * b * d`` computes ``(a * b) * d``, as the eager engine does, so a product,
+    a quotient, a name or a call stays bare; a sum or a conditional is bracketed.
+    """
+    top = ast.parse(expression, mode="eval").body
+    tight = isinstance(top, (ast.Name, ast.Call, ast.Constant)) or (
+        isinstance(top, ast.BinOp) and isinstance(top.op, (ast.Mult, ast.Div))
+    )
+    return expression if tight else f"({expression})"
 
 
 def _input_line(name: str, source: Source, leaf: Any) -> str:

@@ -153,7 +153,7 @@ def _sweep_aside(layout: Layout, max_frames: int) -> _Sweep:
         observed.append(index[node])
 
     for node in order:
-        node.grad = node._EMPTY  # the engine's empty gradient: 0.0 (Value) or None (Tensor)
+        node.grad = node.empty_grad  # the engine's empty gradient: 0.0 (Value) or None (Tensor)
     try:
         with observing(backward=watch):
             root.backward()
