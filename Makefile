@@ -24,8 +24,9 @@ lint: $(STAMP)
 	$(BIN)/mypy tinygrad_bp
 
 # Benchmarks against whichever peers are installed (absent ones are skipped with a note).
-# Installs nothing itself; for the peers, once: $(BIN)/pip install -e ".[bench]"
-# --extra-index-url https://download.pytorch.org/whl/cpu (the CPU build of PyTorch).
+# Installs nothing itself; for the peers, once, PyTorch's CPU build first (not the CUDA one):
+# $(BIN)/pip install torch --index-url https://download.pytorch.org/whl/cpu
+# then $(BIN)/pip install -e ".[bench]"
 bench:
 	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) benchmarks/run.py $(BENCH_ARGS)
 

@@ -44,13 +44,13 @@ history = fit(
 )
 with no_grad():
     predicted = net(X[test]).data.argmax(axis=1)
-print(f"{epochs} epochs; last epoch's loss, summed over its batches: {history.losses[-1]:.3f}")
+print(f"{epochs} epochs; last epoch's loss, the mean over its examples: {history.losses[-1]:.3f}")
 print(f"test accuracy {np.mean(predicted == labels[test]):.1%} on {len(test)} unseen digits")
 path = viz.plot_losses(
     {"training loss": history.losses},
     options.out / "digits_loss.png",
     f"Digits (scikit-learn, 8x8), 64-64-10 ReLU net, Adam:\n"
     f"training loss; test accuracy {np.mean(predicted == labels[test]):.1%}",
-    ylabel="cross-entropy, summed over the epoch's batches",
+    ylabel="cross-entropy, mean over the epoch's examples",
 )
 print(f"wrote {path}")

@@ -17,7 +17,8 @@ The road out of tinygrad_bp, in four steps:
    Both frameworks then give the same predictions, and our tools apply again:
    the script draws the decision boundary and checks our gradients against torch's.
 
-Needs PyTorch (``pip install -e ".[interop]"``; the CPU build is enough). Run it
+Needs PyTorch, whose CPU build is enough (``pip install torch --index-url
+https://download.pytorch.org/whl/cpu``, then ``pip install -e ".[interop]"``). Run it
 as ``python examples/outgrow_distributed.py`` (``--fast``: a few epochs).
 """
 
@@ -37,7 +38,7 @@ import numpy as np
 from common import example_options
 
 from tinygrad_bp import data, no_grad, viz
-from tinygrad_bp.interop import from_torch, to_torch
+from tinygrad_bp.interop import TORCH_CPU, from_torch, to_torch
 from tinygrad_bp.losses import binary_cross_entropy
 from tinygrad_bp.nn import Sequential, save, tensor_mlp
 from tinygrad_bp.optim import Adam
@@ -47,10 +48,7 @@ WORLD_SIZE = 2  # processes, one replica each
 BATCH = 8  # examples per process per step: 16 per step in all, as in the prototype
 LR = 0.01  # Adam's step size, here and in PyTorch
 JOIN_TIMEOUT = 120.0  # seconds the whole distributed run may take before it is stopped
-NO_TORCH = (
-    'outgrow_distributed.py needs PyTorch: pip install -e ".[interop]" (the CPU build: '
-    "pip install torch --index-url https://download.pytorch.org/whl/cpu)"
-)
+NO_TORCH = f'outgrow_distributed.py needs PyTorch: {TORCH_CPU}, then pip install -e ".[interop]"'
 
 
 def accuracy(predictions: np.ndarray, y: np.ndarray) -> float:

@@ -13,6 +13,8 @@ CI never skips it silently.
 import importlib.util
 import os
 import shutil
+import signal
+from collections.abc import Iterator
 from typing import NoReturn
 
 import pytest
@@ -70,3 +72,26 @@ def chromium_program() -> str:
 
 needs_dot = pytest.mark.usefixtures("dot_program")
 needs_chromium = pytest.mark.usefixtures("chromium_program")
+
+
+# -- Ctrl-C in tests --------------------------------------------------------------------
+# A background job of a non-interactive shell (`nohup make test &`) starts with SIGINT
+# ignored, and every child inherits that: Python then installs no KeyboardInterrupt
+# handler, and a test that interrupts a process would wait on it forever.
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` of a child a test will interrupt: SIGINT back to its default action,
+    so that the child's Python raises KeyboardInterrupt on it, however the suite was run."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture
+def sigint_raises() -> Iterator[None]:
+    """For the test's duration, SIGINT to this process raises KeyboardInterrupt (Python's
+    own handler), even when the suite was started with SIGINT ignored; restored after."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -28,6 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import default_sigint
 from tinygrad_bp import cli, data, viz
 from tinygrad_bp.cli import arguments
 
@@ -346,6 +347,7 @@ def test_ctrl_c_stops_training_with_130_and_keeps_the_history(argv, history, tmp
         text=True,
         cwd=tmp_path,
         env=env,
+        preexec_fn=default_sigint,  # interruptible even when the suite runs with SIGINT ignored
     )
     lines = [process.stdout.readline() for _ in range(2)]  # the header, then epoch 1
     assert "epoch      1" in lines[1], lines

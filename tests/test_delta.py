@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from strategies import sigmoid_networks
 from tutorial_figures import TUTORIAL_FIGURES
 
-from tinygrad_bp import perceptron, train
+from tinygrad_bp import data, perceptron, train
 from tinygrad_bp.delta import (
     deltas,
     forward,
@@ -24,7 +24,8 @@ from tinygrad_bp.delta import (
     sigmoid,
     weight_updates,
 )
-from tinygrad_bp.nn import MLP
+from tinygrad_bp.nn import MLP, get_weights
+from tinygrad_bp.optim import SGD
 
 EPS = 1e-6
 W1 = np.array([[1.0, 1.0], [0.25, 0.15], [0.2, 0.1]])  # bias row, then inputs 1 and 2
@@ -220,6 +221,45 @@ def test_sgd_step_does_not_mutate_its_inputs(network):
     np.testing.assert_array_equal(copies[1], x)
     np.testing.assert_array_equal(copies[2], y)
     assert all(a is not b for a, b in zip(new, weights, strict=True))
+
+
+@given(networks(), st.floats(0.0, 1.0))
+def test_weight_decay_adds_minus_lr_lambda_w_the_gradient_of_the_l2_penalty(network, decay):
+    # The oracle: central differences of J + lambda/2 sum w^2 (every weight, biases too).
+    weights, x, y, lr = network
+    new = sgd_step(weights, x, y, lr, weight_decay=decay)
+    for layer, (before, after) in enumerate(zip(weights, new, strict=True)):
+        penalty_grad = decay * before  # d/dw of lambda/2 w^2, by hand
+        _close(after - before, -lr * (_dloss_dw(weights, x, y, layer) + penalty_grad))
+
+
+def test_weight_decay_zero_is_the_plain_rule_and_needs_the_weights_otherwise():
+    weights = [np.array([[1.0, 1.0], [0.25, 0.15], [0.2, 0.1]]), np.array([[1.0], [0.3], [0.4]])]
+    x, y = np.array([1.0, 0.0]), np.array([1.0])
+    plain = sgd_step(weights, x, y, 0.5)
+    for ours, theirs in zip(sgd_step(weights, x, y, 0.5, weight_decay=0.0), plain, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    activations = forward(weights, x)
+    with pytest.raises(ValueError, match="weights="):
+        weight_updates(activations, deltas(weights, activations, y), 0.5, weight_decay=0.1)
+    with pytest.raises(ValueError, match="do not match"):
+        weight_updates(activations, deltas(weights, activations, y), 0.5, 0.1, weights[:1])
+    # The worked example's new output bias with lambda = 0.1, by hand:
+    # 1.0 + 0.5 (0.025777 * 1 - 0.1 * 1.0) = 0.962888...
+    decayed = sgd_step(weights, x, y, 0.5, weight_decay=0.1)
+    assert decayed[1][0, 0] == pytest.approx(1.0 + 0.5 * (0.0257767 - 0.1), abs=1e-6)
+
+
+def test_fit_with_sgd_weight_decay_is_the_delta_rule_with_its_decay_term():
+    X, y = data.xor()
+    net = MLP(2, [2, 1], rng=3)
+    weights = get_weights(net)
+    train.fit(net, X, y, optimizer=SGD(net.parameters(), lr=0.5, weight_decay=0.01), epochs=2)
+    for _ in range(2):
+        for x_row, target in zip(X, y):
+            weights = sgd_step(weights, x_row, np.array([target]), 0.5, weight_decay=0.01)
+    for ours, theirs in zip(get_weights(net), weights, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
 
 
 # ---------------------------------------------------------------- helpers and numerics

@@ -234,6 +234,22 @@ def test_outgrow_distributed_without_torch_says_how_to_install_it(tmp_path):
     assert "download.pytorch.org/whl/cpu" in result.stderr
 
 
+@pytest.mark.parametrize("script", sorted(PROMISES))
+def test_without_matplotlib_an_example_says_so_before_any_work(script, tmp_path):
+    fake = tmp_path / "no_matplotlib" / "matplotlib"  # importable, failing like a missing one
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text('raise ImportError("No module named matplotlib")\n')
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(fake.parent), str(REPO)])}
+    command = [sys.executable, str(EXAMPLES / script), "--fast", "--out", str(tmp_path / "out")]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""  # nothing trained, nothing printed
+    assert result.stderr.splitlines() == [
+        f"{script} needs matplotlib for its plots: pip install matplotlib (in a clone: "
+        f'pip install -e ".[plot]")'
+    ]
+    assert not (tmp_path / "out").exists()
+
+
 def test_digits_reaches_95_percent_test_accuracy():
     datasets = pytest.importorskip("sklearn.datasets")
     digits = datasets.load_digits()

@@ -251,3 +251,17 @@ def test_an_empty_batch_has_no_loss(loss, pred, target):
 def test_cross_entropy_of_an_empty_batch_is_an_error(logits):
     with pytest.raises(ValueError, match="empty batch"):
         cross_entropy(logits, np.zeros((0,), dtype=int))
+
+
+@pytest.mark.parametrize("loss", [half_sse, mse, binary_cross_entropy])
+def test_a_column_of_predictions_against_flat_targets_says_how_to_reshape(loss):
+    predictions = Tensor(np.full((4, 1), 0.5))
+    with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\).*y\[:, None\]"):
+        loss(predictions, np.zeros(4))
+    with pytest.raises(ValueError, match=r"\(4,\).*\(4, 1\).*y\[:, 0\]"):
+        loss(Tensor(np.full(4, 0.5)), np.zeros((4, 1)))
+    with pytest.raises(ValueError) as unrelated:
+        loss(predictions, np.zeros(3))
+    assert "y[" not in str(unrelated.value)
+    # The advice is right: the reshaped targets are accepted.
+    assert np.isfinite(loss(predictions, np.zeros(4)[:, None]).item())

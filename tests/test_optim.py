@@ -1,5 +1,7 @@
 """Optimisers against their update rules written out by hand."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,77 @@ def test_zero_grad_clears_both_engines():
 def test_bad_arguments_are_named(make, error, pattern):
     with pytest.raises(error, match=pattern):
         make()
+
+
+def test_sgd_weight_decay_adds_lambda_w_to_the_gradient_with_and_without_momentum():
+    # L2 in the gradient, as PyTorch's SGD: g = 2 w + lambda w, written out by hand.
+    for momentum in (0.0, 0.9):
+        values = [Value(1.0), Value(-2.0)]
+        tensor = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+        optimizer = SGD([*values, tensor], lr=0.1, momentum=momentum, weight_decay=0.5)
+        w, velocity = np.array([1.0, -2.0]), np.zeros(2)
+        for _ in range(4):
+            quadratic_grads(values, tensor)
+            optimizer.step()
+            velocity = momentum * velocity + (2 * w + 0.5 * w)
+            w = w - 0.1 * velocity
+            np.testing.assert_allclose([v.data for v in values], w, rtol=1e-14)
+            np.testing.assert_allclose(tensor.data, w, rtol=1e-14)
+
+
+def test_sgd_weight_decay_first_step_by_hand_and_leaves_the_grad_alone():
+    w = Value(1.0)
+    (w * w).backward()
+    SGD([w], lr=0.1, weight_decay=0.5).step()
+    assert w.data == 1.0 - 0.1 * (2.0 + 0.5 * 1.0) and w.grad == 2.0
+    tensor = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    tensor.grad = np.array([2.0, -4.0])
+    SGD([tensor], lr=0.1, weight_decay=0.5).step()
+    np.testing.assert_array_equal(tensor.data, [1.0 - 0.1 * 2.5, -2.0 + 0.1 * 5.0])
+    np.testing.assert_array_equal(tensor.grad, [2.0, -4.0])  # .grad stays dJ/dw
+
+
+def test_adam_weight_decay_is_l2_through_the_moments_not_adamw():
+    # PyTorch's Adam(weight_decay=): g = dJ/dw + lambda w feeds m and v. Two steps of
+    # w^2 from w = 1, lr 0.1, lambda 0.5, written out (AdamW would give 0.85 first).
+    w = Value(1.0)
+    optimizer = Adam([w], lr=0.1, weight_decay=0.5)
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    expected, m, v = 1.0, 0.0, 0.0
+    for t in (1, 2):
+        w.grad = 0.0
+        (w * w).backward()
+        optimizer.step()
+        g = 2 * expected + 0.5 * expected
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        expected -= 0.1 * (m / (1 - b1**t)) / (math.sqrt(v / (1 - b2**t)) + eps)
+        assert w.data == pytest.approx(expected, rel=1e-14)
+
+
+def test_weight_decay_must_be_a_non_negative_number():
+    w = Value(1.0)
+    for optimizer in (SGD, Adam):
+        with pytest.raises(ValueError, match="weight_decay"):
+            optimizer([w], lr=0.1, weight_decay=-1.0)
+        with pytest.raises(TypeError, match="weight_decay"):
+            optimizer([w], lr=0.1, weight_decay="0.1")
+
+
+def test_weight_decay_matches_pytorch_where_installed():
+    torch = pytest.importorskip("torch")
+    start = np.array([[0.5, -1.5], [2.0, 0.25]])
+    for ours_class, theirs_class, options in [
+        (SGD, torch.optim.SGD, dict(lr=0.05, momentum=0.9, weight_decay=0.1)),
+        (Adam, torch.optim.Adam, dict(lr=0.05, weight_decay=0.1)),
+    ]:
+        ours = Tensor(start.copy(), requires_grad=True)
+        theirs = torch.tensor(start.copy(), requires_grad=True)
+        mine, pytorch = ours_class([ours], **options), theirs_class([theirs], **options)
+        for _ in range(5):
+            mine.zero_grad()
+            ((ours * ours * ours).sum()).backward()
+            mine.step()
+            pytorch.zero_grad()
+            ((theirs * theirs * theirs).sum()).backward()
+            pytorch.step()
+        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12)

@@ -602,7 +602,7 @@ def test_a_constructor_that_exits_or_hangs_is_not_a_value_class(tmp_path, monkey
     assert code == 2 and "SystemExit" in capsys.readouterr().err
 
 
-def test_the_users_ctrl_c_stops_the_run_and_kills_the_check(tmp_path):
+def test_the_users_ctrl_c_stops_the_run_and_kills_the_check(tmp_path, sigint_raises):
     pid_file = tmp_path / "child.pid"
 
     class PressesCtrlC(MiniValue):
@@ -660,7 +660,7 @@ def test_a_check_whose_grader_was_killed_still_ends_by_itself(tmp_path):
     assert process_has_ended(child)
 
 
-def test_without_fork_the_checks_run_here_and_still_catch_everything(monkeypatch):
+def test_without_fork_the_checks_run_here_and_still_catch_everything(monkeypatch, sigint_raises):
     monkeypatch.delattr(os, "fork")
     assert isolation.run_isolated(lambda: sys.exit(0), timeout=0.5) == ("fail", "SystemExit: 0")
     report = check_engine(RaisesKeyError, max_examples=QUICK, timeout=NO_LIMIT)

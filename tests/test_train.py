@@ -223,7 +223,10 @@ def test_history_repr_is_one_short_line_naming_the_loss():
         f"J: {history.losses[0]:.4g} -> {history.losses[-1]:.4g})"
     )
     assert len(text) < 80 and history.epochs > 100
-    assert repr(History()) == "History(epochs=0, converged=False)"
+    assert repr(History()) == "History(epochs=0)"
+    assert repr(History(epsilon=0.01)) == "History(epochs=0, converged=False)"
+    plain = repr(fit(MLP(2, [2, 1], rng=1), X, y, lr=2.0, epochs=3))
+    assert plain.startswith("History(epochs=3, J: ") and "converged" not in plain
     assert loss_name(mse) == "mse" and loss_name(half_sse) == "J"
 
 

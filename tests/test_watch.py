@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import default_sigint
 from tinygrad_bp import data, explain
 from tinygrad_bp.cli import main
 from tinygrad_bp.nn import ACTIVATIONS, MLP, get_weights
@@ -447,6 +448,7 @@ def test_ctrl_c_stops_the_server_with_exit_130_and_no_traceback():
         stderr=subprocess.PIPE,
         text=True,
         env=_environment(),
+        preexec_fn=default_sigint,  # interruptible even when the suite runs with SIGINT ignored
     )
     try:
         line = process.stdout.readline()

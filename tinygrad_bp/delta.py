@@ -13,6 +13,11 @@ at 1). The net input and output of unit ``j`` are therefore
     z_j = w_0j + sum_i w_ij x_i        o_j = g(z_j) = 1 / (1 + e^(-z_j))
 
 and the deltas are ``delta_j = -dJ/dz_j``, so that ``Delta w_ij = lr * delta_j * x_i``.
+
+With weight decay ``lambda`` (an L2 penalty lambda/2 sum w^2 added to J, on every
+weight, biases included, as PyTorch's ``weight_decay``), dJ/dw_ij gains the term
+lambda w_ij and the update becomes ``Delta w_ij = lr * (delta_j * x_i - lambda * w_ij)``;
+the deltas themselves do not change. The default lambda = 0 is the plain rule.
 """
 
 import numpy as np
@@ -227,41 +232,69 @@ def deltas(
 
 
 def weight_updates(
-    activations: list[np.ndarray], deltas: list[np.ndarray], lr: float
+    activations: list[np.ndarray],
+    deltas: list[np.ndarray],
+    lr: float,
+    weight_decay: float = 0.0,
+    weights: list[np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """Return the weight changes of one gradient-descent step, Delta w_ij = lr delta_j x_i.
 
     Here x_i is the output of unit i of the layer below, with x_0 = 1 for the bias
-    row, so the change is minus ``lr`` times dJ/dw_ij.
+    row, so the change is minus ``lr`` times dJ/dw_ij. With ``weight_decay`` lambda
+    (and the ``weights`` it acts on) the change is lr (delta_j x_i - lambda w_ij).
 
     Args:
         activations: ``[x, h_1, ..., o]`` as returned by :func:`forward`.
         deltas: One delta vector per layer, as returned by :func:`deltas`.
         lr: The learning rate.
+        weight_decay: lambda, the strength of the L2 penalty (0: none).
+        weights: The current weights, needed when ``weight_decay`` is not 0.
 
     Returns:
         One matrix per layer, of shape ``(n_in + 1, n_out)`` like the weights.
 
     Raises:
-        TypeError: If an array or ``lr`` does not hold real numbers.
+        TypeError: If an array, ``lr`` or ``weight_decay`` does not hold real numbers.
         ValueError: If there is not exactly one more activation than there are deltas,
-            or an activation or delta vector is not 1-D.
+            an activation or delta vector is not 1-D, or ``weight_decay`` is not 0 and
+            ``weights`` is missing or does not have the updates' shapes.
 
     Example:
         >>> activations = [np.array([1.0, 0.0]), np.array([0.5])]
         >>> weight_updates(activations, [np.array([0.2])], lr=0.5)[0].tolist()
         [[0.1], [0.1], [0.0]]
+        >>> weights = [np.array([[1.0], [0.4], [-2.0]])]
+        >>> weight_updates(activations, [np.array([0.2])], 0.5, 0.1, weights)[0].tolist()
+        [[0.05], [0.08], [0.1]]
     """
     activations, deltas = _as_arrays(activations), _as_arrays(deltas)
-    rate = _number("lr", lr)
+    rate, decay = _number("lr", lr), _number("weight_decay", weight_decay)
     _check_step(activations, deltas)
-    return [rate * np.outer(_with_bias(x), delta) for x, delta in zip(activations, deltas)]
+    steps = [np.outer(_with_bias(x), delta) for x, delta in zip(activations, deltas)]
+    if decay == 0.0:
+        return [rate * step for step in steps]
+    if weights is None:
+        raise ValueError("weight_decay acts on the weights: pass weights= as well")
+    weights = _as_arrays(weights)
+    if [w.shape for w in weights] != [step.shape for step in steps]:
+        raise ValueError(
+            f"weights of shapes {[w.shape for w in weights]} do not match the updates' "
+            f"shapes {[step.shape for step in steps]}"
+        )
+    return [rate * (step - decay * w) for step, w in zip(steps, weights)]
 
 
 def sgd_step(
-    weights: list[np.ndarray], x: np.ndarray, y: np.ndarray, lr: float
+    weights: list[np.ndarray],
+    x: np.ndarray,
+    y: np.ndarray,
+    lr: float,
+    weight_decay: float = 0.0,
 ) -> list[np.ndarray]:
     """Take one online gradient-descent step on one example: w_ij <- w_ij + lr delta_j x_i.
+
+    With ``weight_decay`` lambda: w_ij <- w_ij + lr (delta_j x_i - lambda w_ij).
 
     Every layer's deltas are computed from the original weights before any weight
     changes, as the derivation prescribes. The inputs are left untouched.
@@ -271,6 +304,7 @@ def sgd_step(
         x: One input example, shape ``(n_in,)``.
         y: Its targets, shape ``(n_out,)``.
         lr: The learning rate.
+        weight_decay: lambda, the strength of the L2 penalty (0: none).
 
     Returns:
         New weight matrices, in the order of ``weights``.
@@ -286,5 +320,7 @@ def sgd_step(
         [1.0129, 0.31, 0.4098]
     """
     activations = forward(weights, x)
-    updates = weight_updates(activations, deltas(weights, activations, y), lr)
+    updates = weight_updates(
+        activations, deltas(weights, activations, y), lr, weight_decay, weights
+    )
     return [w + change for w, change in zip(_as_arrays(weights), updates, strict=True)]

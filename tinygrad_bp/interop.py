@@ -20,9 +20,11 @@ ReLU        "relu"              ReLU            Relu
 
 The activation rows are those of ``tinygrad_bp.nn.ACTIVATIONS``, the one table of
 activations that interop translates through. Any other layer raises an error
-naming its class and position. PyTorch and ONNX are optional: install them with
-``pip install -e ".[interop]"`` in a clone. This module
-imports them only inside the functions that need them.
+naming its class and position. PyTorch and ONNX are optional. In a clone, install
+PyTorch's CPU build first, ``pip install torch --index-url
+https://download.pytorch.org/whl/cpu`` (plain ``pip install torch`` on Linux fetches
+the CUDA build, gigabytes this module never uses), then ``pip install -e ".[interop]"``.
+This module imports them only inside the functions that need them.
 """
 
 from __future__ import annotations
@@ -39,8 +41,11 @@ from . import __version__, nn
 from .files import write_atomically
 from .nn import ACTIVATIONS
 
+# PyTorch's CPU build: everything here runs on it, and it is a tenth of the CUDA build's size.
+TORCH_CPU = "pip install torch --index-url https://download.pytorch.org/whl/cpu"
 INSTALL_HINT = (
-    'pip install torch onnx onnxruntime (in a clone of tinygrad_bp: pip install -e ".[interop]")'
+    f"{TORCH_CPU}, then pip install onnx onnxruntime (in a clone of tinygrad_bp: "
+    f'pip install -e ".[interop]" after the first)'
 )
 
 # The activations that are a module of their own (all but "linear"), by our module class.

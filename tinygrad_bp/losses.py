@@ -19,6 +19,15 @@ import numpy as np
 from .engine import Value
 from .tensor import Tensor
 
+__all__ = [
+    "LOG_FLOOR",
+    "binary_cross_entropy",
+    "cross_entropy",
+    "half_sse",
+    "mse",
+    "reduction",
+]
+
 # As in PyTorch, log(p) is clamped at -100 in binary cross-entropy so that a
 # probability of exactly 0 or 1 gives a finite loss (and no NaN from 0 * log 0).
 LOG_FLOOR = -100.0
@@ -42,8 +51,20 @@ def _target_array(target: Any, shape: tuple[int, ...], loss: str) -> np.ndarray:
     if array.shape != shape:
         if array.size == 1 and math.prod(shape) == 1:  # Value vs [1.0], (1,) vs 1.0: one number
             return array.reshape(shape)
-        raise ValueError(f"{loss}: predictions of shape {shape} but targets of shape {array.shape}")
+        raise ValueError(
+            f"{loss}: predictions of shape {shape} but targets of shape {array.shape}"
+            + _reshape_hint(shape, array.shape)
+        )
     return array
+
+
+def _reshape_hint(pred: tuple[int, ...], target: tuple[int, ...]) -> str:
+    """How to give one target per prediction when only a trailing axis of 1 differs."""
+    if pred == (*target, 1):
+        return f"; give the targets the predictions' shape with y[:, None] (shape {pred})"
+    if target == (*pred, 1):
+        return f"; give the targets the predictions' shape with y[:, 0] (shape {pred})"
+    return ""
 
 
 def _pairs(pred: Any, target: Any, loss: str) -> tuple[Any, Any]:
@@ -82,6 +103,22 @@ def half_sse(pred: Any, target: Any) -> Any:
     """
     o, y = _pairs(pred, target, "half_sse")
     return _total((o - y) ** 2) * 0.5
+
+
+def reduction(loss: Any) -> str:
+    """How ``loss`` combines the examples of a batch: ``"sum"`` or ``"mean"``.
+
+    ``half_sse`` sums (the derivation's J of a batch is the sum of the examples'
+    J); the others average. A loss of one's own says ``"sum"`` with an attribute
+    ``reduction = "sum"``; without one it is taken to average. ``fit`` reads it to
+    put every epoch's loss on the scale of the loss of the whole training set.
+
+    >>> reduction(half_sse), reduction(mse), reduction(lambda o, y: o)
+    ('sum', 'mean', 'mean')
+    """
+    if loss is half_sse:
+        return "sum"
+    return "sum" if getattr(loss, "reduction", "mean") == "sum" else "mean"
 
 
 def mse(pred: Any, target: Any) -> Any:

@@ -1,5 +1,11 @@
 """Optimisers: gradient descent with momentum, and Adam, for both engines.
 
+Both take ``weight_decay`` (lambda, default 0): an L2 penalty lambda/2 sum w^2 on
+every parameter, biases included, added to the loss through its gradient,
+g <- g + lambda w, before the update rule sees g, as PyTorch's ``SGD`` and
+``Adam`` do (not AdamW's decoupled decay). Plain gradient descent then takes
+Delta w = -lr (dJ/dw + lambda w), the delta rule with its decay term.
+
 Each update rule is written once, on numpy arrays, and updates them in place.
 Tensor parameters are updated in their own storage (no temporaries, float32
 stays float32); the ``Value`` parameters are gathered into one float64 vector,
@@ -22,7 +28,7 @@ from .tensor import Tensor
 class Optimizer:
     """Holds the parameters and applies ``_update(data, grad, state)`` to each array."""
 
-    def __init__(self, params: Iterable[Any], lr: float) -> None:
+    def __init__(self, params: Iterable[Any], lr: float, weight_decay: float = 0.0) -> None:
         if not isinstance(params, Iterable) or isinstance(params, (Value, Tensor)):
             raise TypeError(
                 f"params must be a list of Values or Tensors, got {type(params).__name__}"
@@ -34,6 +40,7 @@ class Optimizer:
             if not isinstance(p, (Value, Tensor)):
                 raise TypeError(f"parameters must be Values or Tensors, got {type(p).__name__}")
         self.lr = validate.real("lr", lr, positive=True)
+        self.weight_decay = validate.real("weight_decay", weight_decay, minimum=0.0)
         self.values: list[Value] = [p for p in params if isinstance(p, Value)]
         self.tensors: list[Tensor] = [p for p in params if isinstance(p, Tensor)]
         self._value_state: dict[str, np.ndarray] = {}
@@ -48,11 +55,11 @@ class Optimizer:
         self._check_grads()
         for tensor, state in zip(self.tensors, self._tensor_states):
             if tensor.grad is not None:
-                self._update(tensor.data, tensor.grad, state)
+                self._update(tensor.data, self._decayed(tensor.data, tensor.grad, state), state)
         if self.values:
             data = np.fromiter((v.data for v in self.values), np.float64, len(self.values))
             grad = np.fromiter((v.grad for v in self.values), np.float64, len(self.values))
-            self._update(data, grad, self._value_state)
+            self._update(data, self._decayed(data, grad, self._value_state), self._value_state)
             for value, number in zip(self.values, data.tolist()):
                 value.data = number
 
@@ -75,6 +82,19 @@ class Optimizer:
                     f"the grad of a parameter of shape {tensor.shape} has shape {grad.shape}"
                 )
 
+    def _decayed(self, data: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> np.ndarray:
+        """g + lambda w, the gradient of the loss with the L2 penalty (the grad itself if 0).
+
+        Written into a buffer of the parameter's own, so ``.grad`` stays dJ/dw.
+        """
+        if not self.weight_decay:
+            return grad
+        if "decayed" not in state:
+            state["decayed"] = np.empty_like(data)
+        decayed: np.ndarray = np.multiply(data, self.weight_decay, out=state["decayed"])
+        decayed += grad
+        return decayed
+
     def zero_grad(self) -> None:
         """Forget the gradients (Values: 0.0; Tensors: None, as PyTorch)."""
         for value in self.values:
@@ -87,17 +107,27 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Gradient descent: w <- w - lr * v, with v <- momentum * v + dJ/dw (v = dJ/dw if 0).
+    """Gradient descent: w <- w - lr * v, with v <- momentum * v + g (v = g if 0).
 
-    With momentum 0 one step is the derivation's update Delta w_ij = lr delta_j x_i.
+    g = dJ/dw + weight_decay * w. With momentum 0 one step is the derivation's
+    update Delta w_ij = lr (delta_j x_i - lambda w_ij).
 
     >>> w = Value(1.0); loss = w * w; loss.backward()
     >>> SGD([w], lr=0.1).step(); w.data      # 1 - 0.1 * 2
     0.8
+    >>> w = Value(1.0); loss = w * w; loss.backward()
+    >>> SGD([w], lr=0.1, weight_decay=0.5).step(); w.data      # 1 - 0.1 * (2 + 0.5 * 1)
+    0.75
     """
 
-    def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0) -> None:
-        super().__init__(params, lr)
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr, weight_decay)
         self.momentum = _fraction("momentum", momentum)
 
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
@@ -119,7 +149,9 @@ class Adam(Optimizer):
 
     m <- b1 m + (1 - b1) g and v <- b2 v + (1 - b2) g^2 are running averages of the
     gradient and its square; m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t) undo
-    their bias towards zero in the first steps.
+    their bias towards zero in the first steps. g = dJ/dw + weight_decay * w: the
+    L2 penalty of PyTorch's ``Adam(weight_decay=)``, which goes through m and v
+    (AdamW instead subtracts lr * lambda * w outside them).
 
     >>> w = Value(1.0); (w * w).backward()
     >>> Adam([w], lr=0.1).step(); round(w.data, 6)   # the first step moves by lr
@@ -132,8 +164,9 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
+        weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"betas must be a pair of numbers, got {betas!r}")
         self.betas = (_fraction("betas[0]", betas[0]), _fraction("betas[1]", betas[1]))
