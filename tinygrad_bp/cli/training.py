@@ -1,8 +1,8 @@
 """What ``xor`` and ``train`` share: model files, the loss log, and stopping on Ctrl-C.
 
 Ctrl-C stops training with status 130 and one line on stderr, no traceback,
-after the loss history so far is written (with ``--out``) and reported; a
-half-trained model is not saved.
+after the loss history so far is written (with ``--out``) and the weights reached
+so far are saved (with ``--save``), each reported with where it went.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import nn, viz
 from ..train import write
+from ..train.progress import loss_text
 from .arguments import EXIT_INTERRUPTED, PROG, UsageError, path_text, report_files
 
 
@@ -71,7 +72,8 @@ class LossLog:
     def __call__(self, epoch: int, loss: float) -> None:
         self.losses.append(loss)
         if (epoch == 1 or epoch % self.every == 0) and not getattr(self.args, "quiet", False):
-            write(f"  epoch {epoch:>6}   {self.name} = {loss:.6f}")  # above the bar, never on it
+            # write, not print: above the bar, never on it
+            write(f"  epoch {epoch:>6}   {self.name} = {loss_text(loss)}")
 
 
 def write_history(
@@ -90,12 +92,27 @@ def write_history(
     return [table, plot]
 
 
-def interrupted(out: Path | None, name: str, title: str, log: LossLog, epochs: int) -> int:
-    """After Ctrl-C in training: the history so far written and reported; status 130."""
+def interrupted(
+    out: Path | None,
+    name: str,
+    title: str,
+    log: LossLog,
+    epochs: int,
+    model: nn.Module,
+    save: str | None,
+    loss: str,
+) -> int:
+    """After Ctrl-C in training: the history so far written, the weights reached so far
+    saved (with --save), each reported; status 130.
+
+    ``loss`` names the loss on the plot's axis, as for ``write_history``.
+    """
     done = len(log.losses)
-    last = f", {log.name} = {log.losses[-1]:.6f}" if done else ""
+    last = f", {log.name} = {loss_text(log.losses[-1])}" if done else ""
     print(f"interrupted after {done} of {epochs} epochs{last}")
-    stopped = f"{title} (interrupted at epoch {done})"
-    report_files(write_history(out, name, stopped, log.losses, log.name))
+    stopped = f"{title}\n(interrupted at epoch {done})"
+    report_files(write_history(out, name, stopped, log.losses, loss))
+    if save is not None:
+        save_model(model, save)  # "wrote FILE": the weights of the last finished step
     print(f"{PROG}: interrupted", file=sys.stderr)
     return EXIT_INTERRUPTED

@@ -183,10 +183,12 @@ class Layout:
         if max_nodes < 1:
             raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
         self.order = order
+        self.show_constants = show_constants
         self.index = {node: position for position, node in enumerate(order)}
         kept = _nearest_to_root(order, max_nodes)
         self.cut = len(order) - len(kept)
         left_out = set(self._positions(hidden))
+        self.hides_given = bool(left_out)
         if not show_constants:
             left_out.update(position for position in kept if _is_constant(order[position]))
         self.hidden = left_out & kept

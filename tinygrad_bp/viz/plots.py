@@ -17,6 +17,7 @@ a machine without a display.
 from __future__ import annotations
 
 import inspect
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,16 @@ from .format import number
 
 # How to install the plotting extra, from PyPI or in a clone of the repository.
 INSTALL_MATPLOTLIB = 'pip install matplotlib (in a clone: pip install -e ".[plot]")'
+
+
+def _wrapped(title: str, width: int = 60) -> str:
+    """A title in lines of at most ``width`` characters, so that no end is cut off.
+
+    >>> print(_wrapped("XOR truth table, 2-2-1 sigmoid network (interrupted at epoch 1)", 40))
+    XOR truth table, 2-2-1 sigmoid network
+    (interrupted at epoch 1)
+    """
+    return "\n".join(textwrap.fill(line, width) for line in title.splitlines())
 
 
 def _new_figure(width: float = 6.0, height: float = 4.0) -> Any:
@@ -84,7 +95,7 @@ def losses_figure(
     figure = _new_figure()
     axes = figure.add_subplot()
     _curves(axes, histories)
-    axes.set(title=title, xlabel="epoch", ylabel=ylabel)
+    axes.set(title=_wrapped(title), xlabel="epoch", ylabel=ylabel)
     if log_y:
         axes.set_yscale("log")
     return figure
@@ -115,7 +126,7 @@ def mistakes_figure(
     axes.set_ylim(bottom=-0.2)
     axes.grid(alpha=0.3)
     axes.legend(title="training set")
-    axes.set(title=title, xlabel="epoch", ylabel="mistakes per epoch")
+    axes.set(title=_wrapped(title), xlabel="epoch", ylabel="mistakes per epoch")
     return figure
 
 
@@ -180,7 +191,7 @@ def decision_boundary_figure(
             label=name,
         )
     axes.legend(loc="upper left", framealpha=0.9)
-    axes.set(title=title, xlabel="$x_1$", ylabel="$x_2$")
+    axes.set(title=_wrapped(title), xlabel="$x_1$", ylabel="$x_2$")
     return figure
 
 
@@ -211,7 +222,7 @@ def fitted_curve_figure(
     axes = figure.add_subplot()
     axes.scatter(X[:, 0], y, s=12, color="grey", label="samples")
     axes.plot(grid[:, 0], curve, color="tab:blue", lw=2, label="network")
-    axes.set(title=title, xlabel="x", ylabel="y")
+    axes.set(title=_wrapped(title), xlabel="x", ylabel="y")
     axes.legend()
     return figure
 
@@ -251,7 +262,7 @@ def network_figure(
     figure = _new_figure(2.5 * len(widths) + 0.5, 1.2 * max(widths) + 2.8)
     axes = figure.add_subplot()
     axes.set_axis_off()
-    axes.set_title(title)
+    axes.set_title(_wrapped(title))
 
     # Unit positions: layer l at x = l; unit 0 (the bias) on top, above units 1..n.
     def position(layer: int, unit: int) -> tuple[float, float]:
