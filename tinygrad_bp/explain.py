@@ -254,11 +254,17 @@ def traced_code(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -> 
         >>> code = traced_code(WORKED_WEIGHTS, WORKED_INPUT, WORKED_TARGET)
         >>> [line.split("#")[1] for line in code.splitlines() if line.startswith("o_1_1 =")]
         [' = 0.7773']
+        >>> [line for line in code.splitlines() if line.endswith("# = -0")]
+        []
     """
     run = autograd_pass(weights, x, y)
     _, x, y = checked_network(weights, x, y)
     step = trace(lambda *xs: _labelled_forward(run.net, list(map(Value, xs)), y)[1], *x.tolist())
-    return step.annotated(*x.tolist())
+    lines = step.annotated(*x.tolist()).splitlines()
+    # A zero's sign (x2 * a negative slope is -0.0) is nothing a reader should stop at.
+    return "\n".join(
+        line.removesuffix("# = -0") + "# = 0" if line.endswith("# = -0") else line for line in lines
+    )
 
 
 def _net_input(o: Value) -> Value:
