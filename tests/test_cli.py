@@ -665,3 +665,24 @@ def test_train_header_names_optimiser_lr_and_seed_and_losses_read_as_the_bar(cap
     assert "; sgd, lr 0.3, seed 4" in out.splitlines()[0]
     logged = [line.split(" = ")[1] for line in out.splitlines() if line.startswith("  epoch")]
     assert logged and all(text == f"{float(text):.4g}" for text in logged)
+
+
+def test_explain_with_overflowing_numbers_is_one_line_without_numpy_warnings(capsys):
+    argv = ["explain", "--weights", "[[1e308],[1e308]]", "--x", "1e308", "--y", "1"]
+    assert_one_line_error(capsys, main(argv), "overflows a float")
+    argv = ["explain", "--weights", "[[1e200],[1e200]]", "--x", "1", "--y", "1"]
+    assert main(argv) == 0  # large but finite: a table, with exponents
+    captured = capsys.readouterr()
+    assert captured.err == "" and "1.00000000e+200" in captured.out
+    rows = [line for line in captured.out.splitlines() if "e+200" in line]
+    assert rows and all(len(row) < 60 for row in rows)  # not 200 digits
+
+
+def test_training_that_diverges_stops_with_one_line_and_status_1(capsys):
+    assert main(["train", "moons", "--lr", "1e308", "--epochs", "20", "--quiet"]) == 1
+    captured = capsys.readouterr()
+    assert "nan" not in captured.out
+    assert captured.err.splitlines() == [
+        "tinygrad-bp: training diverged: the loss became nan at epoch 2; "
+        "try a smaller --lr than 1e+308"
+    ]

@@ -147,7 +147,7 @@ class ExplainTable:
                 # Adding 0.0 turns -0.0 (from -lr * 0.0) into 0.0 for printing.
                 by_autograd, by_rules = row.autograd + 0.0, row.closed_form + 0.0
                 verdict = "yes" if row.agree else "NO"
-                lines.append(f"{row.name:<18}{by_autograd:>16.8f}{by_rules:>16.8f}  {verdict}")
+                lines.append(f"{row.name:<18}{_cell(by_autograd)}{_cell(by_rules)}  {verdict}")
         return "\n".join(lines)
 
     __str__ = format
@@ -265,6 +265,15 @@ def traced_code(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -> 
     return "\n".join(
         line.removesuffix("# = -0") + "# = 0" if line.endswith("# = -0") else line for line in lines
     )
+
+
+def _cell(number: float) -> str:
+    """A number of the table in 16 columns: 8 decimals, or an exponent once it is large.
+
+    >>> _cell(0.5), _cell(-1.5e300)
+    ('      0.50000000', ' -1.50000000e+300')
+    """
+    return f"{number:>16.8f}" if abs(number) < 1e7 else f"{number:>16.8e}"
 
 
 def _net_input(o: Value) -> Value:

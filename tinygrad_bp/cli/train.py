@@ -34,12 +34,15 @@ from .arguments import (
     widths,
 )
 from .training import (
+    Diverged,
     LossLog,
     add_model_files,
     check_save_path,
+    diverged,
     interrupted,
     load_model,
     save_model,
+    training,
     write_history,
 )
 
@@ -129,22 +132,26 @@ def run(args: argparse.Namespace) -> int:
     kind = "binary cross-entropy" if args.dataset != "sine" else "mean squared error"
     title = f"{args.dataset}, {'-'.join(map(str, sizes))} network: {kind} per epoch"
     try:
-        trained = train_on_dataset(
-            args.dataset,
-            hidden=args.hidden,
-            activation=args.activation,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            n=args.n,
-            progress=False if args.quiet else None,
-            on_epoch=log,
-            test_fraction=fraction,
-            model=model,
-            compile=not args.no_compile,
+        trained = training(
+            lambda: train_on_dataset(
+                args.dataset,
+                hidden=args.hidden,
+                activation=args.activation,
+                optimizer=args.optimizer,
+                lr=args.lr,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                seed=args.seed,
+                n=args.n,
+                progress=False if args.quiet else None,
+                on_epoch=log,
+                test_fraction=fraction,
+                model=model,
+                compile=not args.no_compile,
+            )
         )
+    except Diverged as error:
+        return diverged(error, args.lr)
     except KeyboardInterrupt:
         return interrupted(out, name, title, log, args.epochs, model, args.save, kind)
     final = loss_text(trained.history.losses[-1])

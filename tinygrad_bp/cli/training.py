@@ -8,13 +8,20 @@ so far are saved (with ``--save``), each reported with where it went.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
 
 from .. import nn, viz
 from ..train import write
 from ..train.progress import loss_text
 from .arguments import EXIT_INTERRUPTED, PROG, UsageError, path_text, report_files
+
+T = TypeVar("T")
 
 
 def add_model_files(command: argparse.ArgumentParser) -> None:
@@ -62,14 +69,28 @@ def save_model(model: nn.Module, path: str | None) -> None:
         raise UsageError(f"--save {path}: {getattr(error, 'strerror', None) or error}") from None
 
 
+class Diverged(Exception):
+    """The loss of an epoch was inf or nan: training stops there (see ``diverged``)."""
+
+    def __init__(self, epoch: int, loss: float) -> None:
+        super().__init__(f"the loss became {loss} at epoch {epoch}")
+        self.epoch, self.loss = epoch, loss
+
+
 class LossLog:
-    """The on_epoch callback of xor and train: keeps every loss, prints some of them."""
+    """The on_epoch callback of xor and train: keeps every loss, prints some of them.
+
+    An epoch whose loss is not a number stops training (``Diverged``): every later
+    step would only carry the nan on.
+    """
 
     def __init__(self, args: argparse.Namespace, every: int, name: str) -> None:
         self.args, self.every, self.name = args, every, name
         self.losses: list[float] = []
 
     def __call__(self, epoch: int, loss: float) -> None:
+        if not math.isfinite(loss):
+            raise Diverged(epoch, loss)
         self.losses.append(loss)
         if (epoch == 1 or epoch % self.every == 0) and not getattr(self.args, "quiet", False):
             # write, not print: above the bar, never on it
@@ -90,6 +111,18 @@ def write_history(
     table.write_text(f"epoch,loss\n{rows}", encoding="utf-8")
     plot = viz.plot_losses({name: losses}, out / f"{name}_loss.png", title, ylabel=loss)
     return [table, plot]
+
+
+def training(run: Callable[[], T]) -> T:
+    """Run the training; numpy's overflow warnings silenced, as ``Diverged`` reports it."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return run()
+
+
+def diverged(error: Diverged, lr: float) -> int:
+    """After a loss that is not a number: one line on stderr; status 1 (training failed)."""
+    print(f"{PROG}: training diverged: {error}; try a smaller --lr than {lr:g}", file=sys.stderr)
+    return 1
 
 
 def interrupted(

@@ -22,12 +22,15 @@ from .arguments import (
     seed,
 )
 from .training import (
+    Diverged,
     LossLog,
     add_model_files,
     check_save_path,
+    diverged,
     interrupted,
     load_model,
     save_model,
+    training,
     write_history,
 )
 
@@ -80,14 +83,18 @@ def run(args: argparse.Namespace) -> int:
     every = args.print_every or max(50, args.epochs // 100)
     log = LossLog(args, every, "J")
     try:
-        trained = xor.train_xor(
-            net,
-            lr=args.lr,
-            epochs=args.epochs,
-            epsilon=args.epsilon,
-            progress=False if args.quiet else None,
-            on_epoch=log,
+        trained = training(
+            lambda: xor.train_xor(
+                net,
+                lr=args.lr,
+                epochs=args.epochs,
+                epsilon=args.epsilon,
+                progress=False if args.quiet else None,
+                on_epoch=log,
+            )
         )
+    except Diverged as error:
+        return diverged(error, args.lr)
     except KeyboardInterrupt:
         return interrupted(out, "xor", TITLE, log, args.epochs, net, args.save, LOSS)
     history = trained.history
