@@ -33,8 +33,9 @@ def self_contained_page(
         package: the package holding the page's files, e.g. ``"tinygrad_bp.watch"``.
         name: the HTML file, e.g. ``"page.html"``.
         data_id: the id of the JSON script element the page's script reads.
-        data: anything ``json.dumps`` writes; "</" in it is written "<\\/", which reads
-            the same and cannot end the script element early.
+        data: anything ``json.dumps`` writes; every "<" in it is written "\\u003c",
+            which reads the same and cannot end the script element early nor open
+            a comment or a script in it (``<!--<script>`` does both).
         fields: ``$name`` placeholders of the HTML file and their text, filled in
             before the files are put inline (their ``$`` are the script's own).
 
@@ -49,7 +50,7 @@ def self_contained_page(
         page = Template(page).substitute(fields)
     scripts = _SCRIPT.findall(page)
     assert len(scripts) == 1 and _STYLE.search(page), f"{name} must link one script and a style"
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     page = _STYLE.sub(lambda found: f"<style>\n{_text(files, found[1])}</style>", page)
     return _SCRIPT.sub(
         lambda found: (
