@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from . import palette
 from .format import number
 
 # How to install the plotting extra, from PyPI or in a clone of the repository.
@@ -55,6 +56,14 @@ def _save(figure: Any, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
     return path
+
+
+def _class_map() -> Any:
+    """The colour map of a network's output: class 0's colour at 0, white at 0.5, class 1's
+    at 1 (the palette's pair, so shading and points speak the same language)."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("classes", [palette.CLASS0, "#ffffff", palette.CLASS1])
 
 
 def _integer_ticks(axis: Any) -> None:
@@ -172,13 +181,13 @@ def decision_boundary_figure(
     axes = figure.add_subplot()
     # A pale background, so the points (same colours, full strength) stand out.
     levels = np.linspace(0, 1, 11)
-    shading = axes.contourf(grid_x, grid_y, scores, levels=levels, cmap="RdBu_r", alpha=0.4)
+    shading = axes.contourf(grid_x, grid_y, scores, levels=levels, cmap=_class_map(), alpha=0.4)
     figure.colorbar(shading, ax=axes, label="network output")
     if scores.min() < 0.5 < scores.max():
         axes.contour(grid_x, grid_y, scores, levels=[0.5], colors="black", linewidths=2)
         axes.plot([], [], color="black", lw=2, label="output = 0.5")  # the contour's legend
     for label, (name, colour, marker) in enumerate(
-        zip(class_names, ("tab:blue", "tab:red"), ("o", "s"))
+        zip(class_names, (palette.CLASS0, palette.CLASS1), ("o", "s"))
     ):
         chosen = (labels > 0.5) == bool(label)
         axes.scatter(
@@ -228,7 +237,7 @@ def fitted_curve_figure(
 
 
 # The network diagrams' edge colours, by the sign of the weight.
-POSITIVE_EDGE, NEGATIVE_EDGE = "tab:blue", "tab:red"
+POSITIVE_EDGE, NEGATIVE_EDGE = palette.POSITIVE, palette.NEGATIVE
 
 
 def network_figure(

@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
+from .record import GENERATED_ASSETS
 from .session import Session
 
 HOST = "127.0.0.1"
@@ -39,6 +40,7 @@ ASSETS = {
     "/": ("page.html", "text/html; charset=utf-8"),
     "/watch.js": ("watch.js", "text/javascript; charset=utf-8"),
     "/watch.css": ("watch.css", "text/css; charset=utf-8"),
+    "/palette.css": ("palette.css", "text/css; charset=utf-8"),
 }
 # Every asset is local: the page may load nothing from elsewhere.
 POLICY = "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
@@ -46,11 +48,14 @@ POLICY = "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action
 
 @functools.cache
 def asset(name: str) -> str:
-    """The text of one of the page's files (package data of tinygrad_bp.watch).
+    """The text of one of the page's files (package data of tinygrad_bp.watch, or
+    made by Python: ``GENERATED_ASSETS``).
 
     >>> 'id="epoch"' in asset("page.html") and 'id="loss"' in asset("page.html")
     True
     """
+    if name in GENERATED_ASSETS:
+        return GENERATED_ASSETS[name]
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
