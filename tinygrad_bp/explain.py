@@ -211,12 +211,7 @@ def autograd_pass(
     """
     weights, x, y = checked_network(weights, x, y)
     net = MLP(len(x), [w.shape[1] for w in weights], activation, output_activation="sigmoid")
-    set_weights(net, weights)
-    for layer_number, layer in enumerate(net.layers, start=1):
-        for j, neuron in enumerate(layer.neurons, start=1):
-            neuron.b.label = f"w[{layer_number}][0,{j}]"
-            for i, w in enumerate(neuron.w, start=1):
-                w.label = f"w[{layer_number}][{i},{j}]"
+    set_weights(net, weights)  # the weights keep MLP's labels, w[l][i,j]
     layers, loss = _labelled_forward(net, _labelled_inputs(x), y)
     loss.backward()
     return AutogradPass(net, layers, loss)
@@ -268,12 +263,12 @@ def traced_code(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -> 
 
 
 def _cell(number: float) -> str:
-    """A number of the table in 16 columns: 8 decimals, or an exponent once it is large.
+    """A number of the table in 16 columns: 8 decimals, or 8 digits and an exponent once large.
 
     >>> _cell(0.5), _cell(-1.5e300)
-    ('      0.50000000', ' -1.50000000e+300')
+    ('      0.50000000', ' -1.5000000e+300')
     """
-    return f"{number:>16.8f}" if abs(number) < 1e7 else f"{number:>16.8e}"
+    return f"{number:>16.8f}" if abs(number) < 1e7 else f"{number:>16.7e}"
 
 
 def _net_input(o: Value) -> Value:
