@@ -530,8 +530,8 @@ def test_a_scalar_mlps_graph_names_its_weights_as_the_cli_does():
     net = MLP(2, [2, 1], rng=0)
     source = draw_dot(net([1.0, 0.0])).source
     names = {
-        f"w[{l}][{i},{j}]"
-        for l, n_in, n_out in ((1, 2, 2), (2, 2, 1))
+        f"w[{layer}][{i},{j}]"
+        for layer, n_in, n_out in ((1, 2, 2), (2, 2, 1))
         for i in range(n_in + 1)
         for j in range(1, n_out + 1)
     }
