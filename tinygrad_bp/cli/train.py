@@ -160,8 +160,8 @@ def run(args: argparse.Namespace) -> int:
         tested = f", test accuracy {trained.test_accuracy:.1%}" if held_out else ""
         print(f"training accuracy {trained.accuracy:.1%}{tested}")
     elif held_out:
-        error = np.mean((trained.predict(trained.X_test) - trained.y_test) ** 2)
-        print(f"test mean squared error {loss_text(error)}")
+        squared = float(np.mean((trained.predict(trained.X_test) - trained.y_test) ** 2))
+        print(f"test mean squared error {loss_text(squared)}")
     save_model(trained.model, args.save)
     if out is not None:
         paths = write_history(out, name, title, trained.history.losses, kind)

@@ -166,8 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
     wbufsize = -1  # buffered: handle_one_request flushes after each answer
 
     def setup(self) -> None:
-        self.timeout = self.server.idle_timeout  # an idle or stalled connection is closed
         super().setup()
+        self.connection.settimeout(self.server.idle_timeout)  # idle or stalled: closed
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the terminal shows the URL and errors only."""
