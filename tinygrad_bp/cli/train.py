@@ -60,7 +60,8 @@ def add_parser(commands: Any) -> None:
         f"before training: {MAX_POINTS:,} points, {MAX_HIDDEN_LAYERS} hidden layers, "
         f"{MAX_TRAIN_WEIGHTS:,} weights, {MAX_BATCH_UNITS:,} activations per batch (points "
         f"per batch x units), {MAX_TRAIN_WORK:,} multiply-adds in all (epochs x points x "
-        "weights). Ctrl-C stops it with status 130, after writing the loss so far (with --out).",
+        "weights). Ctrl-C stops it with status 130, after writing the loss so far (with --out) "
+        "and the weights reached (with --save).",
     )
     train.add_argument("dataset", choices=data.DATASETS, help="the data set")
     train.add_argument(

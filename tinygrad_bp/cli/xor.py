@@ -43,7 +43,8 @@ def add_parser(commands: Any) -> None:
         "xor",
         help="train the 2-2-1 sigmoid network on XOR",
         description="Online gradient descent on J = 1/2 sum (y - o)^2 until J < epsilon. "
-        "Ctrl-C stops it with status 130, after writing the loss so far (with --out).",
+        "Ctrl-C stops it with status 130, after writing the loss so far (with --out) and "
+        "the weights reached (with --save).",
     )
     command.add_argument("--lr", type=positive_float, default=2.0, help="learning rate")
     command.add_argument(
