@@ -686,3 +686,34 @@ def test_training_that_diverges_stops_with_one_line_and_status_1(capsys):
         "tinygrad-bp: training diverged: the loss became nan at epoch 2; "
         "try a smaller --lr than 1e+308"
     ]
+
+
+CTRL_C_WHILE_IMPORTING = """
+import sys
+import tinygrad_bp  # the package is imported; the command line is not yet
+
+
+class Interrupt:  # Ctrl-C arriving while the command line's modules are imported
+    def find_spec(self, name, path=None, target=None):
+        if name == "tinygrad_bp.cli.graph":
+            raise KeyboardInterrupt
+
+
+sys.meta_path.insert(0, Interrupt())
+from tinygrad_bp.__main__ import run
+
+sys.exit(run())
+"""
+
+
+def test_ctrl_c_while_the_command_line_is_imported_is_one_line_and_130():
+    env = {**os.environ, "PYTHONPATH": str(Path(tinygrad_bp.__file__).parent.parent)}
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_WHILE_IMPORTING, "xor"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 130 and done.stdout == ""
+    assert done.stderr == "tinygrad-bp: interrupted\n"
