@@ -253,8 +253,8 @@ def test_train_command_classifies_held_out_points_and_plots(dataset, tmp_path, c
     accuracy = float(out.split("training accuracy ")[1].split("%")[0])
     test_accuracy = float(out.split("test accuracy ")[1].split("%")[0])
     assert accuracy >= 95.0 and test_accuracy >= 90.0
-    assert_png(tmp_path / f"{dataset}_loss.png")
-    assert_png(tmp_path / f"{dataset}_boundary.png")
+    assert_png(tmp_path / f"train_{dataset}_loss.png")
+    assert_png(tmp_path / f"train_{dataset}_boundary.png")
 
 
 def test_train_holds_out_the_asked_fraction(capsys):
@@ -291,7 +291,7 @@ def test_train_command_fits_the_sine_and_plots_the_curve(tmp_path, capsys):
     final_loss = float(out.split("final loss ")[1].split()[0])
     assert final_loss < 0.01  # the mean squared error of a constant guess is about 0.125
     assert float(out.split("test mean squared error ")[1].split()[0]) < 0.02
-    assert_png(tmp_path / "sine_fit.png")
+    assert_png(tmp_path / "train_sine_fit.png")
 
 
 def test_train_with_sgd_minibatches_and_relu_runs(capsys):
@@ -450,7 +450,12 @@ def test_check_engine_reports_a_bad_spec_in_one_line(capsys):
         (["graph", "--network", "2,2,3"], "one output unit"),
         (["graph", "a", "--value", "a=1", "--out", "x.txt"], "unsupported suffix"),
         (["graph", "--network", "2,x"], "--network: expected positive widths"),
-        (["graph", "--network", "2,2,1", "--x", "1,2,3"], "does not fit x"),
+        (["graph", "--network", "2,2,1", "--x", "1,2,3"], "--x needs 2 numbers"),
+        (["graph", "--network", "2,2,1", "--x", "1"], "--x needs 2 numbers"),
+        (["graph", "--network", "3,2,1", "--x", "1,0"], "--x needs 3 numbers"),
+        (["graph", "a@b", "--value", "a=1", "--value", "b=2"], "matrix multiplication (@)"),
+        (["graph", "a+b", "--value", "a=1", "--value", "a=2", "--value", "b=1"], "given 2 times"),
+        (["graph", "a", "--value", "a=1", "--value", "c=2"], "--value c=... names nothing"),
         (["graph", "--network", "2,3,1", "--x", "nan,1"], "x must be finite"),
         (["graph", "--network", "2,3,1", "--seed", "-1"], "must be at least 0, got -1"),
         (["xor", "--seed", "-1"], "must be at least 0, got -1"),
@@ -511,17 +516,29 @@ def test_running_out_of_memory_is_one_line(monkeypatch, capsys):
     assert_one_line_error(capsys, main(["worked-example"]), "out of memory")
 
 
-def test_ctrl_c_in_training_writes_the_history_so_far(tmp_path, monkeypatch, capsys):
-    def interrupted_fit(*args, on_epoch, **kwargs):
+def test_ctrl_c_in_training_writes_the_history_and_the_weights_so_far(
+    tmp_path, monkeypatch, capsys
+):
+    def interrupted_fit(net, *args, on_epoch, **kwargs):
         for epoch, loss in enumerate([0.7, 0.6, 0.5], start=1):
             on_epoch(epoch, loss)
+        net.parameters()[0].data = 42.0  # a weight the training reached
         raise KeyboardInterrupt
 
+    plotted = []
+
+    def plot_losses(histories, path, title, **options):
+        plotted.append((title, options))
+        return losses_plot(histories, path, title, **options)
+
+    losses_plot = tinygrad_bp.viz.plot_losses
     monkeypatch.setattr("tinygrad_bp.xor.fit", interrupted_fit)
-    assert main(["xor", "--out", str(tmp_path), "--save", str(tmp_path / "m.npz")]) == 130
+    monkeypatch.setattr("tinygrad_bp.viz.plot_losses", plot_losses)
+    saved = tmp_path / "m.npz"
+    assert main(["xor", "--out", str(tmp_path), "--save", str(saved)]) == 130
     captured = capsys.readouterr()
     assert captured.err == "tinygrad-bp: interrupted\n"
-    assert "interrupted after 3 of 5000 epochs, J = 0.500000" in captured.out
+    assert "interrupted after 3 of 5000 epochs, J = 0.5\n" in captured.out
     assert f"wrote {tmp_path / 'xor_loss.png'}" in captured.out
     assert (tmp_path / "xor_loss.csv").read_text().splitlines() == [
         "epoch,loss",
@@ -530,7 +547,13 @@ def test_ctrl_c_in_training_writes_the_history_so_far(tmp_path, monkeypatch, cap
         "3,0.5",
     ]
     assert_png(tmp_path / "xor_loss.png")
-    assert not (tmp_path / "m.npz").exists()  # a half-trained model is not saved
+    ((title, options),) = plotted
+    assert title.endswith("(interrupted at epoch 3)") and title.startswith("XOR truth table")
+    assert options["ylabel"].startswith("J = ")  # the loss keeps its name
+    assert f"wrote {saved}" in captured.out
+    loaded = nn.MLP(2, [2, 1], rng=5)
+    tinygrad_bp.nn.load(loaded, saved)
+    assert loaded.parameters()[0].data == 42.0  # the weights reached, not the initial ones
 
 
 def test_ctrl_c_anywhere_else_is_status_130_without_a_traceback(monkeypatch, capsys):
@@ -595,3 +618,102 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
     process.stderr.close()
     assert process.wait() == 141, stderr
     assert stderr == ""
+
+
+@needs_dot
+def test_graph_warns_once_naming_the_op_that_made_inf(tmp_path, capsys):
+    argv = ["graph", "a/b", "--value", "a=1", "--value", "b=0", "--out", str(tmp_path / "g.svg")]
+    assert main(argv) == 0  # the picture is still drawn, as documented
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["tinygrad-bp: warning: op '**-1' produced inf in forward (its value)"]
+
+
+def test_stepping_through_a_network_hides_constants_and_inputs_unless_asked(capsys):
+    argv = ["graph", "--network", "8,16,16,1", "--steps"]
+    assert_one_line_error(capsys, main(argv), "max_frames=300; step through a smaller graph")
+    assert_one_line_error(capsys, main([*argv, "--show-inputs"]), "; hide the inputs or step")
+    both = [*argv, "--show-inputs", "--show-constants"]
+    assert_one_line_error(capsys, main(both), "; hide the constants and inputs or step")
+
+
+def test_xor_quiet_prints_no_tables_and_print_every_bounds_the_log(capsys):
+    assert main(["xor", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "x1  x2" not in out and "bias row" not in out and "[[" not in out
+    assert "4/4 outputs" in out and "converged after" in out
+    argv = ["xor", "--epochs", "20000", "--epsilon", "1e-300"]
+    main(argv)
+    logged = [line for line in capsys.readouterr().out.splitlines() if "epoch " in line]
+    assert len(logged) == 1 + 100  # epoch 1, then every 20000 // 100 epochs
+    main([*argv[:3], "--epsilon", "1e-300", "--epochs", "300", "--print-every", "100"])
+    logged = [line for line in capsys.readouterr().out.splitlines() if "epoch " in line]
+    assert [line.split()[1] for line in logged] == ["1", "100", "200", "300"]
+
+
+def test_train_names_its_files_apart_from_the_xor_command(tmp_path, capsys):
+    assert main(["xor", "--quiet", "--out", str(tmp_path)]) == 0
+    assert main(["train", "xor", "--epochs", "20", "--quiet", "--out", str(tmp_path)]) == 0
+    names = {path.name for path in tmp_path.iterdir()}
+    assert {"xor_loss.csv", "xor_boundary.png", "train_xor_loss.csv"} <= names
+    assert len((tmp_path / "xor_loss.csv").read_text().splitlines()) != 21  # not train's
+
+
+def test_train_header_names_optimiser_lr_and_seed_and_losses_read_as_the_bar(capsys):
+    argv = ["train", "moons", "--optimizer", "sgd", "--lr", "0.3", "--seed", "4"]
+    assert main([*argv, "--epochs", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "; sgd, lr 0.3, seed 4" in out.splitlines()[0]
+    logged = [line.split(" = ")[1] for line in out.splitlines() if line.startswith("  epoch")]
+    assert logged and all(text == f"{float(text):.4g}" for text in logged)
+
+
+def test_explain_with_overflowing_numbers_is_one_line_without_numpy_warnings(capsys):
+    argv = ["explain", "--weights", "[[1e308],[1e308]]", "--x", "1e308", "--y", "1"]
+    assert_one_line_error(capsys, main(argv), "overflows a float")
+    argv = ["explain", "--weights", "[[1e200],[1e200]]", "--x", "1", "--y", "1"]
+    assert main(argv) == 0  # large but finite: a table, with exponents
+    captured = capsys.readouterr()
+    assert captured.err == "" and "1.0000000e+200" in captured.out
+    rows = [line for line in captured.out.splitlines() if "e+200" in line]
+    assert rows and all(len(row) < 60 for row in rows)  # not 200 digits
+
+
+def test_training_that_diverges_stops_with_one_line_and_status_1(capsys):
+    assert main(["train", "moons", "--lr", "1e308", "--epochs", "20", "--quiet"]) == 1
+    captured = capsys.readouterr()
+    assert "nan" not in captured.out
+    assert captured.err.splitlines() == [
+        "tinygrad-bp: training diverged: the loss became nan at epoch 2; "
+        "try a smaller --lr than 1e+308"
+    ]
+
+
+CTRL_C_WHILE_IMPORTING = """
+import sys
+import tinygrad_bp  # the package is imported; the command line is not yet
+
+
+class Interrupt:  # Ctrl-C arriving while the command line's modules are imported
+    def find_spec(self, name, path=None, target=None):
+        if name == "tinygrad_bp.cli.graph":
+            raise KeyboardInterrupt
+
+
+sys.meta_path.insert(0, Interrupt())
+from tinygrad_bp.__main__ import run
+
+sys.exit(run())
+"""
+
+
+def test_ctrl_c_while_the_command_line_is_imported_is_one_line_and_130():
+    env = {**os.environ, "PYTHONPATH": str(Path(tinygrad_bp.__file__).parent.parent)}
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_WHILE_IMPORTING, "xor"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 130 and done.stdout == ""
+    assert done.stderr == "tinygrad-bp: interrupted\n"

@@ -332,7 +332,10 @@ def test_any_top_level_arguments(argv, capsys):
     "argv, history",
     [
         (["xor", "--epsilon", "1e-300", "--epochs", "1000000", "--print-every", "1"], "xor"),
-        (["train", "spirals", "--hidden", "64,64", "--n", "2000", "--epochs", "100000"], "spirals"),
+        (
+            ["train", "spirals", "--hidden", "64,64", "--n", "2000", "--epochs", "100000"],
+            "train_spirals",
+        ),
         (["xor", "--epsilon", "1e-300", "--epochs", "1000000", "--print-every", "1"], None),
     ],
     ids=["xor", "train", "xor-without-out"],

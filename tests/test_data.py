@@ -172,3 +172,13 @@ def test_every_training_set_loads_by_name_with_n_and_rng(name):
     X, y = data.load(name, n=12, rng=1)
     assert X.ndim == 2 and y.shape == (len(X),)
     assert len(X) == (4 if name == "xor" else 12)
+
+
+def test_spirals_at_their_default_noise_keep_the_arms_apart():
+    # The arms of the two classes alternate every 1/3 of the radius along any ray; at the
+    # default noise the nearest point of each point is nearly always of its own class.
+    X, y = data.spirals(400, rng=0)
+    distances = np.linalg.norm(X[:, None, :] - X[None, :, :], axis=-1)
+    np.fill_diagonal(distances, np.inf)
+    nearest = distances.argmin(axis=1)
+    assert np.mean(y[nearest] == y) > 0.95

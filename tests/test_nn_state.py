@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.lib import format as npy
 
-from tinygrad_bp import Value, nn
+from tinygrad_bp import Value, files, nn
 from tinygrad_bp.nn import MLP, Linear, Sequential, load, save, tensor_mlp
 
 MB = 1 << 20
@@ -498,7 +498,7 @@ def test_a_later_save_removes_what_a_killed_save_left(tmp_path):
     running.write_bytes(b"being written")
     abandoned = tmp_path / f".net.npz.tmp-{os.getpid()}-ghi789"  # running pid, idle an hour
     abandoned.write_bytes(b"stuck")
-    hour_ago = time.time() - nn.STALE_AFTER - 60
+    hour_ago = time.time() - files.STALE_AFTER - 60
     os.utime(abandoned, (hour_ago, hour_ago))
     others = [tmp_path / f".other.npz.tmp-{NO_SUCH_PID}-abc123", tmp_path / "net.npz.tmp-1-x"]
     for other in others:  # another target's file, and a name that is not ours
@@ -513,7 +513,7 @@ def test_a_later_save_removes_what_a_killed_save_left(tmp_path):
 
 SLOW_SAVE = """
 import sys, time
-from tinygrad_bp.nn import write_atomically
+from tinygrad_bp.files import write_atomically
 
 def write(file):
     file.write(b"the first half")
@@ -549,7 +549,7 @@ def test_only_temporary_files_of_the_exact_target_name_are_removed(tmp_path):
     lookalike = tmp_path / f".net@1+xx.npz.tmp-{NO_SUCH_PID}-abc123"
     ours.write_bytes(b"")
     lookalike.write_bytes(b"")
-    assert nn.remove_stale_temporaries(path) == [ours]
+    assert files.remove_stale_temporaries(path) == [ours]
     assert lookalike.exists()
 
 

@@ -624,3 +624,21 @@ def test_the_page_records_script_errors(tmp_path, chromium_program):
     broken = tmp_path / "broken.html"
     broken.write_text(page_text(page).replace("</body>", "<script>undefinedThing();</script>"))
     assert "undefinedThing" in body(dump_dom(chromium_program, broken, tmp_path))
+
+
+@needs_dot
+@needs_chromium
+def test_a_label_that_opens_a_comment_and_a_script_leaves_the_page_working(
+    tmp_path, chromium_program
+):
+    hostile = "a<!--<script>document.title='x'</script>\0"
+    a, b = Value(2.0, label=hostile), Value(-3.0, label="b")
+    f = a * b
+    f.label = "f"
+    page = render_backward(f, tmp_path / "backward.html")  # a NUL reaches Graphviz drawn as ␀
+    data = re.search(r'<script type="application/json" id="sweep">(.*?)</script>', page_text(page))
+    assert "<" not in data.group(1)  # every < of the data written \u003c
+    assert "a<!--<script>" in json.dumps(sweep_data(page), ensure_ascii=False)  # reads the same
+    dom = dump_dom(chromium_program, page, tmp_path, "#frame=2")
+    assert "data-error" not in body(dom) and 'data-frame="2"' in body(dom)  # the script ran
+    assert "<title>x</title>" not in dom

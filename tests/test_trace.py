@@ -557,3 +557,11 @@ def test_another_threads_comparisons_while_tracing_are_not_logged():
     eager.backward()
     eager_grad, w.grad = w.grad, 0.0
     assert step(Value(-0.25)) == eager.data and w.grad == eager_grad
+
+
+def test_a_notebook_shows_a_traced_steps_source():
+    a = Value(2.0, label="a")
+    step = trace(lambda x: (a * x).tanh(), 3.0)
+    shown = step._repr_markdown_()
+    assert shown.startswith(f"traced step: {step.nodes} nodes, 1 parameters\n\n```python\n")
+    assert step.source.rstrip() in shown and shown.endswith("```\n")

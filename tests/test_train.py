@@ -147,16 +147,25 @@ def test_progress_bar_on_a_terminal_finishes_at_100_percent(monkeypatch):
     history = train_xor_on(monkeypatch, terminal, epochs=40, progress=True)
     rows = [row for row in screen(terminal.getvalue()) if row]
     assert rows[-1].startswith("100%|") and "epoch 40/40" in rows[-1]
-    assert f"J {history.losses[-1]:.6g}" in rows[-1]
+    assert f"J {history.losses[-1]:.4g}" in rows[-1]
 
 
 def test_progress_bar_says_why_it_stopped_at_convergence(monkeypatch):
     terminal = FakeTerminal()
     history = train_xor_on(monkeypatch, terminal, epochs=5000, epsilon=0.01, progress=True)
     assert history.converged and history.epochs < 5000
-    last = [row for row in screen(terminal.getvalue()) if row][-1]
-    assert f"epoch {history.epochs}/5000" in last
-    assert f"converged at epoch {history.epochs}: J < 0.01" in last
+    bar, reason = [row for row in screen(terminal.getvalue()) if row][-2:]
+    assert f"epoch {history.epochs}/5000" in bar
+    assert reason == f"  converged at epoch {history.epochs}: J < 0.01"
+
+
+def test_at_80_columns_the_bar_keeps_its_width_whatever_the_reason(monkeypatch):
+    terminal = FakeTerminal()
+    history = train_xor_on(monkeypatch, terminal, epochs=5000, epsilon=0.01, progress=True)
+    bar = [row for row in screen(terminal.getvalue()) if "%|" in row][-1]
+    start, _, text = bar.rpartition("|")  # tqdm gives the bar what the rest leaves of a row
+    assert history.converged and "converged" not in text
+    assert len(bar) - len(start.split("|")[1]) <= 80 - 20  # a bar of 20+ columns fits in 80
 
 
 def test_progress_bar_says_why_it_stopped_on_an_interrupt(monkeypatch):
@@ -167,8 +176,8 @@ def test_progress_bar_says_why_it_stopped_on_an_interrupt(monkeypatch):
     terminal = FakeTerminal()
     with pytest.raises(KeyboardInterrupt):
         train_xor_on(monkeypatch, terminal, epochs=10, progress=True, on_epoch=interrupt)
-    last = [row for row in screen(terminal.getvalue()) if row][-1]
-    assert "epoch 3/10" in last and "stopped by KeyboardInterrupt after 3 epochs" in last
+    bar, reason = [row for row in screen(terminal.getvalue()) if row][-2:]
+    assert "epoch 3/10" in bar and reason == "  stopped by KeyboardInterrupt after 3 epochs"
 
 
 def test_log_lines_never_share_a_row_with_the_bar(monkeypatch):
@@ -182,8 +191,8 @@ def test_log_lines_never_share_a_row_with_the_bar(monkeypatch):
     assert not [row for row in logs if "%|" in row or "epoch " in row.split("J = ")[1]]
     expected = [1, *range(100, history.epochs, 100), history.epochs]
     assert [int(row.split()[1]) for row in logs] == expected
-    assert [row.split("J = ")[1] for row in logs[-1:]] == [f"{history.losses[-1]:.6f}"]
-    assert bars == [rows[-1]]  # one bar, left below the log when training ends
+    assert [row.split("J = ")[1] for row in logs[-1:]] == [f"{history.losses[-1]:.4g}"]
+    assert bars == [rows[-2]]  # one bar, left below the log when training ends, then why
 
 
 def test_log_every_prints_the_loss_by_its_name_without_a_bar(capsys):

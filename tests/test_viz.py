@@ -513,3 +513,27 @@ def test_values_and_tensors_display_as_their_graph_in_jupyter_and_keep_plain_rep
 def test_jupyter_display_falls_back_to_repr_without_dot(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     assert Value(1.0)._repr_svg_() is None
+
+
+@needs_dot
+def test_a_nul_or_other_control_character_in_a_label_is_drawn_not_fed_to_graphviz(tmp_path):
+    a = Value(2.0, label="a\0b")
+    y = a * Value(3.0, label="c\x07")
+    y.label = "y\0"
+    text = render(y, tmp_path / "g.svg").read_text(encoding="utf-8")
+    assert "a␀b" in text and "c␇" in text and "y␀" in text and "\0" not in text
+
+
+def test_a_scalar_mlps_graph_names_its_weights_as_the_cli_does():
+    from tinygrad_bp.nn import MLP
+
+    net = MLP(2, [2, 1], rng=0)
+    source = draw_dot(net([1.0, 0.0])).source
+    names = {
+        f"w[{layer}][{i},{j}]"
+        for layer, n_in, n_out in ((1, 2, 2), (2, 2, 1))
+        for i in range(n_in + 1)
+        for j in range(1, n_out + 1)
+    }
+    assert all(f"{{ {name} |" in source for name in names)
+    assert "{ w1 |" not in source and "{ b |" not in source

@@ -59,10 +59,10 @@ def open_page(browser):
     """
     opened = []
 
-    def open_page(strict=False, **settings):
+    def open_page(strict=False, size=(1280, 900), **settings):
         httpd, thread = serve(make_config(**settings))
         context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, bypass_csp=not strict
+            viewport={"width": size[0], "height": size[1]}, bypass_csp=not strict
         )
         page = context.new_page()
         page.set_default_timeout(TIMEOUT)
@@ -151,6 +151,8 @@ def test_pause_stops_the_epoch_shown_at_once_on_a_busy_machine(open_page):
     assert len(set(after_click)) <= 1
     assert shown_epoch(page) == page.httpd.session.epoch
     assert not page.httpd.session.playing
+    # and from the click on, "training" is never shown again
+    assert "training" not in page.text_content("#state")
     assert page.errors == []
 
 
@@ -265,3 +267,48 @@ def test_the_settings_start_a_new_run_and_a_bad_one_is_explained(open_page):
     assert float(page.get_attribute("#loss", "data-value")) == history.losses[0]
     refused = "the server responded with a status of 400"  # the console's note of the 64
     assert [error for error in page.errors if refused not in error] == []
+
+
+def _inside(page, selector):
+    """Whether the element is wholly inside the window as it is scrolled now."""
+    return page.evaluate(
+        """(selector) => {
+            const box = document.querySelector(selector).getBoundingClientRect();
+            return box.top >= 0 && box.top < window.innerHeight - 40 && box.left >= 0 &&
+                   box.right <= window.innerWidth;
+        }""",
+        selector,
+    )
+
+
+def test_a_clicked_neurons_numbers_come_into_view_on_a_laptop_screen(open_page):
+    page = open_page(dataset="xor", seed=1, size=(1366, 768))
+    page.click("#step-epoch")
+    page.click("#unit-1-1 circle")
+    page.wait_for_selector("text=Unit o[1][1]")
+    assert _inside(page, "#details .details-body")  # it started below the fold
+    # XOR's inputs and target as the data are: 0 and 1, not 0.00000000
+    assert "x = (0, 0), target y = 0," in page.text_content("#details")
+    assert page.errors == []
+
+
+def test_the_page_reflows_at_800_pixels_and_four_hidden_layers_fit(open_page):
+    page = open_page(dataset="moons", hidden=[4, 4, 4, 4], seed=1, size=(800, 900))
+    page.click("#step-epoch")
+    page.wait_for_function("document.getElementById('epoch').textContent === '1'")
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= 800  # nothing sticks out to the right: no sideways scrolling
+    fits = page.evaluate(
+        """() => {
+            const svg = document.getElementById("network").getBoundingClientRect();
+            return [...document.querySelectorAll("#network text")].every((text) => {
+                const box = text.getBoundingClientRect();
+                return box.left >= svg.left - 1 && box.right <= svg.right + 1;
+            });
+        }"""
+    )
+    assert fits  # "target y = ..." and every delta inside the picture
+    # each delta on a card: no edge runs through its text
+    cards = page.locator("#network .unit rect.card").count()
+    assert cards == 4 * 4 + 1
+    assert page.errors == []

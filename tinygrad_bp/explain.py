@@ -147,7 +147,7 @@ class ExplainTable:
                 # Adding 0.0 turns -0.0 (from -lr * 0.0) into 0.0 for printing.
                 by_autograd, by_rules = row.autograd + 0.0, row.closed_form + 0.0
                 verdict = "yes" if row.agree else "NO"
-                lines.append(f"{row.name:<18}{by_autograd:>16.8f}{by_rules:>16.8f}  {verdict}")
+                lines.append(f"{row.name:<18}{_cell(by_autograd)}{_cell(by_rules)}  {verdict}")
         return "\n".join(lines)
 
     __str__ = format
@@ -211,12 +211,7 @@ def autograd_pass(
     """
     weights, x, y = checked_network(weights, x, y)
     net = MLP(len(x), [w.shape[1] for w in weights], activation, output_activation="sigmoid")
-    set_weights(net, weights)
-    for layer_number, layer in enumerate(net.layers, start=1):
-        for j, neuron in enumerate(layer.neurons, start=1):
-            neuron.b.label = f"w[{layer_number}][0,{j}]"
-            for i, w in enumerate(neuron.w, start=1):
-                w.label = f"w[{layer_number}][{i},{j}]"
+    set_weights(net, weights)  # the weights keep MLP's labels, w[l][i,j]
     layers, loss = _labelled_forward(net, _labelled_inputs(x), y)
     loss.backward()
     return AutogradPass(net, layers, loss)
@@ -254,11 +249,26 @@ def traced_code(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -> 
         >>> code = traced_code(WORKED_WEIGHTS, WORKED_INPUT, WORKED_TARGET)
         >>> [line.split("#")[1] for line in code.splitlines() if line.startswith("o_1_1 =")]
         [' = 0.7773']
+        >>> [line for line in code.splitlines() if line.endswith("# = -0")]
+        []
     """
     run = autograd_pass(weights, x, y)
     _, x, y = checked_network(weights, x, y)
     step = trace(lambda *xs: _labelled_forward(run.net, list(map(Value, xs)), y)[1], *x.tolist())
-    return step.annotated(*x.tolist())
+    lines = step.annotated(*x.tolist()).splitlines()
+    # A zero's sign (x2 * a negative slope is -0.0) is nothing a reader should stop at.
+    return "\n".join(
+        line.removesuffix("# = -0") + "# = 0" if line.endswith("# = -0") else line for line in lines
+    )
+
+
+def _cell(number: float) -> str:
+    """A number of the table in 16 columns: 8 decimals, or 8 digits and an exponent once large.
+
+    >>> _cell(0.5), _cell(-1.5e300)
+    ('      0.50000000', ' -1.5000000e+300')
+    """
+    return f"{number:>16.8f}" if abs(number) < 1e7 else f"{number:>16.7e}"
 
 
 def _net_input(o: Value) -> Value:

@@ -106,6 +106,11 @@ def _check_expression(tree: ast.Expression, values: dict[str, float]) -> None:
             f"{MAX_EXPRESSION_NODES} are drawn (a graph that large is slow to lay out)"
         )
     for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+            raise ValueError(
+                f"matrix multiplication (@) is not supported: an expression is of scalar "
+                f"Values; use * ({ast.unparse(node)!r})"
+            )
         if not isinstance(node, _ALLOWED_NODES):
             raise ValueError(
                 f"{type(node).__name__} is not allowed in an expression ({ast.unparse(node)!r}); "

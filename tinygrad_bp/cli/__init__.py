@@ -25,7 +25,9 @@ Bad input (``arguments.UsageError``, with the limits every subcommand checks
 before it starts) is reported in one line; running out of memory too. Any other
 exception is a bug and keeps its traceback. Ctrl-C stops any subcommand with
 status 130 and one line on stderr, no traceback; ``xor`` and ``train`` first
-write the loss history so far (with ``--out``) and print where.
+write the loss history so far (with ``--out``) and the weights reached (with
+``--save``), and print where. A loss that becomes nan or inf stops them with one
+line and status 1.
 
 Each subcommand is argparse wiring and printing over the library: the networks
 come from ``nn``, the training from ``train``, the expressions from ``expression``,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from typing import Any
 
 import numpy as np
@@ -51,8 +52,15 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    weights, x, y, lr = _inputs(args)
-    table = explain.explain(weights, x, y, lr)  # checks the numbers and their shapes
+    try:  # numpy's overflow (a warning from matmul, an error elsewhere) is one line here
+        with np.errstate(over="raise", invalid="raise"), warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            weights, x, y, lr = _inputs(args)
+            table = explain.explain(weights, x, y, lr)  # checks the numbers and their shapes
+    except (FloatingPointError, OverflowError, RuntimeWarning):
+        raise UsageError(
+            "the step overflows a float: the weights, x or lr are too large to explain"
+        ) from None
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     print(f"one online step: x = {x.tolist()}, y = {y.tolist()}, lr = {lr}\n")
     print(table)

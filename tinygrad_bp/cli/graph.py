@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +61,12 @@ def add_parser(commands: Any) -> None:
     graph.add_argument(
         "--network", metavar="SIZES", help="e.g. 2,2,1 (the worked example's weights)"
     )
-    graph.add_argument("--x", type=number_list, help="the network's input (default 1,0)")
+    graph.add_argument(
+        "--x",
+        type=number_list,
+        help="the network's input, one number per input (default: 1,0 for two inputs, "
+        "all ones otherwise)",
+    )
     graph.add_argument("--seed", type=seed, default=0, help="weights of other network sizes")
     graph.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction")
     graph.add_argument(
@@ -71,10 +78,23 @@ def add_parser(commands: Any) -> None:
     graph.add_argument(
         "--hide-constants",
         action="store_true",
-        help="leave out unlabelled constants (the 0.5 of J): their value is written on the op",
+        help="leave out unlabelled constants (the 0.5 of J): their value is written on the "
+        "op (the default of --network --steps)",
     )
     graph.add_argument(
-        "--hide-inputs", action="store_true", help="leave out the network's inputs x1..xn"
+        "--hide-inputs",
+        action="store_true",
+        help="leave out the network's inputs x1..xn (the default of --network --steps)",
+    )
+    graph.add_argument(
+        "--show-constants",
+        action="store_true",
+        help="with --network --steps: keep the constants, hidden by default",
+    )
+    graph.add_argument(
+        "--show-inputs",
+        action="store_true",
+        help="with --network --steps: keep the inputs, hidden by default",
     )
     graph.add_argument(
         "--out",
@@ -93,10 +113,14 @@ def run(args: argparse.Namespace) -> int:
                 f"use {', '.join(viz.SUPPORTED_SUFFIXES)} (see {PROG} graph --help)"
             )
     root, inputs = _root(args)
+    _warn_not_finite(root)
+    stepping_network = args.steps and args.network is not None  # hides both unless asked
+    hide_constants = args.hide_constants or (stepping_network and not args.show_constants)
+    hide_inputs = args.hide_inputs or (stepping_network and not args.show_inputs)
     options = {
         "rankdir": args.rankdir,
-        "show_constants": not args.hide_constants,
-        "hidden": inputs if args.hide_inputs else (),
+        "show_constants": not hide_constants,
+        "hidden": inputs if hide_inputs else (),
     }
     try:
         if args.steps:
@@ -126,6 +150,7 @@ def _root(args: argparse.Namespace) -> tuple[Value, list[Value]]:
             root = parse_expression(args.expression, dict(args.value))
         except ValueError as error:
             raise UsageError(f"{error} (see {PROG} graph --help)") from None
+        _check_values(root, args.value)
         root.backward()
         return root, []
     try:
@@ -147,9 +172,58 @@ def _root(args: argparse.Namespace) -> tuple[Value, list[Value]]:
     else:
         weights = get_weights(MLP(sizes[0], sizes[1:], rng=args.seed))
     x = explain.WORKED_INPUT if sizes[0] == 2 else np.ones(sizes[0])
+    if args.x is not None and len(args.x) != sizes[0]:
+        raise UsageError(
+            f"--x needs {sizes[0]} numbers for a network with {sizes[0]} inputs, got {len(args.x)}"
+        )
     x = x if args.x is None else np.array(args.x)
     check_network(weights, x, explain.WORKED_TARGET)
     done = explain.autograd_pass(weights, x, explain.WORKED_TARGET)  # backward done
     parameters = set(done.net.parameters())
     leaves = [node for node in toposort(done.loss) if not node.children]
     return done.loss, [leaf for leaf in leaves if leaf.label and leaf not in parameters]
+
+
+def _check_values(root: Value, values: list[tuple[str, float]]) -> None:
+    """UsageError for a name given twice by --value, or given but not in the expression."""
+    names = [name for name, _ in values]
+    for name in names:
+        if names.count(name) > 1:
+            raise UsageError(f"--value {name}=... given {names.count(name)} times; give it once")
+    used = {node.label for node in toposort(root) if not node.children}
+    for name in names:
+        if name not in used:
+            raise UsageError(f"--value {name}=... names nothing in the expression")
+
+
+def _warn_not_finite(root: Value) -> None:
+    """One line on stderr when a value or gradient of the graph is inf or nan.
+
+    Names the operation that first made one from finite numbers, as
+    ``detect_anomaly`` would: in the forward order, the first whose value is not
+    finite although its operands are; else, in backward's order, the first that
+    sends a non-finite gradient from a finite one. The picture is still drawn.
+    """
+    order = toposort(root)
+    found = next(
+        (
+            (node, node.data, "forward (its value)")
+            for node in order
+            if node.children
+            and not math.isfinite(node.data)
+            and all(math.isfinite(child.data) for child in node.children)
+        ),
+        None,
+    ) or next(
+        (
+            (node, bad, "backward (the gradient it sends to its operands)")
+            for node in reversed(order)
+            if node.children and math.isfinite(node.grad)
+            for bad in [child.grad for child in node.children if not math.isfinite(child.grad)]
+        ),
+        None,
+    )
+    if found is not None:
+        node, bad, phase = found
+        kind = "nan" if math.isnan(bad) else "inf"
+        print(f"{PROG}: warning: op '{node.op}' produced {kind} in {phase}", file=sys.stderr)

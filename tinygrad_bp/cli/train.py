@@ -10,6 +10,7 @@ import numpy as np
 from .. import data, viz
 from ..nn import ACTIVATIONS, tensor_mlp
 from ..train import OPTIMIZERS, train_on_dataset
+from ..train.progress import loss_text
 from .arguments import (
     MAX_BATCH_UNITS,
     MAX_EPOCHS,
@@ -33,12 +34,15 @@ from .arguments import (
     widths,
 )
 from .training import (
+    Diverged,
     LossLog,
     add_model_files,
     check_save_path,
+    diverged,
     interrupted,
     load_model,
     save_model,
+    training,
     write_history,
 )
 
@@ -56,7 +60,8 @@ def add_parser(commands: Any) -> None:
         f"before training: {MAX_POINTS:,} points, {MAX_HIDDEN_LAYERS} hidden layers, "
         f"{MAX_TRAIN_WEIGHTS:,} weights, {MAX_BATCH_UNITS:,} activations per batch (points "
         f"per batch x units), {MAX_TRAIN_WORK:,} multiply-adds in all (epochs x points x "
-        "weights). Ctrl-C stops it with status 130, after writing the loss so far (with --out).",
+        "weights). Ctrl-C stops it with status 130, after writing the loss so far (with --out) "
+        "and the weights reached (with --save).",
     )
     train.add_argument("dataset", choices=data.DATASETS, help="the data set")
     train.add_argument(
@@ -106,9 +111,8 @@ def run(args: argparse.Namespace) -> int:
     held_out = min(round(fraction * points), points - 1)  # as train.split rounds it
     sizes = [inputs, *args.hidden, 1]
     _check_size(args, sizes, points - held_out)
-    model = None
+    model = tensor_mlp(sizes, args.activation, "sigmoid", rng=args.seed)  # as train_on_dataset
     if args.load is not None:
-        model = tensor_mlp(sizes, args.activation, "sigmoid")
         load_model(model, args.load)
     if args.hidden:
         shape = f"hidden layers {','.join(map(str, args.hidden))} ({args.activation})"
@@ -118,42 +122,52 @@ def run(args: argparse.Namespace) -> int:
         split = f"all {points} rows of the truth table (too few to hold any out)"
     else:
         split = f"{points - held_out} points, {held_out} held out for testing"
-    say(args, f"Training {args.dataset} on {split}: {shape}, {weight_count(sizes):,} weights")
+    start = f"from {args.load}" if args.load is not None else f"seed {args.seed}"
+    say(
+        args,
+        f"Training {args.dataset} on {split}: {shape}, {weight_count(sizes):,} weights; "
+        f"{args.optimizer}, lr {args.lr:g}, {start}",
+    )
     log = LossLog(args, max(1, args.epochs // 10), "loss")
+    name = f"train_{args.dataset}"  # the files' names, apart from those of the xor command
     kind = "binary cross-entropy" if args.dataset != "sine" else "mean squared error"
     title = f"{args.dataset}, {'-'.join(map(str, sizes))} network: {kind} per epoch"
     try:
-        trained = train_on_dataset(
-            args.dataset,
-            hidden=args.hidden,
-            activation=args.activation,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            n=args.n,
-            progress=False if args.quiet else None,
-            on_epoch=log,
-            test_fraction=fraction,
-            model=model,
-            compile=not args.no_compile,
+        trained = training(
+            lambda: train_on_dataset(
+                args.dataset,
+                hidden=args.hidden,
+                activation=args.activation,
+                optimizer=args.optimizer,
+                lr=args.lr,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                seed=args.seed,
+                n=args.n,
+                progress=False if args.quiet else None,
+                on_epoch=log,
+                test_fraction=fraction,
+                model=model,
+                compile=not args.no_compile,
+            )
         )
+    except Diverged as error:
+        return diverged(error, args.lr)
     except KeyboardInterrupt:
-        return interrupted(out, args.dataset, title, log, args.epochs)
-    print(f"final loss {trained.history.losses[-1]:.6f} after {trained.history.epochs} epochs")
+        return interrupted(out, name, title, log, args.epochs, model, args.save, kind)
+    final = loss_text(trained.history.losses[-1])
+    print(f"final loss {final} after {trained.history.epochs} epochs")
     if trained.classification:
         tested = f", test accuracy {trained.test_accuracy:.1%}" if held_out else ""
         print(f"training accuracy {trained.accuracy:.1%}{tested}")
     elif held_out:
-        error = np.mean((trained.predict(trained.X_test) - trained.y_test) ** 2)
-        print(f"test mean squared error {error:.6f}")
+        squared = float(np.mean((trained.predict(trained.X_test) - trained.y_test) ** 2))
+        print(f"test mean squared error {loss_text(squared)}")
     save_model(trained.model, args.save)
     if out is not None:
-        name = args.dataset
         paths = write_history(out, name, title, trained.history.losses, kind)
         if trained.classification:
-            boundary_title = f"{name} data set: the trained network's decision boundary"
+            boundary_title = f"{args.dataset} data set: the trained network's decision boundary"
             paths.append(
                 viz.plot_decision_boundary(
                     trained.predict,
@@ -164,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            fit_title = f"{name} data set: the trained network's function"
+            fit_title = f"{args.dataset} data set: the trained network's function"
             paths.append(
                 viz.plot_fitted_curve(
                     trained.predict, trained.X, trained.y, out / f"{name}_fit.png", fit_title

@@ -1,19 +1,27 @@
 """What ``xor`` and ``train`` share: model files, the loss log, and stopping on Ctrl-C.
 
 Ctrl-C stops training with status 130 and one line on stderr, no traceback,
-after the loss history so far is written (with ``--out``) and reported; a
-half-trained model is not saved.
+after the loss history so far is written (with ``--out``) and the weights reached
+so far are saved (with ``--save``), each reported with where it went.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
 
 from .. import nn, viz
 from ..train import write
+from ..train.progress import loss_text
 from .arguments import EXIT_INTERRUPTED, PROG, UsageError, path_text, report_files
+
+T = TypeVar("T")
 
 
 def add_model_files(command: argparse.ArgumentParser) -> None:
@@ -61,17 +69,32 @@ def save_model(model: nn.Module, path: str | None) -> None:
         raise UsageError(f"--save {path}: {getattr(error, 'strerror', None) or error}") from None
 
 
+class Diverged(Exception):
+    """The loss of an epoch was inf or nan: training stops there (see ``diverged``)."""
+
+    def __init__(self, epoch: int, loss: float) -> None:
+        super().__init__(f"the loss became {loss} at epoch {epoch}")
+        self.epoch, self.loss = epoch, loss
+
+
 class LossLog:
-    """The on_epoch callback of xor and train: keeps every loss, prints some of them."""
+    """The on_epoch callback of xor and train: keeps every loss, prints some of them.
+
+    An epoch whose loss is not a number stops training (``Diverged``): every later
+    step would only carry the nan on.
+    """
 
     def __init__(self, args: argparse.Namespace, every: int, name: str) -> None:
         self.args, self.every, self.name = args, every, name
         self.losses: list[float] = []
 
     def __call__(self, epoch: int, loss: float) -> None:
+        if not math.isfinite(loss):
+            raise Diverged(epoch, loss)
         self.losses.append(loss)
         if (epoch == 1 or epoch % self.every == 0) and not getattr(self.args, "quiet", False):
-            write(f"  epoch {epoch:>6}   {self.name} = {loss:.6f}")  # above the bar, never on it
+            # write, not print: above the bar, never on it
+            write(f"  epoch {epoch:>6}   {self.name} = {loss_text(loss)}")
 
 
 def write_history(
@@ -90,12 +113,39 @@ def write_history(
     return [table, plot]
 
 
-def interrupted(out: Path | None, name: str, title: str, log: LossLog, epochs: int) -> int:
-    """After Ctrl-C in training: the history so far written and reported; status 130."""
+def training(run: Callable[[], T]) -> T:
+    """Run the training; numpy's overflow warnings silenced, as ``Diverged`` reports it."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return run()
+
+
+def diverged(error: Diverged, lr: float) -> int:
+    """After a loss that is not a number: one line on stderr; status 1 (training failed)."""
+    print(f"{PROG}: training diverged: {error}; try a smaller --lr than {lr:g}", file=sys.stderr)
+    return 1
+
+
+def interrupted(
+    out: Path | None,
+    name: str,
+    title: str,
+    log: LossLog,
+    epochs: int,
+    model: nn.Module,
+    save: str | None,
+    loss: str,
+) -> int:
+    """After Ctrl-C in training: the history so far written, the weights reached so far
+    saved (with --save), each reported; status 130.
+
+    ``loss`` names the loss on the plot's axis, as for ``write_history``.
+    """
     done = len(log.losses)
-    last = f", {log.name} = {log.losses[-1]:.6f}" if done else ""
+    last = f", {log.name} = {loss_text(log.losses[-1])}" if done else ""
     print(f"interrupted after {done} of {epochs} epochs{last}")
-    stopped = f"{title} (interrupted at epoch {done})"
-    report_files(write_history(out, name, stopped, log.losses, log.name))
+    stopped = f"{title}\n(interrupted at epoch {done})"
+    report_files(write_history(out, name, stopped, log.losses, loss))
+    if save is not None:
+        save_model(model, save)  # "wrote FILE": the weights of the last finished step
     print(f"{PROG}: interrupted", file=sys.stderr)
     return EXIT_INTERRUPTED

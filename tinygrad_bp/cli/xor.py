@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import xor
 from ..nn import MLP, get_weights
+from ..train.progress import loss_text
 from .arguments import (
     MAX_EPOCHS,
     epochs,
@@ -17,19 +18,24 @@ from .arguments import (
     positive_float,
     positive_int,
     report_files,
+    say,
     seed,
 )
 from .training import (
+    Diverged,
     LossLog,
     add_model_files,
     check_save_path,
+    diverged,
     interrupted,
     load_model,
     save_model,
+    training,
     write_history,
 )
 
 TITLE = "XOR truth table, 2-2-1 sigmoid network, online SGD: J per epoch"
+LOSS = "J = ½ Σ (y − o)²"
 
 
 def add_parser(commands: Any) -> None:
@@ -37,7 +43,8 @@ def add_parser(commands: Any) -> None:
         "xor",
         help="train the 2-2-1 sigmoid network on XOR",
         description="Online gradient descent on J = 1/2 sum (y - o)^2 until J < epsilon. "
-        "Ctrl-C stops it with status 130, after writing the loss so far (with --out).",
+        "Ctrl-C stops it with status 130, after writing the loss so far (with --out) and "
+        "the weights reached (with --save).",
     )
     command.add_argument("--lr", type=positive_float, default=2.0, help="learning rate")
     command.add_argument(
@@ -48,7 +55,11 @@ def add_parser(commands: Any) -> None:
     )
     command.add_argument("--seed", type=seed, default=1, help="seed of the initial weights")
     command.add_argument(
-        "--print-every", type=positive_int, default=50, help="epochs between lines"
+        "--print-every",
+        type=positive_int,
+        metavar="N",
+        help="epochs between log lines (default: the larger of 50 and epochs/100, so at "
+        "most about 100 lines)",
     )
     command.add_argument("--quiet", action="store_true", help="print only the result")
     command.add_argument(
@@ -70,28 +81,34 @@ def run(args: argparse.Namespace) -> int:
         load_model(net, args.load)
         start = f"from {args.load}"
     print(f"Training the 2-2-1 sigmoid network on XOR: online SGD, lr {args.lr}, {start}")
-    log = LossLog(args, args.print_every, "J")
+    every = args.print_every or max(50, args.epochs // 100)
+    log = LossLog(args, every, "J")
     try:
-        trained = xor.train_xor(
-            net,
-            lr=args.lr,
-            epochs=args.epochs,
-            epsilon=args.epsilon,
-            progress=False if args.quiet else None,
-            on_epoch=log,
+        trained = training(
+            lambda: xor.train_xor(
+                net,
+                lr=args.lr,
+                epochs=args.epochs,
+                epsilon=args.epsilon,
+                progress=False if args.quiet else None,
+                on_epoch=log,
+            )
         )
+    except Diverged as error:
+        return diverged(error, args.lr)
     except KeyboardInterrupt:
-        return interrupted(out, "xor", TITLE, log, args.epochs)
+        return interrupted(out, "xor", TITLE, log, args.epochs, net, args.save, LOSS)
     history = trained.history
     status = "converged" if history.converged else "did not reach epsilon"
-    print(f"{status} after {history.epochs} epochs, J = {history.losses[-1]:.6f}")
-    print("\n x1  x2 | target  output")
+    print(f"{status} after {history.epochs} epochs, J = {loss_text(history.losses[-1])}")
+    say(args, "", " x1  x2 | target  output")
     for x_row, target, output in zip(trained.X, trained.y, trained.outputs):
-        print(f" {x_row[0]:.0f}   {x_row[1]:.0f}  |   {target:.0f}     {output:.4f}")
-    print(f"\n{trained.correct}/4 outputs on the right side of 0.5")
-    print("learnt weights (bias row first):")
+        say(args, f" {x_row[0]:.0f}   {x_row[1]:.0f}  |   {target:.0f}     {output:.4f}")
+    say(args, "")
+    print(f"{trained.correct}/4 outputs on the right side of 0.5")
+    say(args, "learnt weights (bias row first):")
     for w in get_weights(net):
-        print(np.array2string(w, precision=4))
+        say(args, np.array2string(w, precision=4))
     save_model(net, args.save)
     if out is not None:
         boundary, network = xor.xor_pictures(
@@ -100,6 +117,6 @@ def run(args: argparse.Namespace) -> int:
             "XOR truth table: the learnt 2-2-1 network's output",
             "XOR truth table: the learnt weights",
         )
-        history_files = write_history(out, "xor", TITLE, history.losses, "J = ½ Σ (y − o)²")
+        history_files = write_history(out, "xor", TITLE, history.losses, LOSS)
         report_files([*history_files, boundary, network])
     return 0 if trained.correct == 4 else 1

@@ -20,7 +20,6 @@ One job per file:
 - ``state.py``: ``save`` and ``load`` (``write_atomically`` is ``tinygrad_bp.files``').
 """
 
-from ..files import STALE_AFTER, remove_stale_temporaries, write_atomically
 from .activations import ACTIVATIONS, Activation, ReLU, Sigmoid, Tanh, get_activation
 from .base import Module, Parameter
 from .modules import MLP, Layer, Linear, Neuron, RandomSource, Sequential, tensor_mlp
@@ -43,9 +42,6 @@ __all__ = [
     "sigmoid_network",
     "save",
     "load",
-    "write_atomically",
-    "remove_stale_temporaries",
-    "STALE_AFTER",
     "ACTIVATIONS",
     "Activation",
     "get_activation",

@@ -134,12 +134,16 @@ class MLP(Module):
     ``MLP(2, [2, 1])`` is the derivation's 2-2-1 network: two inputs, a hidden
     layer of two units and one output unit. Every layer uses ``activation``; the
     last one uses ``output_activation`` when given ("linear" for none). It prints
-    its widths, its parameter count and one line per layer.
+    its widths, its parameter count and one line per layer. Its weights are
+    labelled as the derivation names them, ``w[l][i,j]`` (``w[l][0,j]`` the bias), so
+    a picture of its graph names them as ``explain`` does.
 
     >>> net = MLP(2, [2, 1], rng=0)
     >>> out = net([1.0, 0.0])
     >>> 0.0 < out.data < 1.0, len(net.parameters())
     (True, 9)
+    >>> [p.label for p in net.layers[1].parameters()]
+    ['w[2][1,1]', 'w[2][2,1]', 'w[2][0,1]']
     >>> MLP(2, [16, 16, 1], output_activation="linear")
     MLP(2 -> 16 -> 16 -> 1, 337 parameters)
       (0): Layer(2, 16, activation='sigmoid')
@@ -168,6 +172,13 @@ class MLP(Module):
         self.layers = [
             Layer(sizes[i], sizes[i + 1], activations[i], rng) for i in range(len(nouts))
         ]
+        # The derivation's names, which explain and every picture show: w[l][i,j] is the
+        # weight from unit i of layer l-1 into unit j of layer l, w[l][0,j] its bias.
+        for l_number, layer in enumerate(self.layers, start=1):
+            for j, neuron in enumerate(layer.neurons, start=1):
+                neuron.b.label = f"w[{l_number}][0,{j}]"
+                for i, w in enumerate(neuron.w, start=1):
+                    w.label = f"w[{l_number}][{i},{j}]"
 
     def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
         out: Any = _check_inputs("MLP", x, self.layers[0].nin)

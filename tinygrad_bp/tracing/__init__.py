@@ -102,6 +102,11 @@ class Step:
     def __repr__(self) -> str:
         return f"<traced step: {self.nodes} nodes, {len(self.parameters)} parameters>"
 
+    def _repr_markdown_(self) -> str:
+        """How a notebook shows the step: its size, then the code it runs."""
+        size = f"traced step: {self.nodes} nodes, {len(self.parameters)} parameters"
+        return f"{size}\n\n```python\n{self.source.rstrip()}\n```\n"
+
 
 def _is_computation(statement: str) -> bool:
     """Whether a line of the body computes a value (not a comment, guard, or grad update)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..losses import half_sse
+from .progress import loss_text
 
 
 def loss_name(loss: Callable[..., Any]) -> str:
@@ -71,7 +72,7 @@ class History:
         """The latest validation numbers for a log line ("" without validation data)."""
         if not self.val_losses:
             return ""
-        text = f"   val {self.loss_name} = {self.val_losses[-1]:.6f}"
+        text = f"   val {self.loss_name} = {loss_text(self.val_losses[-1])}"
         if self.val_accuracies:
             text += f"   val accuracy = {self.val_accuracies[-1]:.4f}"
         return text

@@ -22,7 +22,7 @@ from ..losses import half_sse, reduction
 from ..optim import SGD, Optimizer
 from .evaluate import evaluate
 from .history import History, loss_name
-from .progress import ProgressBar
+from .progress import ProgressBar, loss_text
 from .steps import Steps, check_widths
 from .stopping import EarlyStopping
 
@@ -141,7 +141,8 @@ def fit(
             early = stopping is not None and stopping.update(epoch, history.val_losses[-1])
             last = history.converged or early or epoch == epochs
             if log_every is not None and (epoch == 1 or epoch % log_every == 0 or last):
-                bar.write(f"  epoch {epoch:>6}   {name} = {total:.6f}{history.validation_text()}")
+                line = f"  epoch {epoch:>6}   {name} = {loss_text(total)}"
+                bar.write(line + history.validation_text())
             if history.converged:
                 bar.stop(f"converged at epoch {epoch}: {name} < {epsilon:g}")
                 break
@@ -155,6 +156,9 @@ def fit(
             bar.note(f"weights of epoch {stopping.best_epoch} (lowest val {name}) restored")
         elif stopping is not None:  # every validation loss was nan: nothing to go back to
             bar.note(f"val {name} was never a number: the last weights kept")
+    except BrokenPipeError:  # the reader of the output went away: leave nothing behind
+        bar.discard()
+        raise
     except BaseException as error:  # KeyboardInterrupt too: the bar says why it stopped
         bar.stop(f"stopped by {type(error).__name__} after {history.epochs} epochs")
         raise

@@ -1,7 +1,7 @@
 """The progress of training on one line: a live bar on a terminal, one final line elsewhere.
 
 ``ProgressBar`` is what ``fit(progress=True)`` shows; ``write`` prints a log line
-without breaking it.
+without breaking it; ``loss_text`` is how both write a loss.
 """
 
 from __future__ import annotations
@@ -26,6 +26,15 @@ def write(line: str, file: TextIO | None = None) -> None:
     tqdm.write(line, file=file if file is not None else sys.stdout)
 
 
+def loss_text(loss: float) -> str:
+    """A loss as the bar and every log line write it: 4 significant digits.
+
+    >>> loss_text(0.6052891), loss_text(1.4e-06), loss_text(12.0)
+    ('0.6053', '1.4e-06', '12')
+    """
+    return f"{loss:.4g}"
+
+
 def _notebook_bar() -> type[tqdm] | None:
     """tqdm's Jupyter widget when running in a notebook kernel with ipywidgets, else None."""
     if "ipykernel.zmqshell" not in sys.modules:
@@ -44,8 +53,9 @@ class ProgressBar:
     stream (a file, a pipe) it stays silent until ``close``, which writes one clean
     final line. It is shown when ``enabled`` (None: only when the stream is a
     terminal). It ends either at 100% or with the reason it stopped
-    (``stop("converged at epoch 312: J < 0.01")``); any ``note`` added on the way
-    (``note("ran eagerly: ...")``) follows on a line of its own. Log lines go
+    (``stop("converged at epoch 312: J < 0.01")``, on the line below a live bar);
+    any ``note`` added on the way (``note("ran eagerly: ...")``) follows on a line
+    of its own. Log lines go
     through ``write``, which clears the bar first, so they never share its row.
 
     Args:
@@ -102,7 +112,7 @@ class ProgressBar:
         """Record that ``epoch`` (counted from 1) ended with ``loss``; redraw if it is time."""
         self.epoch, self.loss = epoch, loss
         if self._bar is not None:
-            self._bar.set_postfix_str(f"{self.name} {loss:.6g}", refresh=False)
+            self._bar.set_postfix_str(f"{self.name} {loss_text(loss)}", refresh=False)
             self._bar.update(epoch - self._bar.n)
 
     def stop(self, reason: str) -> None:
@@ -118,19 +128,35 @@ class ProgressBar:
         """Print a log line (default to stdout) above the bar, never on its row."""
         write(line, file)
 
+    def discard(self) -> None:
+        """Close without a final line: for when nobody reads the output any more (a
+        broken pipe), so that nothing is left on the terminal. ``close`` then does nothing.
+        """
+        if self._bar is not None:
+            self._bar.leave = False
+            self._bar.close()
+        self.enabled = False
+
     def close(self) -> None:
-        """Leave the final state on screen: 100%, or the epoch reached and why it stopped."""
+        """Leave the final state on screen: 100%, or the epoch reached and why it stopped.
+
+        On a live bar the reason goes on a line of its own below it, as the notes
+        do, so that a long reason never squeezes the bar to nothing on a narrow
+        terminal; the one final line off a terminal keeps it after the loss.
+        """
         if not self.enabled:
             return
-        parts = [f"{self.name} {self.loss:.6g}"] if self.loss is not None else []
-        summary = "; ".join(parts + ([self.reason] if self.reason else []))
+        loss = [f"{self.name} {loss_text(self.loss)}"] if self.loss is not None else []
+        below = [*([self.reason] if self.reason else []), *self.notes]
         if self._bar is not None:
-            self._bar.set_postfix_str(summary, refresh=False)
+            self._bar.set_postfix_str("; ".join(loss), refresh=False)
             self._bar.close()
         else:
+            summary = "; ".join(loss + ([self.reason] if self.reason else []))
             self.stream.write(f"epoch {self.epoch}/{self.total}  {summary}\n")
-        for note in self.notes:  # below the bar, so that a long one does not squeeze it
-            self.stream.write(f"  {note}\n")
+            below = self.notes
+        for line in below:
+            self.stream.write(f"  {line}\n")
         self.stream.flush()
 
 

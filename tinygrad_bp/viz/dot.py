@@ -54,6 +54,8 @@ MAX_EDGE_LENGTH = 4000  # layers crossed by all the edges drawn, in all (see dra
 _LAYOUT_ATTRS = {"nslimit": "1", "nslimit1": "1"}
 # Characters with a meaning inside a Graphviz record label, each escaped by a backslash.
 _RECORD_ESCAPES = str.maketrans({char: "\\" + char for char in "\\{}|<>"})
+# Control characters (a NUL ends Graphviz's input) drawn as their Unicode pictures: ␀.
+_CONTROL_PICTURES = {code: 0x2400 + code for code in range(32)}
 _PLACEHOLDER = -1  # the "… N more nodes" box, in the edge-length count
 BY_HAND = "your _backward"  # what a node built by hand computes its gradient with
 
@@ -183,10 +185,12 @@ class Layout:
         if max_nodes < 1:
             raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
         self.order = order
+        self.show_constants = show_constants
         self.index = {node: position for position, node in enumerate(order)}
         kept = _nearest_to_root(order, max_nodes)
         self.cut = len(order) - len(kept)
         left_out = set(self._positions(hidden))
+        self.hides_given = bool(left_out)
         if not show_constants:
             left_out.update(position for position in kept if _is_constant(order[position]))
         self.hidden = left_out & kept
@@ -247,7 +251,7 @@ class Layout:
         order, index = self.order, self.index
         dot = graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir, **_LAYOUT_ATTRS})
         if look.caption:
-            dot.attr(label=graphviz.escape(look.caption), labelloc="t", fontsize="16")
+            dot.attr(label=graphviz.escape(visible(look.caption)), labelloc="t", fontsize="16")
         fed_by_placeholder = []  # operations with an operand beyond max_nodes
         for position in sorted(self.shown):
             node = order[position]
@@ -276,7 +280,16 @@ class Layout:
             if self.index[child] in self.hidden:
                 value = numbers(child.data)
                 words.append(f"{child.label}={value}" if child.label else value)
-        return " ".join(words)
+        return visible(" ".join(words))
+
+
+def visible(text: str) -> str:
+    """``text`` with each control character replaced by its picture, ready for DOT.
+
+    >>> visible("a\\0b\\nc")
+    'a␀b␊c'
+    """
+    return text.translate(_CONTROL_PICTURES)
 
 
 def _nearest_to_root(order: list[Any], max_nodes: int) -> set[int]:
@@ -329,7 +342,7 @@ def record(node: Any, grad_field: str | None = None, stacked: bool = False) -> s
         fields.append(f"shape {tuple(node.shape)} {node.dtype}")
     fields.append(f"data {numbers(node.data)}")
     fields.append(grad_field or grad_text(node.grad))
-    text = " | ".join(field.translate(_RECORD_ESCAPES) for field in fields)
+    text = " | ".join(visible(field).translate(_RECORD_ESCAPES) for field in fields)
     return text if stacked else "{ " + text + " }"
 
 

@@ -25,7 +25,12 @@ _SCRIPT = re.compile(r'<script src="([\w.-]+\.js)"></script>')
 
 
 def self_contained_page(
-    package: str, name: str, data_id: str, data: Any, fields: dict[str, Any] | None = None
+    package: str,
+    name: str,
+    data_id: str,
+    data: Any,
+    fields: dict[str, Any] | None = None,
+    generated: dict[str, str] | None = None,
 ) -> str:
     """The page ``name`` of ``package`` with its style and script inline and ``data`` inside.
 
@@ -33,13 +38,18 @@ def self_contained_page(
         package: the package holding the page's files, e.g. ``"tinygrad_bp.watch"``.
         name: the HTML file, e.g. ``"page.html"``.
         data_id: the id of the JSON script element the page's script reads.
-        data: anything ``json.dumps`` writes; "</" in it is written "<\\/", which reads
-            the same and cannot end the script element early.
+        data: anything ``json.dumps`` writes; every "<" in it is written "\\u003c",
+            which reads the same and cannot end the script element early nor open
+            a comment or a script in it (``<!--<script>`` does both).
         fields: ``$name`` placeholders of the HTML file and their text, filled in
             before the files are put inline (their ``$`` are the script's own).
+        generated: style sheets the page links that are made by Python, not read
+            from the package: file name -> text (the palette's ``palette.css``).
 
     Example:
-        >>> page = self_contained_page("tinygrad_bp.watch", "page.html", "recording", {"a": 1})
+        >>> made = {"palette.css": ":root { --class0: #e08214; }"}
+        >>> page = self_contained_page("tinygrad_bp.watch", "page.html", "recording", {"a": 1},
+        ...                            generated=made)
         >>> '<script src=' in page, '<script type="application/json" id="recording">' in page
         (False, True)
     """
@@ -49,8 +59,11 @@ def self_contained_page(
         page = Template(page).substitute(fields)
     scripts = _SCRIPT.findall(page)
     assert len(scripts) == 1 and _STYLE.search(page), f"{name} must link one script and a style"
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-    page = _STYLE.sub(lambda found: f"<style>\n{_text(files, found[1])}</style>", page)
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    made = generated or {}
+    page = _STYLE.sub(
+        lambda found: f"<style>\n{made.get(found[1]) or _text(files, found[1])}</style>", page
+    )
     return _SCRIPT.sub(
         lambda found: (
             f'<script type="application/json" id="{data_id}">{payload}</script>\n'

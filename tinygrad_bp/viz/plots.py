@@ -17,16 +17,28 @@ a machine without a display.
 from __future__ import annotations
 
 import inspect
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import palette
 from .format import number
 
 # How to install the plotting extra, from PyPI or in a clone of the repository.
 INSTALL_MATPLOTLIB = 'pip install matplotlib (in a clone: pip install -e ".[plot]")'
+
+
+def _wrapped(title: str, width: int = 60) -> str:
+    """A title in lines of at most ``width`` characters, so that no end is cut off.
+
+    >>> print(_wrapped("XOR truth table, 2-2-1 sigmoid network (interrupted at epoch 1)", 40))
+    XOR truth table, 2-2-1 sigmoid network
+    (interrupted at epoch 1)
+    """
+    return "\n".join(textwrap.fill(line, width) for line in title.splitlines())
 
 
 def _new_figure(width: float = 6.0, height: float = 4.0) -> Any:
@@ -44,6 +56,14 @@ def _save(figure: Any, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
     return path
+
+
+def _class_map() -> Any:
+    """The colour map of a network's output: class 0's colour at 0, white at 0.5, class 1's
+    at 1 (the palette's pair, so shading and points speak the same language)."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("classes", [palette.CLASS0, "#ffffff", palette.CLASS1])
 
 
 def _integer_ticks(axis: Any) -> None:
@@ -84,7 +104,7 @@ def losses_figure(
     figure = _new_figure()
     axes = figure.add_subplot()
     _curves(axes, histories)
-    axes.set(title=title, xlabel="epoch", ylabel=ylabel)
+    axes.set(title=_wrapped(title), xlabel="epoch", ylabel=ylabel)
     if log_y:
         axes.set_yscale("log")
     return figure
@@ -115,7 +135,7 @@ def mistakes_figure(
     axes.set_ylim(bottom=-0.2)
     axes.grid(alpha=0.3)
     axes.legend(title="training set")
-    axes.set(title=title, xlabel="epoch", ylabel="mistakes per epoch")
+    axes.set(title=_wrapped(title), xlabel="epoch", ylabel="mistakes per epoch")
     return figure
 
 
@@ -161,13 +181,13 @@ def decision_boundary_figure(
     axes = figure.add_subplot()
     # A pale background, so the points (same colours, full strength) stand out.
     levels = np.linspace(0, 1, 11)
-    shading = axes.contourf(grid_x, grid_y, scores, levels=levels, cmap="RdBu_r", alpha=0.4)
+    shading = axes.contourf(grid_x, grid_y, scores, levels=levels, cmap=_class_map(), alpha=0.4)
     figure.colorbar(shading, ax=axes, label="network output")
     if scores.min() < 0.5 < scores.max():
         axes.contour(grid_x, grid_y, scores, levels=[0.5], colors="black", linewidths=2)
         axes.plot([], [], color="black", lw=2, label="output = 0.5")  # the contour's legend
     for label, (name, colour, marker) in enumerate(
-        zip(class_names, ("tab:blue", "tab:red"), ("o", "s"))
+        zip(class_names, (palette.CLASS0, palette.CLASS1), ("o", "s"))
     ):
         chosen = (labels > 0.5) == bool(label)
         axes.scatter(
@@ -180,7 +200,7 @@ def decision_boundary_figure(
             label=name,
         )
     axes.legend(loc="upper left", framealpha=0.9)
-    axes.set(title=title, xlabel="$x_1$", ylabel="$x_2$")
+    axes.set(title=_wrapped(title), xlabel="$x_1$", ylabel="$x_2$")
     return figure
 
 
@@ -211,13 +231,13 @@ def fitted_curve_figure(
     axes = figure.add_subplot()
     axes.scatter(X[:, 0], y, s=12, color="grey", label="samples")
     axes.plot(grid[:, 0], curve, color="tab:blue", lw=2, label="network")
-    axes.set(title=title, xlabel="x", ylabel="y")
+    axes.set(title=_wrapped(title), xlabel="x", ylabel="y")
     axes.legend()
     return figure
 
 
 # The network diagrams' edge colours, by the sign of the weight.
-POSITIVE_EDGE, NEGATIVE_EDGE = "tab:blue", "tab:red"
+POSITIVE_EDGE, NEGATIVE_EDGE = palette.POSITIVE, palette.NEGATIVE
 
 
 def network_figure(
@@ -251,7 +271,7 @@ def network_figure(
     figure = _new_figure(2.5 * len(widths) + 0.5, 1.2 * max(widths) + 2.8)
     axes = figure.add_subplot()
     axes.set_axis_off()
-    axes.set_title(title)
+    axes.set_title(_wrapped(title))
 
     # Unit positions: layer l at x = l; unit 0 (the bias) on top, above units 1..n.
     def position(layer: int, unit: int) -> tuple[float, float]:

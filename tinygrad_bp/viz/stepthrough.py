@@ -142,7 +142,7 @@ def _sweep_aside(layout: Layout, max_frames: int) -> _Sweep:
     if steps > max_frames:
         raise GraphTooLargeError(
             f"the step-through would have {steps} steps, more than max_frames={max_frames}; "
-            "hide the constants and inputs or step through a smaller graph"
+            f"{_smaller(layout)}"
         )
     saved = [node.grad for node in order]
     sent: dict[int, tuple[Any, ...]] = {}
@@ -372,11 +372,25 @@ def render_backward(
     if size > max_page_bytes:
         raise GraphTooLargeError(
             f"the step-through page would be {size} bytes, more than "
-            f"max_page_bytes={max_page_bytes}; hide the constants and inputs or step "
-            "through a smaller graph"
+            f"max_page_bytes={max_page_bytes}; {_smaller(layout)}"
         )
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _smaller(layout: Layout) -> str:
+    """The advice of a refusal: hide what is still shown, or step through a smaller graph."""
+    shown = [
+        part
+        for part, hidden in (
+            ("constants", not layout.show_constants),
+            ("inputs", layout.hides_given),
+        )
+        if not hidden
+    ]
+    if not shown:
+        return "step through a smaller graph"
+    return f"hide the {' and '.join(shown)} or step through a smaller graph"
 
 
 def _page(title: str, sweep: _Sweep, picture: str) -> str:

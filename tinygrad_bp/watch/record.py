@@ -19,7 +19,11 @@ from typing import Any, BinaryIO
 from ..files import write_atomically
 from ..validate import is_integer
 from ..viz.page import self_contained_page
+from ..viz.palette import css_variables
 from .session import Config, Session
+
+# The page's files made by Python, for the live page (served) and the recorded one (inline).
+GENERATED_ASSETS = {"palette.css": css_variables()}
 
 MAX_FRAMES = 100
 MAX_EPOCHS = 100_000
@@ -111,7 +115,9 @@ def recorded_page(frames: list[dict[str, Any]], final: dict[str, Any], title: st
         "frames": [{k: v for k, v in frame.items() if k not in _SHARED} for frame in frames],
         **{key: final[key] for key in _SHARED},
     }
-    return self_contained_page(__package__, "page.html", "recording", recording)
+    return self_contained_page(
+        __package__, "page.html", "recording", recording, generated=GENERATED_ASSETS
+    )
 
 
 def _sampled(epochs: int) -> set[int]:

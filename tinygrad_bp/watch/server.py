@@ -15,8 +15,10 @@ host, and /control wants a JSON body, which a cross-site form cannot send.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+import threading
 import time
 import webbrowser
 from http import HTTPStatus
@@ -24,28 +26,36 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
+from .record import GENERATED_ASSETS
 from .session import Session
 
 HOST = "127.0.0.1"
 MAX_FPS = 30
 MAX_BODY = 4096  # bytes of a /control request
 KEEPALIVE = 10.0  # seconds between comments on an idle event stream
+IDLE_TIMEOUT = 15.0  # seconds a connection may wait on the page before it is closed
+MAX_CONNECTIONS = 64  # open at once; more are closed at once (each holds a thread)
 
 ASSETS = {
     "/": ("page.html", "text/html; charset=utf-8"),
     "/watch.js": ("watch.js", "text/javascript; charset=utf-8"),
     "/watch.css": ("watch.css", "text/css; charset=utf-8"),
+    "/palette.css": ("palette.css", "text/css; charset=utf-8"),
 }
 # Every asset is local: the page may load nothing from elsewhere.
 POLICY = "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
 
 
+@functools.cache
 def asset(name: str) -> str:
-    """The text of one of the page's files (package data of tinygrad_bp.watch).
+    """The text of one of the page's files (package data of tinygrad_bp.watch, or
+    made by Python: ``GENERATED_ASSETS``).
 
     >>> 'id="epoch"' in asset("page.html") and 'id="loss"' in asset("page.html")
     True
     """
+    if name in GENERATED_ASSETS:
+        return GENERATED_ASSETS[name]
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
@@ -53,21 +63,44 @@ class WatchServer(ThreadingHTTPServer):
     """An HTTP server on 127.0.0.1:port serving one ``Session``.
 
     ``port=0`` lets the system pick a free port; ``url`` says which. Raises OSError
-    when the port cannot be bound (in use, or not allowed).
+    when the port cannot be bound (in use, or not allowed). A connection that sends
+    nothing for ``idle_timeout`` seconds is closed; at most ``MAX_CONNECTIONS`` are
+    served at once, further ones closed as they come.
     """
 
     daemon_threads = True  # an open event stream never keeps the process alive
 
-    def __init__(self, session: Session, port: int) -> None:
+    def __init__(self, session: Session, port: int, idle_timeout: float = IDLE_TIMEOUT) -> None:
         self.session = session
+        self.idle_timeout = idle_timeout
         super().__init__((HOST, port), _Handler)
         self.port = self.server_address[1]
         self.url = f"http://{HOST}:{self.port}/"
         self.hosts = {f"{HOST}:{self.port}", f"localhost:{self.port}"}
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection in a thread of its own, unless MAX_CONNECTIONS are open:
+        then close it at once, so that idle connections cannot use up the descriptors."""
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread started (none left?): the slot is free again
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """A page that went away mid-answer is no error; anything else is reported."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
+        """A page that went away mid-answer, or stalled past the timeout, is no error;
+        anything else is reported."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             super().handle_error(request, client_address)
 
     def close(self) -> None:
@@ -127,6 +160,14 @@ def _length(header: str | None) -> int:
 class _Handler(BaseHTTPRequestHandler):
     server: WatchServer
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in one packet, at once: with Nagle's algorithm and the
+    # reader's delayed ACK, a body sent after its headers waits ~40 ms (25 answers/s).
+    disable_nagle_algorithm = True
+    wbufsize = -1  # buffered: handle_one_request flushes after each answer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.idle_timeout)  # idle or stalled: closed
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the terminal shows the URL and errors only."""
@@ -145,7 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
             name, kind = ASSETS[path]
             self._send(HTTPStatus.OK, asset(name).encode(), kind)
         elif path == "/frame":
-            self._json(HTTPStatus.OK, self.server.session.frame())
+            self._send(HTTPStatus.OK, self.server.session.frame_json(), "application/json")
         elif path == "/events":
             self._events()
         else:
@@ -164,11 +205,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.BAD_REQUEST, {"error": f"a body of 1 to {MAX_BODY} bytes"})
         else:
             try:
-                apply_control(self.server.session, json.loads(self.rfile.read(length)))
-            except ValueError as error:  # json.JSONDecodeError is a ValueError too
+                message = json.loads(self.rfile.read(length))
+            except RecursionError:  # a body of 2,000 nested brackets
+                self._json(HTTPStatus.BAD_REQUEST, {"error": "the JSON is nested too deeply"})
+                return
+            except ValueError as error:  # json.JSONDecodeError, bad UTF-8
                 self._json(HTTPStatus.BAD_REQUEST, {"error": str(error)})
                 return
-            self._json(HTTPStatus.OK, self.server.session.frame())
+            try:
+                apply_control(self.server.session, message)
+            except ValueError as error:
+                self._json(HTTPStatus.BAD_REQUEST, {"error": str(error)})
+                return
+            self._send(HTTPStatus.OK, self.server.session.frame_json(), "application/json")
 
     def _events(self) -> None:
         """Send each new state as a server-sent event, at most MAX_FPS a second."""
@@ -186,13 +235,12 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b": still here\n\n")
                 else:
                     sent = time.monotonic()
-                    frame = session.frame()
-                    seen = frame["version"]
-                    self.wfile.write(b"data: " + json.dumps(frame).encode() + b"\n\n")
+                    seen = session.version
+                    self.wfile.write(b"data: " + session.frame_json() + b"\n\n")
                     time.sleep(max(0.0, 1.0 / MAX_FPS - (time.monotonic() - sent)))
                 self.wfile.flush()
-        except ConnectionError:
-            return  # the page went away
+        except (ConnectionError, TimeoutError):
+            return  # the page went away, or stopped reading
 
     def _json(self, status: HTTPStatus, body: Any) -> None:
         self._send(status, json.dumps(body).encode(), "application/json")

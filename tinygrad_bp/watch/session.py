@@ -19,7 +19,9 @@ draws them.
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -48,6 +50,7 @@ MAX_WIDTH = 16  # units per hidden layer
 MAX_LR = 100.0
 GRID = 40  # the decision boundary is the output at GRID x GRID points of the plane
 CURVE_POINTS = 500  # the loss curve keeps at most this many (epoch, loss) points
+YIELD = 0.001  # seconds the trainer sleeps between epochs, outside the lock
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ class Session:
         self.playing = False
         self.version = 0
         self._frame: dict[str, Any] | None = None
+        self._encoded: tuple[int, bytes] | None = None  # frame_json's (version, bytes)
         self.config = config
         self.reset()
 
@@ -167,9 +171,13 @@ class Session:
             self._extent = _extent(self.X)
             self._touch()
 
-    def configure(self, **fields: Any) -> None:
+    def configure(self, /, **fields: Any) -> None:
         """Change settings: lr and online take effect at the next step; the data set,
-        hidden widths, activation or seed start a new run (a reset)."""
+        hidden widths, activation or seed start a new run (a reset).
+
+        ``self`` is positional-only, so that a field named "self" is one more
+        unknown setting (ValueError), not a TypeError.
+        """
         with self._changed:
             current = asdict(self.config)
             if "dataset" in fields and fields["dataset"] != current["dataset"]:
@@ -296,6 +304,9 @@ class Session:
                 if self.closed:
                     return
                 self.step_epoch()
+            # Let the page's requests in: a lock let go and taken again at once by the
+            # thread holding the GIL is almost never won by a waiting one.
+            time.sleep(YIELD)
 
     def _touch(self) -> None:
         self.version += 1
@@ -308,6 +319,14 @@ class Session:
             return self.version
 
     # -- frames ---------------------------------------------------------------------
+
+    def frame_json(self) -> bytes:
+        """``frame()`` as JSON, encoded once per state for every reader."""
+        frame = self.frame()
+        encoded = self._encoded
+        if encoded is None or encoded[0] != frame["version"]:
+            encoded = self._encoded = (frame["version"], json.dumps(frame).encode())
+        return encoded[1]
 
     def frame(self) -> dict[str, Any]:
         """The state as a plain, JSON-ready dict (see the module docstring).

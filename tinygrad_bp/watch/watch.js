@@ -6,15 +6,22 @@
 
 (function () {
   const SVG = "http://www.w3.org/2000/svg";
-  const POSITIVE = [33, 102, 172];
-  const NEGATIVE = [214, 96, 77];
-  const CLASS1 = [33, 102, 172];
-  const CLASS0 = [224, 130, 20];
+  // The palette (tinygrad_bp.viz.palette) arrives as CSS variables, "#rrggbb" each.
+  const style = getComputedStyle(document.documentElement);
+  const colour = (name) => {
+    const hex = style.getPropertyValue(name).trim();
+    return [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16));
+  };
+  const POSITIVE = colour("--positive");
+  const NEGATIVE = colour("--negative");
+  const CLASS1 = colour("--class1");
+  const CLASS0 = colour("--class0");
   const byId = (id) => document.getElementById(id);
 
   let frame = null; // the frame shown
   let chosen = null; // {kind: "unit", layer, unit} or {kind: "edge", layer, from, to}
   let shownConfig = ""; // the settings last copied into the controls
+  let pausing = false; // Pause clicked, the server's answer not here yet
   const recording = byId("recording") ? JSON.parse(byId("recording").textContent) : null;
 
   // Numbers as `tinygrad-bp explain` prints them: 8 decimals, no "-0".
@@ -22,6 +29,8 @@
   // A number inside a formula: in parentheses when negative, so "- -0.1" reads "- (-0.1)".
   const factor = (x) => (x < 0 ? `(${exact(x)})` : exact(x));
   const brief = (x) => (Math.abs(x) < 0.005 ? 0 : x).toFixed(2);
+  // The data (an example's x and y): at most 4 decimals, none that are 0 ("1", not "1.00000000").
+  const datum = (x) => String(Number(x.toFixed(4)) + 0);
 
   function element(tag, attributes, parent, text) {
     const node = document.createElementNS(SVG, tag);
@@ -50,9 +59,14 @@
     loss.textContent = frame.loss === null ? "-" : frame.loss.toFixed(6);
     loss.dataset.value = frame.loss === null ? "" : String(frame.loss);
     byId("accuracy").textContent = `${Math.round(100 * frame.accuracy)}%`;
+    showState();
+  }
+
+  function showState() {
     const mode = frame.config.online ? "online" : "batch";
     let state = `${mode}, lr ${frame.config.lr}`;
-    if (!recording) state = `${frame.playing ? "training" : "paused"}, ${state}`;
+    // After a click on Pause the page says so at once, before the server's answer.
+    if (!recording) state = `${frame.playing && !pausing ? "training" : "paused"}, ${state}`;
     if (frame.position)
       state += `, ${frame.position} of ${frame.points.length} examples into the epoch`;
     byId("state").textContent = state;
@@ -64,7 +78,8 @@
     const sizes = [frame.weights[0].length - 1, ...frame.weights.map((w) => w[0].length)];
     const width = 600;
     const height = 360;
-    const step = width / sizes.length;
+    const right = 60; // room right of the output unit for its delta and "target y = ..."
+    const step = (width - right) / sizes.length;
     const gaps = sizes.map((size) => Math.min(90, (height - 76) / size));
     const place = sizes.map((size, layer) =>
       Array.from({ length: size + 1 }, (_, i) => ({
@@ -164,7 +179,7 @@
         "text",
         { x: at.x, y: at.y + radius + 26, class: "delta" },
         unit,
-        `target y = ${brief(example.y)}`,
+        `target y = ${datum(example.y)}`,
       );
     }
     if (layer === 0) {
@@ -173,11 +188,14 @@
     } else {
       const d = example.delta[layer - 1][j - 1];
       if (roomy)
-        element(
-          "text",
-          { x: at.x + radius + 4, y: at.y + 4, class: "delta" },
+        onCard(
           unit,
-          `\u03b4 ${d.toPrecision(2)}`,
+          element(
+            "text",
+            { x: at.x + radius + 4, y: at.y + 4, class: "delta" },
+            unit,
+            `\u03b4 ${Math.abs(d) < 1e-3 && d !== 0 ? d.toExponential(1) : d.toPrecision(2)}`,
+          ),
         );
       element(
         "title",
@@ -188,6 +206,13 @@
     }
     if (chosen && chosen.kind === "unit" && chosen.layer === layer && chosen.unit === j)
       unit.classList.add("chosen");
+  }
+
+  // A label on a white card, so that the edges (drawn first) never run through its text.
+  function onCard(parent, text) {
+    const box = text.getBBox();
+    const card = { x: box.x - 2, y: box.y, width: box.width + 4, height: box.height, rx: 2 };
+    parent.insertBefore(element("rect", { ...card, class: "card" }), text);
   }
 
   const unitName = (layer, j) => `o[${layer}][${j}]`;
@@ -210,6 +235,10 @@
     chosen = what;
     drawNetwork();
     showDetails();
+    // The numbers asked for start below the fold on a laptop screen: bring them up.
+    const panel = byId("details");
+    if (panel.getBoundingClientRect().top > window.innerHeight - 160)
+      panel.scrollIntoView({ block: "start" });
   }
 
   // -- the numbers of one unit or weight --------------------------------------------------
@@ -226,11 +255,11 @@
           : `Weight ${weightName(chosen.layer, chosen.from, chosen.to)}: its gradient for example ${example.index + 1}`,
       ),
     );
-    const inputs = example.x.map(exact).join(", ");
+    const inputs = example.x.map(datum).join(", ");
     panel.appendChild(
       html(
         "p",
-        `example ${example.index + 1}: x = (${inputs}), target y = ${exact(example.y)}, ` +
+        `example ${example.index + 1}: x = (${inputs}), target y = ${datum(example.y)}, ` +
           `lr = ${frame.config.lr}, J = 1/2 (y - o)^2 = ${exact(example.J)}`,
       ),
     );
@@ -551,7 +580,6 @@
   // on Pause, frames still saying "training" were made before the server paused: none is
   // drawn, and the epoch shown stops at once, until the answer shows where training stopped.
   let latest = null;
-  let pausing = false;
   function receive(next) {
     if (latest === null) setTimeout(() => {
       const newest = latest;
@@ -564,6 +592,7 @@
   function playOrPause() {
     const pause = Boolean(frame && frame.playing);
     pausing = pause;
+    if (frame) showState();
     control(pause ? "pause" : "play").finally(() => {
       pausing = false;
     });
