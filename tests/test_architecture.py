@@ -27,6 +27,7 @@ LAYERS = [
     ["train"],
     ["check"],
     ["explain"],
+    ["landscape"],
     ["viz"],
     ["testing"],
     ["interop"],

@@ -46,7 +46,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     *("graph", "engine", "functions", "tensor", "validate", "nn", "losses", "optim"),
     *("train", "data", "delta", "perceptron", "check", "explain", "expression", "viz"),
-    *("testing", "interop", "cli", "tracing", "watch"),
+    *("testing", "interop", "cli", "tracing", "watch", "landscape"),
 )
 
 

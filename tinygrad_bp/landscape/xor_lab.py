@@ -1,0 +1,232 @@
+"""The XOR lab: many 2-h-1 sigmoid networks trained on XOR at once, and where each ends.
+
+Every network is trained by full-batch gradient descent on the derivation's
+J = 1/2 sum_p (y_p - o_p)^2 over the four XOR patterns. All N networks of a width
+are trained together: their weights are stacked, W1 of shape (N, 3, h) and W2 of
+shape (N, h + 1, 1) in the derivation's layout (row 0 the bias), so one numpy step
+moves them all. The gradient is the derivation's backpropagation, batched:
+
+    delta_o = (o - y) o (1 - o)                       (N, 4, 1)
+    delta_h = h (1 - h) (delta_o W2[1:]^T)            (N, 4, h)
+    dJ/dW2  = [1, h]^T delta_o,  dJ/dW1 = [1, x]^T delta_h
+
+Each run is then classified:
+
+- **solved**: J < threshold;
+- **valley at infinity**: J within 1e-3 of 1/4 (two patterns of different targets
+  both output 1/2) or of 1/3 (three patterns lumped at their mean), while the
+  weight norm still grows from step T/2 to step T: gradient descent is sliding
+  down a valley whose floor is reached only as the weights go to infinity;
+- **local minimum**: a stationary point with finite weights and positive loss,
+  shown: the gradient norm is below 1e-6, the weight norm has stopped growing, and
+  the Hessian (central differences of the gradient) has no eigenvalue below -1e-6;
+- **other**: anything else (still descending, or on a plateau).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..data import xor
+from ..validate import integer, real
+
+# The two positive values of J that the valleys at infinity approach.
+VALLEYS = {"1/4": 0.25, "1/3": 1.0 / 3.0}
+VALLEY_TOLERANCE = 1e-3
+# A stationary point: |grad J| below this, and no Hessian eigenvalue below -this.
+STATIONARY = 1e-6
+# The weight norm grows if it rose by more than this from step T/2 to step T.
+GROWING = 1e-4
+CATEGORIES = ("solved", "valley 1/4", "valley 1/3", "local minimum", "other")
+MAX_NETWORKS = 100_000
+MAX_STEPS = 10_000_000
+MAX_HIDDEN = 64
+
+
+def _inputs() -> tuple[np.ndarray, np.ndarray]:
+    """The XOR patterns with a leading 1 for the bias, (4, 3), and the targets (4, 1)."""
+    X, y = xor()
+    return np.hstack([np.ones((4, 1)), X]), y[:, None]
+
+
+def unpack(theta: np.ndarray, hidden: int) -> tuple[np.ndarray, np.ndarray]:
+    """theta (N, 4h + 1) as W1 (N, 3, h) and W2 (N, h + 1, 1) (views), as ``get_weights`` lays
+    out a 2-h-1 ``MLP``."""
+    n = theta.shape[0]
+    return theta[:, : 3 * hidden].reshape(n, 3, hidden), theta[:, 3 * hidden :].reshape(
+        n, hidden + 1, 1
+    )
+
+
+def loss_and_grad(theta: np.ndarray, hidden: int) -> tuple[np.ndarray, np.ndarray]:
+    """J and dJ/dtheta of N 2-h-1 sigmoid networks on XOR: shapes (N,) and (N, 4h + 1).
+
+    >>> theta = np.zeros((1, 9))                 # the 2-2-1 network at the origin
+    >>> J, g = loss_and_grad(theta, 2)
+    >>> float(J[0]), float(np.abs(g).max())
+    (0.5, 0.0)
+    """
+    xb, y = _inputs()
+    w1, w2 = unpack(theta, hidden)
+    h = _sigmoid(np.matmul(xb, w1))  # (N, 4, h)
+    hb = np.concatenate([np.ones(h.shape[:-1] + (1,)), h], axis=-1)
+    o = _sigmoid(np.matmul(hb, w2))  # (N, 4, 1)
+    error = o - y
+    delta_o = error * o * (1 - o)
+    delta_h = h * (1 - h) * np.matmul(delta_o, np.swapaxes(w2[:, 1:], 1, 2))
+    grad_w2 = np.matmul(np.swapaxes(hb, 1, 2), delta_o)
+    grad_w1 = np.matmul(xb.T, delta_h)
+    grad = np.concatenate([grad_w1.reshape(len(theta), -1), grad_w2.reshape(len(theta), -1)], 1)
+    return 0.5 * np.sum(error**2, axis=(1, 2)), grad
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-z), without overflow for any z."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def hessian(theta: np.ndarray, hidden: int, eps: float = 1e-5) -> np.ndarray:
+    """The Hessian of J at one weight vector (P,), by central differences of the gradient.
+
+    H[:, i] = (g(theta + eps e_i) - g(theta - eps e_i)) / (2 eps), then symmetrised.
+    """
+    size = len(theta)
+    shifts = np.eye(size) * eps
+    _, plus = loss_and_grad(theta + shifts, hidden)
+    _, minus = loss_and_grad(theta - shifts, hidden)
+    columns = (plus - minus) / (2 * eps)
+    return (columns + columns.T) / 2
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the lab trains: widths, networks per width, init range, step size, steps, threshold."""
+
+    hidden: tuple[int, ...] = (2, 3, 4)
+    seeds: int = 1000
+    init: float = 1.0
+    lr: float = 0.5
+    steps: int = 50_000
+    threshold: float = 0.01
+    seed: int = 0
+
+    def __str__(self) -> str:
+        widths = ", ".join(f"2-{h}-1" for h in self.hidden)
+        return (
+            f"XOR lab: {self.seeds} networks each of {widths} (sigmoid units), weights and "
+            f"biases drawn from U(-{self.init:g}, {self.init:g}) (seed {self.seed}); full-batch "
+            f"gradient descent on J = 1/2 sum (y - o)^2 with alpha = {self.lr:g} for "
+            f"{self.steps:,} steps; solved: J < {self.threshold:g}; valley at infinity: "
+            f"|J - 1/4| or |J - 1/3| < {VALLEY_TOLERANCE:g} with the weight norm still growing "
+            f"from step {self.steps // 2:,} to {self.steps:,}"
+        )
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Where the N runs of one width ended (arrays of N, one entry per run)."""
+
+    hidden: int
+    theta: np.ndarray = field(repr=False)
+    loss: np.ndarray = field(repr=False)
+    grad_norm: np.ndarray = field(repr=False)
+    norm_half: np.ndarray = field(repr=False)
+    norm_end: np.ndarray = field(repr=False)
+    category: np.ndarray = field(repr=False)
+    min_eigenvalue: np.ndarray = field(repr=False)
+
+    def count(self, category: str) -> int:
+        return int(np.sum(self.category == category))
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """The recipe and, per width, the ``Runs``; ``table()`` is the summary as text."""
+
+    recipe: Recipe
+    runs: dict[int, Runs]
+
+    def table(self) -> str:
+        header = f"{'network':>8} " + " ".join(f"{name:>14}" for name in CATEGORIES)
+        lines = [header]
+        for hidden, runs in self.runs.items():
+            counts = " ".join(f"{runs.count(name):>14}" for name in CATEGORIES)
+            lines.append(f"{'2-' + str(hidden) + '-1':>8} {counts}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"{self.recipe}\n{self.table()}"
+
+
+def descend(theta: np.ndarray, hidden: int, lr: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Full-batch gradient descent theta <- theta - lr dJ/dtheta for ``steps`` steps.
+
+    Returns the final weights (N, P) and their norms at step ``steps // 2`` (N,).
+    """
+    theta = theta.copy()
+    norm_half = np.linalg.norm(theta, axis=1)
+    for step in range(steps):
+        if step == steps // 2:
+            norm_half = np.linalg.norm(theta, axis=1)
+        _, grad = loss_and_grad(theta, hidden)
+        theta -= lr * grad
+    return theta, norm_half
+
+
+def classify(runs_theta: np.ndarray, hidden: int, norm_half: np.ndarray, threshold: float) -> Runs:
+    """Sort each run into solved, a valley at infinity, a (shown) local minimum, or other."""
+    loss, grad = loss_and_grad(runs_theta, hidden)
+    grad_norm = np.linalg.norm(grad, axis=1)
+    norm_end = np.linalg.norm(runs_theta, axis=1)
+    growing = norm_end - norm_half > GROWING
+    category = np.full(len(loss), "other", dtype=object)
+    min_eigenvalue = np.full(len(loss), np.nan)
+    for name, level in VALLEYS.items():
+        category[(np.abs(loss - level) < VALLEY_TOLERANCE) & growing] = f"valley {name}"
+    category[loss < threshold] = "solved"
+    for index in np.flatnonzero((category == "other") & ~growing & (grad_norm < STATIONARY)):
+        eigenvalues = np.linalg.eigvalsh(hessian(runs_theta[index], hidden))
+        min_eigenvalue[index] = eigenvalues[0]
+        if eigenvalues[0] > -STATIONARY:
+            category[index] = "local minimum"
+    return Runs(hidden, runs_theta, loss, grad_norm, norm_half, norm_end, category, min_eigenvalue)
+
+
+def xor_lab(
+    hidden: Sequence[int] = (2, 3, 4),
+    seeds: int = 1000,
+    lr: float = 0.5,
+    steps: int = 50_000,
+    init: float = 1.0,
+    threshold: float = 0.01,
+    seed: int = 0,
+) -> LabResult:
+    """Train ``seeds`` 2-h-1 sigmoid networks on XOR for each h and classify where they end.
+
+    >>> lab = xor_lab(hidden=(2,), seeds=20, steps=2000, lr=2.0)
+    >>> sum(lab.runs[2].count(name) for name in CATEGORIES)
+    20
+    """
+    widths = tuple(integer("hidden", h, minimum=1, maximum=MAX_HIDDEN) for h in hidden)
+    if not widths:
+        raise ValueError("hidden needs at least one width")
+    recipe = Recipe(
+        widths,
+        integer("seeds", seeds, minimum=1, maximum=MAX_NETWORKS),
+        real("init", init, positive=True),
+        real("lr", lr, positive=True),
+        integer("steps", steps, minimum=2, maximum=MAX_STEPS),
+        real("threshold", threshold, positive=True),
+        integer("seed", seed, minimum=0),
+    )
+    rng = np.random.default_rng(recipe.seed)
+    runs = {}
+    for width in widths:
+        start = rng.uniform(-recipe.init, recipe.init, (recipe.seeds, 4 * width + 1))
+        theta, norm_half = descend(start, width, recipe.lr, recipe.steps)
+        runs[width] = classify(theta, width, norm_half, recipe.threshold)
+    return LabResult(recipe, runs)
