@@ -29,6 +29,7 @@ LAYERS = [
     ["explain"],
     ["landscape"],
     ["viz"],
+    ["xor"],
     ["testing"],
     ["interop"],
     ["watch"],

@@ -12,8 +12,9 @@ import pytest
 
 import tinygrad_bp
 from conftest import needs_dot
-from tinygrad_bp import cli, delta, nn
+from tinygrad_bp import delta, nn
 from tinygrad_bp.cli import main
+from tinygrad_bp.cli.arguments import MAX_JSON_BYTES
 from tinygrad_bp.explain import WORKED_INPUT, WORKED_LR, WORKED_TARGET, WORKED_WEIGHTS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,7 +120,7 @@ def test_explain_refuses_a_file_that_is_not_utf8_or_too_long(tmp_path, capsys):
     spec = tmp_path / "latin1.json"
     spec.write_bytes(b'{"weights": [[[1], [2]]], "x": [1], "y": [1], "note": "\xe9t\xe9"}')
     assert_one_line_error(capsys, main(["explain", "--json", str(spec)]), "not UTF-8 text")
-    spec.write_bytes(b" " * (cli.MAX_JSON_BYTES + 1))
+    spec.write_bytes(b" " * (MAX_JSON_BYTES + 1))
     assert_one_line_error(capsys, main(["explain", "--json", str(spec)]), "1,000,000 bytes")
 
 
@@ -481,7 +482,7 @@ def test_running_out_of_memory_is_one_line(monkeypatch, capsys):
     def exhausted():
         raise MemoryError
 
-    monkeypatch.setattr("tinygrad_bp.cli.explain.worked_example", exhausted)
+    monkeypatch.setattr("tinygrad_bp.explain.worked_example", exhausted)
     assert_one_line_error(capsys, main(["worked-example"]), "out of memory")
 
 
@@ -491,7 +492,7 @@ def test_ctrl_c_in_training_writes_the_history_so_far(tmp_path, monkeypatch, cap
             on_epoch(epoch, loss)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("tinygrad_bp.cli.fit", interrupted_fit)
+    monkeypatch.setattr("tinygrad_bp.xor.fit", interrupted_fit)
     assert main(["xor", "--out", str(tmp_path), "--save", str(tmp_path / "m.npz")]) == 130
     captured = capsys.readouterr()
     assert captured.err == "tinygrad-bp: interrupted\n"
@@ -511,7 +512,7 @@ def test_ctrl_c_anywhere_else_is_status_130_without_a_traceback(monkeypatch, cap
     def interrupted():
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("tinygrad_bp.cli.explain.worked_example", interrupted)
+    monkeypatch.setattr("tinygrad_bp.explain.worked_example", interrupted)
     assert main(["worked-example"]) == 130
     assert capsys.readouterr().err == "tinygrad-bp: interrupted\n"
 
@@ -542,7 +543,7 @@ def test_a_library_error_is_not_reported_as_bad_input(error, monkeypatch, capsys
     def broken():
         raise error
 
-    monkeypatch.setattr("tinygrad_bp.cli.explain.worked_example", broken)
+    monkeypatch.setattr("tinygrad_bp.explain.worked_example", broken)
     with pytest.raises(type(error)):  # keeps its traceback, not exit 2
         main(["worked-example"])
     assert "tinygrad-bp: error" not in capsys.readouterr().err
@@ -552,7 +553,7 @@ def test_a_broken_pipe_in_process_is_quiet_with_status_141(monkeypatch, capsys):
     def reader_gone():
         raise BrokenPipeError(32, "Broken pipe")
 
-    monkeypatch.setattr("tinygrad_bp.cli.explain.worked_example", reader_gone)
+    monkeypatch.setattr("tinygrad_bp.explain.worked_example", reader_gone)
     assert main(["worked-example"]) == 141
     assert capsys.readouterr().err == ""
 

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tinygrad_bp import cli, data, viz
+from tinygrad_bp.cli import arguments
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -229,7 +230,7 @@ def test_train_refuses_or_runs_any_widths(widths, quick, capsys):
     argv = ["train", "moons", "--quiet", f"--hidden={hidden}", "--epochs=1", "--n=20"]
     code, _, err = run_main(argv, capsys)
     weights = sum((a + 1) * b for a, b in zip([2, *widths], [*widths, 1]))
-    if widths != [0] and (0 in widths or weights > cli.MAX_TRAIN_WEIGHTS):  # "0": no hidden
+    if widths != [0] and (0 in widths or weights > arguments.MAX_TRAIN_WEIGHTS):  # "0": no hidden
         assert code == 2 and ("limit" in err or "widths" in err), err
 
 
@@ -267,7 +268,7 @@ def test_graph_refuses_or_draws_any_network(network, steps, quick, capsys):
         argv = ["graph", f"--network={','.join(map(str, network))}", "--out=net.svg"]
         code, _, err = run_main([*argv, *(["--steps", "--out=steps"] if steps else [])], capsys)
     weights = sum((a + 1) * b for a, b in zip(network, network[1:]))
-    if weights > cli.MAX_SCALAR_WEIGHTS:
+    if weights > arguments.MAX_SCALAR_WEIGHTS:
         assert code == 2, err
 
 

@@ -11,8 +11,8 @@ Oracles: ``train.fit`` on a model built here, and the explain table.
 import threading
 
 import pytest
-from conftest import require_module, require_program
 
+from conftest import require_module, require_program
 from tinygrad_bp import data, explain
 from tinygrad_bp.nn import MLP, get_weights
 from tinygrad_bp.train import fit

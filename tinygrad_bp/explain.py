@@ -45,6 +45,7 @@ __all__ = [
     "ExplainTable",
     "Row",
     "autograd_pass",
+    "checked_network",
     "explain",
     "traced_code",
     "worked_example",
@@ -193,7 +194,7 @@ def autograd_pass(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -
         >>> run.loss.label, round(run.loss.data, 4), run.layers[-1][0].label
         ('J', 0.0157, 'o[2][1]')
     """
-    weights, x, y = _checked(weights, x, y)
+    weights, x, y = checked_network(weights, x, y)
     net = MLP(len(x), [w.shape[1] for w in weights])
     set_weights(net, weights)
     for layer_number, layer in enumerate(net.layers, start=1):
@@ -240,7 +241,7 @@ def traced_code(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -> 
         [' = 0.7773']
     """
     run = autograd_pass(weights, x, y)
-    _, x, y = _checked(weights, x, y)
+    _, x, y = checked_network(weights, x, y)
     step = trace(lambda *xs: _labelled_forward(run.net, list(map(Value, xs)), y)[1], *x.tolist())
     return step.annotated(*x.tolist())
 
@@ -250,10 +251,18 @@ def _net_input(o: Value) -> Value:
     return o.children[0]
 
 
-def _checked(
+def checked_network(
     weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray
 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """Weights, x and y as float64 arrays, or ValueError naming what does not fit."""
+    """Weights, x and y as float64 arrays, or ValueError naming what does not fit.
+
+    What ``explain`` and ``autograd_pass`` check first: one ``(n_in + 1, n_out)``
+    matrix per layer, chaining from x to an output of y's shape, all finite.
+
+    Example:
+        >>> checked_network([[[0.0], [1.0]]], [2.0], [1.0])[0][0].shape
+        (2, 1)
+    """
     if isinstance(weights, (str, bytes)) or not isinstance(weights, (Sequence, np.ndarray)):
         raise ValueError(f"weights must be a list with one matrix per layer, got {weights!r:.80}")
     if len(weights) == 0:
@@ -308,7 +317,7 @@ def explain(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, lr: flo
     """
     if not isinstance(lr, (int, float)) or not math.isfinite(lr):
         raise ValueError(f"lr must be a finite number, got {lr!r}")
-    weights, x, y = _checked(weights, x, y)
+    weights, x, y = checked_network(weights, x, y)
     run = autograd_pass(weights, x, y)
     activations = delta.forward(weights, x)
     closed_deltas = delta.deltas(weights, activations, y)
