@@ -181,7 +181,7 @@ def surface(
     loss_fn: Callable[..., Any],
     directions: str | Sequence[Any] = "filter",
     steps: int = 51,
-    span: float | None = None,
+    span: float | tuple[float, float] | None = None,
     path: Any = None,
     rng: np.random.Generator | int | None = None,
 ) -> Surface:
@@ -198,9 +198,9 @@ def surface(
             (unnormalised), "pca" (the first two principal components of ``path``), two
             weight names (``("layers.0.weight[0, 0]", "layers.1.bias[0]")``) or two
             vectors (flat, or lists of weight matrices).
-        steps: grid points per axis, odd so that theta itself is on the grid (2..401).
-        span: half-width of the grid; default 1 (one filter norm), or for a path, 1.2
-            times its largest coordinate.
+        steps: grid points per axis, odd so that theta itself is on the grid (3..401).
+        span: half-width of the grid, or a pair (along d1, along d2); default 1 (one
+            filter norm), or for a path, 1.2 times its largest coordinate.
         path: weights recorded during training: a list whose items are lists of weight
             matrices, or an array (T, P). Projected onto the slice.
         rng: a Generator or seed for the random directions (default 0).
@@ -232,16 +232,16 @@ def surface(
     coords = offsets = None
     if track is not None:
         coords, offsets = _project(track, theta, basis)
-    half = _span(span, coords)
-    grid = np.linspace(-half, half, steps)
-    a_grid, b_grid = np.meshgrid(grid, grid)
+    half_a, half_b = _span(span, coords)
+    a, b = np.linspace(-half_a, half_a, steps), np.linspace(-half_b, half_b, steps)
+    a_grid, b_grid = np.meshgrid(a, b)
     points = theta + a_grid.reshape(-1, 1) * basis[0] + b_grid.reshape(-1, 1) * basis[1]
     evaluate = _evaluator(model, loss_fn, layout)
     loss = evaluate(points).reshape(steps, steps)
     path_loss = None if track is None else evaluate(track)
     return Surface(
-        grid,
-        grid.copy(),
+        a,
+        b,
         loss,
         theta,
         basis,
@@ -321,13 +321,19 @@ def _project(
     return coords.T, np.linalg.norm(residual, axis=1)
 
 
-def _span(span: float | None, coords: np.ndarray | None) -> float:
-    """The grid's half-width: as given, else 1.2 x the path's largest coordinate, else 1."""
+def _span(span: Any, coords: np.ndarray | None) -> tuple[float, float]:
+    """The grid's half-widths: as given, else 1.2 x the path's largest coordinate, else 1."""
+    if isinstance(span, (tuple, list)):
+        if len(span) != 2:
+            raise ValueError(f"span must be a number or a pair of numbers, got {span!r:.60}")
+        return real("span", span[0], positive=True), real("span", span[1], positive=True)
     if span is not None:
-        return real("span", span, positive=True)
+        half = real("span", span, positive=True)
+        return half, half
     if coords is None or not np.any(coords):
-        return 1.0
-    return 1.2 * float(np.max(np.abs(coords)))
+        return 1.0, 1.0
+    half = 1.2 * float(np.max(np.abs(coords)))
+    return half, half
 
 
 def _evaluator(

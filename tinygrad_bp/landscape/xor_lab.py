@@ -18,8 +18,11 @@ Each run is then classified:
   weight norm still grows from step T/2 to step T: gradient descent is sliding
   down a valley whose floor is reached only as the weights go to infinity;
 - **local minimum**: a stationary point with finite weights and positive loss,
-  shown: the gradient norm is below 1e-6, the weight norm has stopped growing, and
-  the Hessian (central differences of the gradient) has no eigenvalue below -1e-6;
+  shown: the gradient norm is below 1e-6, the weight norm has stopped growing, the
+  Hessian (central differences of the gradient) has no eigenvalue below -1e-6, and
+  a search of the spheres of radius 0.1 and 0.01 around it finds no lower J (a
+  positive semi-definite Hessian alone does not make a minimum: the origin of the
+  2-2-1 net has one and is a saddle);
 - **other**: anything else (still descending, or on a plateau).
 """
 
@@ -191,9 +194,18 @@ def classify(runs_theta: np.ndarray, hidden: int, norm_half: np.ndarray, thresho
     for index in np.flatnonzero((category == "other") & ~growing & (grad_norm < STATIONARY)):
         eigenvalues = np.linalg.eigvalsh(hessian(runs_theta[index], hidden))
         min_eigenvalue[index] = eigenvalues[0]
-        if eigenvalues[0] > -STATIONARY:
+        if eigenvalues[0] > -STATIONARY and not _lower_nearby(runs_theta[index], hidden):
             category[index] = "local minimum"
     return Runs(hidden, runs_theta, loss, grad_norm, norm_half, norm_end, category, min_eigenvalue)
+
+
+def _lower_nearby(theta: np.ndarray, hidden: int) -> bool:
+    """Whether a lower J lies on the sphere of radius 0.1 or 0.01 around theta."""
+    here, _ = loss_and_grad(theta[None], hidden)
+    return any(
+        lowest_nearby(theta, hidden, radius, starts=50, iterations=500)[0] < here[0]
+        for radius in (0.1, 0.01)
+    )
 
 
 def xor_lab(
@@ -230,3 +242,37 @@ def xor_lab(
         theta, norm_half = descend(start, width, recipe.lr, recipe.steps)
         runs[width] = classify(theta, width, norm_half, recipe.threshold)
     return LabResult(recipe, runs)
+
+
+def lowest_nearby(
+    theta: np.ndarray,
+    hidden: int,
+    radius: float,
+    starts: int = 200,
+    iterations: int = 2000,
+    rng: np.random.Generator | int | None = 0,
+) -> tuple[float, np.ndarray]:
+    """The lowest J found on the sphere ||theta' - theta|| = radius, and where.
+
+    Projected gradient descent from ``starts`` random points of the sphere, all at
+    once: step against the gradient, then back onto the sphere. A value below
+    J(theta) shows that theta is not a local minimum at that scale, whatever its
+    Hessian says; none below is evidence (not proof) that it is.
+
+    >>> lowest, _ = lowest_nearby(np.zeros(9), 2, 0.5, starts=50, iterations=500)
+    >>> lowest < 0.5                       # the origin of the 2-2-1 net is a saddle
+    True
+    """
+    generator = np.random.default_rng(rng)
+    offsets = generator.standard_normal((starts, len(theta)))
+    offsets *= radius / np.linalg.norm(offsets, axis=1, keepdims=True)
+    step = radius / 10
+    for _ in range(iterations):
+        _, grad = loss_and_grad(theta + offsets, hidden)
+        scale = np.maximum(np.linalg.norm(grad, axis=1, keepdims=True), 1e-300)
+        offsets -= step * grad / scale
+        offsets *= radius / np.linalg.norm(offsets, axis=1, keepdims=True)
+        step *= 0.997
+    loss, _ = loss_and_grad(theta + offsets, hidden)
+    best = int(np.argmin(loss))
+    return float(loss[best]), theta + offsets[best]
