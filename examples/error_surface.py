@@ -19,13 +19,11 @@ where they end, along the first two principal components of the path:
 import numpy as np
 from common import example_options
 
-from tinygrad_bp import Tensor, data
-from tinygrad_bp.landscape import dataset_loss, surface
+from tinygrad_bp import data
+from tinygrad_bp.landscape import dataset_loss, descent_path, surface
 from tinygrad_bp.landscape.flat import flat_weights
 from tinygrad_bp.landscape.xor_lab import classify, descend, hessian, loss_and_grad, lowest_nearby
-from tinygrad_bp.losses import half_sse
-from tinygrad_bp.nn import MLP, Neuron, get_weights, set_weights, tensor_mlp
-from tinygrad_bp.optim import SGD
+from tinygrad_bp.nn import MLP, Neuron, set_weights, tensor_mlp
 from tinygrad_bp.viz.landscape import plot_surface_3d, plot_surface_contour, plot_valley_growth
 
 options = example_options(__doc__.splitlines()[0])
@@ -37,20 +35,11 @@ J = dataset_loss(X, Y)
 LAYOUT, _ = flat_weights(MLP(2, [2, 1]))
 
 
-def train(theta, steps, record_every):
+def train(theta, steps):
     """Full-batch gradient descent with the library's tensor network and SGD; the path."""
     net = tensor_mlp([2, 2, 1], rng=0)
     set_weights(net, LAYOUT.matrices(theta))
-    optimizer = SGD(net.parameters(), lr=LR)
-    path = [get_weights(net)]
-    inputs = Tensor(X)
-    for step in range(1, steps + 1):
-        optimizer.zero_grad()
-        half_sse(net(inputs), Y[:, None]).backward()
-        optimizer.step()
-        if step % record_every == 0:
-            path.append(get_weights(net))
-    return net, path
+    return net, descent_path(net, J, LR, steps)
 
 
 # 1. Many runs by the lab's batched closed form; one that solves and one that does not.
@@ -61,7 +50,7 @@ solved = int(np.flatnonzero(runs.loss < 0.01)[0])
 stuck = int(np.argmin(np.abs(runs.loss - 0.25)))
 print(f"XOR, 2-2-1 sigmoid net, U(-1, 1) init, full-batch GD, alpha = {LR}, {STEPS:,} steps")
 for name, index in (("solved", solved), ("stuck", stuck)):
-    net, path = train(starts[index], STEPS, STEPS // 200)
+    net, path = train(starts[index], STEPS)
     _, theta = flat_weights(net)
     print(
         f"{name} run (start {index}): J = {J(net).item():.6f}, |theta| = "
@@ -142,14 +131,7 @@ X_and, y_and = data.load("and")
 unit = Neuron(2, rng=0)
 set_weights(unit, [np.array([[0.5], [-0.5], [0.5]])])
 J_and = dataset_loss(X_and, y_and)
-optimizer = SGD(unit.parameters(), lr=LR)
-path = [get_weights(unit)]
-for step in range(1, STEPS + 1):
-    optimizer.zero_grad()
-    J_and(unit).backward()
-    optimizer.step()
-    if step % (STEPS // 100) == 0:
-        path.append(get_weights(unit))
+path = descent_path(unit, J_and, LR, STEPS, snapshots=100)
 bowl = surface(unit, J_and, "pca", steps=GRID, path=path)
 print(
     f"one sigmoid unit on AND after {STEPS:,} steps: J = {bowl.center_loss:.2e}, "

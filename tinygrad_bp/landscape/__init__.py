@@ -5,8 +5,25 @@
   losses it can evaluate in batches.
 - ``directions.py``: filter-normalised, random, principal-component and named directions.
 - ``flat.py``: a model's weights as one named vector theta.
+- ``path.py``: ``descent_path``, a training path recorded for a slice to show.
+- ``xor_lab.py``: ``xor_lab``, many 2-h-1 networks trained on XOR at once, and where
+  each ended (solved, a valley at infinity, a shown local minimum, other).
 """
 
+from .path import descent_path
 from .surface import MAX_PATH, MAX_STEPS, MAX_WORK, DataLoss, Surface, dataset_loss, surface
+from .xor_lab import LabResult, Recipe, xor_lab
 
-__all__ = ["MAX_PATH", "MAX_STEPS", "MAX_WORK", "DataLoss", "Surface", "dataset_loss", "surface"]
+__all__ = [
+    "MAX_PATH",
+    "MAX_STEPS",
+    "MAX_WORK",
+    "DataLoss",
+    "LabResult",
+    "Recipe",
+    "Surface",
+    "dataset_loss",
+    "descent_path",
+    "surface",
+    "xor_lab",
+]

@@ -79,7 +79,7 @@ def flat_weights(model: Module) -> tuple[FlatWeights, np.ndarray]:
         )
     matrices = get_weights(model)
     counted = sum(matrix.size for matrix in matrices)
-    if sum(1 if np.ndim(p.data) == 0 else p.data.size for p in model.parameters()) > counted:
+    if sum(int(np.size(p.data)) for p in model.parameters()) > counted:
         raise TypeError(
             f"{type(model).__name__} holds parameters outside its dense layers; "
             "an error surface moves only the weights of MLP, Layer, Neuron and Linear layers"
@@ -126,7 +126,7 @@ def _activations(model: Module) -> tuple[str, ...] | None:
         return (model.neurons[0].activation,)
     if isinstance(model, MLP):
         return tuple(layer.neurons[0].activation for layer in model.layers)
-    layers = [model] if isinstance(model, Linear) else model.layers
+    layers: list[Module] = [model] if isinstance(model, Linear) else list(model.layers)  # type: ignore[attr-defined]
     by_module = {a.module: a.name for a in ACTIVATIONS.values() if a.module is not None}
     names: list[str] = []
     for layer in layers:
@@ -146,13 +146,15 @@ def load(model: Module, layout: FlatWeights, theta: np.ndarray) -> None:
 
 def snapshot(model: Module) -> list[Any]:
     """Exact copies of every parameter's data, to put back with ``restore``."""
-    return [p.data if np.ndim(p.data) == 0 else p.data.copy() for p in model.parameters()]
+    return [
+        np.copy(p.data) if isinstance(p.data, np.ndarray) else p.data for p in model.parameters()
+    ]
 
 
 def restore(model: Module, saved: Sequence[Any]) -> None:
     """Put back what ``snapshot`` saved, in place (Tensors keep their arrays)."""
     for parameter, data in zip(model.parameters(), saved):
-        if isinstance(data, np.ndarray):
+        if isinstance(data, np.ndarray) and isinstance(parameter.data, np.ndarray):
             parameter.data[...] = data
         else:
             parameter.data = data

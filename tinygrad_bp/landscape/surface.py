@@ -286,7 +286,7 @@ def _directions(
             if track is None or len(track) < 3:
                 raise ValueError("directions='pca' needs a path of at least 3 points")
             components, share = dirs.principal_components(track)
-            labels = tuple(f"PC{k + 1} ({share[k]:.1%} of the path's variance)" for k in range(2))
+            labels = tuple(f"PC{k + 1} ({share[k]:.1%} of path variance)" for k in range(2))
             return components, "pca", (labels[0], labels[1]), share
         generator = np.random.default_rng(0 if rng is None else rng)
         basis = np.array([dirs.gaussian(layout, generator) for _ in range(2)])

@@ -158,34 +158,28 @@ def surface_3d_figure(slice_: Surface, title: str = "Error surface") -> Any:
     >>> surface_3d_figure(s).axes[0].get_zlabel()
     'J'
     """
-    figure = _new_figure(6.5, 5.2)
-    axes = figure.add_subplot(projection="3d")
+    figure = _new_figure(6.5, 5.4)
+    # computed_zorder off: the path is drawn after the surface, so it stays in sight.
+    axes = figure.add_subplot(projection="3d", computed_zorder=False)
     a_grid, b_grid = np.meshgrid(slice_.a, slice_.b)
     axes.plot_surface(
-        a_grid, b_grid, slice_.loss, cmap="viridis", linewidth=0, alpha=0.85, rcount=60, ccount=60
+        a_grid, b_grid, slice_.loss, cmap="viridis", linewidth=0, alpha=0.8, rcount=60, ccount=60
     )
     if slice_.path is not None and slice_.path_loss is not None:
-        axes.plot(
-            slice_.path[:, 0],
-            slice_.path[:, 1],
-            slice_.path_loss,
-            color="tab:red",
-            lw=2,
-            label="training path: J at its own weights",
-        )
-        axes.scatter(*slice_.path[0], slice_.path_loss[0], color="white", edgecolors="black", s=50)
+        a, b, J = slice_.path[:, 0], slice_.path[:, 1], slice_.path_loss
+        axes.plot(a, b, J, color="white", lw=4)
+        axes.plot(a, b, J, color="tab:red", lw=2, label="training path: J at its own weights")
+        axes.scatter(a[0], b[0], J[0], color="white", edgecolors="black", s=60, label="start")
         axes.scatter(
-            *slice_.path[-1],
-            slice_.path_loss[-1],
-            color="gold",
-            edgecolors="black",
-            marker="*",
-            s=160,
+            a[-1], b[-1], J[-1], color="gold", edgecolors="black", marker="*", s=200, label="end"
         )
         axes.legend(loc="upper left", fontsize=8)
-    axes.set(xlabel=slice_.labels[0], ylabel=slice_.labels[1], zlabel="J")
+    for name, label in zip(("xlabel", "ylabel"), slice_.labels):
+        getattr(axes, f"set_{name}")(label, fontsize=8)
+    axes.set_zlabel("J")
+    axes.tick_params(labelsize=7)
     axes.set_title(title, fontsize=10)
-    axes.view_init(elev=35, azim=-60)
+    axes.view_init(elev=40, azim=-120)
     return figure
 
 
@@ -273,7 +267,8 @@ def xor_lab_figure(lab: LabResult, title: str | None = None) -> Any:
                     bars.text(x, base + count / 2, str(count), ha="center", va="center", fontsize=9)
             bottom += counts
     bars.set(ylabel="runs", xlabel="network", title="where each run ended")
-    bars.legend(fontsize=8, loc="lower right", framealpha=0.9)
+    bars.set_ylim(0, 1.2 * bottom.max())
+    bars.legend(fontsize=8, loc="upper center", ncol=3, framealpha=0.9)
     for h in widths:
         runs = lab.runs[h]
         for name in CATEGORIES:
