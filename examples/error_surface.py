@@ -23,7 +23,7 @@ from tinygrad_bp import data
 from tinygrad_bp.landscape import dataset_loss, descent_path, surface
 from tinygrad_bp.landscape.flat import flat_weights
 from tinygrad_bp.landscape.xor_lab import classify, descend, hessian, loss_and_grad, lowest_nearby
-from tinygrad_bp.nn import MLP, Neuron, set_weights, tensor_mlp
+from tinygrad_bp.nn import MLP, set_weights, tensor_mlp
 from tinygrad_bp.viz.landscape import plot_surface_3d, plot_surface_contour, plot_valley_growth
 
 options = example_options(__doc__.splitlines()[0])
@@ -57,6 +57,8 @@ for name, index in (("solved", solved), ("stuck", stuck)):
         f"{np.linalg.norm(theta):.3f}; library SGD and the lab's closed form end "
         f"{np.max(np.abs(theta - ends[index])):.1e} apart"
     )
+    outputs = net(X).data[:, 0]
+    print(f"  outputs on (0,0), (0,1), (1,0), (1,1): {np.array2string(outputs, precision=4)}")
     slice_ = surface(net, J, "pca", steps=GRID, path=path)
     print(slice_)
     title = (
@@ -128,7 +130,7 @@ plot_surface_contour(
 
 # 4. One sigmoid unit on AND, no hidden layer, trained the same way: no bowl to sit in.
 X_and, y_and = data.load("and")
-unit = Neuron(2, rng=0)
+unit = tensor_mlp([2, 1], rng=0)
 set_weights(unit, [np.array([[0.5], [-0.5], [0.5]])])
 J_and = dataset_loss(X_and, y_and)
 path = descent_path(unit, J_and, LR, STEPS, snapshots=100)

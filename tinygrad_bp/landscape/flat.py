@@ -126,7 +126,7 @@ def _activations(model: Module) -> tuple[str, ...] | None:
         return (model.neurons[0].activation,)
     if isinstance(model, MLP):
         return tuple(layer.neurons[0].activation for layer in model.layers)
-    layers: list[Module] = [model] if isinstance(model, Linear) else list(model.layers)  # type: ignore[attr-defined]
+    layers: list[Module] = [model] if isinstance(model, Linear) else _stack(model)
     by_module = {a.module: a.name for a in ACTIVATIONS.values() if a.module is not None}
     names: list[str] = []
     for layer in layers:
@@ -137,6 +137,12 @@ def _activations(model: Module) -> tuple[str, ...] | None:
         else:
             return None  # a layer of another kind, or two activations in a row
     return tuple(names)
+
+
+def _stack(model: Module) -> list[Module]:
+    """The layers of a Sequential."""
+    assert isinstance(model, Sequential)
+    return list(model.layers)
 
 
 def load(model: Module, layout: FlatWeights, theta: np.ndarray) -> None:
