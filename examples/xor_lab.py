@@ -6,13 +6,16 @@ networks per width at once by full-batch gradient descent (the recipe is printed
 and classifies each run: solved, in a valley at infinity (J within 1e-3 of 1/4 or
 1/3 while the weights still grow), at a local minimum (only if one is shown: a
 stationary point with bounded weights, a positive semi-definite Hessian and no
-lower point found nearby), or other. Then it searches the 2-3-1 network, from
-larger starting weights, for the local minimum reported in the literature.
+lower point found nearby), or other. Then it searches the 2-3-1 network for the
+local minimum reported in the literature: gradient descent from larger starting
+weights, and a direct search for zeros of the gradient.
 """
+
+from collections import Counter
 
 from common import example_options
 
-from tinygrad_bp.landscape.xor_lab import xor_lab
+from tinygrad_bp.landscape.xor_lab import stationary_survey, xor_lab
 from tinygrad_bp.viz.landscape import plot_xor_lab
 
 options = example_options(__doc__.splitlines()[0])
@@ -36,3 +39,16 @@ print(
 )
 path = plot_xor_lab(wide, options.out / "xor_lab_wide.png")
 print(f"wrote {path}")
+
+# Stationary points of the 2-3-1 surface: a zero of the gradient searched from random starts.
+starts = 5 if options.fast else 100
+points = stationary_survey(3, starts=starts, init=4.0, seed=7)
+print(f"2-3-1: from {starts} starts U(-4, 4), {len(points)} stationary points with J > 0.01:")
+kinds = Counter((round(point.loss, 3), point.verdict) for point in points)
+for (loss, kind), count in sorted(kinds.items()):
+    norms = [p.weight_norm for p in points if round(p.loss, 3) == loss and p.verdict == kind]
+    print(
+        f"  J = {loss:<6} {kind:17} {count:3}   |theta| from {min(norms):.1f} to {max(norms):.1f}"
+    )
+minima = sum(point.verdict == "local minimum" for point in points)
+print(f"shown local minima of the 2-3-1 net: {minima}")

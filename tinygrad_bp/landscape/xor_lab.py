@@ -194,18 +194,19 @@ def classify(runs_theta: np.ndarray, hidden: int, norm_half: np.ndarray, thresho
     for index in np.flatnonzero((category == "other") & ~growing & (grad_norm < STATIONARY)):
         eigenvalues = np.linalg.eigvalsh(hessian(runs_theta[index], hidden))
         min_eigenvalue[index] = eigenvalues[0]
-        if eigenvalues[0] > -STATIONARY and not _lower_nearby(runs_theta[index], hidden):
+        if eigenvalues[0] > -STATIONARY and _drop_nearby(runs_theta[index], hidden) <= 0:
             category[index] = "local minimum"
     return Runs(hidden, runs_theta, loss, grad_norm, norm_half, norm_end, category, min_eigenvalue)
 
 
-def _lower_nearby(theta: np.ndarray, hidden: int) -> bool:
-    """Whether a lower J lies on the sphere of radius 0.1 or 0.01 around theta."""
+def _drop_nearby(theta: np.ndarray, hidden: int) -> float:
+    """How much lower than J(theta) J gets on the spheres of radius 0.1 and 0.01 around
+    theta (0 or less: no lower point found)."""
     here, _ = loss_and_grad(theta[None], hidden)
-    return any(
-        lowest_nearby(theta, hidden, radius, starts=50, iterations=500)[0] < here[0]
-        for radius in (0.1, 0.01)
+    lowest = min(
+        lowest_nearby(theta, hidden, radius, starts=50, iterations=500)[0] for radius in (0.1, 0.01)
     )
+    return float(here[0] - lowest)
 
 
 def xor_lab(
@@ -276,3 +277,93 @@ def lowest_nearby(
     loss, _ = loss_and_grad(theta + offsets, hidden)
     best = int(np.argmin(loss))
     return float(loss[best]), theta + offsets[best]
+
+
+def stationary_point(
+    theta: np.ndarray, hidden: int, iterations: int = 400
+) -> tuple[np.ndarray, float]:
+    """Search for a point where dJ/dtheta = 0 near ``theta``: Levenberg-Marquardt on the gradient.
+
+    Each step solves (H^2 + mu I) s = -H g, with H the Hessian and g the gradient, and
+    keeps the step if it shrinks |g| (then mu shrinks; else mu grows). It finds
+    stationary points of every kind (minima, saddles, plateaus), not only minima.
+    Returns the point and its gradient norm.
+
+    >>> point, norm = stationary_point(np.full(9, 0.01), 2)
+    >>> norm < 1e-9
+    True
+    """
+    theta = np.array(theta, dtype=np.float64)
+    norm = float(np.linalg.norm(loss_and_grad(theta[None], hidden)[1]))
+    damping = 1e-3
+    for _ in range(iterations):
+        if norm < 1e-14:
+            break
+        curvature = hessian(theta, hidden)
+        grad = loss_and_grad(theta[None], hidden)[1][0]
+        step = np.linalg.solve(
+            curvature @ curvature + damping * np.eye(len(theta)), -curvature @ grad
+        )
+        trial = float(np.linalg.norm(loss_and_grad((theta + step)[None], hidden)[1]))
+        if trial < norm:
+            theta, norm, damping = theta + step, trial, max(damping / 3, 1e-15)
+        else:
+            damping *= 4
+    return theta, norm
+
+
+# Below this, a drop of J is within the rounding of double precision at J ~ 1.
+ROUNDING = 1e-12
+
+
+def verdict(theta: np.ndarray, hidden: int) -> str:
+    """What a stationary point is, from its Hessian and a search of the spheres of radius
+    0.1 and 0.01 around it: "saddle" (an eigenvalue below -1e-6), "not a minimum" (a point
+    lower by more than 1e-12 found), "flat to rounding" (lower points found, but by less
+    than 1e-12: double precision cannot tell) or "local minimum" (no lower point found).
+
+    >>> verdict(np.zeros(9), 2)                  # the origin of the 2-2-1 net
+    'not a minimum'
+    """
+    if np.linalg.eigvalsh(hessian(theta, hidden))[0] < -STATIONARY:
+        return "saddle"
+    drop = _drop_nearby(theta, hidden)
+    if drop > ROUNDING:
+        return "not a minimum"
+    return "flat to rounding" if drop > 0 else "local minimum"
+
+
+@dataclass(frozen=True)
+class StationaryPoint:
+    """A stationary point found by ``stationary_survey``: J, |theta|, |grad J|, and what it is."""
+
+    loss: float
+    weight_norm: float
+    grad_norm: float
+    verdict: str
+
+
+def stationary_survey(
+    hidden: int, starts: int = 100, init: float = 4.0, seed: int = 0
+) -> list[StationaryPoint]:
+    """Stationary points of the 2-h-1 XOR surface with J > 0.01, found from random starts.
+
+    From each of ``starts`` points drawn from U(-init, init), ``stationary_point``
+    searches for a zero of the gradient; each point reached with |grad J| < 1e-9 and
+    J > 0.01 is kept with its ``verdict``.
+
+    >>> points = stationary_survey(2, starts=2, seed=3)
+    >>> all(point.grad_norm < 1e-9 and point.loss > 0.01 for point in points)
+    True
+    """
+    hidden = integer("hidden", hidden, minimum=1, maximum=MAX_HIDDEN)
+    starts = integer("starts", starts, minimum=1, maximum=MAX_NETWORKS)
+    rng = np.random.default_rng(integer("seed", seed, minimum=0))
+    found = []
+    for start in rng.uniform(-init, init, (starts, 4 * hidden + 1)):
+        point, grad_norm = stationary_point(start, hidden)
+        loss = float(loss_and_grad(point[None], hidden)[0][0])
+        if grad_norm < 1e-9 and loss > 0.01:
+            kind = verdict(point, hidden)
+            found.append(StationaryPoint(loss, float(np.linalg.norm(point)), grad_norm, kind))
+    return found
