@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import tinygrad_bp
 from tinygrad_bp import Tensor, Value, cat, data
 from tinygrad_bp.landscape import dataset_loss, surface
 from tinygrad_bp.landscape.flat import flat_weights
@@ -205,30 +206,49 @@ def test_eight_symmetric_copies_of_an_xor_solution_have_the_same_loss():
     assert max(values) - min(values) <= 1e-15
 
 
-def test_the_origin_of_the_2_2_1_net_is_a_stationary_point_with_loss_one_half():
-    """Hessian by central differences of the autograd gradient (an independent oracle)."""
+def origin_loss(w):
+    """J of the 2-2-1 sigmoid net on XOR as a function of its 9 weights (a Tensor)."""
     xb = Tensor(np.hstack([np.ones((4, 1)), X]))
+    hidden = (xb @ w[:6].reshape(3, 2)).sigmoid()
+    out = (cat([Tensor(np.ones((4, 1))), hidden], axis=1) @ w[6:].reshape(3, 1)).sigmoid()
+    return half_sse(out, Y[:, None])
 
-    def loss_and_gradient(theta):
-        w = Tensor(theta, requires_grad=True)
-        hidden = (xb @ w[:6].reshape(3, 2)).sigmoid()
-        out = (cat([Tensor(np.ones((4, 1))), hidden], axis=1) @ w[6:].reshape(3, 1)).sigmoid()
-        J = half_sse(out, Y[:, None])
-        J.backward()
-        return J.item(), w.grad
 
-    J, g = loss_and_gradient(np.zeros(9))
-    assert J == 0.5 and np.all(g == 0)
-    eps = 1e-4
-    hessian = np.array(
+def autograd_gradient(theta):
+    w = Tensor(theta, requires_grad=True)
+    J = origin_loss(w)
+    J.backward()
+    return J.item(), w.grad
+
+
+def central_difference_hessian(theta, eps=1e-4):
+    """Columns (g(theta + eps e_i) - g(theta - eps e_i)) / 2 eps of the autograd gradient."""
+    return np.array(
         [
-            (loss_and_gradient(e * eps)[1] - loss_and_gradient(-e * eps)[1]) / (2 * eps)
-            for e in np.eye(9)
+            (autograd_gradient(theta + e * eps)[1] - autograd_gradient(theta - e * eps)[1])
+            / (2 * eps)
+            for e in np.eye(len(theta))
         ]
     )
+
+
+def test_the_origin_of_the_2_2_1_net_is_a_stationary_point_with_loss_one_half():
+    """Hessian by central differences of the autograd gradient (an independent oracle)."""
+    J, g = autograd_gradient(np.zeros(9))
+    assert J == 0.5 and np.all(g == 0)
+    hessian = central_difference_hessian(np.zeros(9))
     assert np.allclose(hessian, hessian.T, atol=1e-9)
     eigenvalues = np.linalg.eigvalsh((hessian + hessian.T) / 2)
     assert np.allclose(eigenvalues, [0] * 8 + [3 / 8], atol=1e-8)
+
+
+@pytest.mark.skipif(
+    not hasattr(tinygrad_bp, "hessian"), reason="tinygrad_bp.hessian (second order) not merged"
+)
+def test_the_origin_hessian_by_double_backprop_has_eigenvalues_0_and_three_eighths():
+    hessian = tinygrad_bp.hessian(origin_loss, Tensor(np.zeros(9), requires_grad=True))
+    assert np.allclose(hessian, central_difference_hessian(np.zeros(9)), atol=1e-8)
+    assert np.allclose(np.linalg.eigvalsh(hessian), [0] * 8 + [3 / 8], atol=1e-12)
 
 
 def test_value_losses_are_read_as_numbers():
