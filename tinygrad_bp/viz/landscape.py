@@ -80,13 +80,11 @@ def surface_contour_figure(
         slice_.a, slice_.b, values, levels=levels, colors="black", linewidths=0.3, alpha=0.35
     )
     name = "J - J(model)" if relative else "J"
-    figure.colorbar(
-        filled,
-        ax=axes,
-        label=f"{name} (bands: equal areas of the slice)",
-        format="%.3g",
-        spacing="uniform",
+    bar = figure.colorbar(
+        filled, ax=axes, label=f"{name} (bands: equal areas of the slice)", spacing="uniform"
     )
+    ticks = levels[:: max(1, len(levels) // 6)]
+    bar.set_ticks(ticks, labels=[f"{tick:.4g}" for tick in ticks])
     if slice_.path is not None and slice_.path_loss is not None:
         a, b = slice_.path[:, 0], slice_.path[:, 1]
         axes.plot(a, b, color="white", lw=3.0)
@@ -269,6 +267,7 @@ def xor_lab_figure(lab: LabResult, title: str | None = None) -> Any:
     bars.set(ylabel="runs", xlabel="network", title="where each run ended")
     bars.set_ylim(0, 1.2 * bottom.max())
     bars.legend(fontsize=8, loc="upper center", ncol=3, framealpha=0.9)
+    markers = dict(zip(widths, "o^sDvP" * len(widths)))
     for h in widths:
         runs = lab.runs[h]
         for name in CATEGORIES:
@@ -280,16 +279,24 @@ def xor_lab_figure(lab: LabResult, title: str | None = None) -> Any:
                     s=10,
                     alpha=0.6,
                     color=OUTCOME_COLOURS[name],
-                    marker="o^sD"[widths.index(h) % 4],
+                    marker=markers[h],
                 )
-    for level, text in ((0.25, "J = 1/4"), (1 / 3, "J = 1/3")):
+    for level, text, place in ((0.25, "J = 1/4", "top"), (1 / 3, "J = 1/3", "bottom")):
         scatter.axhline(level, color="black", lw=0.6, ls="--")
-        scatter.text(scatter.get_xlim()[0], level, f" {text}", va="bottom", fontsize=8)
+        scatter.annotate(
+            text,
+            (1.0, level),
+            xycoords=("axes fraction", "data"),
+            ha="right",
+            va=place,
+            fontsize=8,
+        )
     scatter.set_yscale("log")
+    shapes = ", ".join(f"{markers[h]} 2-{h}-1" for h in widths)
     scatter.set(
         xlabel=r"weight norm $\|\theta\|$ at the end",
         ylabel="final J",
-        title="final J and weight norm (marker: width, o 2, ^ 3, s 4)",
+        title=f"final J and weight norm (markers: {shapes})",
     )
     recipe = lab.recipe
     figure.suptitle(
