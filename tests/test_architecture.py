@@ -14,11 +14,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tinygrad_bp"
 
 # From the bottom up; a module may import from its own layer's package and below.
 LAYERS = [
+    ["validate", "files"],
     ["graph"],
     ["engine"],
     ["functions"],
     ["tensor"],
-    ["validate", "report", "delta", "data"],
+    ["report", "delta", "data"],
     ["perceptron", "expression"],
     ["nn"],
     ["losses"],

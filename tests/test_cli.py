@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -133,6 +134,30 @@ def test_explain_refuses_deeply_nested_weights_in_one_line(capsys):
 def test_the_shipped_example_file_runs_as_the_readme_says(capsys):
     assert main(["explain", "--json", str(REPO / "examples" / "net.json")]) == 0
     assert " NO" not in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_fifo_or_a_device_named_as_a_file_is_one_line_not_a_hang(tmp_path, capsys):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # opened for reading, it would wait for a writer forever
+    for path in (str(fifo), "/dev/zero"):  # /dev/zero would be read until memory runs out
+        code = main(["explain", "--json", path])
+        assert_one_line_error(capsys, code, "not a regular file")
+        code = main(["xor", "--load", path])
+        assert_one_line_error(capsys, code, f"--load {path}", "not a regular file")
+
+
+def test_a_model_file_with_a_damaged_header_is_one_line(tmp_path, capsys):
+    model = tmp_path / "xor.npz"
+    nn.save(nn.MLP(2, [2, 1], rng=0), model)
+    with zipfile.ZipFile(model) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    damaged = tmp_path / "damaged.npz"
+    with zipfile.ZipFile(damaged, "w") as archive:
+        for name, data in members.items():  # an unclosed string: numpy's tokenize.TokenError
+            archive.writestr(name, data.replace(b"'descr'", b"'''descr'", 1))
+    code = main(["xor", "--load", str(damaged)])
+    assert_one_line_error(capsys, code, f"--load {damaged}", "header")
 
 
 def test_explain_needs_its_inputs(capsys):

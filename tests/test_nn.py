@@ -386,7 +386,7 @@ def test_every_public_name_is_importable_from_tinygrad_bp_nn():
         assert getattr(nn, name) is not None, name
     import tinygrad_bp
 
-    assert tinygrad_bp.nn.write_atomically is nn.state.write_atomically
+    assert tinygrad_bp.nn.write_atomically is tinygrad_bp.files.write_atomically
 
 
 @pytest.mark.parametrize(

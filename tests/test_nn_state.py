@@ -131,7 +131,7 @@ def deflate_bomb(path, header, megabytes):
     [
         (npy_bytes((2,)), "not hold exactly the 16 bytes its header says"),  # data after it
         (npy_bytes((4 * MB,)), "has shape (4194304,), expected (2,)"),  # a true, huge claim
-        (b"\x93NUMPY\x02\x00\xff\xff\xff\xff", "EOF"),  # a 4 GB header of zeros
+        (b"\x93NUMPY\x02\x00\xff\xff\xff\xff", "more than 10,000"),  # a 4 GB header
     ],
 )
 def test_a_compressed_bomb_is_read_no_further_than_the_model_needs(tmp_path, header, message):
@@ -336,6 +336,105 @@ def test_a_damaged_archive_raises_os_or_value_error_and_changes_nothing(tmp_path
     else:  # the damage missed everything the CRC-32 and our checks guard: the values are intact
         for ours, saved in zip(parameters_of(target), parameters_of(model), strict=True):
             np.testing.assert_array_equal(ours, saved)
+
+
+HEADER_TEXT = "{}()[],:'\" 0123456789<>|=fiucbOUSVxeE.TrueFalsedescrshapefortran_order\\\n\t#-+jL"
+
+
+def _members(blob):
+    """An archive's members (name -> bytes) and its compression method."""
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        infos = archive.infolist()
+        return {info.filename: archive.read(info) for info in infos}, infos[0].compress_type
+
+
+def _edited_header(draw, data):
+    """``data``, a .npy member, with characters of its header replaced, removed or inserted."""
+    data = bytearray(data)
+    end = npy.MAGIC_LEN + 2 + int.from_bytes(data[8:10], "little")  # save writes version 1.0
+    for _ in range(draw(st.integers(1, 4))):
+        index = draw(st.integers(npy.MAGIC_LEN + 2, min(end, len(data)) - 1))
+        character = draw(st.sampled_from(HEADER_TEXT)).encode()
+        kind = draw(st.sampled_from(["replace", "remove", "insert"]))
+        if kind == "replace":
+            data[index : index + 1] = character
+        elif kind == "remove":
+            del data[index]
+        else:
+            data[index:index] = character
+    return bytes(data)
+
+
+@st.composite
+def header_edited_archives(draw):
+    """A valid archive whose .npy headers have had their text edited, CRC-32s intact.
+
+    The archive is written again, so only the header parser sees the damage
+    (numpy's own reader raised tokenize.TokenError, SyntaxError and TypeError on
+    such headers).
+    """
+    model, blob = draw(st.sampled_from(ARCHIVES))
+    members, compression = _members(blob)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, _edited_header(draw, data))
+    return model, buffer.getvalue()
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header_edited_archives())
+def test_an_archive_with_edited_header_text_raises_value_error_and_changes_nothing(
+    tmp_path, damaged
+):
+    model, data = damaged
+    path = tmp_path / "edited.npz"
+    path.write_bytes(data)
+    target = copy.deepcopy(model)
+    before = parameters_of(target)
+    try:
+        load(target, path)
+    except ValueError:
+        assert_unchanged(target, before)
+    else:  # an edit that reads the same (a space, say): the saved values arrive
+        for ours, saved in zip(parameters_of(target), parameters_of(model), strict=True):
+            np.testing.assert_array_equal(ours, saved)
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ("{'descr': '<f8', 'fortran_order': False, 'shape': (2,", "not a dict literal"),
+        ("{'descr': ',', 'fortran_order': False, 'shape': (2, 1), }", "dtype is not one"),
+        ("{'descr': '<f8', 'fortran_order': 0, 'shape': (2, 1), }", "fortran_order"),
+        ("{'descr': '<f8', 'fortran_order': False, 'shape': (2, -1), }", "shape"),
+        ("{'descr': '<f8', 'fortran_order': False}", "does not hold"),
+        ('"""', "not a dict literal"),
+    ],
+)
+def test_a_malformed_header_is_one_value_error_naming_it(tmp_path, header, message):
+    text = header.encode("latin1")
+    member = npy.MAGIC_PREFIX + bytes([1, 0]) + len(text).to_bytes(2, "little") + text
+    path = write_npz(tmp_path / "bad.npz", {"weight.npy": member})
+    with pytest.raises(ValueError, match=message):
+        load(Linear(1, 2), path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_load_refuses_a_fifo_and_a_device_at_once(tmp_path):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero"):
+        with pytest.raises(ValueError, match="is not a regular file"):
+            load(MLP(2, [1], rng=0), path)
+
+
+def test_load_refuses_a_file_larger_than_any_archive_of_the_model(tmp_path):
+    path = tmp_path / "big.npz"
+    with open(path, "wb") as file:
+        file.truncate(10_000_000)  # sparse: no disk used
+    with pytest.raises(ValueError, match="more than the limit"):
+        load(Linear(1, 1), path)
 
 
 # -- save: temporary files and the user's path ------------------------------------------------

@@ -44,7 +44,7 @@ __version__ = "0.1.0"
 
 # Loaded on first access by __getattr__ below; the core above is imported eagerly.
 _SUBMODULES = (
-    *("graph", "engine", "functions", "tensor", "validate", "nn", "losses", "optim"),
+    *("graph", "engine", "functions", "tensor", "validate", "files", "nn", "losses", "optim"),
     *("train", "data", "delta", "perceptron", "check", "explain", "expression", "viz", "xor"),
     *("testing", "interop", "cli", "tracing", "watch", "landscape"),
 )

@@ -33,6 +33,7 @@ from .engine import Value
 from .losses import half_sse
 from .nn import MLP, set_weights
 from .tracing import trace
+from .validate import is_sequence
 
 __all__ = [
     "AGREEMENT_TOLERANCE",
@@ -263,7 +264,7 @@ def checked_network(
         >>> checked_network([[[0.0], [1.0]]], [2.0], [1.0])[0][0].shape
         (2, 1)
     """
-    if isinstance(weights, (str, bytes)) or not isinstance(weights, (Sequence, np.ndarray)):
+    if not is_sequence(weights):
         raise ValueError(f"weights must be a list with one matrix per layer, got {weights!r:.80}")
     if len(weights) == 0:
         raise ValueError("weights must hold at least one layer's matrix")

@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 
 from . import __version__, nn
-from .nn import ACTIVATIONS, write_atomically
+from .files import write_atomically
+from .nn import ACTIVATIONS
 
 INSTALL_HINT = (
     'pip install torch onnx onnxruntime (in a clone of tinygrad_bp: pip install -e ".[interop]")'

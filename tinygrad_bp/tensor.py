@@ -17,119 +17,24 @@ numbers included (``x32 * 2.0`` is float32), and so do its grads.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Union
 
 import numpy as np
 
 from . import functions as F
 from .graph import backpropagate, mode
+from .validate import (
+    checked_axes,
+    float_array,
+    holds_reals,
+    is_integer,
+    is_real,
+    pytorch_alias,
+    reduction_arguments,
+    shape_arguments,
+)
 
 Operand = Union["Tensor", float, int, np.ndarray, list]
-
-
-def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """A fresh float array holding ``data``: float dtypes kept, ints and bools to float64.
-
-    >>> _to_array([1, 2]).dtype, _to_array(np.ones(2, np.float32)).dtype
-    (dtype('float64'), dtype('float32'))
-    >>> _to_array("abc")
-    Traceback (most recent call last):
-    TypeError: Tensor needs real numbers, got str
-    """
-    array = np.asarray(data.data if isinstance(data, Tensor) else data)
-    kind = array.dtype.kind
-    if kind not in "biuf":
-        contents = {"U": "str", "S": "bytes"}.get(kind, array.dtype.name)  # not "str672"
-        if kind == "O" and array.size:
-            contents = type(array.flat[0]).__name__
-            if all(isinstance(x, numbers.Real) for x in array.flat):  # Fraction, huge ints
-                try:
-                    array = array.astype(np.float64)
-                except OverflowError:  # an int beyond 1.8e308
-                    raise ValueError(
-                        f"Tensor: a number too large for a float in {data!r:.60}"
-                    ) from None
-                return _to_array(array, dtype)
-        of = f" of {contents}" if array.ndim else ""
-        raise TypeError(f"Tensor needs real numbers, got {type(data).__name__}{of}")
-    if dtype is None:
-        dtype = array.dtype if kind == "f" else np.float64
-    elif np.dtype(dtype).kind != "f":
-        raise TypeError(f"Tensor dtype must be a floating type, got {np.dtype(dtype).name}")
-    with np.errstate(over="ignore"):  # beyond float32's range: inf, as in PyTorch
-        return np.array(array, dtype=dtype)  # always a copy: user arrays are never aliased
-
-
-def _shape_arg(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Accept both ``f(2, 3)`` and ``f((2, 3))``, as numpy and PyTorch do."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return args
-
-
-def _axes(axis: Any, ndim: int, several: bool = True) -> Any:
-    """``axis`` checked against ``ndim`` dimensions and made non-negative (None stays None).
-
-    An int, or (when ``several``) a tuple or list of distinct ints; bools are refused.
-
-    >>> _axes(-1, 2), _axes([0, -1], 3)
-    (1, (0, 2))
-    >>> _axes(2, 2)
-    Traceback (most recent call last):
-    ValueError: axis 2 is out of range for a tensor of 2 dimensions
-    """
-    if axis is None:
-        return None
-    if several and isinstance(axis, (tuple, list)):
-        axes = tuple(_axes(one, ndim, several=False) for one in axis)
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"axis {axis!r} repeats an axis")
-        return axes
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-        expected = "an int or a tuple of ints" if several else "an int"
-        raise TypeError(f"axis must be {expected}, got {type(axis).__name__}")
-    if not -ndim <= int(axis) < ndim:
-        raise ValueError(f"axis {axis} is out of range for a tensor of {ndim} dimensions")
-    return int(axis) % ndim
-
-
-def _pytorch_alias(name: str, value: Any, default: Any, alias: str, alias_value: Any) -> Any:
-    """A keyword under numpy's ``name`` or PyTorch's ``alias`` (``dim``, ``keepdim``).
-
-    The PyTorch spelling counts when given (not None); a numpy keyword left at its
-    default counts as not given. Both given with different values: TypeError.
-
-    >>> _pytorch_alias("axis", None, None, "dim", 1)
-    1
-    >>> _pytorch_alias("axis", 0, None, "dim", 1)
-    Traceback (most recent call last):
-    TypeError: got axis=0 and dim=1: pass only one of them
-    """
-    if alias_value is None:
-        return value
-    if value != default and value != alias_value:
-        raise TypeError(f"got {name}={value!r} and {alias}={alias_value!r}: pass only one of them")
-    return alias_value
-
-
-def _reduction_args(
-    ndim: int, axis: Any, keepdims: Any, dim: Any, keepdim: Any, several: bool = True
-) -> tuple[Any, bool]:
-    """The checked (axis, keepdims) of a reduction, from numpy's or PyTorch's keywords.
-
-    >>> _reduction_args(2, None, False, -1, True)
-    (1, True)
-    """
-    if axis is None and keepdims is False and dim is None and keepdim is None:
-        return None, False  # x.sum(): the common call, kept as fast as before the checks
-    axis = _pytorch_alias(
-        "axis", _axes(axis, ndim, several), None, "dim", _axes(dim, ndim, several)
-    )
-    keepdims = _pytorch_alias("keepdims", keepdims, False, "keepdim", keepdim)
-    if not isinstance(keepdims, (bool, np.bool_)):
-        raise TypeError(f"keepdims must be a bool, got {type(keepdims).__name__}")
-    return axis, bool(keepdims)
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -216,7 +121,11 @@ class Tensor:
     def __init__(
         self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = ""
     ) -> None:
-        self._setup(_to_array(data, dtype), bool(requires_grad), label)
+        self._setup(
+            float_array(data.data if isinstance(data, Tensor) else data, dtype),
+            bool(requires_grad),
+            label,
+        )
         if not mode.plain and mode.thread.forward_hook is not None:  # leaves are observed too
             mode.thread.forward_hook(self, self.data, ())
 
@@ -247,7 +156,7 @@ class Tensor:
         >>> Tensor.zeros(2, 3).shape
         (2, 3)
         """
-        return cls(np.zeros(_shape_arg(shape)), requires_grad, dtype)
+        return cls(np.zeros(shape_arguments(shape)), requires_grad, dtype)
 
     @classmethod
     def ones(cls, *shape: int, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
@@ -256,7 +165,7 @@ class Tensor:
         >>> Tensor.ones(2, dtype=np.float32)
         Tensor([1., 1.], dtype=float32)
         """
-        return cls(np.ones(_shape_arg(shape)), requires_grad, dtype)
+        return cls(np.ones(shape_arguments(shape)), requires_grad, dtype)
 
     @classmethod
     def randn(
@@ -267,7 +176,7 @@ class Tensor:
         >>> Tensor.randn(2, 3, rng=0).shape
         (2, 3)
         """
-        samples = np.random.default_rng(rng).standard_normal(_shape_arg(shape))
+        samples = np.random.default_rng(rng).standard_normal(shape_arguments(shape))
         return cls(samples, requires_grad, dtype)
 
     # -- plain attributes -------------------------------------------------------------
@@ -482,7 +391,7 @@ class Tensor:
         >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).sum(dim=1, keepdim=True).tolist()
         [[3.0], [7.0]]
         """
-        axis, keepdims = _reduction_args(self.ndim, axis, keepdims, dim, keepdim)
+        axis, keepdims = reduction_arguments(self.ndim, axis, keepdims, dim, keepdim)
         return _apply(F.Sum, self, axis=axis, keepdims=keepdims)
 
     def max(
@@ -497,7 +406,7 @@ class Tensor:
         >>> x.grad.tolist()
         [0.0, 0.5, 0.5]
         """
-        axis, keepdims = _reduction_args(self.ndim, axis, keepdims, dim, keepdim)
+        axis, keepdims = reduction_arguments(self.ndim, axis, keepdims, dim, keepdim)
         return _apply(F.Max, self, axis=axis, keepdims=keepdims)
 
     def min(
@@ -510,7 +419,7 @@ class Tensor:
         >>> x.grad.tolist()
         [[0.0, 1.0], [0.5, 0.5]]
         """
-        axis, keepdims = _reduction_args(self.ndim, axis, keepdims, dim, keepdim)
+        axis, keepdims = reduction_arguments(self.ndim, axis, keepdims, dim, keepdim)
         return _apply(F.Min, self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: int) -> Tensor:
@@ -519,7 +428,7 @@ class Tensor:
         >>> Tensor.zeros(6).reshape(2, -1).shape
         (2, 3)
         """
-        return _apply(F.Reshape, self, shape=_shape_arg(shape))
+        return _apply(F.Reshape, self, shape=shape_arguments(shape))
 
     def transpose(self, *axes: int) -> Tensor:
         """Permute the axes (reverse them when none are given), as numpy.
@@ -527,7 +436,7 @@ class Tensor:
         >>> Tensor.zeros(2, 3, 4).transpose(1, 0, 2).shape
         (3, 2, 4)
         """
-        return _apply(F.Transpose, self, axes=_shape_arg(axes) or None)
+        return _apply(F.Transpose, self, axes=shape_arguments(axes) or None)
 
     def expand(self, *shape: int) -> Tensor:
         """The values broadcast to ``shape`` (numpy's rules; -1 keeps a size, as PyTorch).
@@ -541,8 +450,8 @@ class Tensor:
         >>> x.grad.tolist()
         [[12.0], [12.0]]
         """
-        target = _shape_arg(shape)
-        if any(isinstance(n, bool) or not isinstance(n, numbers.Integral) for n in target):
+        target = shape_arguments(shape)
+        if not all(is_integer(n) for n in target):
             raise TypeError(f"expand: the shape must be ints, got {target!r}")
         added = len(target) - self.ndim  # the leading axes broadcasting prepends
         target = tuple(  # PyTorch's -1: an existing axis keeps its size
@@ -574,9 +483,9 @@ class Tensor:
         >>> Tensor([0.0, 0.0]).log_softmax().exp().tolist()
         [0.5, 0.5]
         """
-        axis = _axes(axis, self.ndim)
+        axis = checked_axes(axis, self.ndim)
         if dim is not None:
-            axis = _pytorch_alias("axis", axis, self.ndim - 1, "dim", _axes(dim, self.ndim))
+            axis = pytorch_alias("axis", axis, self.ndim - 1, "dim", checked_axes(dim, self.ndim))
         return _apply(F.LogSoftmax, self, axis=axis)
 
     def __getitem__(self, index: Any) -> Tensor:
@@ -608,7 +517,7 @@ class Tensor:
         >>> Tensor([[1.0, 2.0], [3.0, 5.0]]).mean(axis=1).tolist()
         [1.5, 4.0]
         """
-        axis, keepdims = _reduction_args(self.ndim, axis, keepdims, dim, keepdim)
+        axis, keepdims = reduction_arguments(self.ndim, axis, keepdims, dim, keepdim)
         total = _apply(F.Sum, self, axis=axis, keepdims=keepdims)
         count = self.data.size // max(total.data.size, 1)
         return total / (count or np.nan)  # the mean of no elements is nan, as in numpy
@@ -631,9 +540,9 @@ class Tensor:
         >>> Tensor([1.0, 2.0, 3.0, 4.0]).var().item(), Tensor([1.0, 3.0]).var(ddof=1).item()
         (1.25, 2.0)
         """
-        axis, keepdims = _reduction_args(self.ndim, axis, keepdims, dim, keepdim)
-        ddof = _pytorch_alias("ddof", ddof, 0, "correction", correction)
-        if isinstance(ddof, bool) or not isinstance(ddof, numbers.Real):
+        axis, keepdims = reduction_arguments(self.ndim, axis, keepdims, dim, keepdim)
+        ddof = pytorch_alias("ddof", ddof, 0, "correction", correction)
+        if not is_real(ddof):
             raise TypeError(f"ddof must be a number, got {type(ddof).__name__}")
         return _apply(F.Var, self, axis=axis, keepdims=keepdims, ddof=ddof)
 
@@ -676,7 +585,9 @@ class Tensor:
         >>> Tensor.zeros(1, 3, 1).squeeze().shape, Tensor.zeros(1, 3, 1).squeeze(0).shape
         ((3,), (3, 1))
         """
-        axes = _pytorch_alias("axis", _axes(axis, self.ndim), None, "dim", _axes(dim, self.ndim))
+        axes = pytorch_alias(
+            "axis", checked_axes(axis, self.ndim), None, "dim", checked_axes(dim, self.ndim)
+        )
         axes = (axes,) if isinstance(axes, int) else axes
         if axes is None:
             axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
@@ -695,8 +606,12 @@ class Tensor:
         """
         if axis is None and dim is None:
             raise TypeError("unsqueeze needs an axis (or dim)")
-        position = _pytorch_alias(
-            "axis", _axes(axis, self.ndim + 1, False), None, "dim", _axes(dim, self.ndim + 1, False)
+        position = pytorch_alias(
+            "axis",
+            checked_axes(axis, self.ndim + 1, False),
+            None,
+            "dim",
+            checked_axes(dim, self.ndim + 1, False),
         )
         return self.reshape(*self.shape[:position], 1, *self.shape[position:])
 
@@ -707,7 +622,7 @@ class Tensor:
         ((24,), (2, 12))
         """
         ndim = max(self.ndim, 1)  # a 0-d tensor flattens to shape (1,), as in PyTorch
-        start, end = _axes(start_dim, ndim, False), _axes(end_dim, ndim, False)
+        start, end = checked_axes(start_dim, ndim, False), checked_axes(end_dim, ndim, False)
         if start > end:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shape = self.shape or (1,)
@@ -740,7 +655,7 @@ class Tensor:
 
     def _index_of(self, name: str, axis: Any, keepdims: Any, dim: Any, keepdim: Any) -> np.ndarray:
         """np.argmax or np.argmin of the data, with the reductions' keywords checked."""
-        axis, keepdims = _reduction_args(self.ndim, axis, keepdims, dim, keepdim, several=False)
+        axis, keepdims = reduction_arguments(self.ndim, axis, keepdims, dim, keepdim, several=False)
         try:
             return np.asarray(getattr(self.data, name)(axis=axis, keepdims=keepdims))
         except ValueError:  # an empty axis
@@ -780,7 +695,7 @@ class Tensor:
                 )
             seed = np.ones_like(self.data)
         else:
-            seed = _to_array(grad, self.dtype)
+            seed = float_array(grad.data if isinstance(grad, Tensor) else grad, self.dtype)
             if seed.shape != self.shape:
                 raise ValueError(
                     f"backward(): grad of shape {seed.shape} for a tensor of shape {self.shape}"
@@ -883,7 +798,9 @@ def cat(
     if inputs[0].ndim == 0:
         raise ValueError("cat: 0-d tensors have no axis to join along (stack makes one)")
     ndim = inputs[0].ndim
-    axis = _pytorch_alias("axis", _axes(axis, ndim, False), 0, "dim", _axes(dim, ndim, False))
+    axis = pytorch_alias(
+        "axis", checked_axes(axis, ndim, False), 0, "dim", checked_axes(dim, ndim, False)
+    )
     return _apply(F.Cat, *inputs, axis=axis)
 
 
@@ -901,7 +818,9 @@ def stack(
     """
     inputs = _tensors("stack", tensors)
     ndim = inputs[0].ndim + 1
-    axis = _pytorch_alias("axis", _axes(axis, ndim, False), 0, "dim", _axes(dim, ndim, False))
+    axis = pytorch_alias(
+        "axis", checked_axes(axis, ndim, False), 0, "dim", checked_axes(dim, ndim, False)
+    )
     return _apply(F.Stack, *inputs, axis=axis)
 
 
@@ -918,7 +837,7 @@ def where(cond: Any, a: Operand, b: Operand) -> Tensor:
     ([0.0, 2.0], [0.0, 1.0])
     """
     mask = np.asarray(cond.data if isinstance(cond, Tensor) else cond)
-    if mask.dtype.kind not in "biuf":
+    if not holds_reals(mask.dtype):
         raise TypeError(f"where: cond must be bools or numbers, got {type(cond).__name__}")
     a, b = _tensors("where", [a, b])
     try:

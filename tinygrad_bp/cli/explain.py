@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import explain, validate
+from ..files import read_regular
 from .arguments import (
     MAX_JSON_BYTES,
     MAX_SCALAR_WEIGHTS,
@@ -87,12 +88,11 @@ def _inputs(args: argparse.Namespace) -> tuple[Any, Any, Any, float]:
 
 def _read_json(path: str) -> dict[str, Any]:
     try:
-        with open(path, "rb") as file:
-            raw = file.read(MAX_JSON_BYTES + 1)
+        raw = read_regular(path, MAX_JSON_BYTES)  # a FIFO or a device is refused, not read
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
-    if len(raw) > MAX_JSON_BYTES:
-        raise UsageError(f"{path} is longer than the limit of {MAX_JSON_BYTES:,} bytes")
+    except ValueError as error:
+        raise UsageError(f"cannot read {path}: {error}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

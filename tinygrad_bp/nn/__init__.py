@@ -17,13 +17,14 @@ One job per file:
 - ``modules.py``: ``Neuron``, ``Layer``, ``MLP``; ``Linear``, ``Sequential``,
   ``tensor_mlp``.
 - ``weights.py``: ``get_weights``, ``set_weights``, ``sigmoid_network``.
-- ``state.py``: ``save``, ``load`` and ``write_atomically``.
+- ``state.py``: ``save`` and ``load`` (``write_atomically`` is ``tinygrad_bp.files``').
 """
 
+from ..files import STALE_AFTER, remove_stale_temporaries, write_atomically
 from .activations import ACTIVATIONS, Activation, ReLU, Sigmoid, Tanh, get_activation
 from .base import Module, Parameter
 from .modules import MLP, Layer, Linear, Neuron, RandomSource, Sequential, tensor_mlp
-from .state import STALE_AFTER, load, remove_stale_temporaries, save, write_atomically
+from .state import load, save
 from .weights import get_weights, set_weights, sigmoid_network
 
 __all__ = [

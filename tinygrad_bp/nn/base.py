@@ -16,7 +16,7 @@ import numpy as np
 
 from ..engine import Value
 from ..tensor import Tensor
-from ..validate import REAL_KINDS
+from ..validate import holds_reals
 
 Parameter = Value | Tensor
 Shape = tuple[int, ...]
@@ -98,8 +98,7 @@ class Module:
                 problems.append(f"{name!r} is not an array: {error}")
         problems += state_problems(shapes(storages), given)
         if problems:
-            non_numeric = any("non-numeric" in problem for problem in problems)
-            kind = TypeError if non_numeric else ValueError
+            kind = TypeError if non_numeric(storages, given) else ValueError
             raise kind("load_state_dict: " + "; ".join(sorted(problems)))
         for name, storage in storages.items():
             write(storage, given[name])
@@ -133,15 +132,26 @@ def state_problems(expected: Mapping[str, Shape], given: Mapping[str, Any]) -> l
     """
     problems = [f"missing {name!r}" for name in expected.keys() - given.keys()]
     problems += [f"unexpected {name!r}" for name in given.keys() - expected.keys()]
-    for name in expected.keys() & given.keys():
+    wrong_kind = non_numeric(expected, given)
+    problems += [f"{name!r} has non-numeric dtype {given[name].dtype}" for name in wrong_kind]
+    for name in expected.keys() & given.keys() - set(wrong_kind):
         info = given[name]
-        if info is None:
-            continue
-        if info.dtype.kind not in REAL_KINDS:
-            problems.append(f"{name!r} has non-numeric dtype {info.dtype}")
-        elif tuple(info.shape) != expected[name]:
+        if info is not None and tuple(info.shape) != expected[name]:
             problems.append(f"{name!r} has shape {info.shape}, expected {expected[name]}")
     return sorted(problems)
+
+
+def non_numeric(expected: Mapping[str, Any], given: Mapping[str, Any]) -> list[str]:
+    """The names of ``expected`` whose array (or header) ``given`` holds no real numbers.
+
+    >>> non_numeric({"weight": (2,)}, {"weight": ArrayInfo((2,), np.dtype("<U1"))})
+    ['weight']
+    """
+    return [
+        name
+        for name in expected.keys() & given.keys()
+        if given[name] is not None and not holds_reals(given[name].dtype)
+    ]
 
 
 def read(storage: Any) -> np.ndarray:

@@ -1,41 +1,34 @@
 """Saving and loading a model's state dict as .npz: atomic writes, hostile-file-safe reads.
 
-``save`` writes ``np.savez`` to a temporary file beside the target and renames it
-over the target, so a crash leaves the old file or none, never half of one. A
-save that fails removes its temporary file; one that was killed cannot, so every
-save first removes the stale temporary files of its target (``STALE_AFTER``).
+``save`` writes ``np.savez`` with ``files.write_atomically``: a crash leaves the
+old file or none, never half of one.
 
-``load`` trusts nothing in the file. It reads the archive's directory and each
-array's .npy header (shape and dtype) without reading any data, checks names,
-shapes and dtypes against the model, and only then reads each array, exactly the
-number of bytes its (now checked) header implies. So a small hostile file cannot
-make it allocate more than the model's own size, pickle never runs, and any
-problem is an OSError (the file cannot be read) or a ValueError (its contents
-are wrong), with the model unchanged.
+``load`` trusts nothing in the file. It opens only a regular file no larger than
+the model's arrays could make it, reads the archive's directory and each array's
+.npy header (shape and dtype, parsed as a plain literal) without reading any
+data, checks names, shapes and dtypes against the model, and only then reads
+each array, exactly the number of bytes its (now checked) header implies. So a
+small hostile file cannot make it allocate more than the model's own size, a
+FIFO or a device cannot stall it, pickle never runs, and any problem is an
+OSError (the file cannot be read) or a ValueError (its contents are wrong), with
+the model unchanged.
 """
 
 from __future__ import annotations
 
+import ast
 import os
-import re
-import stat
 import struct
-import tempfile
-import time
 import zipfile
 import zlib
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 import numpy as np
 from numpy.lib import format as npy
 
+from ..files import open_regular, write_atomically
 from .base import ArrayInfo, Module, Shape, shapes, state_problems
-
-# A temporary file of ``save`` is ``.<target name>.tmp-<pid>-<random>``, beside the target;
-# it is stale once its pid has gone, or after STALE_AFTER seconds without a write.
-STALE_AFTER = 3600.0
 
 # What a damaged or hostile archive makes zipfile, zlib and numpy's header reader raise.
 _CORRUPT = (
@@ -49,114 +42,16 @@ _CORRUPT = (
     OverflowError,
 )
 _HEADER_LIMIT = 10_000  # bytes of .npy header, numpy's own limit (save writes 128)
+_HEADER_KEYS = {"descr", "fortran_order", "shape"}
+_LENGTH_BYTES = {(1, 0): 2, (2, 0): 4}  # the header length's size, per .npy format version
+# What an archive may hold beyond its arrays' bytes: per member, its .npy magic and header
+# and zip's local and central records (a name of up to 64 KiB each); the end record.
+_MEMBER_OVERHEAD = 16 + _HEADER_LIMIT + 2 * (46 + 65_535 + 20)
+_LARGEST_ITEM = 32  # bytes per element of the widest numeric dtype (complex256)
 _COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # np.savez, np.savez_compressed
 
 
 # -- writing ---------------------------------------------------------------------------
-
-
-def _plain_file_mode(path: Path) -> int:
-    """The permissions ``open(path, "w")`` would leave: the existing file's, else 0o666 & ~umask."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        mask = os.umask(0)  # the only way to read the umask is to set it
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def _temporary_stem(path: Path) -> str:
-    """``.<name>.tmp-``: the start of the name of every temporary file for ``path``."""
-    return f".{path.name}.tmp-"
-
-
-def _process_running(pid: int) -> bool:
-    """Whether process ``pid`` exists (True where that cannot be asked safely)."""
-    if os.name != "posix":
-        return True  # os.kill(pid, 0) would terminate it on Windows: rely on age alone
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, and belongs to another user
-    except (OverflowError, ValueError):
-        return False  # no process can have that number
-    return True
-
-
-def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
-    """Remove the temporary files that killed saves of ``path`` left beside it.
-
-    A temporary file is stale when the process named in it no longer runs, or when
-    nothing has been written to it for ``STALE_AFTER`` seconds (a pid reused by an
-    unrelated process). Files of saves still running are kept; files that vanish
-    meanwhile or cannot be removed are skipped.
-
-    Returns:
-        The files removed.
-    """
-    path = Path(path)
-    pattern = re.compile(re.escape(_temporary_stem(path)) + r"(\d+)-[a-z0-9_]+")
-    try:
-        entries = list(os.scandir(path.parent))
-    except OSError:
-        return []  # the save itself will say what is wrong with the directory
-    removed, now = [], time.time()
-    for entry in entries:
-        match = pattern.fullmatch(entry.name)
-        try:
-            if match is None or not entry.is_file(follow_symlinks=False):
-                continue
-            idle = now - entry.stat(follow_symlinks=False).st_mtime
-            if idle > STALE_AFTER or not _process_running(int(match[1])):
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-        except OSError:
-            continue
-    return removed
-
-
-def _naming(error: OSError, path: Path) -> OSError:
-    """The same error, naming the user's ``path`` instead of the temporary file."""
-    if error.errno is None:
-        return OSError(f"cannot write {os.fspath(path)!r}: {error}")
-    return OSError(error.errno, error.strerror, os.fspath(path))  # the errno's own subclass
-
-
-def write_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]) -> Path:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it over ``path``.
-
-    A rename within one file system is atomic, so a crash mid-write leaves the
-    old file (or none) and never a truncated one. The file gets the permissions
-    ``open(path, "w")`` would give it (mkstemp's own are 0600). On any failure
-    the temporary file is removed and an OSError names ``path``; temporary files
-    of earlier, killed calls are removed first (``remove_stale_temporaries``).
-    """
-    path = Path(path)
-    remove_stale_temporaries(path)
-    prefix = f"{_temporary_stem(path)}{os.getpid()}-"  # mkstemp adds the random part
-    try:
-        mode = _plain_file_mode(path)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=prefix)
-    except OSError as error:
-        raise _naming(error, path) from error
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, mode)  # mkstemp makes it 0600
-        os.replace(temporary, path)
-    except BaseException as error:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass  # already gone, or the directory refuses: the first error matters
-        if isinstance(error, OSError):
-            raise _naming(error, path) from error
-        raise
-    return path
 
 
 def save(model: Module, path: str | os.PathLike[str]) -> Path:
@@ -195,17 +90,53 @@ def _header(stream: IO[bytes]) -> tuple[ArrayInfo, bool]:
     """A .npy member's (shape, dtype) and fortran order, reading only its header."""
     bounded = _Bounded(stream, npy.MAGIC_LEN + 4 + _HEADER_LIMIT)
     version = npy.read_magic(bounded)
-    read_header = {
-        (1, 0): npy.read_array_header_1_0,
-        (2, 0): npy.read_array_header_2_0,
-    }.get(version)
-    if read_header is None:
+    length_bytes = _LENGTH_BYTES.get(version)
+    if length_bytes is None:
         raise ValueError(f"unsupported .npy format version {version}")
+    length = int.from_bytes(bounded.read(length_bytes), "little")
+    if length > _HEADER_LIMIT:
+        raise ValueError(f"the array header is {length:,} bytes, more than {_HEADER_LIMIT:,}")
+    text = bounded.read(length)
+    if len(text) != length:
+        raise ValueError("the array header is cut short")
+    return _parse_header(text.decode("latin1"))
+
+
+def _parse_header(text: str) -> tuple[ArrayInfo, bool]:
+    """The .npy header's dict literal as (shape, dtype) and fortran order, checked.
+
+    Read as numpy writes it (``{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1)}``)
+    with ``ast.literal_eval``, which builds literals and runs nothing; numpy's own
+    reader would also try to repair headers of Python 2 by tokenizing them, and a
+    damaged header then raises errors of the tokenizer.
+    """
     try:
-        shape, fortran_order, dtype = read_header(bounded, max_header_size=_HEADER_LIMIT)
-    except (MemoryError, RecursionError) as error:  # how Python's parser reports deep nesting
-        raise ValueError("the array header nests too deeply") from error
-    return ArrayInfo(tuple(int(n) for n in shape), dtype), fortran_order  # (True,) is (1,)
+        fields = ast.literal_eval(text)
+    except (MemoryError, RecursionError):  # how Python's parser reports deep nesting
+        raise ValueError("the array header nests too deeply") from None
+    except (SyntaxError, ValueError, TypeError):
+        raise ValueError(f"the array header is not a dict literal: {text.strip()!r:.80}") from None
+    if not isinstance(fields, dict) or set(fields) != _HEADER_KEYS:
+        raise ValueError(f"the array header does not hold {sorted(_HEADER_KEYS)}: {text!r:.80}")
+    shape, fortran_order = fields["shape"], fields["fortran_order"]
+    if not isinstance(shape, tuple) or not all(type(n) is int and n >= 0 for n in shape):
+        raise ValueError(f"the array header's shape is not a tuple of sizes: {shape!r:.80}")
+    if not isinstance(fortran_order, bool):
+        raise ValueError(f"the array header's fortran_order is not a bool: {fortran_order!r:.80}")
+    try:
+        dtype = npy.descr_to_dtype(fields["descr"])
+    except (
+        TypeError,
+        ValueError,
+        SyntaxError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        RecursionError,
+    ):
+        # numpy.dtype parses a comma string such as "f8,(2)i4" with literal_eval
+        raise ValueError(f"the array header's dtype is not one: {fields['descr']!r:.80}") from None
+    return ArrayInfo(shape, dtype), fortran_order
 
 
 def _members(archive: zipfile.ZipFile, size: int) -> tuple[dict[str, zipfile.ZipInfo], list[str]]:
@@ -274,6 +205,12 @@ def _check_module(caller: str, model: Any) -> None:
         raise TypeError(f"{caller} needs a tinygrad_bp.nn module, got {type(model).__name__}")
 
 
+def _largest_archive(expected: dict[str, Shape]) -> int:
+    """The most bytes an archive of arrays of these shapes (and numeric dtypes) can take."""
+    elements = sum(int(np.prod(shape, dtype=np.int64)) for shape in expected.values())
+    return _LARGEST_ITEM * elements + _MEMBER_OVERHEAD * (len(expected) + 1)
+
+
 def load(model: Module, path: str | os.PathLike[str]) -> None:
     """Read a .npz written by ``save`` into ``model``; nothing changes on any error.
 
@@ -284,13 +221,20 @@ def load(model: Module, path: str | os.PathLike[str]) -> None:
 
     Raises:
         OSError: the file cannot be read (FileNotFoundError if it does not exist).
-        ValueError: anything wrong with its contents: not a .npz archive, damaged,
-            or names, shapes or dtypes that do not fit the model (each listed).
+        ValueError: not a regular file, larger than any archive of the model's
+            arrays, or anything wrong with its contents: not a .npz archive,
+            damaged, or names, shapes or dtypes that do not fit the model (each listed).
     """
     _check_module("load", model)
     expected = shapes(dict(model._state_items()))
     name = repr(os.fspath(path))
-    with open(path, "rb") as file:
+    try:
+        opened = open_regular(path, _largest_archive(expected))
+    except ValueError as error:
+        raise ValueError(
+            f"load: {error} (save writes a .npz archive of the model's size)"
+        ) from None
+    with opened as file:
         try:
             archive = zipfile.ZipFile(file)
         except _CORRUPT as error:

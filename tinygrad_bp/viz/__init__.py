@@ -6,7 +6,8 @@
   (``backward_frames``), and one HTML page that steps through it
   (``render_backward``; its page is package data: stepthrough.html/.css/.js).
 - ``plots``: matplotlib plots of training, each titled with its claim (matplotlib
-  is an optional extra); each ``plot_*`` saves what its ``*_figure`` twin draws.
+  is an optional extra); each ``plot_*`` saves what its ``*_figure`` twin draws
+  (made from it: the arguments are written once).
 - ``format``: the one number format of every label.
 """
 

@@ -1,6 +1,14 @@
 """Plots with matplotlib: training curves, mistakes, decision boundaries, fitted curves,
 networks, success rates and learning rates; each titled with its claim.
 
+Each plot is one function, ``*_figure``, that draws it and returns the Figure;
+its twin ``plot_*`` takes the same arguments plus ``path`` and saves it there:
+
+>>> import tempfile
+>>> path = plot_losses({"lr = 0.5": [0.9, 0.4, 0.1]}, tempfile.mkdtemp() + "/loss.png", "XOR")
+>>> path.name, path.stat().st_size > 0
+('loss.png', True)
+
 matplotlib is an optional extra (``pip install matplotlib``). The plots draw on a
 ``matplotlib.figure.Figure`` without pyplot, so they never open a window and work on
 a machine without a display.
@@ -8,6 +16,7 @@ a machine without a display.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -59,7 +68,13 @@ def losses_figure(
     log_y: bool = False,
     ylabel: str = "loss",
 ) -> Any:
-    """The Figure ``plot_losses`` saves: one loss curve per entry, integer epoch ticks.
+    """One loss curve per entry of ``histories`` (label -> loss per epoch), integer epoch ticks.
+
+    Args:
+        histories: e.g. ``{"lr = 0.1": losses_a, "lr = 1.0": losses_b}``.
+        title: the title of the plot: say what it shows and on which data.
+        log_y: use a logarithmic loss axis (losses must then be positive).
+        ylabel: what the loss is (e.g. ``"J = 1/2 sum (y - o)^2"``).
 
     >>> figure = losses_figure({"J": [0.9, 0.4, 0.1]}, "XOR: J per epoch", ylabel="J")
     >>> axes, = figure.axes
@@ -75,38 +90,15 @@ def losses_figure(
     return figure
 
 
-def plot_losses(
-    histories: dict[str, Sequence[float]],
-    path: str | Path,
-    title: str = "Training loss",
-    log_y: bool = False,
-    ylabel: str = "loss",
-) -> Path:
-    """Plot one loss curve per entry of ``histories`` (label -> loss per epoch).
-
-    Args:
-        histories: e.g. ``{"lr = 0.1": losses_a, "lr = 1.0": losses_b}``.
-        path: the image file to write (png, svg, pdf, ... by the suffix).
-        title: the title of the plot: say what it shows and on which data.
-        log_y: use a logarithmic loss axis (losses must then be positive).
-        ylabel: what the loss is (e.g. ``"J = 1/2 sum (y - o)^2"``).
-
-    Returns:
-        ``path`` as a ``pathlib.Path``.
-
-    >>> import tempfile
-    >>> folder = tempfile.mkdtemp()
-    >>> path = plot_losses({"lr = 0.5": [0.9, 0.4, 0.1]}, folder + "/loss.png")
-    >>> path.stat().st_size > 0
-    True
-    """
-    return _save(losses_figure(histories, title, log_y, ylabel), path)
-
-
 def mistakes_figure(
     errors: dict[str, Sequence[int]], title: str = "Perceptron: mistakes per epoch"
 ) -> Any:
-    """The Figure ``plot_mistakes`` saves: mistakes per epoch, whole numbers on both axes.
+    """A perceptron's misclassified examples per epoch, one line per training set.
+
+    Args:
+        errors: label -> mistakes in each epoch, e.g. ``{"AND": result.errors}`` of
+            ``perceptron.fit``; a set it learns ends at 0.
+        title: the title of the plot.
 
     >>> figure = mistakes_figure({"AND": [2, 1, 0], "XOR": [2, 3, 2]})
     >>> figure.axes[0].get_ylabel()
@@ -127,25 +119,6 @@ def mistakes_figure(
     return figure
 
 
-def plot_mistakes(
-    errors: dict[str, Sequence[int]],
-    path: str | Path,
-    title: str = "Perceptron: mistakes per epoch",
-) -> Path:
-    """Plot a perceptron's misclassified examples per epoch, one line per training set.
-
-    Args:
-        errors: label -> mistakes in each epoch, e.g. ``{"AND": result.errors}`` of
-            ``perceptron.fit``; a set it learns ends at 0.
-        path: the image file to write.
-        title: the title of the plot.
-
-    Returns:
-        ``path`` as a ``pathlib.Path``.
-    """
-    return _save(mistakes_figure(errors, title), path)
-
-
 def decision_boundary_figure(
     predict: Callable[[np.ndarray], Any],
     X: np.ndarray,
@@ -154,7 +127,24 @@ def decision_boundary_figure(
     resolution: int = 200,
     class_names: Sequence[str] = ("y = 0", "y = 1"),
 ) -> Any:
-    """The Figure ``plot_decision_boundary`` saves (arguments as there)."""
+    """A classifier's output shaded over the plane, its 0.5 contour and the data.
+
+    Args:
+        predict: maps an (n, 2) array of points to n scores in [0, 1] (for example the
+            network's output probability); anything ``np.asarray`` accepts.
+        X: the (n, 2) input points.
+        y: their n labels (0/1): class 0 blue circles, class 1 red squares.
+        title: the title of the plot: the data set, and what the boundary shows.
+        resolution: grid points per axis.
+        class_names: the legend's names of class 0 and class 1.
+
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> y = np.array([0, 1, 1, 1])                     # OR
+    >>> def predict(points):
+    ...     return 1 / (1 + np.exp(-(10 * points.sum(axis=1) - 5)))
+    >>> decision_boundary_figure(predict, X, y, "OR").axes[0].get_title()
+    'OR'
+    """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X must have shape (n, 2), got {X.shape}")
@@ -194,50 +184,24 @@ def decision_boundary_figure(
     return figure
 
 
-def plot_decision_boundary(
-    predict: Callable[[np.ndarray], Any],
-    X: np.ndarray,
-    y: np.ndarray,
-    path: str | Path,
-    title: str = "Decision boundary",
-    resolution: int = 200,
-    class_names: Sequence[str] = ("y = 0", "y = 1"),
-) -> Path:
-    """Shade a classifier's output over the plane and draw its 0.5 contour and the data.
-
-    Args:
-        predict: maps an (n, 2) array of points to n scores in [0, 1] (for example the
-            network's output probability); anything ``np.asarray`` accepts.
-        X: the (n, 2) input points.
-        y: their n labels (0/1): class 0 blue circles, class 1 red squares.
-        path: the image file to write.
-        title: the title of the plot: the data set, and what the boundary shows.
-        resolution: grid points per axis.
-        class_names: the legend's names of class 0 and class 1.
-
-    Returns:
-        ``path`` as a ``pathlib.Path``.
-
-    >>> import tempfile
-    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    >>> y = np.array([0, 1, 1, 1])                     # OR
-    >>> def predict(points):
-    ...     return 1 / (1 + np.exp(-(10 * points.sum(axis=1) - 5)))
-    >>> path = plot_decision_boundary(predict, X, y, tempfile.mkdtemp() + "/or.png")
-    >>> path.stat().st_size > 0
-    True
-    """
-    figure = decision_boundary_figure(predict, X, y, title, resolution, class_names)
-    return _save(figure, path)
-
-
 def fitted_curve_figure(
     predict: Callable[[np.ndarray], Any],
     X: np.ndarray,
     y: np.ndarray,
     title: str = "Fitted function",
 ) -> Any:
-    """The Figure ``plot_fitted_curve`` saves (arguments as there)."""
+    """The samples (x, y) of a function of one input and the network's curve through them.
+
+    Args:
+        predict: maps an (n, 1) array of inputs to n outputs (anything ``np.asarray``
+            accepts, e.g. shape (n,) or (n, 1)).
+        X: the (n, 1) sample inputs. y: their n targets.
+        title: the title of the plot.
+
+    >>> X = np.linspace(0, 1, 5)[:, None]
+    >>> fitted_curve_figure(np.sin, X, np.sin(X[:, 0])).axes[0].get_xlabel()
+    'x'
+    """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 1:
         raise ValueError(f"X must have shape (n, 1), got {X.shape}")
@@ -252,34 +216,6 @@ def fitted_curve_figure(
     return figure
 
 
-def plot_fitted_curve(
-    predict: Callable[[np.ndarray], Any],
-    X: np.ndarray,
-    y: np.ndarray,
-    path: str | Path,
-    title: str = "Fitted function",
-) -> Path:
-    """Plot the samples (x, y) of a function of one input and the network's curve through them.
-
-    Args:
-        predict: maps an (n, 1) array of inputs to n outputs (anything ``np.asarray``
-            accepts, e.g. shape (n,) or (n, 1)).
-        X: the (n, 1) sample inputs. y: their n targets.
-        path: the image file to write.
-        title: the title of the plot.
-
-    Returns:
-        ``path`` as a ``pathlib.Path``.
-
-    >>> import tempfile
-    >>> X = np.linspace(0, 1, 5)[:, None]
-    >>> path = plot_fitted_curve(np.sin, X, np.sin(X[:, 0]), tempfile.mkdtemp() + "/f.png")
-    >>> path.stat().st_size > 0
-    True
-    """
-    return _save(fitted_curve_figure(predict, X, y, title), path)
-
-
 # The network diagrams' edge colours, by the sign of the weight.
 POSITIVE_EDGE, NEGATIVE_EDGE = "tab:blue", "tab:red"
 
@@ -289,7 +225,19 @@ def network_figure(
     title: str = "Network weights",
     unit_names: Sequence[Sequence[str] | None] | None = None,
 ) -> Any:
-    """The Figure ``plot_network`` saves (arguments as there).
+    """A fully connected network with every weight on its edge.
+
+    Weights in the derivation's convention: one (n_in + 1, n_out) matrix per layer,
+    ``w[i, j]`` from unit i below to unit j above, row 0 the bias (a unit whose
+    output is fixed at 1, drawn as a square). Edge thickness grows with ``|w|``;
+    positive weights are blue, negative red, as the legend says.
+
+    Args:
+        weights: the per-layer matrices, e.g. ``tinygrad_bp.nn.get_weights(model)``.
+        title: the title of the plot.
+        unit_names: optional names of what units compute, one entry per layer (inputs
+            first), each None or one name per unit of the layer (biases not counted),
+            e.g. ``[None, ["OR", "NAND"], ["AND"]]`` for the hand-built XOR net.
 
     >>> hidden = np.array([[-10.0, 30.0], [20.0, -20.0], [20.0, -20.0]])
     >>> output = np.array([[-30.0], [20.0], [20.0]])
@@ -371,40 +319,6 @@ def network_figure(
     return figure
 
 
-def plot_network(
-    weights: Sequence[np.ndarray],
-    path: str | Path,
-    title: str = "Network weights",
-    unit_names: Sequence[Sequence[str] | None] | None = None,
-) -> Path:
-    """Draw a fully connected network with every weight on its edge.
-
-    Weights in the derivation's convention: one (n_in + 1, n_out) matrix per layer,
-    ``w[i, j]`` from unit i below to unit j above, row 0 the bias (a unit whose
-    output is fixed at 1, drawn as a square). Edge thickness grows with ``|w|``;
-    positive weights are blue, negative red, as the legend says.
-
-    Args:
-        weights: the per-layer matrices, e.g. ``tinygrad_bp.nn.get_weights(model)``.
-        path: the image file to write.
-        title: the title of the plot.
-        unit_names: optional names of what units compute, one entry per layer (inputs
-            first), each None or one name per unit of the layer (biases not counted),
-            e.g. ``[None, ["OR", "NAND"], ["AND"]]`` for the hand-built XOR net.
-
-    Returns:
-        ``path`` as a ``pathlib.Path``.
-
-    >>> import tempfile
-    >>> hidden = np.array([[-10.0, 30.0], [20.0, -20.0], [20.0, -20.0]])  # OR, NAND
-    >>> output = np.array([[-30.0], [20.0], [20.0]])                      # AND
-    >>> path = plot_network([hidden, output], tempfile.mkdtemp() + "/xor.png")
-    >>> path.stat().st_size > 0
-    True
-    """
-    return _save(network_figure(weights, title, unit_names), path)
-
-
 def _unit_names(
     unit_names: Sequence[Sequence[str] | None] | None, widths: list[int]
 ) -> list[list[str]]:
@@ -462,7 +376,19 @@ def success_rates_figure(
     epsilon: float | None = None,
     ylabel: str = "final loss",
 ) -> Any:
-    """The Figure ``plot_success_rates`` saves (arguments as there).
+    """How often many restarts succeed per setting, and every run's final loss.
+
+    Left, a bar per setting (e.g. a number of hidden units) with the percentage and
+    count of runs solved; right, one dot per run at its final loss, green when it
+    solved the task, red crosses when it got stuck (a local minimum, say), with the
+    stopping threshold ``epsilon`` dashed.
+
+    Args:
+        final_losses: setting -> each run's final loss.
+        solved: setting -> whether each run solved the task (same order).
+        title: the title over both panels: the claim, and the data set.
+        xlabel: what the settings are. epsilon: the loss training stopped below.
+        ylabel: what the loss is.
 
     >>> figure = success_rates_figure({2: [0.5, 0.001], 4: [0.001, 0.002]},
     ...                               {2: [False, True], 4: [True, True]})
@@ -526,37 +452,6 @@ def success_rates_figure(
     return figure
 
 
-def plot_success_rates(
-    final_losses: dict[int, Sequence[float]],
-    solved: dict[int, Sequence[bool]],
-    path: str | Path,
-    title: str = "Runs solved",
-    xlabel: str = "hidden units",
-    epsilon: float | None = None,
-    ylabel: str = "final loss",
-) -> Path:
-    """Plot how often many restarts succeed per setting, and every run's final loss.
-
-    Left, a bar per setting (e.g. a number of hidden units) with the percentage and
-    count of runs solved; right, one dot per run at its final loss, green when it
-    solved the task, red crosses when it got stuck (a local minimum, say), with the
-    stopping threshold ``epsilon`` dashed.
-
-    Args:
-        final_losses: setting -> each run's final loss.
-        solved: setting -> whether each run solved the task (same order).
-        path: the image file to write.
-        title: the title over both panels: the claim, and the data set.
-        xlabel: what the settings are. epsilon: the loss training stopped below.
-        ylabel: what the loss is.
-
-    Returns:
-        ``path`` as a ``pathlib.Path``.
-    """
-    figure = success_rates_figure(final_losses, solved, title, xlabel, epsilon, ylabel)
-    return _save(figure, path)
-
-
 def learning_rates_figure(
     losses: dict[str, Sequence[float]],
     weights: dict[str, Sequence[float]],
@@ -567,7 +462,20 @@ def learning_rates_figure(
     ylabel: str = "J",
     weight_epochs: int | None = 30,
 ) -> Any:
-    """The Figure ``plot_learning_rates`` saves (arguments as there).
+    """Per learning rate, the loss per epoch and one weight per epoch side by side.
+
+    The loss (log scale) shows a rate crawl, converge or blow up; the weight beside it
+    shows why: a rate too big jumps over the best value (dashed), back and forth.
+
+    Args:
+        losses: label (e.g. ``"too big (lr = 0.03)"``) -> loss after each epoch.
+        weights: the same labels -> the weight before training, then after each epoch.
+        title: the title over both panels: the claim, and the problem.
+        target: the weight's best value, drawn dashed (and the axis kept around it).
+        epsilon: the loss training stops below, drawn dashed.
+        weight_name: what the weight is. ylabel: what the loss is.
+        weight_epochs: how many first epochs the weight panel shows (None: all), where
+            the zigzags are still large enough to see.
 
     >>> figure = learning_rates_figure({"lr = 0.1": [4.0, 1.0]}, {"lr = 0.1": [0.0, 1.5, 1.9]})
     >>> [axes.get_ylabel() for axes in figure.axes]
@@ -609,42 +517,49 @@ def learning_rates_figure(
     return figure
 
 
-def plot_learning_rates(
-    losses: dict[str, Sequence[float]],
-    weights: dict[str, Sequence[float]],
-    path: str | Path,
-    title: str = "Learning rates",
-    target: float | None = None,
-    epsilon: float | None = None,
-    weight_name: str = "slope $w_1$",
-    ylabel: str = "J",
-    weight_epochs: int | None = 30,
-) -> Path:
-    """Plot, per learning rate, the loss per epoch and one weight per epoch side by side.
-
-    The loss (log scale) shows a rate crawl, converge or blow up; the weight beside it
-    shows why: a rate too big jumps over the best value (dashed), back and forth.
-
-    Args:
-        losses: label (e.g. ``"too big (lr = 0.03)"``) -> loss after each epoch.
-        weights: the same labels -> the weight before training, then after each epoch.
-        path: the image file to write.
-        title: the title over both panels: the claim, and the problem.
-        target: the weight's best value, drawn dashed (and the axis kept around it).
-        epsilon: the loss training stops below, drawn dashed.
-        weight_name: what the weight is. ylabel: what the loss is.
-        weight_epochs: how many first epochs the weight panel shows (None: all), where
-            the zigzags are still large enough to see.
-
-    Returns:
-        ``path`` as a ``pathlib.Path``.
-    """
-    figure = learning_rates_figure(
-        losses, weights, title, target, epsilon, weight_name, ylabel, weight_epochs
-    )
-    return _save(figure, path)
-
-
 def _weights_shown(weight_epochs: int | None) -> int | None:
     """How many weights the learning-rate panel draws: epoch 0 and the first ones after."""
     return None if weight_epochs is None else weight_epochs + 1
+
+
+# -- plot_*: each figure saved to a file --------------------------------------------------
+
+
+def _saving(draw: Callable[..., Any], after: str) -> Callable[..., Path]:
+    """``draw``'s twin that saves: the same arguments, ``path`` after the one named ``after``.
+
+    ``plot_losses(histories, path, title)`` draws ``losses_figure(histories, title)``
+    and saves it to ``path`` (png, svg, pdf, ... by its suffix), creating its
+    folder; it returns ``path`` as a ``pathlib.Path``.
+    """
+    drawn = inspect.signature(draw)
+    parameters = list(drawn.parameters.values())
+    at = [parameter.name for parameter in parameters].index(after) + 1
+    path = inspect.Parameter(
+        "path", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="str | Path"
+    )
+    signature = drawn.replace(
+        parameters=[*parameters[:at], path, *parameters[at:]], return_annotation="Path"
+    )
+
+    def plot(*args: Any, **kwargs: Any) -> Path:
+        arguments = signature.bind(*args, **kwargs).arguments
+        where = arguments.pop("path")
+        return _save(draw(**arguments), where)
+
+    plot.__signature__ = signature  # type: ignore[attr-defined]
+    plot.__name__ = plot.__qualname__ = "plot_" + draw.__name__.removesuffix("_figure")
+    plot.__doc__ = (
+        f"Save what ``{draw.__name__}`` draws to ``path``, given after ``{after}``; "
+        f"return ``path`` as a ``pathlib.Path``. The other arguments are ``{draw.__name__}``'s."
+    )
+    return plot
+
+
+plot_losses = _saving(losses_figure, after="histories")
+plot_mistakes = _saving(mistakes_figure, after="errors")
+plot_decision_boundary = _saving(decision_boundary_figure, after="y")
+plot_fitted_curve = _saving(fitted_curve_figure, after="y")
+plot_network = _saving(network_figure, after="weights")
+plot_success_rates = _saving(success_rates_figure, after="solved")
+plot_learning_rates = _saving(learning_rates_figure, after="weights")

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..nn import write_atomically
+from ..files import write_atomically
+from ..validate import is_integer
 from .server import asset
 from .session import Config, Session
 
@@ -71,7 +72,7 @@ def record(
         >>> done.epochs, done.frames, done.interrupted
         (30, 31, False)
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= MAX_EPOCHS:
+    if not is_integer(epochs) or not 1 <= epochs <= MAX_EPOCHS:
         raise ValueError(f"epochs must be an integer in [1, {MAX_EPOCHS}], got {epochs!r}")
     session = Session(config)
     kept = _sampled(epochs)

@@ -34,6 +34,7 @@ from ..losses import half_sse
 from ..nn import ACTIVATIONS as ACTIVATION_TABLE
 from ..nn import MLP, get_weights, set_weights, tensor_mlp
 from ..train import fit
+from ..validate import is_integer, is_real
 
 # The data sets of the page (2-D inputs, 0/1 labels) and what each starts with.
 DATASETS = ("xor", "moons", "circles", "spirals")
@@ -100,29 +101,27 @@ def make_config(**fields: Any) -> Config:
         raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
     lr = fields.get("lr")
     lr = DEFAULT_LR[dataset] if lr is None else lr
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= MAX_LR:
+    if not is_real(lr) or not 0 < lr <= MAX_LR:
         raise ValueError(f"lr must be a number in (0, {MAX_LR:g}], got {lr!r}")
     seed = fields.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+    if not is_integer(seed) or not 0 <= seed < 2**32:
         raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
     online = fields.get("online", True)
     if not isinstance(online, bool):
         raise ValueError(f"online must be true or false, got {online!r}")
-    return Config(dataset, hidden, activation, float(lr), seed, online)
+    return Config(dataset, hidden, activation, float(lr), int(seed), online)
 
 
 def _hidden(widths: object) -> tuple[int, ...]:
     """The hidden widths as a tuple, or ValueError naming the limit broken."""
-    if not isinstance(widths, (list, tuple)) or not all(
-        isinstance(w, int) and not isinstance(w, bool) for w in widths
-    ):
+    if not isinstance(widths, (list, tuple)) or not all(is_integer(w) for w in widths):
         raise ValueError(f"hidden must be a list of layer widths, got {widths!r:.60}")
     if len(widths) > MAX_LAYERS:
         raise ValueError(f"hidden: at most {MAX_LAYERS} hidden layers, got {len(widths)}")
     for width in widths:
         if not 1 <= width <= MAX_WIDTH:
             raise ValueError(f"hidden: at most {MAX_WIDTH} units per layer, got {width}")
-    return tuple(widths)
+    return tuple(int(width) for width in widths)
 
 
 class Session:
@@ -190,7 +189,7 @@ class Session:
 
     def select(self, index: int) -> None:
         """Show the units' numbers for example ``index``."""
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.X):
+        if not is_integer(index) or not 0 <= index < len(self.X):
             raise ValueError(f"example must be an index in [0, {len(self.X)}), got {index!r}")
         with self._changed:
             self.selected = index
