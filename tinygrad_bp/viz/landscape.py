@@ -3,14 +3,13 @@ surface, and the XOR lab's outcomes per network width (matplotlib, an optional e
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..landscape import Surface
 from ..landscape.xor_lab import CATEGORIES, LabResult
-from .plots import _new_figure, _save
+from .plots import _new_figure, _saving
 
 # One colour per outcome of the XOR lab.
 OUTCOME_COLOURS = {
@@ -124,28 +123,6 @@ def surface_contour_figure(
     return figure
 
 
-def plot_surface_contour(
-    slice_: Surface,
-    path: str | Path,
-    title: str = "Error surface",
-    relative: bool = False,
-    labels: tuple[str, str] | None = None,
-) -> Path:
-    """Save ``surface_contour_figure``: contours of J, the path, start (circle) and end (star).
-
-    Args:
-        slice_: a ``tinygrad_bp.landscape.Surface``.
-        path: the image file to write (png, svg, pdf, ... by the suffix).
-        title: what the slice shows, on which data.
-        relative: colour J - J(model), blue below and red above.
-        labels: the two axes' names, if not the slice's own.
-
-    Returns:
-        ``path`` as a ``pathlib.Path``.
-    """
-    return _save(surface_contour_figure(slice_, title, relative, labels), path)
-
-
 def surface_3d_figure(slice_: Surface, title: str = "Error surface") -> Any:
     """J over the slice as a 3-D surface, the path drawn on it.
 
@@ -179,11 +156,6 @@ def surface_3d_figure(slice_: Surface, title: str = "Error surface") -> Any:
     axes.set_title(title, fontsize=10)
     axes.view_init(elev=40, azim=-120)
     return figure
-
-
-def plot_surface_3d(slice_: Surface, path: str | Path, title: str = "Error surface") -> Path:
-    """Save ``surface_3d_figure``: J over the slice as a 3-D surface with the path on it."""
-    return _save(surface_3d_figure(slice_, title), path)
 
 
 def valley_growth_figure(
@@ -222,20 +194,6 @@ def _fraction(level: float) -> str:
     """1/4 and 1/3 by name, anything else as a number."""
     names = {0.25: "1/4", round(1 / 3, 12): "1/3"}
     return names.get(round(level, 12), f"{level:g}")
-
-
-def plot_valley_growth(
-    steps: np.ndarray,
-    losses: np.ndarray,
-    grad_norms: np.ndarray,
-    weight_norms: np.ndarray,
-    path: str | Path,
-    title: str = "A valley at infinity",
-    level: float = 0.25,
-) -> Path:
-    """Save ``valley_growth_figure``: the signature of a valley at infinity."""
-    figure = valley_growth_figure(steps, losses, grad_norms, weight_norms, title, level)
-    return _save(figure, path)
 
 
 def xor_lab_figure(lab: LabResult, title: str | None = None) -> Any:
@@ -307,6 +265,9 @@ def xor_lab_figure(lab: LabResult, title: str | None = None) -> Any:
     return figure
 
 
-def plot_xor_lab(lab: LabResult, path: str | Path, title: str | None = None) -> Path:
-    """Save ``xor_lab_figure``."""
-    return _save(xor_lab_figure(lab, title), path)
+# -- plot_*: each figure saved to a file (as in viz.plots) ---------------------------------
+
+plot_surface_contour = _saving(surface_contour_figure, after="slice_")
+plot_surface_3d = _saving(surface_3d_figure, after="slice_")
+plot_valley_growth = _saving(valley_growth_figure, after="weight_norms")
+plot_xor_lab = _saving(xor_lab_figure, after="lab")
