@@ -13,7 +13,7 @@ where they end, along the first two principal components of the path:
   valley that descends towards infinity, not in a local minimum;
 - the origin, where every weight is 0: gradient 0, J = 1/2, Hessian positive
   semi-definite, and yet a saddle: points nearby have lower J;
-- one sigmoid unit (no hidden layer) on AND: no local minimum, but no bowl either.
+- one sigmoid unit (no hidden layer) on AND: not a bowl; J has no floor at finite weights.
 """
 
 import numpy as np
@@ -142,6 +142,6 @@ print(
 plot_surface_contour(
     bowl,
     options.out / "error_surface_no_hidden.png",
-    "One sigmoid unit on AND, no hidden layer: no local minimum,\n"
-    "but no bowl either: J falls towards 0 only as the weights grow",
+    "One sigmoid unit on AND, no hidden layer: not a bowl,\n"
+    "J falls towards 0 only as the weights grow",
 )
