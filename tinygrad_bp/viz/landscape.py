@@ -254,7 +254,7 @@ def xor_lab_figure(lab: LabResult, title: str | None = None) -> Any:
     scatter.set(
         xlabel=r"weight norm $\|\theta\|$ at the end",
         ylabel="final J",
-        title=f"final J and weight norm (markers: {shapes})",
+        title=f"final J against weight norm ({shapes})",
     )
     recipe = lab.recipe
     figure.suptitle(
