@@ -136,7 +136,7 @@ def test_weights_are_left_exactly_as_they_were_even_after_an_error():
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"steps": 4}, ValueError, "odd"),
+        ({"steps": 1}, ValueError, "steps"),
         ({"steps": 403}, ValueError, "steps"),
         ({"span": 0.0}, ValueError, "span"),
         ({"directions": "sideways"}, ValueError, "filter, random, pca"),
@@ -166,6 +166,14 @@ def test_a_too_large_slice_is_refused_before_any_work():
     net = tensor_mlp([64, 256, 256, 10])
     with pytest.raises(ValueError, match="limit"):
         surface(net, lambda m: 0.0, steps=401)
+
+
+def test_an_even_grid_misses_the_centre_but_still_reports_its_loss():
+    net = MLP(2, [2, 1], rng=15)
+    s = surface(net, XOR_J, steps=4, span=1.0)
+    assert s.loss.shape == (4, 4) and 0.0 not in s.a
+    assert s.center_loss == pytest.approx(XOR_J(net).data, abs=1e-15)
+    assert s.grid is s.loss
 
 
 def test_the_result_reads():

@@ -124,6 +124,7 @@ class Surface:
         loss: J at (a[j], b[i]) in ``loss[i, j]`` (rows b, columns a, as matplotlib's
             ``contour(a, b, loss)`` reads it).
         center: theta, the model's weights (P,), at a = b = 0.
+        center_loss: J at theta.
         directions: d1 and d2 as rows of a (2, P) array.
         kind: "filter", "random", "pca", "named" or "given".
         labels: what each axis is (a weight's name, "PC1 (83.0%)", "filter direction 1").
@@ -146,11 +147,17 @@ class Surface:
     path_loss: np.ndarray | None = None
     path_offset: np.ndarray | None = None
     explained_variance: np.ndarray | None = None
+    center_loss: float = float("nan")
 
     @property
-    def center_loss(self) -> float:
-        """J at the model's own weights (the grid's centre, a = b = 0)."""
-        return float(self.loss[len(self.b) // 2, len(self.a) // 2])
+    def grid(self) -> np.ndarray:
+        """The loss on the grid (the same array as ``loss``)."""
+        return self.loss
+
+    @property
+    def projection(self) -> np.ndarray | None:
+        """The path's coordinates on the slice (the same array as ``path``)."""
+        return self.path
 
     def weights_at(self, a: float, b: float) -> np.ndarray:
         """theta + a d1 + b d2 (P,): the weights at one point of the slice."""
@@ -198,7 +205,7 @@ def surface(
             (unnormalised), "pca" (the first two principal components of ``path``), two
             weight names (``("layers.0.weight[0, 0]", "layers.1.bias[0]")``) or two
             vectors (flat, or lists of weight matrices).
-        steps: grid points per axis, odd so that theta itself is on the grid (3..401).
+        steps: grid points per axis (2..401); odd puts theta itself on the grid.
         span: half-width of the grid, or a pair (along d1, along d2); default 1 (one
             filter norm), or for a path, 1.2 times its largest coordinate.
         path: weights recorded during training: a list whose items are lists of weight
@@ -216,11 +223,7 @@ def surface(
     >>> s.loss.shape, s.kind, [p.data for p in net.parameters()] == before
     ((11, 11), 'filter', True)
     """
-    steps = integer("steps", steps, minimum=3, maximum=MAX_STEPS)
-    if steps % 2 == 0:
-        raise ValueError(
-            f"steps must be odd, so that the model's own weights are on the grid, got {steps}"
-        )
+    steps = integer("steps", steps, minimum=2, maximum=MAX_STEPS)
     layout, theta = flat_weights(model)
     if steps * steps * layout.size > MAX_WORK:
         raise ValueError(
@@ -237,7 +240,8 @@ def surface(
     a_grid, b_grid = np.meshgrid(a, b)
     points = theta + a_grid.reshape(-1, 1) * basis[0] + b_grid.reshape(-1, 1) * basis[1]
     evaluate = _evaluator(model, loss_fn, layout)
-    loss = evaluate(points).reshape(steps, steps)
+    values = evaluate(np.vstack([points, theta]))  # the grid, then theta itself
+    loss, center_loss = values[:-1].reshape(steps, steps), float(values[-1])
     path_loss = None if track is None else evaluate(track)
     return Surface(
         a,
@@ -252,6 +256,7 @@ def surface(
         path_loss,
         offsets,
         share,
+        center_loss,
     )
 
 
