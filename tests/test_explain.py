@@ -168,3 +168,35 @@ def test_the_hand_built_network_computes_xor():
     for x, target in [((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 0)]:
         o = delta.forward(HAND_BUILT_XOR, np.array(x, dtype=float))[-1][0]
         assert abs(o - target) < 1e-3
+
+
+def _numpy_loss(weights, activation, x, y):
+    """J = 1/2 (y - o)^2 of a network with ``activation`` hidden units, numpy only."""
+    hidden = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0)}[activation]
+    o = np.asarray(x, dtype=np.float64)
+    for layer, w in enumerate(weights):
+        z = w[0] + o @ w[1:]
+        o = 1 / (1 + np.exp(-z)) if layer == len(weights) - 1 else hidden(z)
+    return 0.5 * float(np.sum((y - o) ** 2))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_tanh_and_relu_hidden_units_both_columns_match_central_differences(activation):
+    rng = np.random.default_rng(7)
+    weights = [rng.normal(size=(3, 3)), rng.normal(size=(4, 2)), rng.normal(size=(3, 1))]
+    x, y, lr = np.array([0.4, -0.9]), np.array([1.0]), 0.3
+    table = explain(weights, x, y, lr, activation)
+    assert table.ok, table.format()
+    assert "g'(z_h)" in table.format() and "o_h(1-o_h)" not in table.format()
+    for layer, w in enumerate(weights):
+        for i, j in np.ndindex(w.shape):
+            up = [m.copy() for m in weights]
+            down = [m.copy() for m in weights]
+            up[layer][i, j] += EPS
+            down[layer][i, j] -= EPS
+            slope = (_numpy_loss(up, activation, x, y) - _numpy_loss(down, activation, x, y)) / (
+                2 * EPS
+            )
+            row = table[f"Delta w[{layer + 1}][{i},{j + 1}]"]
+            assert row.closed_form == pytest.approx(-lr * slope, abs=1e-8)
+            assert row.autograd == pytest.approx(-lr * slope, abs=1e-8)

@@ -410,6 +410,7 @@ def test_an_archive_with_edited_header_text_raises_value_error_and_changes_nothi
         ("{'descr': '<f8', 'fortran_order': False, 'shape': (2, -1), }", "shape"),
         ("{'descr': '<f8', 'fortran_order': False}", "does not hold"),
         ('"""', "not a dict literal"),
+        ("{'descr': '\\o<f8', 'fortran_order': False, 'shape': (2, 1), }", "backslash"),
     ],
 )
 def test_a_malformed_header_is_one_value_error_naming_it(tmp_path, header, message):

@@ -125,6 +125,35 @@ def test_the_epoch_advances_while_playing_and_stops_on_pause(open_page):
     assert page.errors == []
 
 
+def test_pause_stops_the_epoch_shown_at_once_on_a_busy_machine(open_page):
+    page = open_page(dataset="xor", seed=1)
+    # A slow machine: the page runs six times slower than it could, so frames arrive faster
+    # than it draws them (a page that drew each in turn went on moving after Pause).
+    page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": 6})
+    page.click("#play")
+    page.wait_for_function("Number(document.getElementById('epoch').textContent) > 50")
+    page.evaluate(
+        """() => {
+          const epoch = document.getElementById("epoch");
+          window.shown = [];
+          document.getElementById("play").addEventListener(
+            "click", () => window.shown.push("click"), true);
+          new MutationObserver(() => window.shown.push(epoch.textContent)).observe(
+            epoch, {childList: true, characterData: true, subtree: true});
+        }"""
+    )
+    page.click("#play")
+    page.wait_for_function("document.getElementById('play').textContent.includes('Play')")
+    page.wait_for_timeout(500)  # anything still queued would show by now
+    shown = page.evaluate("window.shown")
+    after_click = shown[shown.index("click") + 1 :]
+    # After the click, the epoch shown changes once at most: to where training stopped.
+    assert len(set(after_click)) <= 1
+    assert shown_epoch(page) == page.httpd.session.epoch
+    assert not page.httpd.session.playing
+    assert page.errors == []
+
+
 def test_reset_with_the_same_seed_reproduces_the_run_of_fit(open_page):
     page = open_page(dataset="xor", seed=1)
     page.click("#play")

@@ -118,6 +118,29 @@ def _check_activations(weights: list[np.ndarray], activations: list[np.ndarray])
             )
 
 
+def _check_step(activations: list[np.ndarray], deltas: list[np.ndarray]) -> None:
+    """Raise ValueError unless there is one more activation vector than delta vectors, all 1-D."""
+    if len(activations) != len(deltas) + 1:
+        raise ValueError(
+            f"expected one more activation than deltas, got {len(activations)} "
+            f"activations and {len(deltas)} delta vectors"
+        )
+    for layer, (x, delta) in enumerate(zip(activations, deltas)):
+        if x.ndim != 1 or delta.ndim != 1:
+            raise ValueError(
+                f"layer {layer}: activations of shape {x.shape} and deltas of shape "
+                f"{delta.shape} must both be 1-D"
+            )
+
+
+def _number(name: str, value: object) -> np.ndarray:
+    """``value`` as a 0-d float64 array; TypeError unless real, ValueError unless one number."""
+    number = real_array(value)
+    if number.ndim != 0:
+        raise ValueError(f"{name} must be a number, got an array of shape {number.shape}")
+    return number
+
+
 def _as_arrays(arrays: list[np.ndarray]) -> list[np.ndarray]:
     """Return the arrays as float64 numpy arrays (copies only where needed)."""
     if not isinstance(arrays, (list, tuple, np.ndarray)):
@@ -230,20 +253,8 @@ def weight_updates(
         [[0.1], [0.1], [0.0]]
     """
     activations, deltas = _as_arrays(activations), _as_arrays(deltas)
-    rate = real_array(lr)
-    if len(activations) != len(deltas) + 1:
-        raise ValueError(
-            f"expected one more activation than deltas, got {len(activations)} "
-            f"activations and {len(deltas)} delta vectors"
-        )
-    if rate.ndim != 0:
-        raise ValueError(f"lr must be a number, got an array of shape {rate.shape}")
-    for layer, (x, delta) in enumerate(zip(activations, deltas)):
-        if x.ndim != 1 or delta.ndim != 1:
-            raise ValueError(
-                f"layer {layer}: activations of shape {x.shape} and deltas of shape "
-                f"{delta.shape} must both be 1-D"
-            )
+    rate = _number("lr", lr)
+    _check_step(activations, deltas)
     return [rate * np.outer(_with_bias(x), delta) for x, delta in zip(activations, deltas)]
 
 

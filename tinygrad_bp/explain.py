@@ -31,7 +31,8 @@ import numpy as np
 from . import delta
 from .engine import Value
 from .losses import half_sse
-from .nn import MLP, set_weights
+from .nn import MLP, Activation, get_activation, set_weights
+from .tensor import Tensor
 from .tracing import trace
 from .validate import is_sequence
 
@@ -101,7 +102,7 @@ class Row:
 _SECTIONS = (
     ("o", "activations  o_j = g(z_j), z_j = w_0j + sum_i w_ij x_i"),
     ("J", "loss  J = 1/2 sum_k (y_k - o_k)^2"),
-    ("delta", "deltas  delta_j = -dJ/dz_j: o_k(1-o_k)(y_k-o_k) or o_h(1-o_h) sum_k w_hk delta_k"),
+    ("delta", "deltas  delta_j = -dJ/dz_j: o_k(1-o_k)(y_k-o_k) or {slope} sum_k w_hk delta_k"),
     ("Delta w", "updates  Delta w_ij = lr delta_j x_i = -lr dJ/dw_ij"),
     ("new w", "new weights  w_ij + Delta w_ij"),
 )
@@ -113,9 +114,11 @@ class ExplainTable:
 
     Attributes:
         rows: Every quantity, in the order the derivation computes them.
+        activation: The hidden units' activation (its g'(z) heads the deltas).
     """
 
     rows: tuple[Row, ...]
+    activation: str = "sigmoid"
 
     @property
     def ok(self) -> bool:
@@ -139,7 +142,7 @@ class ExplainTable:
         for prefix, heading in _SECTIONS:
             section = [row for row in self.rows if _section_of(row.name) == prefix]
             if section:
-                lines.append(f"-- {heading}")
+                lines.append(f"-- {heading.format(slope=self._slope())}")
             for row in section:
                 # Adding 0.0 turns -0.0 (from -lr * 0.0) into 0.0 for printing.
                 by_autograd, by_rules = row.autograd + 0.0, row.closed_form + 0.0
@@ -148,6 +151,12 @@ class ExplainTable:
         return "\n".join(lines)
 
     __str__ = format
+
+    def _slope(self) -> str:
+        """g'(z_h) of the hidden units as the deltas' heading writes it."""
+        if self.activation == "sigmoid":
+            return "o_h(1-o_h)"  # the derivation's own
+        return f"g'(z_h) [{get_activation(self.activation).derivative}]"
 
 
 def _section_of(name: str) -> str:
@@ -173,8 +182,13 @@ class AutogradPass:
     loss: Value
 
 
-def autograd_pass(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -> AutogradPass:
-    """Run a scalar sigmoid MLP with these weights forward and J backward.
+def autograd_pass(
+    weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, activation: str = "sigmoid"
+) -> AutogradPass:
+    """Run a scalar MLP with these weights forward and J backward.
+
+    The hidden units compute ``activation`` (a name of ``nn.ACTIVATIONS``); the
+    output units are sigmoid, as in the derivation.
 
     Every node is labelled in the derivation's notation (``x1``, ``w[1][0,2]``,
     ``z[1][2]``, ``o[1][2]``, ``J``), so its picture reads like the derivation.
@@ -196,7 +210,7 @@ def autograd_pass(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -
         ('J', 0.0157, 'o[2][1]')
     """
     weights, x, y = checked_network(weights, x, y)
-    net = MLP(len(x), [w.shape[1] for w in weights])
+    net = MLP(len(x), [w.shape[1] for w in weights], activation, output_activation="sigmoid")
     set_weights(net, weights)
     for layer_number, layer in enumerate(net.layers, start=1):
         for j, neuron in enumerate(layer.neurons, start=1):
@@ -248,7 +262,7 @@ def traced_code(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -> 
 
 
 def _net_input(o: Value) -> Value:
-    """z_j of a sigmoid unit o_j = g(z_j): the sigmoid node's only child."""
+    """z_j of a unit o_j = g(z_j): the activation node's only child."""
     return o.children[0]
 
 
@@ -292,17 +306,28 @@ def _number_array(value: object, name: str, ndim: int) -> np.ndarray:
     return array
 
 
-def explain(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, lr: float) -> ExplainTable:
+def explain(
+    weights: Sequence[np.ndarray],
+    x: np.ndarray,
+    y: np.ndarray,
+    lr: float,
+    activation: str = "sigmoid",
+) -> ExplainTable:
     """Compute one online step's table by autograd and by the delta rules, side by side.
 
     Autograd: ``autograd_pass``; delta_j = -dJ/dz_j and Delta w_ij = -lr dJ/dw_ij.
-    Closed form: ``delta.forward``, ``delta.deltas`` and ``delta.weight_updates``.
+    Closed form: ``delta.forward``, ``delta.deltas`` and ``delta.weight_updates`` for
+    the derivation's sigmoid units. Hidden units of another ``activation`` (tanh,
+    relu) take the generalised rule delta_h = g'(z_h) sum_k w_hk delta_k, with g and
+    g'(z) = ``slope`` from the one activation table ``nn.ACTIVATIONS``; the output
+    unit stays sigmoid, delta_k = o_k (1 - o_k)(y_k - o_k).
 
     Args:
         weights: One ``(n_in + 1, n_out)`` matrix per layer, bias row first.
         x: The input, shape ``(n_in,)``.
         y: The target, shape ``(n_out,)``.
         lr: The learning rate alpha.
+        activation: The hidden units' activation, a name of ``nn.ACTIVATIONS``.
 
     Returns:
         An ``ExplainTable``; ``str(table)`` is the printed table, ``table.ok`` whether
@@ -315,13 +340,18 @@ def explain(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, lr: flo
         >>> table = explain(WORKED_WEIGHTS, WORKED_INPUT, WORKED_TARGET, WORKED_LR)
         >>> table.ok, round(table["delta[2][1]"].autograd, 4), len(table.rows)
         (True, 0.0258, 25)
+        >>> explain(WORKED_WEIGHTS, WORKED_INPUT, WORKED_TARGET, WORKED_LR, "tanh").ok
+        True
     """
     if not isinstance(lr, (int, float)) or not math.isfinite(lr):
         raise ValueError(f"lr must be a finite number, got {lr!r}")
     weights, x, y = checked_network(weights, x, y)
-    run = autograd_pass(weights, x, y)
-    activations = delta.forward(weights, x)
-    closed_deltas = delta.deltas(weights, activations, y)
+    run = autograd_pass(weights, x, y, activation)
+    if activation == "sigmoid":
+        activations = delta.forward(weights, x)
+        closed_deltas = delta.deltas(weights, activations, y)
+    else:
+        activations, closed_deltas = _generalised_rule(weights, x, y, get_activation(activation))
     updates = delta.weight_updates(activations, closed_deltas, lr)
     rows = [
         *_activation_rows(run, activations),
@@ -329,7 +359,28 @@ def explain(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, lr: flo
         *_delta_rows(run, closed_deltas),
         *_weight_rows(run, weights, updates, lr),
     ]
-    return ExplainTable(tuple(rows))
+    return ExplainTable(tuple(rows), activation)
+
+
+def _generalised_rule(
+    weights: list[np.ndarray], x: np.ndarray, y: np.ndarray, hidden: Activation
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Every layer's outputs and deltas, hidden units computing ``hidden``, numpy only.
+
+    o = g(z_j) with g = ``hidden`` below the sigmoid output layer; delta_k =
+    o_k (1 - o_k)(y_k - o_k) at the output and delta_h = g'(z_h) sum_k w_hk delta_k
+    below it, g'(z_h) = ``hidden.slope(o_h, z_h)``.
+    """
+    outputs, nets = [x], []
+    for layer, w in enumerate(weights, start=1):
+        nets.append(w[0] + outputs[-1] @ w[1:])
+        last = layer == len(weights)
+        outputs.append(delta.sigmoid(nets[-1]) if last else hidden.apply(Tensor(nets[-1])).data)
+    o = outputs[-1]
+    deltas = [o * (1.0 - o) * (y - o)]
+    for w, z, h in zip(weights[:0:-1], nets[-2::-1], outputs[-2:0:-1]):
+        deltas.insert(0, hidden.slope(h, z) * (w[1:] @ deltas[0]))
+    return outputs, deltas
 
 
 def _activation_rows(run: AutogradPass, activations: list[np.ndarray]) -> list[Row]:

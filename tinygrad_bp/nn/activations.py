@@ -18,8 +18,11 @@ linear   o = z                  do/dz = 1                  Identity Identity
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from ..engine import Value
 from ..tensor import Tensor
@@ -66,6 +69,8 @@ class Activation:
         onnx: the ONNX operator.
         formula: o = g(z), in words of the derivation.
         derivative: do/dz, in terms of the saved output o where it can be.
+        slope: do/dz as numbers, ``slope(o, z)`` elementwise: what ``derivative`` writes,
+            the g'(z) of the generalised delta rule delta_h = g'(z_h) sum_k w_hk delta_k.
     """
 
     name: str
@@ -75,10 +80,27 @@ class Activation:
     onnx: str
     formula: str
     derivative: str
+    slope: Callable[[np.ndarray, np.ndarray], np.ndarray]
 
     def apply(self, z: Any) -> Any:
         """o = g(z) for a Value or a Tensor z (elementwise), recorded in its graph."""
         return z if self.method is None else getattr(z, self.method)()
+
+
+def _sigmoid_slope(o: np.ndarray, z: np.ndarray) -> np.ndarray:
+    return o * (1.0 - o)  # do/dz = o (1 - o)
+
+
+def _tanh_slope(o: np.ndarray, z: np.ndarray) -> np.ndarray:
+    return 1.0 - o * o  # do/dz = 1 - o^2
+
+
+def _relu_slope(o: np.ndarray, z: np.ndarray) -> np.ndarray:
+    return (np.asarray(z) > 0).astype(np.float64)  # do/dz = 1 if z > 0 else 0
+
+
+def _linear_slope(o: np.ndarray, z: np.ndarray) -> np.ndarray:
+    return np.ones_like(z, dtype=np.float64)  # do/dz = 1
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -90,12 +112,24 @@ ACTIVATIONS: dict[str, Activation] = {
         "Sigmoid",
         "o = 1 / (1 + e^-z)",
         "do/dz = o (1 - o)",
+        _sigmoid_slope,
     ),
-    "tanh": Activation("tanh", "tanh", Tanh, "Tanh", "Tanh", "o = tanh(z)", "do/dz = 1 - o^2"),
+    "tanh": Activation(
+        "tanh", "tanh", Tanh, "Tanh", "Tanh", "o = tanh(z)", "do/dz = 1 - o^2", _tanh_slope
+    ),
     "relu": Activation(
-        "relu", "relu", ReLU, "ReLU", "Relu", "o = max(0, z)", "do/dz = 1 if z > 0 else 0"
+        "relu",
+        "relu",
+        ReLU,
+        "ReLU",
+        "Relu",
+        "o = max(0, z)",
+        "do/dz = 1 if z > 0 else 0",
+        _relu_slope,
     ),
-    "linear": Activation("linear", None, None, "Identity", "Identity", "o = z", "do/dz = 1"),
+    "linear": Activation(
+        "linear", None, None, "Identity", "Identity", "o = z", "do/dz = 1", _linear_slope
+    ),
 }
 
 

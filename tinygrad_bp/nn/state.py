@@ -110,6 +110,10 @@ def _parse_header(text: str) -> tuple[ArrayInfo, bool]:
     reader would also try to repair headers of Python 2 by tokenizing them, and a
     damaged header then raises errors of the tokenizer.
     """
+    if "\\" in text:  # an escape in a string: Python's parser would warn on a bad one
+        raise ValueError(
+            f"the array header holds a backslash, which save never writes: {text!r:.80}"
+        )
     try:
         fields = ast.literal_eval(text)
     except (MemoryError, RecursionError):  # how Python's parser reports deep nesting

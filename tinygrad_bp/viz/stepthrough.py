@@ -11,12 +11,9 @@ inputs.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from string import Template
 from typing import Any
 
 import graphviz  # type: ignore[import-untyped]
@@ -36,6 +33,7 @@ from .dot import (
     run_dot,
 )
 from .format import numbers
+from .page import self_contained_page
 
 MAX_FRAMES = 300  # steps of one step-through (each shown node is one step)
 MAX_PAGE_BYTES = 5_000_000  # the HTML page of render_backward
@@ -358,7 +356,7 @@ def render_backward(
     >>> x = Value(3.0, label="x")
     >>> page = render_backward(x * x + x, tempfile.mkdtemp() + "/backward.html")
     >>> text = page.read_text(encoding="utf-8")
-    >>> text.count("<svg"), '"steps": ["v2", "v1", "v0"]' in text
+    >>> text.count("<svg"), '"steps":["v2","v1","v0"]' in text
     (1, True)
     """
     path = Path(path)
@@ -397,14 +395,10 @@ def _page(title: str, sweep: _Sweep, picture: str) -> str:
         },
         "colours": COLOURS,
     }
-    files = resources.files(__package__)
-    template = Template(files.joinpath("stepthrough.html").read_text(encoding="utf-8"))
-    return template.substitute(
-        title=html.escape(title),
-        last=len(sweep.visits),
-        caption=html.escape(data["captions"][0]),
-        style=files.joinpath("stepthrough.css").read_text(encoding="utf-8"),
-        script=files.joinpath("stepthrough.js").read_text(encoding="utf-8"),
-        picture=picture[picture.index("<svg") :],  # without the XML prolog and doctype
-        data=json.dumps(data, ensure_ascii=False).replace("</", "<\\/"),
-    )
+    fields = {
+        "title": html.escape(title),
+        "last": len(sweep.visits),
+        "caption": html.escape(data["captions"][0]),
+        "picture": picture[picture.index("<svg") :],  # without the XML prolog and doctype
+    }
+    return self_contained_page(__package__, "stepthrough.html", "sweep", data, fields)

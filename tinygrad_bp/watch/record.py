@@ -10,7 +10,6 @@ network limits of ``session`` (a few MB at the largest network).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,15 +18,12 @@ from typing import Any, BinaryIO
 
 from ..files import write_atomically
 from ..validate import is_integer
-from .server import asset
+from ..viz.page import self_contained_page
 from .session import Config, Session
 
 MAX_FRAMES = 100
 MAX_EPOCHS = 100_000
 
-# The live page's tags that the recorded page replaces by the files' contents.
-_STYLE_TAG = '<link rel="stylesheet" href="watch.css">'
-_SCRIPT_TAG = '<script src="watch.js"></script>'
 # What every frame shares, stored once in the recording rather than in each frame.
 _SHARED = ("points", "curve", "extent", "config")
 
@@ -115,15 +111,7 @@ def recorded_page(frames: list[dict[str, Any]], final: dict[str, Any], title: st
         "frames": [{k: v for k, v in frame.items() if k not in _SHARED} for frame in frames],
         **{key: final[key] for key in _SHARED},
     }
-    # "</" inside the JSON would end the script element early; "<\/" reads the same.
-    payload = json.dumps(recording, separators=(",", ":")).replace("</", "<\\/")
-    page = asset("page.html")
-    assert _STYLE_TAG in page and _SCRIPT_TAG in page, "page.html lost its asset tags"
-    return page.replace(_STYLE_TAG, f"<style>\n{asset('watch.css')}</style>").replace(
-        _SCRIPT_TAG,
-        f'<script type="application/json" id="recording">{payload}</script>\n'
-        f"<script>\n{asset('watch.js')}</script>",
-    )
+    return self_contained_page(__package__, "page.html", "recording", recording)
 
 
 def _sampled(epochs: int) -> set[int]:

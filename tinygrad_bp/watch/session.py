@@ -11,11 +11,10 @@ Between steps it can describe itself as a *frame*: a plain dict (JSON-ready) wit
 epoch, the loss, the weights in the derivation's ``(n_in + 1, n_out)`` form, the
 network's output over a grid of the plane (the decision boundary), the loss curve,
 and every unit's activation and delta for one selected example, with each weight's
-update. For a sigmoid network those numbers are ``explain.explain``'s table (the
-autograd column and the delta-rule column), so the page shows what ``tinygrad-bp
-explain`` prints. For tanh or relu hidden units the same two columns are computed
-here: autograd on a scalar copy of the network, and the delta rule with the
-activation's own derivative g'(z) in place of o(1 - o).
+update. Those numbers are ``explain.explain``'s table (the autograd column and the
+delta-rule column, tanh and relu hidden units with their own g'(z) in place of
+o(1 - o)), so the page shows what ``tinygrad-bp explain`` prints; the page only
+draws them.
 """
 
 from __future__ import annotations
@@ -27,12 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import data, delta, explain
-from ..engine import Value, weighted_sum
+from .. import data, explain
 from ..graph import no_grad
 from ..losses import half_sse
 from ..nn import ACTIVATIONS as ACTIVATION_TABLE
-from ..nn import MLP, get_weights, set_weights, tensor_mlp
+from ..nn import MLP, get_activation, get_weights, set_weights, tensor_mlp
 from ..train import fit
 from ..validate import is_integer, is_real
 
@@ -43,8 +41,6 @@ DEFAULT_LR = {"xor": 2.0, "moons": 0.5, "circles": 0.5, "spirals": 0.3}
 # The hidden units' activations; the output unit is always sigmoid, so its delta is
 # always the derivation's o(1 - o)(y - o).
 ACTIVATIONS = tuple(name for name, row in ACTIVATION_TABLE.items() if row.module is not None)
-# g'(z_h) of a hidden unit h, in terms of its output o_h (relu: its net input z_h).
-DERIVATIVES = {"sigmoid": "o_h(1 - o_h)", "tanh": "1 - o_h^2", "relu": "1 if z_h > 0 else 0"}
 
 POINTS = 100  # points of the random data sets (XOR is its 4-row truth table)
 MAX_LAYERS = 4  # hidden layers
@@ -269,7 +265,13 @@ class Session:
         self._set_playing(True)
 
     def pause(self) -> None:
-        """Stop after the epoch being trained."""
+        """Stop after the epoch being trained.
+
+        The flag is lowered before the lock is taken: the trainer reads it before each
+        epoch, and it takes the lock again as soon as it let it go, so a pause that
+        waited for the lock could wait through many epochs on a busy machine.
+        """
+        self.playing = False
         self._set_playing(False)
 
     def _set_playing(self, playing: bool) -> None:
@@ -381,17 +383,19 @@ def example_numbers(
 ) -> dict[str, Any]:
     """Every unit's o and delta and every weight's update for one example, two ways.
 
-    For sigmoid hidden units these are the rows of ``explain.explain(weights, x, [y],
-    lr)``: the autograd column (delta_j = -dJ/dz_j, Delta w_ij = -lr dJ/dw_ij) and the
-    delta-rule column (delta_k = o_k (1 - o_k)(y - o_k), delta_h = o_h (1 - o_h) sum_k
-    w_hk delta_k, Delta w_ij = lr delta_j x_i). For tanh and relu hidden units the
-    rule uses g'(z) (``DERIVATIVES``) in place of o_h (1 - o_h).
+    These are the rows of ``explain.explain(weights, x, [y], lr, activation)``: the
+    autograd column (delta_j = -dJ/dz_j, Delta w_ij = -lr dJ/dw_ij) and the
+    delta-rule column (delta_k = o_k (1 - o_k)(y - o_k), delta_h = g'(z_h) sum_k
+    w_hk delta_k, Delta w_ij = lr delta_j x_i), g' from the one activation table.
 
     Returns:
-        A dict with ``x``, ``y``, ``activation``, ``derivative`` (g' as text), ``z`` and
-        ``o`` (per layer, the input first in ``o``), ``delta`` and ``delta_autograd``
-        (per layer above the input), ``dw`` and ``dw_autograd`` (per layer, the
-        ``(n_in + 1, n_out)`` matrix of Delta w), ``J``.
+        A dict with ``x``, ``y``, ``activation``, ``derivative`` (the hidden units'
+        g'(z) as the table writes it), ``g`` (each layer's activation), ``note`` (the
+        page's words on a hidden activation other than sigmoid), ``z`` and ``o`` (per
+        layer, the input first in ``o``), ``slope`` (g'(z) of each hidden unit, per
+        hidden layer), ``delta`` and ``delta_autograd`` (per layer above the input),
+        ``dw`` and ``dw_autograd`` (per layer, the ``(n_in + 1, n_out)`` matrix of
+        Delta w), ``J``.
 
     Example:
         >>> numbers = example_numbers(explain.WORKED_WEIGHTS, "sigmoid", [1.0, 0.0], 1.0, 0.5)
@@ -400,30 +404,45 @@ def example_numbers(
     """
     weights = [np.asarray(w, dtype=np.float64) for w in weights]
     x = np.asarray(x, dtype=np.float64)
-    target = np.array([float(y)])
-    if activation == "sigmoid":
-        rows = {row.name: row for row in explain.explain(list(weights), x, target, lr).rows}
-        autograd = {name: row.autograd for name, row in rows.items()}
-        rule = {name: row.closed_form for name, row in rows.items()}
-    else:
-        autograd = _autograd_numbers(weights, activation, x, target, lr)
-        rule = _rule_numbers(weights, activation, x, target, lr)
+    rows = explain.explain(list(weights), x, np.array([float(y)]), lr, activation).rows
+    autograd = {row.name: row.autograd for row in rows}
+    rule = {row.name: row.closed_form for row in rows}
     sizes = [len(x)] + [w.shape[1] for w in weights]
     layers = range(1, len(sizes))
     outputs = [x.tolist()] + [_units(rule, "o", layer, sizes) for layer in layers]
+    nets = [(w[0] + np.asarray(o) @ w[1:]).tolist() for w, o in zip(weights, outputs)]
+    hidden = get_activation(activation)
     return {
         "x": x.tolist(),
         "y": float(y),
         "activation": activation,
-        "derivative": DERIVATIVES[activation],
-        "z": [(w[0] + np.asarray(o) @ w[1:]).tolist() for w, o in zip(weights, outputs)],
+        "derivative": hidden.derivative.removeprefix("do/dz = "),
+        "g": [activation] * (len(weights) - 1) + ["sigmoid"],
+        "note": _note(activation),
+        "z": nets,
         "o": outputs,
+        "slope": [
+            hidden.slope(np.asarray(o), np.asarray(z)).tolist()
+            for o, z in zip(outputs[1:-1], nets[:-1])
+        ],
         "delta": [_units(rule, "delta", layer, sizes) for layer in layers],
         "delta_autograd": [_units(autograd, "delta", layer, sizes) for layer in layers],
         "dw": [_updates(rule, layer, sizes) for layer in layers],
         "dw_autograd": [_updates(autograd, layer, sizes) for layer in layers],
         "J": rule["J"],
     }
+
+
+def _note(activation: str) -> str:
+    """What the page says under a hidden unit's rule when g is not the derivation's sigmoid."""
+    if activation == "sigmoid":
+        return ""
+    derivative = get_activation(activation).derivative.removeprefix("do/dz = ")
+    return (
+        f"These hidden units are {activation}, so the rule uses {activation}'s own derivative "
+        f"g'(z) = {derivative} where the derivation's sigmoid has o (1 - o); the numbers are "
+        f'those of tinygrad_bp.explain.explain(..., activation="{activation}").'
+    )
 
 
 def _units(numbers: Mapping[str, float], kind: str, layer: int, sizes: list[int]) -> list[float]:
@@ -435,72 +454,3 @@ def _updates(numbers: Mapping[str, float], layer: int, sizes: list[int]) -> list
         [numbers[f"Delta w[{layer}][{i},{j}]"] for j in range(1, sizes[layer] + 1)]
         for i in range(sizes[layer - 1] + 1)
     ]
-
-
-def _autograd_numbers(
-    weights: Sequence[np.ndarray], activation: str, x: np.ndarray, y: np.ndarray, lr: float
-) -> dict[str, float]:
-    """o, delta_j = -dJ/dz_j and Delta w_ij = -lr dJ/dw_ij by the scalar engine's backward.
-
-    The graph is the MLP's: z_j = weighted_sum(w_.j, o_below, w_0j) and o_j = g(z_j),
-    with g from the activation table ``nn.ACTIVATIONS`` (sigmoid for the output unit),
-    then J = half_sse.
-    """
-    numbers: dict[str, float] = {}
-    below = [Value(float(xi)) for xi in x]
-    leaves, nets = [], []
-    for layer, matrix in enumerate(weights, start=1):
-        g = ACTIVATION_TABLE["sigmoid" if layer == len(weights) else activation].apply
-        w = [[Value(float(number)) for number in row] for row in matrix]
-        z = [weighted_sum([row[j] for row in w[1:]], below, w[0][j]) for j in range(len(w[0]))]
-        below = [g(z_j) for z_j in z]
-        numbers |= {f"o[{layer}][{j}]": o.data for j, o in enumerate(below, start=1)}
-        leaves.append(w)
-        nets.append(z)
-    loss = half_sse(below, y)
-    loss.backward()
-    numbers["J"] = loss.data
-    for layer, (w, z) in enumerate(zip(leaves, nets), start=1):
-        for j, z_j in enumerate(z, start=1):
-            numbers[f"delta[{layer}][{j}]"] = -z_j.grad
-            for i, row in enumerate(w):
-                numbers[f"Delta w[{layer}][{i},{j}]"] = -lr * row[j - 1].grad
-    return numbers
-
-
-def _rule_numbers(
-    weights: Sequence[np.ndarray], activation: str, x: np.ndarray, y: np.ndarray, lr: float
-) -> dict[str, float]:
-    """o, delta and Delta w by the delta rules, with g'(z) of the hidden activation.
-
-    delta_k = o_k (1 - o_k)(y_k - o_k) (sigmoid output), delta_h = g'(z_h) sum_k w_hk
-    delta_k, Delta w_ij = lr delta_j x_i; numpy only, no autograd.
-    """
-    outputs, nets = [x], []
-    for layer, w in enumerate(weights, start=1):
-        nets.append(w[0] + outputs[-1] @ w[1:])
-        last = layer == len(weights)
-        outputs.append(delta.sigmoid(nets[-1]) if last else _hidden_output(activation, nets[-1]))
-    o = outputs[-1]
-    deltas = [o * (1.0 - o) * (y - o)]
-    for w, z, h in zip(weights[:0:-1], nets[-2::-1], outputs[-2:0:-1]):
-        deltas.insert(0, _slope(activation, z, h) * (w[1:] @ deltas[0]))
-    numbers = {"J": delta.half_sse(o, y)}
-    for layer, (below, d) in enumerate(zip(outputs, deltas), start=1):
-        updates = lr * np.outer(np.concatenate(([1.0], below)), d)
-        for j in range(len(d)):
-            numbers[f"o[{layer}][{j + 1}]"] = float(outputs[layer][j])
-            numbers[f"delta[{layer}][{j + 1}]"] = float(d[j])
-            for i in range(len(below) + 1):
-                numbers[f"Delta w[{layer}][{i},{j + 1}]"] = float(updates[i, j])
-    return numbers
-
-
-def _hidden_output(activation: str, z: np.ndarray) -> np.ndarray:
-    """o = g(z) of a tanh or relu unit (sigmoid networks go through ``explain``)."""
-    return np.tanh(z) if activation == "tanh" else np.maximum(z, 0.0)
-
-
-def _slope(activation: str, z: np.ndarray, o: np.ndarray) -> np.ndarray:
-    """g'(z) of a tanh or relu unit, as ``DERIVATIVES`` writes it: 1 - o^2, or 1 if z > 0."""
-    return 1.0 - o * o if activation == "tanh" else (z > 0).astype(np.float64)

@@ -267,7 +267,7 @@
       `net input  z = w_0j + \u03a3_i w_ij x_i = ${exact(w[0][j - 1])} + ${terms.join(" + ")}\n` +
         `           = ${exact(z)}`,
     );
-    const g = last || example.activation === "sigmoid" ? "sigmoid" : example.activation;
+    const g = example.g[layer - 1];
     const out = html("div", `output     o = ${g}(z) = `, "formula");
     out.appendChild(number("unit-o", o));
     panel.appendChild(out);
@@ -281,14 +281,10 @@
       const above = frame.weights[layer];
       const deltas = example.delta[layer];
       const sum = above[j].map((wk, k) => `${factor(wk)} \u00d7 ${factor(deltas[k])}`).join(" + ");
-      const slope = {
-        sigmoid: `${exact(o)} \u00d7 (1 - ${exact(o)})`,
-        tanh: `(1 - ${factor(o)}^2)`,
-        relu: z > 0 ? "1 (z > 0)" : "0 (z <= 0)",
-      }[example.activation];
+      const slope = example.slope[layer - 1][j - 1];
       rule.append(
-        `hidden unit: \u03b4_h = ${example.derivative} \u00d7 \u03a3_k w_hk \u03b4_k  ` +
-          `(k: the units of layer ${layer + 1})\n  = ${slope} \u00d7 (${sum})\n  = `,
+        `hidden unit: \u03b4_h = g'(z_h) \u00d7 \u03a3_k w_hk \u03b4_k,  g'(z) = ${example.derivative}  ` +
+          `(k: the units of layer ${layer + 1})\n  = ${factor(slope)} \u00d7 (${sum})\n  = `,
       );
     }
     rule.appendChild(number("unit-delta", d));
@@ -301,17 +297,7 @@
       html("span", agree ? "  agrees with the rule" : "  DISAGREES", agree ? "agree" : "disagree"),
     );
     panel.appendChild(check);
-    if (!last && example.activation !== "sigmoid") {
-      panel.appendChild(
-        html(
-          "p",
-          `These hidden units are ${example.activation}, so the rule uses ` +
-            `${example.activation}'s own derivative g'(z_h) = ${example.derivative} where the derivation's ` +
-            "sigmoid has o_h(1 - o_h); `tinygrad-bp explain` prints the sigmoid case.",
-          "note",
-        ),
-      );
-    }
+    if (!last && example.note) panel.appendChild(html("p", example.note, "note"));
     side.appendChild(html("p", "Its incoming weights change by \u0394w_ij = lr \u03b4_j x_i:"));
     const table = html("table", undefined, "updates");
     const head = html("tr");
@@ -559,6 +545,30 @@
     if (!recording) showControls();
   }
 
+  // Frames can arrive faster than a busy machine draws them. Drawing each as it came would
+  // queue the drawing, and the epoch shown would go on moving long after Pause; so only the
+  // newest frame is kept and drawn once the frames waiting have all been read. After a click
+  // on Pause, frames still saying "training" were made before the server paused: none is
+  // drawn, and the epoch shown stops at once, until the answer shows where training stopped.
+  let latest = null;
+  let pausing = false;
+  function receive(next) {
+    if (latest === null) setTimeout(() => {
+      const newest = latest;
+      latest = null;
+      if (!(pausing && newest.playing)) show(newest);
+    });
+    if (latest === null || next.version > latest.version) latest = next;
+  }
+
+  function playOrPause() {
+    const pause = Boolean(frame && frame.playing);
+    pausing = pause;
+    control(pause ? "pause" : "play").finally(() => {
+      pausing = false;
+    });
+  }
+
   async function control(action, settings) {
     byId("error").textContent = "";
     try {
@@ -589,9 +599,7 @@
   }
 
   function live() {
-    byId("play").addEventListener("click", () =>
-      control(frame && frame.playing ? "pause" : "play"),
-    );
+    byId("play").addEventListener("click", playOrPause);
     byId("step-example").addEventListener("click", () => control("step_example"));
     byId("step-epoch").addEventListener("click", () => control("step_epoch"));
     byId("reset").addEventListener("click", () => control("reset"));
@@ -615,7 +623,7 @@
     );
     byId("boundary").addEventListener("click", pickPoint);
     const events = new EventSource("events");
-    events.onmessage = (event) => show(JSON.parse(event.data));
+    events.onmessage = (event) => receive(JSON.parse(event.data));
     events.onerror = () => {
       byId("state").textContent = "disconnected: is tinygrad-bp watch still running?";
     };
