@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from tinygrad_bp import Tensor, data
+from tinygrad_bp import Value, data
 from tinygrad_bp.losses import binary_cross_entropy, cross_entropy, half_sse, mse
 from tinygrad_bp.nn import MLP, Linear, Sequential, Sigmoid, get_weights, set_weights
 from tinygrad_bp.optim import SGD
@@ -195,33 +195,38 @@ def test_bad_validation_arguments_are_refused_before_training():
         np.testing.assert_array_equal(ours, theirs)
 
 
-def test_eager_steps_say_so_and_why_in_the_history_and_the_progress_line():
-    # sign(o - 1/2) is a constant computed from data: trace refuses it, fit runs eagerly.
-    def loss(o, y):
-        side = Tensor(np.sign(o.data - 0.5))
-        return ((o - y) * side).sum()
+def cubed(v):
+    """v ** 3 written micrograd's way (a closure): trace refuses it, so fit runs eagerly."""
+    out = Value(v.data**3, (v,), "cube")
 
+    def _backward():
+        v.grad += 3 * v.data**2 * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def cubed_error(o, y):
+    return cubed(o - y)
+
+
+def test_eager_steps_say_so_and_why_in_the_history_and_the_progress_line():
     X, y = data.xor()
-    model = Sequential(Linear(2, 1, rng=0), Sigmoid())
-    history = fit(model, X, y, loss=loss, epochs=2, batch_size=None, progress=False)
-    assert history.eager.startswith("trace: ")
+    model = MLP(2, [2, 1], rng=0)
+    history = fit(model, X, y, loss=cubed_error, epochs=2, progress=False)
+    assert history.eager.startswith("trace: ") and "_backward" in history.eager
     assert f"ran eagerly: {history.eager.splitlines()[0][:20]}" in repr(history)
-    assert fit(model, X, y, loss=loss, epochs=1, compile=False).eager == ""
+    assert fit(model, X, y, loss=cubed_error, epochs=1, compile=False).eager == ""
     assert fit(MLP(2, [2, 1], rng=0), X, y, epochs=1).eager == ""  # traced: nothing to say
 
 
 def test_the_progress_line_of_an_eager_fit_names_the_reason(monkeypatch):
-    def loss(o, y):
-        return ((o - y) * Tensor(np.sign(o.data - 0.5))).sum()
-
     stream = io.StringIO()
     monkeypatch.setattr(sys, "stderr", stream)
     X, y = data.xor()
-    history = fit(
-        Sequential(Linear(2, 1, rng=0), Sigmoid()), X, y, loss=loss, epochs=2, progress=True
-    )
+    history = fit(MLP(2, [2, 1], rng=0), X, y, loss=cubed_error, epochs=2, progress=True)
     lines = stream.getvalue().splitlines()
-    assert lines[0].startswith("epoch 2/2  loss ") and lines[1] == f"  ran eagerly: {history.eager}"
+    assert lines[0].startswith("epoch 2/2  cubed_error ") and lines[1] == f"  ran eagerly: {history.eager}"
 
 
 def test_history_without_validation_is_as_before():
