@@ -38,13 +38,12 @@ notebooks and lecture exercises run unchanged.
 from __future__ import annotations
 
 import ast
-import contextlib
 import itertools
 import linecache
 import math
 import numbers
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 import numpy as np
@@ -596,13 +595,8 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value)
 def sweep_order(root: Value) -> tuple[list[Value], list[Value]]:
     """The nodes below ``root``: those with children in sweep order, and the leaves.
 
-    One walk collects every node reachable from ``root``; the nodes with children
-    are then sorted by decreasing creation number ``_created``. A node is made
-    after its children, so each comes after all of its consumers, and a sort in C
-    costs far less than a second walk over the edges. The walk takes the last
-    operand first, which for an expression (whose right operand is made after its
-    left one) is already decreasing creation order, so the sort has little to do.
-    It reads the operands from the slots (see ``Value``), not through ``children``.
+    The walk of the reverse sweep (``_reached``), read without sweeping: every
+    grad it marks is put back as it was before this returns.
 
     >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
     >>> c = a * b
@@ -611,10 +605,45 @@ def sweep_order(root: Value) -> tuple[list[Value], list[Value]]:
     >>> [node.op for node in interior], [leaf.label for leaf in leaves]
     (['+', '*'], ['a', 'b'])
     """
+    interior, leaves, held, grads = _reached(root, every_grad=True)
+    for node, grad in zip(held, grads):
+        node.grad = grad
+    return interior, leaves
+
+
+class _Mark(float):
+    """0.0 as an object of its own, made afresh for each walk (see ``_reached``)."""
+
+    __slots__ = ()
+
+
+def _reached(root: Value, every_grad: bool = False) -> tuple[list, list, list, list]:
+    """Every node below ``root``: those with children in sweep order, the leaves, and held grads.
+
+    One walk collects the nodes reachable from ``root``; the nodes with children
+    are then sorted by decreasing creation number ``_created``. A node is made
+    after its children, so each comes after all of its consumers, and a sort in C
+    costs far less than a second walk over the edges. The walk takes the last
+    operand first, which for an expression (whose right operand is made after its
+    left one) is already decreasing creation order, so the sort has little to do.
+
+    The walk marks each node it reaches by setting its ``grad`` to this walk's own
+    ``_Mark`` (equal to 0.0, identical to no other object): "reached?" is then one
+    identity test, where a set of the nodes cost a hash insertion per node and its
+    growth, and the sweep needs every grad at 0.0 anyway. The grads a node held
+    before, when nonzero (``every_grad``: all of them), come back in ``held`` and
+    ``grads``, in the same order. It reads the operands from the slots (see ``Value``).
+    """
+    mark = _Mark()
+    held, grads = [], []
+    interior: list[Value] = []
+    leaves: list[Value] = []
+    if root.grad or every_grad:
+        held.append(root)
+        grads.append(root.grad)
+    root.grad = mark
     if root._a is None:
-        return [], [root]
-    seen = {root}
-    interior, leaves = [], []
+        return interior, [root], held, grads
     stack = [root]
     while stack:
         node = stack.pop()  # the last operand first: the order is then nearly sorted already
@@ -622,14 +651,18 @@ def sweep_order(root: Value) -> tuple[list[Value], list[Value]]:
         b = node._b
         operands = (node._a,) if b is None else node._a if b is _MANY else (node._a, b)
         for child in operands:
-            if child not in seen:
-                seen.add(child)
+            grad = child.grad
+            if grad is not mark:  # reached for the first time
+                if grad or every_grad:
+                    held.append(child)
+                    grads.append(grad)
+                child.grad = mark
                 if child._a is None:
                     leaves.append(child)
                 else:
                     stack.append(child)
     interior.sort(key=_creation_number, reverse=True)
-    return interior, leaves
+    return interior, leaves, held, grads
 
 
 _creation_number = operator.attrgetter("_created")
@@ -639,42 +672,29 @@ def _backpropagate(root: Value, seed: float) -> None:
     """The reverse sweep from ``root``: order, seed, one loop (HIPS autograd's shape).
 
     During the sweep each ``grad`` holds this sweep's gradient alone (the grads held
-    before are set aside and added back at the end, so gradients accumulate as in
-    PyTorch): the chain-rule loop is micrograd's, and a micrograd closure reads in
-    ``self.grad`` exactly this sweep's gradient. The order is ``sweep_order``:
-    nodes by decreasing creation number, which puts each after all its consumers.
+    before are set aside by the walk and added back at the end, so gradients
+    accumulate as in PyTorch): the chain-rule loop is micrograd's, and a micrograd
+    closure reads in ``self.grad`` exactly this sweep's gradient. The order is
+    ``sweep_order``'s: nodes by decreasing creation number, each after all its consumers.
+    If the sweep raises, every grad is put back as it was.
     """
-    interior, leaves = sweep_order(root)
-    with collector_paused(), _grads_set_aside(interior + leaves):
-        root.grad = seed
-        hook = None if mode.plain else mode.thread.backward_hook
-        if hook is None:
-            _chain_rule(interior)
-        else:
-            _observed_chain_rule(interior, hook)
-
-
-@contextlib.contextmanager
-def _grads_set_aside(nodes: list[Value]) -> Iterator[None]:
-    """For the block, the grads the ``nodes`` hold are 0; after it they are added back.
-
-    Only nonzero grads need it (after ``zero_grad()``, none): a graph built for one
-    step costs nothing here. If the block raises, every grad is put back as it was.
-    """
-    held = [node for node in nodes if node.grad]
-    grads = [node.grad for node in held]
-    for node in held:
-        node.grad = 0.0
-    try:
-        yield
-    except BaseException:
-        for node in nodes:
-            node.grad = 0.0
+    with collector_paused():
+        interior, leaves, held, grads = _reached(root)
+        try:
+            root.grad = seed
+            hook = None if mode.plain else mode.thread.backward_hook
+            if hook is None:
+                _chain_rule(interior)
+            else:
+                _observed_chain_rule(interior, hook)
+        except BaseException:
+            for node in itertools.chain(interior, leaves):
+                node.grad = 0.0
+            for node, grad in zip(held, grads):
+                node.grad = grad
+            raise
         for node, grad in zip(held, grads):
-            node.grad = grad
-        raise
-    for node, grad in zip(held, grads):
-        node.grad += grad
+            node.grad += grad
 
 
 def _chain_rule(order: list[Value]) -> None:
@@ -714,8 +734,8 @@ def _run_closure(node: Value) -> None:
     """A hand-built node's step: its micrograd closure adds local * node.grad to each child."""
     if node._user_backward is not None:
         node._user_backward()
-        for child in node.children:
-            child.grad = to_float(child.grad)
+    for child in node.children:  # a float, also where the closure wrote none (see _Mark)
+        child.grad = to_float(child.grad)
 
 
 def _observed_closure(node: Value, hook: Callable[[Any, tuple[Any, ...]], None]) -> None:
