@@ -278,14 +278,19 @@ class Value:
         def step(self) -> Value: ...
         def _power_of_value(self, exponent: Value) -> Value: ...
         def _power_of_number(self, c: float, op: str) -> Value: ...
+        def __radd__(self, other: Number) -> Value: ...  # other + self = self + other
+        def __rmul__(self, other: Number) -> Value: ...  # other * self = self * other
 
     def __pow__(self, exponent: Operand) -> Value:
         """a ** b; d/da = b a^(b-1) (0 for b = 0), d/db = a^b ln a (see _exponent_slope)."""
         if isinstance(exponent, Value):
             return self._power_of_value(exponent)
         if type(exponent) is float:  # "**-1.0", "**0.5"
-            op = _POWER_OPS.get(exponent) or _power_op(exponent)
+            op = _POWER_OPS.get(exponent) or _power_op(exponent, _POWER_OPS)
             return self._power_of_number(exponent, op)
+        if type(exponent) is int:  # "**2", "**-1" (a division)
+            op = _INT_POWER_OPS.get(exponent) or _power_op(exponent, _INT_POWER_OPS)
+            return self._power_of_number(to_float(exponent), op)
         c = to_float(exponent)
         exact = type(exponent) is int  # "**2"; else the float's repr: the op names c exactly
         return self._power_of_number(c, f"**{exponent}" if exact else f"**{c!r}")
@@ -304,12 +309,6 @@ class Value:
     def __truediv__(self, other: Operand) -> Value:  # self * other^-1
         other = other if isinstance(other, Value) else _constant(other)
         return self * other**-1
-
-    def __radd__(self, other: Number) -> Value:  # other + self
-        return self + other
-
-    def __rmul__(self, other: Number) -> Value:  # other * self
-        return self * other
 
     def __rsub__(self, other: Number) -> Value:  # other - self
         return _constant(other) + (-self)
@@ -402,14 +401,17 @@ class Value:
         return self.data
 
 
-_POWER_OPS: dict[float, str] = {}  # "**-1.0", "**0.5", ...: made once each, not per node
+# The ops of number exponents, made once each, not per node: "**-1.0", "**0.5", ... for
+# floats, "**2", "**-1", ... for ints (apart: the dict would take -1 and -1.0 for one key).
+_POWER_OPS: dict[float, str] = {}
+_INT_POWER_OPS: dict[int, str] = {}
 
 
-def _power_op(exponent: float) -> str:
-    """The op of ``x ** exponent`` (a float), kept for the next node (up to 1,000 of them)."""
+def _power_op(exponent: Any, ops: dict[Any, str]) -> str:
+    """The op of ``x ** exponent``, kept in ``ops`` for the next node (up to 1,000 of them)."""
     op = f"**{exponent}"
-    if len(_POWER_OPS) < 1000:
-        _POWER_OPS[exponent] = op
+    if len(ops) < 1000:
+        ops[exponent] = op
     return op
 
 
@@ -571,6 +573,9 @@ _OPS = _made_ops()
 for _op, (_kind, _name) in _METHODS.items():
     if _kind != "weighted_sum":
         setattr(Value, _name, _OPS[_op])
+# other + self is self + other (and * alike): the same method, not a second call to it
+for _name, _reflected in (("__add__", "__radd__"), ("__mul__", "__rmul__")):
+    setattr(Value, _reflected, getattr(Value, _name))
 
 
 def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value) -> Value:
