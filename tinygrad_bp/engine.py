@@ -187,7 +187,9 @@ FUNCTIONS: dict[str, Any] = {
 
 # The marker in ``_b`` of a node whose ``_a`` is the tuple of its operands (more than two).
 _MANY: Any = object()
-_next_number = itertools.count().__next__  # creation numbers: a node outnumbers its children
+# Creation numbers: a node outnumbers its children. Floats, exact up to 2**53 nodes: a
+# float takes 24 bytes where an int past 256 takes 32.
+_next_number = itertools.count(0.0).__next__
 
 
 class Value:
@@ -235,7 +237,7 @@ class Value:
     _da: Any  # d(self)/d(_a), or the tuple of local derivatives (None: built by hand)
     _db: float  # d(self)/d(_b)
     op: str
-    _created: int  # a node with children: its creation number, larger than its children's
+    _created: float  # a node with children: its creation number, larger than its children's
     label: str = ""
     _origin: str | None = None  # where anomaly mode saw it made
     _user_backward: Callable[[], None] | None = None  # a micrograd closure
