@@ -358,6 +358,22 @@ class Value:
             return () if a is None else (self._da,)
         return self._da if b is _MANY else (self._da, self._db)
 
+    @local_grads.setter
+    def local_grads(self, local_grads: Sequence[float]) -> None:
+        """Replace the numbers of the local derivatives, one per child (``trace`` does)."""
+        local_grads = tuple(local_grads)
+        if len(local_grads) != len(self.children) or self.local_grads is None:
+            raise ValueError(
+                f"local_grads: {len(local_grads)} numbers for a node of "
+                f"{len(self.children)} children (or built by hand, whose closure knows them)"
+            )
+        if self._b is _MANY:
+            self._da = local_grads
+        elif len(local_grads) == 1:
+            (self._da,) = local_grads
+        elif local_grads:
+            self._da, self._db = local_grads
+
     @property
     def _prev(self) -> set[Value]:
         return set(self.children)
