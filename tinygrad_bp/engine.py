@@ -658,32 +658,32 @@ def _reached(root: Value, every_grad: bool = False) -> tuple[list, list, list, l
     ``grads``, in the same order. It reads the operands from the slots (see ``Value``).
     """
     mark = _Mark()
-    held, grads = [], []
+    held: list[Value] = []
+    grads: list[Any] = []
     interior: list[Value] = []
     leaves: list[Value] = []
-    if root.grad or every_grad:
-        held.append(root)
-        grads.append(root.grad)
-    root.grad = mark
-    if root._a is None:
-        return interior, [root], held, grads
     stack = [root]
     while stack:
         node = stack.pop()  # the last operand first: the order is then nearly sorted already
+        grad = node.grad
+        if grad is mark:  # reached before, through another consumer
+            continue
+        if grad or every_grad:
+            held.append(node)
+            grads.append(grad)
+        node.grad = mark
+        if node._a is None:
+            leaves.append(node)
+            continue
         interior.append(node)
         b = node._b
-        operands = (node._a,) if b is None else node._a if b is _MANY else (node._a, b)
-        for child in operands:
-            grad = child.grad
-            if grad is not mark:  # reached for the first time
-                if grad or every_grad:
-                    held.append(child)
-                    grads.append(grad)
-                child.grad = mark
-                if child._a is None:
-                    leaves.append(child)
-                else:
-                    stack.append(child)
+        if b is None:
+            stack.append(node._a)
+        elif b is _MANY:
+            stack.extend(node._a)
+        else:
+            stack.append(node._a)
+            stack.append(b)
     interior.sort(key=_creation_number, reverse=True)
     return interior, leaves, held, grads
 
