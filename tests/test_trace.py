@@ -283,26 +283,30 @@ def test_a_parameter_that_changed_shape_raises():
         step(np.zeros((4, 2)))
 
 
-def test_a_constant_computed_from_data_is_refused():
+def test_a_max_over_data_is_replayed_as_a_max():
+    """max(z.data, 1.0) is recomputed at each call: the leaf follows whichever is larger."""
     w = Value(0.5)
 
-    def branchy(x):
+    def shifted(x):
         z = w * x
-        return z - max(z.data, 1.0)  # a leaf made from z.data: a replay cannot recompute it
+        return z * 3.0 - max(z.data, 1.0)
 
-    with pytest.raises(ValueError, match="data outside the graph"):
-        trace(branchy, 3.0)
+    step = trace(shifted, 3.0)  # z = 1.5: the max is z's data
+    for x in (3.0, 1.0, -4.0):  # 1.5, then 0.5 and -2: the max is the constant 1.0
+        assert step(x) == 1.5 * x - max(0.5 * x, 1.0)
 
 
-def test_a_branch_on_data_near_the_example_is_refused():
+def test_a_branch_on_data_right_at_the_example_is_checked_not_refused():
     w = Value(1.0)
 
     def branchy(x):
         z = w * x
         return z * z if z.data > 0 else z.exp()
 
-    with pytest.raises(ValueError, match="branches on data right at the example"):
-        trace(branchy, 0.0)
+    step = trace(branchy, 0.0)  # z = 0: the else branch, guarded
+    assert step(-1.0) == math.exp(-1.0)
+    with pytest.raises(ValueError, match="branches on data"):
+        step(1e-300)
 
 
 def test_a_branch_on_data_is_checked_at_every_call():
@@ -319,11 +323,20 @@ def test_a_branch_on_data_is_checked_at_every_call():
     assert w.grad == 8.0  # d(2 w x)/dw = 2 x from the first call; the refused one added nothing
 
 
-def test_a_sign_mask_from_data_is_refused_even_far_from_its_flip():
-    net = tensor_mlp([2, 3, 1], "tanh", None, rng=0)  # logits, so BCE from logits masks z >= 0
-    X, y = np.ones((4, 2)), np.ones((4, 1))
-    with pytest.raises(ValueError, match="data outside the graph"):
-        trace(lambda X, y: losses.binary_cross_entropy(net(X), y, from_logits=True), X, y)
+def test_a_sign_mask_from_data_is_recomputed_at_each_call():
+    """BCE from logits masks z >= 0 with np.where on z.data: replayed, so a flip is followed."""
+    nets = [tensor_mlp([2, 3, 1], "tanh", None, rng=0) for _ in range(2)]
+    loss = lambda net, X, y: losses.binary_cross_entropy(net(X), y, from_logits=True)  # noqa: E731
+    step = trace(lambda X, y: loss(nets[0], X, y), np.ones((4, 2)), np.ones((4, 1)))
+    X = np.array([[1.0, 1.0], [-3.0, 2.0], [3.0, -2.0], [-1.0, -1.0]])
+    z = nets[1](X).data
+    assert (z >= 0).any() and (z < 0).any()  # the mask differs from the example's
+    traced = step(X, np.ones((4, 1)))
+    eager = loss(nets[1], X, np.ones((4, 1)))
+    eager.backward()
+    assert_same(traced, eager.item())
+    for a, b in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
+        assert_same(a.grad, b.grad)
 
 
 def test_a_user_written_backward_is_refused():
@@ -366,10 +379,10 @@ def test_class_targets_all_zero_in_the_example_are_still_inputs():
 def test_out_of_range_class_targets_raise_like_eager():
     net = tensor_mlp([2, 3], "relu", None, rng=0)
     step = trace(lambda X, y: losses.cross_entropy(net(X), y), np.zeros((2, 2)), np.array([0, 2]))
-    with pytest.raises(ValueError, match=r"\[0, 3\)"):
-        step(np.zeros((2, 2)), np.array([0, 3]))
-    with pytest.raises(ValueError, match=r"\[0, 3\)"):
-        step(np.zeros((2, 2)), np.array([-1, 0]))
+    for bad in (np.array([0, 3]), np.array([-1, 0])):  # the loss's range check is a guard
+        with pytest.raises(ValueError, match="branches on data"):
+            step(np.zeros((2, 2)), bad)
+    assert all(p.grad is None for p in net.parameters())
 
 
 # -- the source ------------------------------------------------------------------------------
@@ -379,10 +392,13 @@ def test_the_source_is_the_derivation_one_line_per_node():
     net = MLP(2, [2, 1], rng=0)
     step = trace(lambda x, y: losses.half_sse(net(x), y), [1.0, 0.0], 1.0)
     lines = step.source.splitlines()
-    forward = lines[lines.index("    # forward pass: one line per node") + 1 :]
+    heading = "    # forward pass: one line per node (and the checks of fn's decisions on data)"
+    forward = lines[lines.index(heading) + 1 :]
     forward = forward[: next(i for i, line in enumerate(forward) if line.startswith("    #"))]
-    interior = step.nodes - sum(1 for _ in step.parameters) - 3  # 2 inputs and -y
-    assert len(forward) == interior - 1  # the constant 0.5 is written in place
+    leaves_made = 3  # x1 and x2 from the inputs, -y
+    interior = step.nodes - sum(1 for _ in step.parameters) - leaves_made
+    assert len(forward) == interior - 1 + leaves_made  # the constant 0.5 is written in place
+    assert sum(line.startswith("    x") for line in forward) == leaves_made
     assert sum("= sigmoid(" in line for line in forward) == 3
     assert any("o3 * (1.0 - o3) * d_o3" in line for line in lines)
     namespace = {}

@@ -193,6 +193,7 @@ class _ThreadMode(threading.local):
     grad_enabled: bool = True
     forward_hook: ForwardHook | None = None
     backward_hook: BackwardHook | None = None
+    tracer: Any = None  # while this thread traces a step: its recorder (tracing.recording)
 
 
 class _Mode:
@@ -294,6 +295,24 @@ def _chained(first: Callable[..., None] | None, then: Callable[..., None] | None
         then(*args)
 
     return both
+
+
+@contextlib.contextmanager
+def tracing(tracer: Any) -> Iterator[None]:
+    """Let ``tracer`` see, in this thread only, what the tensor engine makes in the block.
+
+    The tensor engine tells it each primitive's instance and parameters
+    (``tracer.applied``), the data each leaf was made from (``tracer.leaf``) and
+    converts user data through it (``tracer.as_array``): what ``trace`` needs to
+    replay a step, which the plain forward hook does not carry.
+    """
+    with mode.changing() as thread:
+        previous = thread.tracer
+        thread.tracer = tracer
+        try:
+            yield
+        finally:
+            thread.tracer = previous
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .engine import Value
-from .tensor import Tensor
+from .tensor import Tensor, as_array
 
 # As in PyTorch, log(p) is clamped at -100 in binary cross-entropy so that a
 # probability of exactly 0 or 1 gives a finite loss (and no NaN from 0 * log 0).
@@ -36,7 +36,7 @@ def _as_values(pred: Any) -> np.ndarray:
 
 
 def _target_array(target: Any, shape: tuple[int, ...], loss: str) -> np.ndarray:
-    array = target.data if isinstance(target, Tensor) else np.asarray(target)
+    array = target.data if isinstance(target, Tensor) else as_array(target)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{loss}: targets must be real numbers, got dtype {array.dtype}")
     if array.shape != shape:
@@ -189,7 +189,7 @@ def _cross_entropy_row(z: list[Value], target: int) -> Value:
 
 def _one_target(targets: Any, logits_shape: tuple[int, ...]) -> np.ndarray:
     """The class of a single example, as an array of shape (1,)."""
-    array = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    array = as_array(targets.data if isinstance(targets, Tensor) else targets)
     if array.size != 1:
         raise ValueError(
             f"cross_entropy: one example of logits of shape {logits_shape} needs one target, "
@@ -199,7 +199,7 @@ def _one_target(targets: Any, logits_shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _class_targets(targets: Any, logits_shape: tuple[int, ...]) -> np.ndarray:
-    array = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    array = as_array(targets.data if isinstance(targets, Tensor) else targets)
     n, classes = logits_shape
     whole = array.dtype.kind in "iub" or (
         array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array % 1 == 0)

@@ -61,6 +61,18 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
         return np.array(array, dtype=dtype)  # always a copy: user arrays are never aliased
 
 
+def as_array(data: Any) -> np.ndarray:
+    """``np.asarray(data)``; while this thread traces a step, an array that keeps track of
+    which argument or node the numbers come from (``tracing.recording``).
+
+    >>> as_array([1, 2]).tolist()
+    [1, 2]
+    """
+    if not mode.plain and mode.thread.tracer is not None:
+        return mode.thread.tracer.as_array(data)
+    return np.asarray(data)
+
+
 def _shape_arg(args: tuple[Any, ...]) -> tuple[Any, ...]:
     """Accept both ``f(2, 3)`` and ``f((2, 3))``, as numpy and PyTorch do."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
@@ -176,8 +188,12 @@ def _apply(function: type[F.Function], *inputs: Tensor, **params: Any) -> Tensor
             out.children = inputs
             out.requires_grad = True
             out._ctx = ctx
-    if not mode.plain and mode.thread.forward_hook is not None:
-        mode.thread.forward_hook(out, out.data, inputs)
+    if not mode.plain:
+        thread = mode.thread
+        if thread.forward_hook is not None:
+            thread.forward_hook(out, out.data, inputs)
+        if thread.tracer is not None:  # trace records the primitive and its parameters
+            thread.tracer.applied(out, ctx, inputs, params)
     return out
 
 
@@ -217,8 +233,11 @@ class Tensor:
         self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = ""
     ) -> None:
         self._setup(_to_array(data, dtype), bool(requires_grad), label)
-        if not mode.plain and mode.thread.forward_hook is not None:  # leaves are observed too
-            mode.thread.forward_hook(self, self.data, ())
+        if not mode.plain:
+            if mode.thread.forward_hook is not None:  # leaves are observed too
+                mode.thread.forward_hook(self, self.data, ())
+            if mode.thread.tracer is not None:  # trace: what the leaf was made from
+                mode.thread.tracer.leaf(self, data)
 
     def _setup(self, data: np.ndarray, requires_grad: bool, label: str) -> None:
         self.data = data
@@ -309,7 +328,10 @@ class Tensor:
         >>> Tensor([1.0], requires_grad=True).detach().requires_grad
         False
         """
-        return Tensor._wrap(self.data)
+        out = Tensor._wrap(self.data)
+        if not mode.plain and mode.thread.tracer is not None:
+            mode.thread.tracer.leaf(out, self.data)
+        return out
 
     def _operand(self, other: Operand) -> Tensor:
         """``other`` as a Tensor; a real number (Python or numpy) takes this tensor's dtype."""
@@ -321,7 +343,10 @@ class Tensor:
         ):
             try:
                 with np.errstate(over="ignore"):  # beyond float32's range: inf, as in PyTorch
-                    return Tensor._wrap(np.array(other, dtype=self.data.dtype))
+                    out = Tensor._wrap(np.array(other, dtype=self.data.dtype))
+                if not mode.plain and mode.thread.tracer is not None:
+                    mode.thread.tracer.leaf(out, other)
+                return out
             except OverflowError:  # an int beyond 1.8e308
                 raise ValueError(f"Tensor: {other!r:.60} is too large for a float") from None
         return Tensor(other)
@@ -917,7 +942,7 @@ def where(cond: Any, a: Operand, b: Operand) -> Tensor:
     >>> out.tolist(), x.grad.tolist()
     ([0.0, 2.0], [0.0, 1.0])
     """
-    mask = np.asarray(cond.data if isinstance(cond, Tensor) else cond)
+    mask = as_array(cond.data if isinstance(cond, Tensor) else cond)
     if mask.dtype.kind not in "biuf":
         raise TypeError(f"where: cond must be bools or numbers, got {type(cond).__name__}")
     a, b = _tensors("where", [a, b])

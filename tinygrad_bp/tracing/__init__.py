@@ -1,13 +1,15 @@
 """Compiled steps: record a loss function's graph once, replay it as straight-line code.
 
-``step = trace(fn, *example_args)`` runs ``fn`` on the example (and once more on
-a slightly moved copy, see ``record``), and writes the forward and backward pass
-of the graph it recorded as one Python function, ``step.source``: for ``Value``
-graphs plain float arithmetic, for ``Tensor`` graphs the numpy calls the
-primitives make. Calling ``step(*args)`` computes the loss for new arguments of
-the same shapes from the parameters' current data, adds d(loss)/d(parameter) to
-every parameter's ``grad`` exactly as ``fn(*args).backward()`` would, and
-returns the loss as a float.
+``step = trace(fn, *example_args)`` runs ``fn`` once on the example, observed
+(``recording``: which leaves are parameters, inputs and constants, what ``fn``
+decided on data), and writes the forward and backward pass of the graph it
+recorded as one Python function, ``step.source``: for ``Value`` graphs plain
+float arithmetic, for ``Tensor`` graphs each primitive's own ``forward`` and
+``backward``. Calling ``step(*args)`` computes the loss for new arguments of the
+same structure from the parameters' current data, checks that ``fn``'s
+decisions on data come out as traced, adds d(loss)/d(parameter) to every
+parameter's ``grad`` exactly as ``fn(*args).backward()`` would, and returns the
+loss as a float.
 
 Before it is handed out, the generated step is run once on the example and
 must agree with the eager engine to the last bit (loss and every grad); else
@@ -25,7 +27,7 @@ import numpy as np
 
 from ..engine import Value
 from ..tensor import Tensor
-from . import scalar, tensor
+from . import render, scalar, tensor
 from .recording import Recording, TraceError, flatten, record
 from .unpack import mismatch, patterns
 
@@ -54,6 +56,7 @@ class Step:
         self.parameters = [s.node for s in recording.sources.values() if s.kind == "param"]
         self.nodes = len(recording.order)
         self._key = recording.key
+        self._nodes_given = sum(isinstance(x, (Value, Tensor)) for x in recording.leaves)
         self._body = body
         self.namespace = namespace
 
@@ -85,6 +88,10 @@ class Step:
     def __call__(self, *args: Any) -> float:
         if len(args) != len(self._key):
             raise mismatch(self._key, args)
+        if self._nodes_given > 1:
+            given = [x for x in flatten(args)[1] if isinstance(x, (Value, Tensor))]
+            if len({id(x) for x in given}) != len(given):
+                raise TraceError("step: the same Value or Tensor at two argument positions")
         try:
             return self._function(*args)
         except (AttributeError, TypeError):
@@ -109,11 +116,15 @@ def trace(fn: Callable[..., Any], *example_args: Any) -> Step:
     parameters (leaves that exist before the call, read afresh at each call) and
     the arguments (Values, Tensors, numbers, numpy arrays, lists of them).
 
+    ``fn`` runs exactly once. Its number and array arguments are tracked, so
+    leaves made from them are recomputed at each call, and its decisions on data
+    (``if x > 100``) are checked at each call (docs/api.md has the rules).
+
     Raises:
         ValueError (``TraceError``): fn uses something a replay cannot recompute
-            (a number taken from ``.data`` into a new leaf, a user-written
-            ``_backward``, a branch that a small move of the inputs flips), or
-            the generated step disagrees with the eager engine on the example.
+            (a user-written ``_backward``, an argument also used as a parameter,
+            one object at two argument positions), or the generated step
+            disagrees with the eager engine on the example.
 
     >>> from tinygrad_bp import Value
     >>> w = Value(3.0, label="w")
@@ -155,7 +166,7 @@ def _compile(
     arg_names = [f"a{i}" for i in range(len(recording.key))]
     targets, statics = patterns(recording.key)
     unpack = [f"{target} = {arg}" for target, arg in zip(targets, arg_names)]
-    checks = [f"if s{i} != STATIC[{i}]:" for i in range(len(statics))]
+    checks = [f"if not STATIC[{i}].matches(s{i}):" for i in range(len(statics))]
     packed = "(" + "".join(f"{arg}, " for arg in arg_names) + ")"
     lines = [f"def step({', '.join(arg_names)}):"]
     if unpack:
@@ -168,23 +179,33 @@ def _compile(
     source = "\n".join(lines) + "\n"
     factory = f"def make({', '.join([*closure_names, 'KEY', 'STATIC'])}):\n"
     factory += textwrap.indent(source, "    ") + "    return step\n"
-    namespace: dict[str, Any] = {**helpers, "mismatch": mismatch, "np": np}
+    helpers = {**render.HELPERS, **helpers, "mismatch": mismatch}
+    namespace: dict[str, Any] = dict(helpers)
     exec(compile(factory, "<traced step>", "exec"), namespace)  # noqa: S102 (our own code)
     function = namespace["make"](*closure_objects, recording.key, statics)
-    uses = {**helpers, "mismatch": mismatch, "np": np, "KEY": recording.key, "STATIC": statics}
+    uses = {**helpers, "KEY": recording.key, "STATIC": statics}
     uses.update(zip(closure_names, closure_objects))
     return source, function, uses
 
 
 def _agree_with_eager(step: Step, recording: Recording, args: tuple[Any, ...]) -> None:
-    """Run the eager backward of the recorded graph and the step, from zero grads: same numbers."""
-    nodes = [*step.parameters, *(x for x in recording.leaves if isinstance(x, (Value, Tensor)))]
-    nodes = list({id(n): n for n in nodes}.values())
+    """Run the eager backward of the recorded graph and the step, from zero grads: same numbers.
+
+    The eager sweep fills the grads of the arguments' stand-ins; the step, those of
+    the arguments themselves.
+    """
+    stand_ins = {
+        s.index: node
+        for node in recording.order
+        if (s := recording.sources.get(id(node))) and s.kind == "input"
+    }
+    given = [recording.leaves[k] for k in stand_ins]
+    nodes = [*step.parameters, *given]
     saved = [node.grad for node in nodes]
     try:
-        _zero(nodes)
+        _zero([*step.parameters, *stand_ins.values()])
         recording.root.backward()
-        eager = [_copy(node.grad) for node in nodes]
+        eager = [_copy(node.grad) for node in [*step.parameters, *stand_ins.values()]]
         eager_loss = float(np.asarray(recording.root.data).reshape(-1)[0])
         _zero(nodes)
         loss = step(*args)

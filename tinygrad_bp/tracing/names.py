@@ -23,7 +23,19 @@ _STEMS = {
 def reserved(n_args: int, n_leaves: int, helpers: set[str]) -> set[str]:
     """The names the generated step uses for itself: its arguments (``a0``...), their
     leaves (``i0``...), the static parts (``s0``...), its helpers and builtins."""
-    own = {"step", "make", "mismatch", "KEY", "STATIC", "sum", "abs", "float", "type"}
+    own = {"step", "make", "mismatch", "KEY", "STATIC", "sum", "abs", "float", "type", "max", "min"}
+    own |= {
+        "np",
+        "real",
+        "array_arg",
+        "unchanged",
+        "branched",
+        "bool",
+        "int",
+        "round",
+        "slice",
+        "leaf",
+    }
     numbered = {f"{stem}{k}" for stem in "ais" for k in range(max(n_args, n_leaves))}
     return own | numbered | helpers
 

@@ -15,6 +15,7 @@ away each call, so no line is spent on them.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import re
 from typing import Any
@@ -23,6 +24,7 @@ from ..engine import FUNCTIONS, RULES, Rule, Value, rule_of, to_float
 from ..graph import backward_order
 from .names import Names, reserved
 from .recording import Recording, Source, TraceError
+from .render import Guards, Renderer
 
 # What the generated code calls, by the name it calls it: the functions the rules use.
 HELPERS: dict[str, Any] = {
@@ -71,39 +73,37 @@ def _locals(node: Value, out: str, ins: list[str]) -> list[str]:
         n = (len(ins) - 1) // 2
         d_weight, d_input, d_bias = rule.local_grads
         pairs = [{**names, "w": w, "x": x} for w, x in zip(ins[:n], ins[n : 2 * n])]
+        templates = [d_weight] * n + [d_input] * n + [d_bias]
         spelled = [_spelled(d_weight, pair) for pair in pairs]
         spelled += [_spelled(d_input, pair) for pair in pairs]
         spelled.append(_spelled(d_bias, names))
     else:
         names.update(x=ins[0], y=ins[-1])
-        spelled = [_spelled(local, names) for local in rule.local_grads]
-    return ["" if local == "1.0" else _factor(local) for local in spelled]
+        templates = list(rule.local_grads)
+        spelled = [_spelled(local, names) for local in templates]
+    return [
+        "" if local == "1.0" else local if _tight(template) else f"({local})"
+        for local, template in zip(spelled, templates)
+    ]
 
 
-def _factor(expression: str) -> str:
-    """``expression`` ready to be multiplied on the right: bracketed unless it binds as tightly.
+@functools.cache
+def _tight(template: str) -> bool:
+    """Whether a rule's expression can be multiplied on the right without brackets.
 
     ``a * b * d`` computes ``(a * b) * d``, as the eager engine does, so a product,
     a quotient, a name or a call stays bare; a sum or a conditional is bracketed.
+    Spelling replaces names by names, so the rule's own text decides (parsed once).
     """
-    top = ast.parse(expression, mode="eval").body
-    tight = isinstance(top, (ast.Name, ast.Call, ast.Constant)) or (
+    top = ast.parse(template, mode="eval").body
+    return isinstance(top, (ast.Name, ast.Call, ast.Constant)) or (
         isinstance(top, ast.BinOp) and isinstance(top.op, (ast.Mult, ast.Div))
     )
-    return expression if tight else f"({expression})"
 
 
-def _input_line(name: str, source: Source, leaf: Any) -> str:
-    """The line that reads an input leaf's number from the call's arguments."""
-    arg = f"i{source.index}"
-    if isinstance(leaf, Value) and source.form == "x" and source.element is None:
-        return f"{name} = {arg}.data"
-    if source.element is not None:
-        number = f"real({arg}.flat[{source.element}])"
-    else:
-        number = f"({arg} if type({arg}) is float else real({arg}))"
-    made = {"x": number, "-x": f"-{number}", "c-x": f"{source.c!r} - {number}"}[source.form]
-    return f"{name} = {made}"
+def _input_line(name: str, source: Source) -> str:
+    """The line that reads a Value argument's number (its stand-in's, when traced)."""
+    return f"{name} = i{source.index}.data"
 
 
 def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
@@ -114,31 +114,48 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         id(node)
         for node in order
         if not node.children
-        and (
-            sources[id(node)].kind == "param"
-            or isinstance(recording.leaves[sources[id(node)].index], Value)
-            and sources[id(node)].kind == "input"
-        )
+        and sources[id(node)].kind in ("param", "input")
+        and isinstance(node, Value)  # a Tensor argument read for its data takes no grad
     }
     needs: dict[int, bool] = {}
     for node in order:
         needs[id(node)] = id(node) in observable or any(needs[id(c)] for c in node.children)
 
+    known = names.of  # the names given so far, by id(node)
+
     def name(node: Value) -> str:
+        if id(node) in known:
+            return known[id(node)]
         source = sources.get(id(node))
         if source is not None and source.kind == "const":
             return repr(source.value)
-        default = "x" if source is not None and source.kind == "input" else "w" if source else "v"
+        default = "x" if source is not None and source.kind in ("input", "expr") else "v"
+        default = "w" if source is not None and source.kind == "param" else default
         return names.name(node, "loss" if node is recording.root else default)
 
     closure_names: list[str] = []
     closure_objects: list[Any] = []
-    reads, forward, backward, writes = [], [], [], []
-    for node in order:
+
+    def hold(stem: str, obj: Any) -> str:
+        holder = names.fresh(stem, exact=True)
+        closure_names.append(holder)
+        closure_objects.append(obj)
+        return holder
+
+    render = Renderer(recording, name, hold, names.fresh)
+    checks = Guards(recording, render)
+    reads: list[str] = []
+    forward: list[str] = checks.at(-1)
+    backward: list[str] = []
+    writes: list[str] = []
+    for position, node in enumerate(order):
         source = sources.get(id(node))
         if source is None:
             _check_value(node)
             forward.append(_forward(node, name(node), [name(c) for c in node.children]))
+        elif source.kind == "expr":
+            made = render(source.expr)
+            forward += [*render.lines(), f"{name(node)} = real({made})"]
         elif source.kind == "param":
             holder = names.fresh(f"p_{name(node)}", exact=True)
             closure_names.append(holder)
@@ -146,10 +163,10 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
             reads.append(f"{name(node)} = {holder}.data")
             writes.append(f"{holder}.grad += d_{name(node)}")
         elif source.kind == "input":
-            leaf = recording.leaves[source.index]
-            reads.append(_input_line(name(node), source, leaf))
+            reads.append(_input_line(name(node), source))
             if id(node) in observable:
                 writes.append(f"i{source.index}.grad += d_{name(node)}")
+        forward += checks.at(position)
     started: set[int] = set()
     root = recording.root
     backward.append(f"d_{name(root)} = 1.0")
@@ -168,15 +185,10 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
             else:
                 backward.append(f"d_{name(child)} = {term}")
                 started.add(id(child))
-    checks, descriptions = _guard_lines(recording, name)
-    if checks:
-        closure_names.append("GUARDS")
-        closure_objects.append(descriptions)
-        forward += ["# the comparisons fn made on data must come out as at trace time", *checks]
     body = [
         "# read the parameters' current data and the inputs",
         *reads,
-        "# forward pass: one line per node",
+        "# forward pass: one line per node (and the checks of fn's decisions on data)",
         *forward,
         "# backward pass: d_<node> = d(loss)/d(node), the chain rule edge by edge",
         *backward,
@@ -185,31 +197,6 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         f"return {name(root)}",
     ]
     return body, closure_names, closure_objects
-
-
-def branched(descriptions: list[str], index: int) -> TraceError:
-    """The error of a call in which a comparison fn makes on data comes out otherwise."""
-    return TraceError(
-        f"step: fn branches on data: {descriptions[index]} when traced, not now; "
-        "trace it again for this path"
-    )
-
-
-HELPERS["branched"] = branched
-
-
-def _guard_lines(recording: Recording, name: Any) -> tuple[list[str], list[str]]:
-    """One check per comparison fn's code made on a Value's data, and their descriptions."""
-    checks, descriptions = [], []
-    for index, guard in enumerate(recording.guards):
-        left = name(recording.order[guard.position])
-        right = name(recording.order[guard.other]) if guard.other_is_node else repr(guard.other)
-        test = f"{left} {guard.op} {right}"
-        checks.append(
-            f"if {'not ' if guard.result else ''}({test}): raise branched(GUARDS, {index})"
-        )
-        descriptions.append(f"{test} was {guard.result}")
-    return checks, descriptions
 
 
 def _check_value(node: Value) -> None:

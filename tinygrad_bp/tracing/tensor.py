@@ -16,25 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import functions as F
 from ..graph import backward_order
 from ..tensor import Tensor, _unbroadcast
-from . import inline
 from .names import Names, reserved
-from .recording import ParamInput, Recording, Source, TraceError
-
-
-def class_index(a: Any, bound: int, dtype: np.dtype, what: str) -> np.ndarray:
-    """An integer index array taken from an argument, checked to lie in [0, bound)."""
-    array = np.asarray(a)
-    if array.dtype.kind not in "iu" and not (
-        array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array % 1 == 0)
-    ):
-        raise TypeError(f"step: {what} must hold integers, got dtype {array.dtype}")
-    array = array.astype(dtype, copy=False)
-    if array.size and (array.min() < 0 or array.max() >= bound):
-        raise ValueError(f"step: {what} must lie in [0, {bound}), got {array.tolist()}")
-    return array
+from .recording import Recording, TraceError
+from .render import Guards, Renderer
 
 
 def input_array(
@@ -58,19 +44,8 @@ def input_array(
 HELPERS: dict[str, Any] = {
     "np": np,
     "unbroadcast": _unbroadcast,
-    "class_index": class_index,
     "input_array": input_array,
 }
-
-
-def _literal(value: Any) -> bool:
-    if isinstance(value, tuple):
-        return all(_literal(v) for v in value)
-    return (
-        value is None
-        or isinstance(value, (bool, int, float, str))
-        and not isinstance(value, np.generic)
-    )
 
 
 def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
@@ -91,13 +66,8 @@ class _Writer:
         self.closure_names: list[str] = []
         self.closure_objects: list[Any] = []
         self.ctx_names: dict[int, str] = {}
-        self.inline_backward: dict[int, inline.Backward] = {}
-        self.parents: dict[int, list[Tensor]] = {id(node): [] for node in recording.order}
-        for node in recording.order:
-            for child in node.children:
-                self.parents[id(child)].append(node)
-        self.consumers = {key: len(users) for key, users in self.parents.items()}
         self.reads: list[str] = []
+        self.render = Renderer(recording, self.name, self.hold, self.names.fresh)
 
     def hold(self, stem: str, obj: Any) -> str:
         holder = self.names.fresh(stem, exact=True)
@@ -107,7 +77,7 @@ class _Writer:
 
     def name(self, node: Tensor) -> str:
         source = self.recording.sources.get(id(node))
-        kinds = {"param": "W" if node.ndim >= 2 else "b", "input": "x", "const": "c"}
+        kinds = {"param": "W" if node.ndim >= 2 else "b", "input": "x", "expr": "x", "const": "c"}
         default = "t" if source is None else kinds[source.kind]
         return self.names.name(node, "loss" if node is self.recording.root else default)
 
@@ -115,31 +85,43 @@ class _Writer:
         recording = self.recording
         order, sources = recording.order, recording.sources
         observable = set()
-        forward, backward, writes = [], [], []
-        for node in order:
+        backward: list[str] = []
+        writes: list[str] = []
+        checks = Guards(recording, self.render)
+        forward: list[str] = checks.at(-1)
+        frozen = []
+        for position, node in enumerate(order):
             source = sources.get(id(node))
             if source is None:
                 forward += self.forward_lines(node)
-                continue
-            grads = node.requires_grad and (
-                source.kind == "param"
-                or source.kind == "input"
-                and isinstance(recording.leaves[source.index], Tensor)
-            )
-            if grads:
-                observable.add(id(node))
-            out = self.name(node)
-            if source.kind == "param":
-                holder = self.hold(f"p_{out}", node)
-                self.reads.append(f"{out} = {holder}.data")
-                if grads:
-                    writes.append(_grad_write(holder, f"d_{out}", node))
+            elif source.kind == "expr":
+                made = self.render(source.expr)
+                forward += self.render.lines()
+                forward.append(f"{self.name(node)} = leaf({made}, {_dtype(node)}, {node.shape!r})")
             elif source.kind == "const":
-                self.names.of[id(node)] = self.hold(out, source.value)
+                self.names.of[id(node)] = self.hold(self.name(node), source.value)
             else:
-                self.reads.append(_input_line(out, source, node, recording))
-                if grads:
-                    writes.append(_grad_write(f"i{source.index}", f"d_{out}", node))
+                if node.requires_grad:
+                    observable.add(id(node))
+                out = self.name(node)
+                if source.kind == "param":
+                    holder = self.hold(f"p_{out}", node)
+                    self.reads.append(f"{out} = {holder}.data")
+                    if node.requires_grad:  # honoured at each call: frozen since, no grad
+                        writes.append(f"if {holder}.requires_grad:")
+                        writes.append("    " + _grad_write(holder, f"d_{out}", node))
+                    else:
+                        frozen.append(holder)
+                else:
+                    given = np.shape(recording.leaves[source.index])
+                    what = f"argument leaf {source.index}"
+                    self.reads.append(
+                        f"{out} = input_array(i{source.index}, {given!r}, {node.shape!r}, "
+                        f"{_dtype(node)}, {what!r})"
+                    )
+                    if node.requires_grad:
+                        writes.append(_grad_write(f"i{source.index}", f"d_{out}", node))
+            forward += checks.at(position)
         needs: dict[int, bool] = {}
         for node in order:
             needs[id(node)] = id(node) in observable or any(needs[id(c)] for c in node.children)
@@ -160,16 +142,18 @@ class _Writer:
                 f"if {pairs} != {expected}:",
                 f"    raise mismatch_parameters({expected}, {pairs})",
             ]
+        for holder in frozen:  # it had no gradient when traced: none was computed for it
+            guard += [f"if {holder}.requires_grad:", f"    raise unfrozen({holder}.label)"]
         body = [
             "# read the parameters' current data and the inputs",
             *self.reads,
             *guard,
             "# IEEE results without warnings (inf, nan), as the primitives give them",
             "with np.errstate(all='ignore'):",
-            "    # forward pass: one line per node, the primitives' own numpy",
+            "    # forward pass: one line per node, each primitive's own forward",
             *("    " + line for line in forward),
-            "    # backward pass: d_<node> = d(loss)/d(node), each primitive's vector-Jacobian",
-            "    # product, summed over broadcast axes where the operand is smaller",
+            "    # backward pass: d_<node> = d(loss)/d(node), each primitive's own vector-",
+            "    # Jacobian product, summed over broadcast axes where the operand is smaller",
             *("    " + line for line in backward),
             "# add the gradients to the parameters' grads",
             *writes,
@@ -184,66 +168,17 @@ class _Writer:
         out = self.name(node)
         ins = [self.name(child) for child in node.children]
         params = {
-            key: self.param(value, node, key, 0)
+            key: self.render(value)
             for key, value in self.recording.params.get(id(node), {}).items()
         }
-        written = inline.write(node, out, ins, params, self.reuse(node))
-        if written is not None:
-            self.inline_backward[id(node)] = written[1]
-            lines = written[0]
-            if node.ndim == 0 and not lines[-1].startswith(f"{out} = np.asarray("):
-                lines[-1] = f"{out} = np.asarray({lines[-1].split(' = ', 1)[1]})"  # not a scalar
-            return lines
+        shared = self.render.lines()
         holder = self.hold(f"{type(ctx).__name__.lower()}_{out}", ctx)
         self.ctx_names[id(node)] = holder
         arguments = [*ins, *(f"{key}={value}" for key, value in params.items())]
         call = f"{holder}.forward({', '.join(arguments)})"
-        return [f"{out} = {f'np.asarray({call})' if node.ndim == 0 else call}"]
-
-    def reuse(self, node: Tensor) -> inline.Reuse:
-        """Where the node's lines may write into arrays instead of making new ones.
-
-        A matmul result goes into a buffer kept between calls (no array of the forward
-        pass outlives the call: grads are always new). A ReLU may overwrite its operand
-        and its upstream gradient when they come from a layer (``Affine``) written out
-        here that only the ReLU reads: no other line sees either array afterwards.
-        """
-        ctx = node._ctx
-        if isinstance(ctx, F.Affine) and np.can_cast(node.children[2].dtype, node.dtype):
-            buffer = self.hold(f"buffer_{self.name(node)}", np.empty(node.shape, node.dtype))
-            return inline.Reuse(buffer=buffer)
-        if isinstance(ctx, F.ReLU):
-            (operand,) = node.children
-            from_layer = isinstance(operand._ctx, F.Affine) and self.consumers[id(operand)] == 1
-            parents = self.parents[id(node)]
-            into_layer = len(parents) == 1 and isinstance(parents[0]._ctx, F.Affine)
-            into_layer = into_layer and parents[0].children[0] is node  # the layer's x
-            return inline.Reuse(input_owned=from_layer, upstream_owned=into_layer)
-        if isinstance(ctx, F.Pow):
-            source = self.recording.sources.get(id(node.children[1]))
-            if source is not None and source.kind == "const" and np.all(source.value != 0):
-                picked = np.where(np.asarray(False), 0, np.ones(1, node.dtype))
-                if picked.dtype == node.dtype:  # where keeps the dtype: it is a plain copy
-                    less_one = self.hold("exponent_less_one", source.value - 1)
-                    return inline.Reuse(exponent_less_one=less_one)
-        return inline.Reuse()
-
-    def param(self, value: Any, node: Tensor, key: str, axis: int) -> str:
-        if isinstance(value, ParamInput):
-            holder = self.names.fresh("index")
-            shape = node.children[0].shape
-            bound = shape[axis] if axis < len(shape) else 0
-            self.reads.append(
-                f"{holder} = class_index(i{value.index}, {bound}, np.{value.dtype.name}, "
-                f"'argument leaf {value.index}')"
-            )
-            return holder
-        if isinstance(value, tuple):
-            parts = [self.param(v, node, key, j) for j, v in enumerate(value)]
-            return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
-        if _literal(value):
-            return repr(value)
-        return self.hold(key, value)
+        formula = _formula(ctx)
+        comment = [f"# {formula}"] if formula else []
+        return [*shared, *comment, f"{out} = {f'np.asarray({call})' if node.ndim == 0 else call}"]
 
     def backward_lines(self, node: Tensor, needs: dict[int, bool], started: set[int]) -> list[str]:
         """The vector-Jacobian products of one node, fitted to each operand and accumulated."""
@@ -256,11 +191,6 @@ class _Writer:
         upstream = f"d_{self.name(node)}"
         probe = np.ones(node.shape, node.dtype)
         vjps = ctx.backward(probe)
-        written = self.inline_backward.get(id(node))
-        lines: list[str] = []
-        expressions: list[str | None] = []
-        if written is not None:
-            lines, expressions = written(upstream, ctx.needs_grad)
         targets, adding = [], []
         for j, (vjp, needed, child) in enumerate(zip(vjps, ctx.needs_grad, node.children)):
             if not needed:
@@ -279,49 +209,57 @@ class _Writer:
                 expression = f"{expression}.astype({_dtype(child)})"
             elif fitted.base is not None or fitted is probe:
                 expression = f"{expression}.copy()"  # the sent gradient must be its own array
-            if written is not None:
-                product = expressions[j]
-                assert product is not None  # the writer gives one for every needed operand
-                if expression == g:
-                    expression = product if first else f"({product})"
-                else:
-                    lines.append(f"{g} = {product}")
-            elif first and expression == g:
+            if first and expression == g:
                 targets.append(name)  # the product is the operand's whole gradient so far
                 continue
-            else:
-                targets.append(g)
+            targets.append(g)
             if not first:
                 expression = f"{name} + {expression}"
                 if not child.ndim:
                     expression = f"np.asarray({expression})"
             adding.append(f"{name} = {expression}")
-        if written is not None:
-            return [*lines, *adding]
         unpack = ", ".join(targets) + ("," if len(targets) == 1 else "")
         call = f"{unpack} = {self.ctx_names[id(node)]}.backward({upstream})"
         return [call, *adding]
+
+
+def _formula(ctx: Any) -> str:
+    """The first line of the primitive's docstring: its forward and backward formulas."""
+    doc = type(ctx).__doc__ or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def leaf(value: Any, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """A leaf made from the arguments, as ``Tensor`` makes it: an array of ``dtype``.
+
+    The step only reads it, so an array already of that dtype is used as it is
+    (``Tensor`` would copy it). It must have the shape it was traced with.
+
+    >>> leaf([1, 2], np.float32, (2,))
+    array([1., 2.], dtype=float32)
+    """
+    if type(value) is np.ndarray and value.dtype == dtype and value.shape == shape:
+        return value
+    array = np.array(value, dtype)
+    if array.shape != shape:
+        raise TraceError(
+            f"step: a leaf made from the arguments has shape {array.shape}, traced {shape}"
+        )
+    return array
+
+
+def unfrozen(label: str) -> TraceError:
+    """The error for a parameter that requires grad now but did not when traced."""
+    return TraceError(
+        f"step: the parameter {label or '(unlabelled)'} requires grad now but did not when "
+        "traced; trace again"
+    )
 
 
 def _grad_write(holder: str, grad: str, node: Tensor) -> str:
     return (
         f"{holder}.grad = {grad} if {holder}.grad is None else np.asarray({holder}.grad + {grad})"
     )
-
-
-def _input_line(name: str, source: Source, node: Tensor, recording: Recording) -> str:
-    arg = f"i{source.index}"
-    given = np.shape(recording.leaves[source.index])
-    what = f"argument leaf {source.index}"
-    if isinstance(recording.leaves[source.index], Tensor):
-        return f"{name} = input_array({arg}, {given!r}, {node.shape!r}, {_dtype(node)}, {what!r})"
-    if source.cast_first:
-        x = f"input_array({arg}, {given!r}, {node.shape!r}, {_dtype(node)}, {what!r})"
-        made = {"x": x, "-x": f"-{x}", "c-x": f"{_dtype(node)}({source.c!r}) - {x}"}
-        return f"{name} = {made[source.form]}"
-    x = f"input_array({arg}, {given!r}, {node.shape!r}, np.asarray({arg}).dtype, {what!r})"
-    made = {"x": x, "-x": f"-{x}", "c-x": f"{source.c!r} - {x}"}
-    return f"{name} = ({made[source.form]}).astype({_dtype(node)})"
 
 
 def mismatch_parameters(expected: tuple[Any, ...], found: tuple[Any, ...]) -> TraceError:
@@ -335,4 +273,4 @@ def mismatch_parameters(expected: tuple[Any, ...], found: tuple[Any, ...]) -> Tr
     return TraceError("step: the parameters changed since tracing; trace again")
 
 
-HELPERS["mismatch_parameters"] = mismatch_parameters
+HELPERS.update(mismatch_parameters=mismatch_parameters, leaf=leaf, unfrozen=unfrozen)
