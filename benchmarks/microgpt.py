@@ -99,7 +99,7 @@ class MinimalValue:
     def __rtruediv__(self, other: Any) -> MinimalValue:
         return other * self**-1
 
-    def backward(self) -> None:
+    def topological_order(self) -> list[MinimalValue]:
         order: list[MinimalValue] = []
         visited: set[MinimalValue] = set()
 
@@ -111,6 +111,10 @@ class MinimalValue:
                 order.append(node)
 
         visit(self)
+        return order
+
+    def backward(self) -> None:
+        order = self.topological_order()
         self.grad = 1.0
         for node in reversed(order):
             for child, local in zip(node.children, node.local_grads):
@@ -301,11 +305,86 @@ def compare(rounds: int, names: Sequence[str] = NAMES) -> dict[str, float]:
     }
 
 
+def breakdown(rounds: int, names: Sequence[str] = NAMES) -> dict[str, dict[str, float]]:
+    """Where each engine's step goes: medians in ms of CPU time, interleaved.
+
+    forward, and the part of it spent in the cyclic garbage collector (timed with
+    ``gc.callbacks``); backward, and the part of it that finds the order (the
+    minimal engine's recursive ``topological_order``, our sweep's walk and sort
+    ``_reached``, each timed on its own, on the graph just built, as in a sweep); the
+    rest of backward (timed on a graph built again) is the chain-rule loop.
+    """
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this working tree
+    from tinygrad_bp import Value
+    from tinygrad_bp.engine import _reached
+
+    engines: dict[str, type] = {"minimal": MinimalValue, "ours": Value}
+    orders = {"minimal": lambda root: root.topological_order(), "ours": _reached}
+    params = {label: make_params(cls, seed=0) for label, cls in engines.items()}
+    collecting: list[float] = []
+    started: list[float] = []
+
+    def timer(phase: str, info: dict) -> None:
+        if phase == "start":
+            started.append(time.process_time())
+        else:
+            collecting.append(time.process_time() - started.pop())
+
+    samples: dict[str, dict[str, list[float]]] = {
+        label: {"forward": [], "collector": [], "backward": [], "order": []} for label in engines
+    }
+    gc.callbacks.append(timer)
+    try:
+        for round_index in range(rounds):
+            for name in names:
+                for label in list(engines)[round_index % 2 :] + list(engines)[: round_index % 2]:
+                    cls, s = engines[label], samples[label]
+                    for w in parameters(params[label]):
+                        w.grad = 0.0
+                    gc.collect()
+                    collecting.clear()
+                    start = time.process_time()
+                    loss = document_loss(cls, params[label], tokens_of(name))
+                    s["forward"].append(time.process_time() - start)
+                    s["collector"].append(sum(collecting))
+                    gc.disable()  # both sweeps run with the collector paused
+                    start = time.process_time()
+                    orders[label](loss)
+                    s["order"].append(time.process_time() - start)
+                    gc.enable()
+                    for w in parameters(params[label]):
+                        w.grad = 0.0
+                    del loss  # a fresh graph for the backward: not one the order just warmed
+                    loss = document_loss(cls, params[label], tokens_of(name))
+                    gc.collect()
+                    start = time.process_time()
+                    loss.backward()
+                    s["backward"].append(time.process_time() - start)
+                    del loss  # no graph alive during the other engine's forward
+    finally:
+        gc.callbacks.remove(timer)
+    return {
+        label: {part: statistics.median(v) * 1e3 for part, v in s.items()}
+        for label, s in samples.items()
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds over the names")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="where each step's time goes (GC, order, loop)"
+    )
     args = parser.parse_args(argv)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 100_000))  # the minimal engine recurses
+    if args.breakdown:
+        for label, parts in breakdown(args.rounds).items():
+            f, c, b, o = (parts[k] for k in ("forward", "collector", "backward", "order"))
+            print(
+                f"{label:8} forward {f:5.1f} ms (collector {c:5.1f})   backward {b:5.1f} ms "
+                f"(order {o:5.1f}, chain-rule loop {b - o:5.1f})"
+            )
+        return
     r = compare(args.rounds)
     print(
         f"microgpt step, ours vs a minimal slots-and-tuples Value (x faster; goals 1.5/1.2/2.0):\n"

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from user_ops import micrograd_relu, user_mul, user_sin
 
 from tinygrad_bp import Value, no_grad
+from tinygrad_bp.engine import sweep_order, weighted_sum
 from tinygrad_bp.testing import CATALOGUE, programs
 
 EPS = 1e-6
@@ -400,3 +401,49 @@ def test_number_operands_become_leaves_with_float_data():
     constants = [child for node in (y, y.children[0]) for child in node.children[1:]]
     assert [c.data for c in constants] == [0.5, 3.0]
     assert all(type(c.data) is float and not c.children and c.op == "" for c in constants)
+
+
+# -- the node protocol read from the slots ----------------------------------------------------
+
+
+def test_children_and_local_grads_of_each_kind_of_node():
+    x, y = Value(3.0), Value(-2.0)
+    assert (x.children, x.local_grads) == ((), ())  # a leaf
+    product = x * y  # d/dx = y, d/dy = x
+    assert product.children == (x, y) and product.local_grads == (-2.0, 3.0)
+    square = x**2  # d/dx = 2x
+    assert square.children == (x,) and square.local_grads == (6.0,)
+    z = weighted_sum([x, y], [y, x], Value(1.0))  # dz/dw_i = x_i, dz/dx_i = w_i, dz/db = 1
+    assert z.children[:4] == (x, y, y, x) and z.local_grads == (-2.0, 3.0, 3.0, -2.0, 1.0)
+    by_hand = Value(1.0, (x, y, x), "f")  # micrograd's way: the closure knows the derivatives
+    assert by_hand.children == (x, y, x) and by_hand.local_grads is None
+    product._backward = lambda: None  # a closure assigned to an op's node takes over
+    assert product.children == (x, y) and product.local_grads is None
+
+
+def test_replaced_local_grads_are_the_ones_the_sweep_uses():
+    x, y = Value(3.0), Value(-2.0)
+    out = x * y
+    out.local_grads = (10.0, 20.0)
+    out.backward()
+    assert (x.grad, y.grad) == (10.0, 20.0)
+    with pytest.raises(ValueError, match="3 numbers for a node of 2 children"):
+        out.local_grads = (1.0, 2.0, 3.0)
+    assert out.local_grads == (10.0, 20.0)
+
+
+def test_grads_are_plain_floats_after_a_sweep_even_where_nothing_reached_them():
+    a, b = Value(2.0), Value(5.0)
+    node = Value(1.0, (a,), "f")  # no closure: it passes nothing on to a
+    (node * b).backward()
+    assert all(type(v.grad) is float for v in (a, b, node))
+    assert (a.grad, b.grad, node.grad) == (0.0, 1.0, 5.0)  # d(node*b)/db = node, d/dnode = b
+
+
+def test_sweep_order_leaves_every_grad_as_it_was():
+    x, y = Value(3.0), Value(-2.0)
+    out = (x * y + x).tanh()
+    x.grad, y.grad = 0, 1.5  # an int zero stays an int zero
+    interior, leaves = sweep_order(out)
+    assert [n.op for n in interior] == ["tanh", "+", "*"] and set(leaves) == {x, y}
+    assert (type(x.grad), x.grad, y.grad, out.grad) == (int, 0, 1.5, 0.0)

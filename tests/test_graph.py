@@ -8,13 +8,13 @@ from hypothesis import given
 from threads import held_in_another_thread
 
 from tinygrad_bp import Value
+from tinygrad_bp.engine import sweep_order
 from tinygrad_bp.graph import (
     backpropagate,
     backward_order,
     mode,
     no_grad,
     observing,
-    sweep_order,
     toposort,
 )
 from tinygrad_bp.testing import programs

@@ -26,7 +26,7 @@ instead of one; the compiled methods are the code one would write by hand, so
 the table costs the eager engine nothing.
 
 The reverse sweep (``backward``) visits the nodes with children by decreasing
-creation number (``graph.sweep_order``), each after all its consumers, and runs
+creation number (``sweep_order``), each after all its consumers, and runs
 micrograd's loop ``child.grad += local * node.grad`` over them.
 
 A superset of micrograd's ``Value``: its constructor ``Value(data, _children,
@@ -38,18 +38,17 @@ notebooks and lecture exercises run unchanged.
 from __future__ import annotations
 
 import ast
-import contextlib
 import itertools
 import linecache
 import math
 import numbers
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 import numpy as np
 
-from .graph import collector_paused, mode, sweep_order
+from .graph import collector_paused, mode
 
 Number = int | float | np.number
 Operand = Union["Value", int, float, np.number]  # noqa: UP007 (a forward reference)
@@ -186,7 +185,11 @@ FUNCTIONS: dict[str, Any] = {
 }
 
 
-_next_number = itertools.count().__next__  # creation numbers: a node outnumbers its children
+# The marker in ``_b`` of a node whose ``_a`` is the tuple of its operands (more than two).
+_MANY: Any = object()
+# Creation numbers: a node outnumbers its children. Floats, exact up to 2**53 nodes: a
+# float takes 24 bytes where an int past 256 takes 32.
+_next_number = itertools.count(0.0).__next__
 
 
 class Value:
@@ -215,16 +218,26 @@ class Value:
     (-4.0, -2.0, 2.0)
     """
 
-    # Each slot is paid by every node. What few nodes have (a label, a micrograd
-    # closure, anomaly mode's origin) lives in ``__dict__``, made only for them; until
-    # then the class defaults below are read.
-    __slots__ = ("data", "grad", "children", "local_grads", "op", "_created", "__dict__")
+    # Each slot is paid by every node. The operands and their local derivatives sit in
+    # slots, not in tuples: a node is then ONE object for the cyclic garbage collector
+    # to count and scan instead of three (node, children tuple, local-grads tuple), and
+    # the collector is most of the forward pass's time (docs/performance.md). A node
+    # with one operand holds it in ``_a`` (``_b`` None), a node with two in ``_a`` and
+    # ``_b``, their local derivatives in ``_da`` and ``_db``; a node with more operands
+    # (a weighted sum, a node built by hand) holds the tuples ``children`` in ``_a`` and
+    # ``local_grads`` in ``_da``, with ``_b`` the marker ``_MANY``; a leaf has ``_a`` and
+    # ``_b`` None. ``children`` and ``local_grads`` are read from these (properties).
+    # What few nodes have (a label, a micrograd closure, anomaly mode's origin) lives in
+    # ``__dict__``, made only for them; until then the class defaults below are read.
+    __slots__ = ("data", "grad", "_a", "_b", "_da", "_db", "op", "_created", "__dict__")
     data: float
     grad: float
-    children: tuple[Value, ...]
-    local_grads: tuple[float, ...] | None
+    _a: Any  # the operand, or the tuple of operands (``_b is _MANY``), or None (a leaf)
+    _b: Any  # the second operand, _MANY, or None
+    _da: Any  # d(self)/d(_a), or the tuple of local derivatives (None: built by hand)
+    _db: float  # d(self)/d(_b)
     op: str
-    _created: int  # a node with children: its creation number, larger than its children's
+    _created: float  # a node with children: its creation number, larger than its children's
     label: str = ""
     _origin: str | None = None  # where anomaly mode saw it made
     _user_backward: Callable[[], None] | None = None  # a micrograd closure
@@ -242,14 +255,12 @@ class Value:
         if label:
             self.label = label
         operands: tuple[Value, ...] = ()
-        if type(_children) is tuple and not _children:  # a leaf: the common case, no checks
-            self.children = self.local_grads = ()
-        else:
+        self._a = self._b = None  # a leaf: the common case, no checks
+        if type(_children) is not tuple or _children:
             operands = _checked_children(_children)
-            recorded = bool(operands) and (mode.plain or mode.thread.grad_enabled)
-            self.children = operands if recorded else ()
-            self.local_grads = None if recorded else ()
-            if recorded:
+            if operands and (mode.plain or mode.thread.grad_enabled):
+                # built by hand: only the closure assigned to _backward knows the derivatives
+                self._a, self._b, self._da = operands, _MANY, None
                 self._created = _next_number()
         if not mode.plain and mode.thread.forward_hook is not None:
             mode.thread.forward_hook(self, self.data, operands)
@@ -269,14 +280,19 @@ class Value:
         def step(self) -> Value: ...
         def _power_of_value(self, exponent: Value) -> Value: ...
         def _power_of_number(self, c: float, op: str) -> Value: ...
+        def __radd__(self, other: Number) -> Value: ...  # other + self = self + other
+        def __rmul__(self, other: Number) -> Value: ...  # other * self = self * other
 
     def __pow__(self, exponent: Operand) -> Value:
         """a ** b; d/da = b a^(b-1) (0 for b = 0), d/db = a^b ln a (see _exponent_slope)."""
         if isinstance(exponent, Value):
             return self._power_of_value(exponent)
         if type(exponent) is float:  # "**-1.0", "**0.5"
-            op = _POWER_OPS.get(exponent) or _power_op(exponent)
+            op = _POWER_OPS.get(exponent) or _power_op(exponent, _POWER_OPS)
             return self._power_of_number(exponent, op)
+        if type(exponent) is int:  # "**2", "**-1" (a division)
+            op = _INT_POWER_OPS.get(exponent) or _power_op(exponent, _INT_POWER_OPS)
+            return self._power_of_number(to_float(exponent), op)
         c = to_float(exponent)
         exact = type(exponent) is int  # "**2"; else the float's repr: the op names c exactly
         return self._power_of_number(c, f"**{exponent}" if exact else f"**{c!r}")
@@ -296,12 +312,6 @@ class Value:
         other = other if isinstance(other, Value) else _constant(other)
         return self * other**-1
 
-    def __radd__(self, other: Number) -> Value:  # other + self
-        return self + other
-
-    def __rmul__(self, other: Number) -> Value:  # other * self
-        return self * other
-
     def __rsub__(self, other: Number) -> Value:  # other - self
         return _constant(other) + (-self)
 
@@ -320,11 +330,49 @@ class Value:
         """
         _backpropagate(self, 1.0)
 
+    def _sweep_order(self) -> tuple[list[Value], list[Value]]:
+        """The order of ``graph.backward_order`` for Values: ``sweep_order``."""
+        return sweep_order(self)
+
     def _sweep(self, seed: float) -> None:
         """The reverse sweep seeded with d(root)/d(self) = seed (``graph.backpropagate``)."""
         _backpropagate(self, seed)
 
     # -- micrograd compatibility ----------------------------------------------------
+
+    # -- the node protocol: the operands and their local derivatives -----------------
+
+    @property
+    def children(self) -> tuple[Value, ...]:
+        """The operands this value was computed from, in operand order (``()`` for a leaf)."""
+        a, b = self._a, self._b
+        if b is None:
+            return () if a is None else (a,)
+        return a if b is _MANY else (a, b)
+
+    @property
+    def local_grads(self) -> tuple[float, ...] | None:
+        """d(self)/d(child) for each of ``children`` (None for a node built by hand)."""
+        a, b = self._a, self._b
+        if b is None:
+            return () if a is None else (self._da,)
+        return self._da if b is _MANY else (self._da, self._db)
+
+    @local_grads.setter
+    def local_grads(self, local_grads: Sequence[float]) -> None:
+        """Replace the numbers of the local derivatives, one per child (``trace`` does)."""
+        local_grads = tuple(local_grads)
+        if len(local_grads) != len(self.children) or self.local_grads is None:
+            raise ValueError(
+                f"local_grads: {len(local_grads)} numbers for a node of "
+                f"{len(self.children)} children (or built by hand, whose closure knows them)"
+            )
+        if self._b is _MANY:
+            self._da = local_grads
+        elif len(local_grads) == 1:
+            (self._da,) = local_grads
+        elif local_grads:
+            self._da, self._db = local_grads
 
     @property
     def _prev(self) -> set[Value]:
@@ -348,7 +396,8 @@ class Value:
         if not callable(closure):
             raise TypeError(f"_backward must be callable, got {type(closure).__name__}")
         self._user_backward = closure
-        self.local_grads = None  # the closure now says what the derivatives are
+        if self._a is not None:  # the closure now says what the derivatives are
+            self._a, self._b, self._da = self.children, _MANY, None
 
     def _apply_local_chain_rule(self) -> None:
         for child, local in zip(self.children, self.local_grads or ()):
@@ -370,14 +419,17 @@ class Value:
         return self.data
 
 
-_POWER_OPS: dict[float, str] = {}  # "**-1.0", "**0.5", ...: made once each, not per node
+# The ops of number exponents, made once each, not per node: "**-1.0", "**0.5", ... for
+# floats, "**2", "**-1", ... for ints (apart: the dict would take -1 and -1.0 for one key).
+_POWER_OPS: dict[float, str] = {}
+_INT_POWER_OPS: dict[int, str] = {}
 
 
-def _power_op(exponent: float) -> str:
-    """The op of ``x ** exponent`` (a float), kept for the next node (up to 1,000 of them)."""
+def _power_op(exponent: Any, ops: dict[Any, str]) -> str:
+    """The op of ``x ** exponent``, kept in ``ops`` for the next node (up to 1,000 of them)."""
     op = f"**{exponent}"
-    if len(_POWER_OPS) < 1000:
-        _POWER_OPS[exponent] = op
+    if len(ops) < 1000:
+        ops[exponent] = op
     return op
 
 
@@ -400,7 +452,7 @@ def _constant(number: Number) -> Value:
     leaf = _new_value(Value)
     leaf.data = number if type(number) is float else to_float(number)
     leaf.grad = 0.0
-    leaf.children = leaf.local_grads = ()
+    leaf._a = leaf._b = None
     leaf.op = ""
     if not mode.plain and mode.thread.forward_hook is not None:
         mode.thread.forward_hook(leaf, leaf.data, ())
@@ -415,7 +467,7 @@ def _unrecorded(node: Value) -> None:
     operands = node.children
     thread = mode.thread
     if not thread.grad_enabled:
-        node.children = node.local_grads = ()
+        node._a = node._b = None
     if thread.forward_hook is not None:
         thread.forward_hook(node, node.data, operands)
 
@@ -430,9 +482,7 @@ _BUILD_NODE = """\
     node = new_value(Value)
     node.data = out
     node.grad = 0.0
-    node.children = {children}
-    node.local_grads = ({local_grads})
-    node.op = {op}
+{operands}    node.op = {op}
     node._created = next_number()
     if not mode.plain:
         unrecorded(node)
@@ -452,11 +502,13 @@ _READS = {
         "    b = bias.data\n",
     ),
 }
-_CHILDREN = {
-    "unary": "(self,)",
-    "binary": "(self, other)",
-    "exponent": "(self,)",
-    "weighted_sum": "(*weights, *inputs, bias)",
+# Where each kind of op puts its operands and their local derivatives (see the slots).
+_OPERANDS = {
+    "unary": "    node._a = self\n    node._b = None\n    node._da = {0}\n",
+    "binary": "    node._a = self\n    node._b = other\n    node._da = {0}\n    node._db = {1}\n",
+    "exponent": "    node._a = self\n    node._b = None\n    node._da = {0}\n",
+    "weighted_sum": "    node._a = (*weights, *inputs, bias)\n    node._b = _MANY\n"
+    "    node._da = (*{0}, *{1}, {2})\n",
 }
 #            op        kind            made as
 _METHODS = {
@@ -473,19 +525,14 @@ _METHODS = {
     "step": ("unary", "step"),
     "w·x+b": ("weighted_sum", "_weighted_sum"),
 }
-_SEQUENCES = {"w", "x"}  # in the weighted sum, a local that names one is per element
 
 
 def _op_source(op: str) -> str:
     """The source of the method that computes ``op``, made from ``RULES[op]``."""
     rule, (kind, name) = RULES[op], _METHODS[op]
     arguments, reads = _READS[kind]
-    local_grads = rule.local_grads
-    if kind == "weighted_sum":
-        local_grads = tuple(f"*{g}" if g in _SEQUENCES else g for g in local_grads)
     build = _BUILD_NODE.format(
-        children=_CHILDREN[kind],
-        local_grads=", ".join(local_grads) + ("," if len(local_grads) == 1 else ""),
+        operands=_OPERANDS[kind].format(*rule.local_grads),
         op="op" if kind == "exponent" else repr(op),
     )
     docstring = (
@@ -511,6 +558,7 @@ def _made_ops() -> dict[str, Callable[..., Value]]:
             "next_number": _next_number,
             "mode": mode,
             "unrecorded": _unrecorded,
+            "_MANY": _MANY,
             "constant": _constant,
             "data_of": operator.attrgetter("data"),
         }
@@ -543,6 +591,9 @@ _OPS = _made_ops()
 for _op, (_kind, _name) in _METHODS.items():
     if _kind != "weighted_sum":
         setattr(Value, _name, _OPS[_op])
+# other + self is self + other (and * alike): the same method, not a second call to it
+for _name, _reflected in (("__add__", "__radd__"), ("__mul__", "__rmul__")):
+    setattr(Value, _reflected, getattr(Value, _name))
 
 
 def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value) -> Value:
@@ -564,58 +615,129 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value)
 # -- the reverse sweep -------------------------------------------------------------------
 
 
+def sweep_order(root: Value) -> tuple[list[Value], list[Value]]:
+    """The nodes below ``root``: those with children in sweep order, and the leaves.
+
+    The walk of the reverse sweep (``_reached``), read without sweeping: every
+    grad it marks is put back as it was before this returns.
+
+    >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    >>> c = a * b
+    >>> d = c + a
+    >>> interior, leaves = sweep_order(d)
+    >>> [node.op for node in interior], [leaf.label for leaf in leaves]
+    (['+', '*'], ['a', 'b'])
+    """
+    interior, leaves, held, grads = _reached(root, every_grad=True)
+    for node, grad in zip(held, grads):
+        node.grad = grad
+    return interior, leaves
+
+
+class _Mark(float):
+    """0.0 as an object of its own, made afresh for each walk (see ``_reached``)."""
+
+    __slots__ = ()
+
+
+def _reached(root: Value, every_grad: bool = False) -> tuple[list, list, list, list]:
+    """Every node below ``root``: those with children in sweep order, the leaves, and held grads.
+
+    One walk collects the nodes reachable from ``root``; the nodes with children
+    are then sorted by decreasing creation number ``_created``. A node is made
+    after its children, so each comes after all of its consumers, and a sort in C
+    costs far less than a second walk over the edges. The walk takes the last
+    operand first, which for an expression (whose right operand is made after its
+    left one) is already decreasing creation order, so the sort has little to do.
+
+    The walk marks each node it reaches by setting its ``grad`` to this walk's own
+    ``_Mark`` (equal to 0.0, identical to no other object): "reached?" is then one
+    identity test, where a set of the nodes cost a hash insertion per node and its
+    growth, and the sweep needs every grad at 0.0 anyway. The grads a node held
+    before, when nonzero (``every_grad``: all of them), come back in ``held`` and
+    ``grads``, in the same order. It reads the operands from the slots (see ``Value``).
+    """
+    mark = _Mark()
+    held: list[Value] = []
+    grads: list[Any] = []
+    interior: list[Value] = []
+    leaves: list[Value] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()  # the last operand first: the order is then nearly sorted already
+        grad = node.grad
+        if grad is mark:  # reached before, through another consumer
+            continue
+        if grad or every_grad:
+            held.append(node)
+            grads.append(grad)
+        node.grad = mark
+        if node._a is None:
+            leaves.append(node)
+            continue
+        interior.append(node)
+        b = node._b
+        if b is None:
+            stack.append(node._a)
+        elif b is _MANY:
+            stack.extend(node._a)
+        else:
+            stack.append(node._a)
+            stack.append(b)
+    interior.sort(key=_creation_number, reverse=True)
+    return interior, leaves, held, grads
+
+
+_creation_number = operator.attrgetter("_created")
+
+
 def _backpropagate(root: Value, seed: float) -> None:
     """The reverse sweep from ``root``: order, seed, one loop (HIPS autograd's shape).
 
     During the sweep each ``grad`` holds this sweep's gradient alone (the grads held
-    before are set aside and added back at the end, so gradients accumulate as in
-    PyTorch): the chain-rule loop is micrograd's, and a micrograd closure reads in
-    ``self.grad`` exactly this sweep's gradient. The order is ``graph.sweep_order``:
-    nodes by decreasing creation number, which puts each after all its consumers.
+    before are set aside by the walk and added back at the end, so gradients
+    accumulate as in PyTorch): the chain-rule loop is micrograd's, and a micrograd
+    closure reads in ``self.grad`` exactly this sweep's gradient. The order is
+    ``sweep_order``'s: nodes by decreasing creation number, each after all its consumers.
+    If the sweep raises, every grad is put back as it was.
     """
-    interior, leaves = sweep_order(root)
-    with collector_paused(), _grads_set_aside(interior + leaves):
-        root.grad = seed
-        hook = None if mode.plain else mode.thread.backward_hook
-        if hook is None:
-            _chain_rule(interior)
-        else:
-            _observed_chain_rule(interior, hook)
-
-
-@contextlib.contextmanager
-def _grads_set_aside(nodes: list[Value]) -> Iterator[None]:
-    """For the block, the grads the ``nodes`` hold are 0; after it they are added back.
-
-    Only nonzero grads need it (after ``zero_grad()``, none): a graph built for one
-    step costs nothing here. If the block raises, every grad is put back as it was.
-    """
-    held = [node for node in nodes if node.grad]
-    grads = [node.grad for node in held]
-    for node in held:
-        node.grad = 0.0
-    try:
-        yield
-    except BaseException:
-        for node in nodes:
-            node.grad = 0.0
+    with collector_paused():
+        interior, leaves, held, grads = _reached(root)
+        try:
+            root.grad = seed
+            hook = None if mode.plain else mode.thread.backward_hook
+            if hook is None:
+                _chain_rule(interior)
+            else:
+                _observed_chain_rule(interior, hook)
+        except BaseException:
+            for node in itertools.chain(interior, leaves):
+                node.grad = 0.0
+            for node, grad in zip(held, grads):
+                node.grad = grad
+            raise
         for node, grad in zip(held, grads):
-            node.grad = grad
-        raise
-    for node, grad in zip(held, grads):
-        node.grad += grad
+            node.grad += grad
 
 
 def _chain_rule(order: list[Value]) -> None:
-    """child.grad += d(node)/d(child) * node.grad along every edge, nodes in ``order``."""
+    """child.grad += d(node)/d(child) * node.grad along every edge, nodes in ``order``.
+
+    Read straight from the slots (see ``Value``): one operand, two, or a tuple.
+    """
     for node in order:
         upstream = node.grad
-        local_grads = node.local_grads
-        if local_grads is None:  # built by hand: its own closure applies the chain rule
+        b = node._b
+        if b is None:  # one operand
+            node._a.grad += node._da * upstream  # the chain rule
+        elif b is not _MANY:  # two operands
+            node._a.grad += node._da * upstream
+            b.grad += node._db * upstream
+        elif node._da is None:  # built by hand: its own closure applies the chain rule
             _run_closure(node)
-            continue
-        for child, local in zip(node.children, local_grads):
-            child.grad += local * upstream  # the chain rule
+        else:
+            for child, local in zip(node._a, node._da):
+                child.grad += local * upstream
 
 
 def _observed_chain_rule(order: list[Value], hook: Callable[[Any, tuple[Any, ...]], None]) -> None:
@@ -635,8 +757,8 @@ def _run_closure(node: Value) -> None:
     """A hand-built node's step: its micrograd closure adds local * node.grad to each child."""
     if node._user_backward is not None:
         node._user_backward()
-        for child in node.children:
-            child.grad = to_float(child.grad)
+    for child in node.children:  # a float, also where the closure wrote none (see _Mark)
+        child.grad = to_float(child.grad)
 
 
 def _observed_closure(node: Value, hook: Callable[[Any, tuple[Any, ...]], None]) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import operator
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,9 +30,9 @@ BackwardHook = Callable[[Any, tuple[Any, ...]], None]
 def backward_order(root: Any) -> list[Any]:
     """Every node reachable from ``root``, root first, each before all its children.
 
-    The order of the reverse sweep. For numbered nodes (``Value``: a node is
-    numbered when it is made, after its children) the nodes with children come
-    by decreasing creation number (``sweep_order``), and each leaf right after
+    The order of the reverse sweep. For nodes whose class gives its own sweep order
+    (``Value._sweep_order``: a node is numbered when it is made, after its children)
+    the nodes with children come by decreasing creation number, and each leaf right after
     the last of its consumers. For one example through a network that is layer by
     layer: the output layer and its weights, then the hidden layer and its
     weights, the inputs last, the order in which the derivation computes its
@@ -48,7 +47,8 @@ def backward_order(root: Any) -> list[Any]:
     >>> [node.name for node in backward_order(c)]
     ['c', 'b', 'a']
     """
-    if not hasattr(type(root), "_created"):
+    sweep_order = getattr(type(root), "_sweep_order", None)
+    if sweep_order is None:
         return _kahn_order(root)
     interior, leaves = sweep_order(root)
     if not interior:
@@ -66,46 +66,6 @@ def backward_order(root: Any) -> list[Any]:
                 order.append(child)
                 del last_consumer[child]  # once, even when it is an operand twice
     return order
-
-
-def sweep_order(root: Any) -> tuple[list[Any], list[Any]]:
-    """The numbered nodes below ``root``: those with children in sweep order, and the leaves.
-
-    One walk collects every node reachable from ``root``; the nodes with children
-    are then sorted by decreasing creation number ``_created``. A node is made
-    after its children, so each comes after all of its consumers, and a sort in C
-    costs far less than a second walk over the edges. The walk takes the last
-    operand first, which for an expression (whose right operand is made after its
-    left one) is already decreasing creation order, so the sort has little to do.
-
-    >>> from tinygrad_bp import Value
-    >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
-    >>> c = a * b
-    >>> d = c + a
-    >>> interior, leaves = sweep_order(d)
-    >>> [node.op for node in interior], [leaf.label for leaf in leaves]
-    (['+', '*'], ['a', 'b'])
-    """
-    seen = {root}
-    interior, leaves = [], []
-    stack = [root] if root.children else []
-    while stack:
-        node = stack.pop()  # the last operand first: the order is then nearly sorted already
-        interior.append(node)
-        for child in node.children:
-            if child not in seen:
-                seen.add(child)
-                if child.children:
-                    stack.append(child)
-                else:
-                    leaves.append(child)
-    if not root.children:
-        leaves.append(root)
-    interior.sort(key=_creation_number, reverse=True)
-    return interior, leaves
-
-
-_creation_number = operator.attrgetter("_created")
 
 
 def _kahn_order(root: Any) -> list[Any]:
@@ -170,7 +130,7 @@ def backpropagate(root: Any, seed: Any) -> None:
     """Run the reverse sweep from ``root``, seeded with d(root)/d(root) = ``seed``.
 
     An engine may run its whole sweep itself (``node._sweep(seed)``: ``Value`` does,
-    on ``sweep_order``). Otherwise the nodes keep the gradient flowing into them
+    on ``engine.sweep_order``). Otherwise the nodes keep the gradient flowing into them
     during this sweep in a ``_pending`` slot (empty value ``node.empty_grad``),
     apart from ``grad``, so that every call
     adds exactly d(root)/d(node) to ``node.grad`` whatever the grads already held:
