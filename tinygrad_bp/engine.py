@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Union
 import numpy as np
 
 from .graph import collector_paused, mode
+from .validate import holds_reals
 
 Number = int | float | np.number
 Operand = Union["Value", int, float, np.number]  # noqa: UP007 (a forward reference)
@@ -104,7 +105,7 @@ def to_float(data: object) -> float:
             return float(data)
         except OverflowError:  # an int beyond 1.8e308
             raise ValueError(f"Value: {data!r:.60} is too large for a float") from None
-    if isinstance(data, np.ndarray) and data.ndim == 0 and data.dtype.kind in "biuf":
+    if isinstance(data, np.ndarray) and data.ndim == 0 and holds_reals(data.dtype):
         return float(data)
     raise TypeError(f"Value needs a real number, got {type(data).__name__}: {data!r:.60}")
 
