@@ -51,6 +51,9 @@ MAX_WIDTH = 16  # units per hidden layer
 MAX_LR = 100.0
 GRID = 40  # the decision boundary is the output at GRID x GRID points of the plane
 LANDSCAPE_GRID = 25  # the error surface is J at LANDSCAPE_GRID x LANDSCAPE_GRID points
+# While training plays, the surface is redrawn at most this often (seconds): computing it
+# holds the session's lock, and at every frame (30 a second) it would starve the trainer.
+LANDSCAPE_EVERY = 0.5
 CURVE_POINTS = 500  # the loss curve keeps at most this many (epoch, loss) points
 YIELD = 0.001  # seconds the trainer sleeps between epochs, outside the lock
 
@@ -164,6 +167,7 @@ class Session:
                 [2, *self.config.hidden, 1], self.config.activation, "sigmoid"
             )
             self.epoch = 0
+            self._landscape_made: tuple[float, dict[str, Any]] | None = None  # (when, panel)
             self.position = 0  # examples done in the current epoch (online steps)
             self._partial = 0.0  # their losses so far
             self.loss: float | None = None  # the last complete epoch's J
@@ -363,7 +367,7 @@ class Session:
             "points": np.column_stack([self.X, self.y]).tolist(),
             "extent": list(self._extent),
             "grid": self._boundary(),
-            "landscape": self._landscape(weights),
+            "landscape": self._current_landscape(weights),
             "example": example_numbers(
                 weights,
                 self.config.activation,
@@ -385,6 +389,15 @@ class Session:
         ys = np.linspace(y_hi, y_lo, GRID)
         plane = np.array([[x, y] for y in ys for x in xs])
         return np.round(self._predict(plane), 4).tolist()
+
+    def _current_landscape(self, weights: list[np.ndarray]) -> dict[str, Any]:
+        """The landscape panel: made afresh for every frame while paused (and in a
+        recording), at most every ``LANDSCAPE_EVERY`` seconds while training plays."""
+        now = time.monotonic()
+        made = self._landscape_made
+        if made is None or not self.playing or now - made[0] >= LANDSCAPE_EVERY:
+            made = self._landscape_made = (now, self._landscape(weights))
+        return made[1]
 
     def _landscape(self, weights: list[np.ndarray]) -> dict[str, Any]:
         """J around the current weights on the plane of the path so far (its first two
