@@ -205,7 +205,8 @@ class SymbolicOps:
 
     A function whose body is operators and numpy (``mask``: ``g * keep``) is run on the
     stand-ins and so inlined; one that needs real arrays (``scatter`` writes into
-    zeros) is written as a call of it, held by the step as ``ops``.
+    zeros, and numpy refuses to store a stand-in) is written as a call of it, held
+    by the step as ``ops``.
     """
 
     def __init__(self, ops: Any) -> None:
@@ -217,7 +218,7 @@ class SymbolicOps:
         def run(*args: Any, **kwargs: Any) -> Any:
             try:
                 return function(*args, **kwargs)
-            except Unexpressible:
+            except Exception:  # noqa: BLE001 (numpy refuses a stand-in in many ways)
                 return Sym.made("call", _OpsFunction(name, function), args, kwargs)
 
         return run

@@ -234,6 +234,8 @@ class _Writer:
                     vjps = type(ctx).backward(ctx, g, SymbolicOps(ArrayOps))
         except Unexpressible:
             return None
+        except Exception:  # noqa: BLE001 (numpy refused a stand-in: the rule needs arrays)
+            return None
         if not isinstance(y, Sym) or not _same(y.value, node.data):
             return None
         if any(needed and not isinstance(v, Sym) for v, needed in zip(vjps, ctx.needs_grad)):
