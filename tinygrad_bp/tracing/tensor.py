@@ -24,7 +24,7 @@ from ..tensor import Tensor, _unbroadcast
 from .names import Names, reserved
 from .recording import Recording, TraceError
 from .render import Guards, Renderer
-from .symbolic import Sym, SymbolicOps, Text, Unexpressible, bare
+from .symbolic import Sym, SymbolicOps, Text, bare
 from .tracked import walk
 
 
@@ -232,9 +232,7 @@ class _Writer:
                 if self.needs[id(node)]:
                     g = Sym.named(f"d_{out}", probe)
                     vjps = type(ctx).backward(ctx, g, SymbolicOps(ArrayOps))
-        except Unexpressible:
-            return None
-        except Exception:  # noqa: BLE001 (numpy refused a stand-in: the rule needs arrays)
+        except Exception:  # noqa: BLE001 (Unexpressible, or numpy refused a stand-in)
             return None
         if not isinstance(y, Sym) or not _same(y.value, node.data):
             return None
@@ -244,7 +242,7 @@ class _Writer:
         expression = y.name or text.expression(y)
         made = f"np.asarray({bare(expression)})" if node.ndim == 0 else bare(expression)
         lines = [*text.lines(), f"{out} = {made}"]
-        y.name = out
+        y.name = y.name or out  # an operand returned as it is keeps its own name
         for key, value in saved.items():  # what backward reads: a line of its own
             if value.uses > uses[key]:
                 text.bind(value, key)
