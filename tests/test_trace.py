@@ -565,3 +565,27 @@ def test_a_notebook_shows_a_traced_steps_source():
     shown = step._repr_markdown_()
     assert shown.startswith(f"traced step: {step.nodes} nodes, 1 parameters\n\n```python\n")
     assert step.source.rstrip() in shown and shown.endswith("```\n")
+
+
+def test_a_step_of_many_primitives_is_written_out_and_replays_as_eager():
+    """Max, Var, Abs, LogSoftmax, Clip and an indexing whose backward (a scatter into
+    zeros) numpy cannot write with stand-ins: each node's rule is written out as numpy
+    lines or calls its primitive, and the step gives the eager loss and grad to the bit."""
+
+    def make():
+        return Tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True, label="W")
+
+    def f(W, x):
+        z = (Tensor(x) * W).clip(-0.5, 0.5)
+        return (z.max(axis=1) + z.var(axis=0).sum() + z.abs().log_softmax(axis=1)[0, 1]).sum()
+
+    W, eager_W = make(), make()
+    step = trace(lambda x: f(W, x), np.ones((2, 3)))
+    assert ".backward(" not in step.source
+    assert "ops.scatter(" in step.source
+    x = np.full((2, 3), 0.7)
+    loss = step(x)
+    eager = f(eager_W, x)
+    eager.backward()
+    assert loss == eager.item()
+    assert np.array_equal(W.grad, eager_W.grad)

@@ -12,15 +12,20 @@ step keeps fixed, so it is decided once here and written out only where needed.
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..functions import ArrayOps, Function
 from ..graph import backward_order
 from ..tensor import Tensor, _unbroadcast
 from .names import Names, reserved
 from .recording import Recording, TraceError
 from .render import Guards, Renderer
+from .symbolic import Sym, SymbolicOps, Text, bare
+from .tracked import walk
 
 
 def input_array(
@@ -43,6 +48,7 @@ def input_array(
 
 HELPERS: dict[str, Any] = {
     "np": np,
+    "ops": ArrayOps,
     "unbroadcast": _unbroadcast,
     "input_array": input_array,
 }
@@ -55,6 +61,16 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
 
 def _dtype(node: Tensor) -> str:
     return f"np.{node.dtype.name}"
+
+
+@dataclass
+class _Written:
+    """A node whose primitive's rule ran on stand-ins: its products and how to write them."""
+
+    text: Text
+    vjps: tuple[Any, ...]
+    needs_grad: tuple[bool, ...]
+    probe: Any
 
 
 class _Writer:
@@ -84,7 +100,16 @@ class _Writer:
     def write(self) -> tuple[list[str], list[str], list[Any]]:
         recording = self.recording
         order, sources = recording.order, recording.sources
-        observable = set()
+        observable = {
+            id(node)
+            for node in order
+            if (s := sources.get(id(node))) and s.kind in ("param", "input") and node.requires_grad
+        }
+        needs: dict[int, bool] = {}
+        for node in order:
+            needs[id(node)] = id(node) in observable or any(needs[id(c)] for c in node.children)
+        self.needs = needs
+        self.written: dict[int, _Written] = {}
         backward: list[str] = []
         writes: list[str] = []
         checks = Guards(recording, self.render)
@@ -101,8 +126,6 @@ class _Writer:
             elif source.kind == "const":
                 self.names.of[id(node)] = self.hold(self.name(node), source.value)
             else:
-                if node.requires_grad:
-                    observable.add(id(node))
                 out = self.name(node)
                 if source.kind == "param":
                     holder = self.hold(f"p_{out}", node)
@@ -122,9 +145,6 @@ class _Writer:
                     if node.requires_grad:
                         writes.append(_grad_write(f"i{source.index}", f"d_{out}", node))
             forward += checks.at(position)
-        needs: dict[int, bool] = {}
-        for node in order:
-            needs[id(node)] = id(node) in observable or any(needs[id(c)] for c in node.children)
         root = recording.root
         backward.append(f"d_{self.name(root)} = np.ones({root.shape!r}, {_dtype(root)})")
         started = {id(root)}
@@ -150,10 +170,11 @@ class _Writer:
             *guard,
             "# IEEE results without warnings (inf, nan), as the primitives give them",
             "with np.errstate(all='ignore'):",
-            "    # forward pass: one line per node, each primitive's own forward",
+            "    # forward pass: each primitive's own forward, written out as numpy",
             *("    " + line for line in forward),
             "    # backward pass: d_<node> = d(loss)/d(node), each primitive's own vector-",
-            "    # Jacobian product, summed over broadcast axes where the operand is smaller",
+            "    # Jacobian product written out, summed over broadcast axes where the operand",
+            "    # is smaller",
             *("    " + line for line in backward),
             "# add the gradients to the parameters' grads",
             *writes,
@@ -166,6 +187,11 @@ class _Writer:
         if ctx is None:
             raise TraceError(f"trace: the {node.op!r} node has operands but no primitive")
         out = self.name(node)
+        formula = _formula(ctx)
+        comment = [f"# {formula}"] if formula else []
+        lines = self.written_forward(node, out, ctx)
+        if lines is not None:
+            return [*comment, *lines]
         ins = [self.name(child) for child in node.children]
         params = {
             key: self.render(value)
@@ -176,12 +202,58 @@ class _Writer:
         self.ctx_names[id(node)] = holder
         arguments = [*ins, *(f"{key}={value}" for key, value in params.items())]
         call = f"{holder}.forward({', '.join(arguments)})"
-        formula = _formula(ctx)
-        comment = [f"# {formula}"] if formula else []
         return [*shared, *comment, f"{out} = {f'np.asarray({call})' if node.ndim == 0 else call}"]
+
+    def written_forward(self, node: Tensor, out: str, primitive: Function) -> list[str] | None:
+        """The forward lines of ``node`` from its primitive's ``forward`` run on stand-ins,
+        its ``backward`` run the same way and kept for ``backward_lines``; None if either
+        rule cannot be written so (the step then calls the primitive)."""
+        params = self.recording.params.get(id(node), {})
+        if any(True for _ in walk(params)):
+            return None  # a parameter computed from the arguments: not a constant
+        ctx = copy.copy(primitive)
+        ctx.needs_grad = tuple(
+            needed and self.needs[id(child)] for needed, child in zip(ctx.needs_grad, node.children)
+        )
+        sources = self.recording.sources
+        operands = [
+            Sym.named(
+                self.name(c), c.data, known=getattr(sources.get(id(c)), "kind", "") == "const"
+            )
+            for c in node.children
+        ]
+        probe = np.ones(node.shape, node.dtype)
+        try:
+            with np.errstate(all="ignore"):
+                y = type(ctx).forward(ctx, *operands, **params)
+                saved = {key: v for key, v in vars(ctx).items() if isinstance(v, Sym)}
+                uses = {key: v.uses for key, v in saved.items()}
+                vjps: tuple[Any, ...] = ()
+                if self.needs[id(node)]:
+                    g = Sym.named(f"d_{out}", probe)
+                    vjps = type(ctx).backward(ctx, g, SymbolicOps(ArrayOps))
+        except Exception:  # noqa: BLE001 (Unexpressible, or numpy refused a stand-in)
+            return None
+        if not isinstance(y, Sym) or not _same(y.value, node.data):
+            return None
+        if any(needed and not isinstance(v, Sym) for v, needed in zip(vjps, ctx.needs_grad)):
+            return None
+        text = Text(self.render.constant, lambda s: self.names.fresh(f"{out}_{s}", exact=True))
+        expression = y.name or text.expression(y)
+        made = f"np.asarray({bare(expression)})" if node.ndim == 0 else bare(expression)
+        lines = [*text.lines(), f"{out} = {made}"]
+        y.name = y.name or out  # an operand returned as it is keeps its own name
+        for key, value in saved.items():  # what backward reads: a line of its own
+            if value.uses > uses[key]:
+                text.bind(value, key)
+        lines += text.lines()
+        self.written[id(node)] = _Written(text, vjps, ctx.needs_grad, probe)
+        return lines
 
     def backward_lines(self, node: Tensor, needs: dict[int, bool], started: set[int]) -> list[str]:
         """The vector-Jacobian products of one node, fitted to each operand and accumulated."""
+        if id(node) in self.written:
+            return self.written_backward(node, started)
         ctx = node._ctx
         assert ctx is not None  # forward_line refused a node without one
         # Operands whose gradient nobody can see get none (it changes no visible number).
@@ -221,6 +293,41 @@ class _Writer:
         unpack = ", ".join(targets) + ("," if len(targets) == 1 else "")
         call = f"{unpack} = {self.ctx_names[id(node)]}.backward({upstream})"
         return [call, *adding]
+
+    def written_backward(self, node: Tensor, started: set[int]) -> list[str]:
+        """``backward_lines`` for a node whose rule ran on stand-ins: one line per operand."""
+        written = self.written[id(node)]
+        lines = []
+        for vjp, needed, child in zip(written.vjps, written.needs_grad, node.children):
+            if not needed:
+                continue
+            name = f"d_{self.name(child)}"
+            first = id(child) not in started
+            started.add(id(child))
+            array = np.asarray(vjp.value)
+            fitted = _unbroadcast(array, child.shape)
+            expression = written.text(vjp)
+            lines += written.text.lines()
+            if not isinstance(vjp.value, np.ndarray):
+                expression = f"np.asarray({bare(expression)})"
+            if fitted.shape != array.shape:
+                expression = f"unbroadcast({bare(expression)}, {child.shape!r})"
+            if fitted.dtype != child.dtype:
+                expression = f"{expression}.astype({_dtype(child)})"
+            elif not child.children and np.shares_memory(fitted, written.probe):
+                expression = f"{expression}.copy()"  # a leaf's gradient must be its own array
+            if not first:
+                expression = f"{name} + {expression}"
+                if not child.ndim:
+                    expression = f"np.asarray({expression})"
+            lines.append(f"{name} = {bare(expression)}")
+        return lines
+
+
+def _same(a: Any, b: Any) -> bool:
+    """The same numbers (nan equal to nan), shape and dtype."""
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=True))
 
 
 def _formula(ctx: Any) -> str:
