@@ -34,7 +34,8 @@ from . import engine
 from . import functions as F
 from .engine import Value
 from .graph import backward_order, toposort
-from .tensor import Tensor, _apply, _to_array, _unbroadcast, where
+from .tensor import Tensor, _apply, _unbroadcast, where
+from .validate import float_array
 
 Node = Value | Tensor
 
@@ -365,7 +366,7 @@ def _seed(output: Node, grad_output: Any, create_graph: bool) -> Any:
         same = grad_output.dtype == output.dtype
         return grad_output if same else grad_output.astype(output.dtype)
     else:
-        array = _to_array(grad_output, output.dtype)
+        array = float_array(_data(grad_output), output.dtype)
         _check_seed_shape(array.shape, output.shape)
     return Tensor._wrap(array) if create_graph else array
 
@@ -435,7 +436,7 @@ def _dot(g: Any, v: Any, node: Node) -> Any:
     """<g, v> as a node, with v a constant shaped like ``node``."""
     if isinstance(node, Value):
         return g * engine.to_float(_data(v))
-    direction = _to_array(v, node.dtype)
+    direction = float_array(_data(v), node.dtype)
     if direction.shape != node.shape:
         raise ValueError(
             f"hvp: vector of shape {direction.shape} for a parameter of shape {node.shape}"
