@@ -29,6 +29,7 @@ LAYERS = [
     ["train"],
     ["check"],
     ["explain"],
+    ["landscape"],
     ["viz"],
     ["xor"],
     ["testing"],

@@ -60,6 +60,21 @@ PROMISES = {
         ],
         ["curvature.png"],
     ),
+    "error_surface.py": (
+        ["solved run", "stuck run", "origin: J = 0.5", "lowest J found at distance 0.1: 1/2 - "],
+        [
+            "error_surface_solved.png",
+            "error_surface_solved_3d.png",
+            "error_surface_stuck.png",
+            "error_surface_valley_growth.png",
+            "error_surface_saddle.png",
+            "error_surface_no_hidden.png",
+        ],
+    ),
+    "xor_lab.py": (
+        ["XOR lab: 50 networks", "alpha = 0.5", "valley at infinity", "2-4-1"],
+        ["xor_lab.png", "xor_lab_wide.png"],
+    ),
     "decision_boundaries.py": (
         ["0 hidden layer(s)", "1 hidden layer(s)", "2 hidden layer(s)"],
         ["boundary_0_hidden.png", "boundary_1_hidden.png", "boundary_2_hidden.png"],

@@ -51,7 +51,7 @@ _SUBMODULES = (
     *("graph", "engine", "functions", "tensor", "autodiff", "validate", "files", "nn"),
     *("losses", "optim", "train", "data", "delta", "perceptron", "check", "explain"),
     *("expression", "viz", "xor"),
-    *("testing", "interop", "cli", "tracing", "watch"),
+    *("testing", "interop", "cli", "tracing", "watch", "landscape"),
 )
 
 

@@ -11,6 +11,8 @@ beside the function that runs it:
     train            train a tensor MLP on a toy data set and plot what it learnt
     check-engine     run the engine checks on a Value class (when tinygrad_bp.testing exists)
     watch            a live page on which a network trains
+    landscape        train a network and draw the error surface around it, with its path
+    xor-lab          many 2-h-1 networks on XOR: solved, valley at infinity, or stuck
     course           write the course's notebooks into a folder to open in Jupyter
 
 Exit status: 0 when the claim holds, 1 when it does not (e.g. training did not
@@ -41,14 +43,29 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__, viz
-from . import check_engine, course, explain, gates, graph, train, watch, worked_example, xor
+from . import (
+    check_engine,
+    course,
+    explain,
+    gates,
+    graph,
+    landscape,
+    train,
+    watch,
+    worked_example,
+    xor,
+    xor_lab,
+)
 from .arguments import EXIT_INTERRUPTED, PROG, UsageError
 
 __all__ = ["UsageError", "build_parser", "main"]
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports for a filter killed by SIGPIPE
 # In the order --help lists them.
-SUBCOMMANDS = (worked_example, explain, xor, gates, graph, train, check_engine, watch, course)
+SUBCOMMANDS = (
+    *(worked_example, explain, xor, gates, graph, train, check_engine, watch),
+    *(landscape, xor_lab, course),
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import data, explain
 from ..graph import no_grad
+from ..landscape import dataset_loss, surface
 from ..losses import half_sse
 from ..nn import ACTIVATIONS as ACTIVATION_TABLE
 from ..nn import MLP, get_activation, get_weights, set_weights, tensor_mlp
@@ -47,6 +48,7 @@ MAX_LAYERS = 4  # hidden layers
 MAX_WIDTH = 16  # units per hidden layer
 MAX_LR = 100.0
 GRID = 40  # the decision boundary is the output at GRID x GRID points of the plane
+LANDSCAPE_GRID = 25  # the error surface is J at LANDSCAPE_GRID x LANDSCAPE_GRID points
 CURVE_POINTS = 500  # the loss curve keeps at most this many (epoch, loss) points
 
 
@@ -162,6 +164,9 @@ class Session:
             self._partial = 0.0  # their losses so far
             self.loss: float | None = None  # the last complete epoch's J
             self.curve: list[tuple[int, float]] = []
+            # the weights at epoch 0 and at each epoch of the curve: the path so far
+            self.path: list[list[np.ndarray]] = [get_weights(self.model)]
+            self._loss_fn = dataset_loss(self.X, self.y)
             self._stride = 1
             self.selected = 0
             self._extent = _extent(self.X)
@@ -249,8 +254,10 @@ class Session:
         self.position, self._partial = 0, 0.0
         if self.epoch % self._stride == 0:
             self.curve.append((self.epoch, loss))
+            self.path.append(get_weights(self.model))
         if len(self.curve) >= CURVE_POINTS:  # keep it bounded: every other point, twice apart
             self.curve = self.curve[1::2]
+            self.path = [self.path[0], *self.path[2::2]]
             self._stride *= 2
 
     # -- the background trainer -------------------------------------------------------
@@ -337,6 +344,7 @@ class Session:
             "points": np.column_stack([self.X, self.y]).tolist(),
             "extent": list(self._extent),
             "grid": self._boundary(),
+            "landscape": self._landscape(weights),
             "example": example_numbers(
                 weights,
                 self.config.activation,
@@ -358,6 +366,36 @@ class Session:
         ys = np.linspace(y_hi, y_lo, GRID)
         plane = np.array([[x, y] for y in ys for x in xs])
         return np.round(self._predict(plane), 4).tolist()
+
+    def _landscape(self, weights: list[np.ndarray]) -> dict[str, Any]:
+        """J around the current weights on the plane of the path so far (its first two
+        principal components; two random filter-normalised directions until the path
+        spans a plane), the path projected onto it; rows from the top (largest b) down."""
+        path = [*self.path, weights]
+        try:
+            slice_ = surface(self.model, self._loss_fn, "pca", LANDSCAPE_GRID, path=path)
+        except ValueError:  # fewer than 3 points, or all on one line
+            slice_ = surface(
+                self.model,
+                self._loss_fn,
+                "filter",
+                LANDSCAPE_GRID,
+                path=path,
+                rng=self.config.seed,
+            )
+        return {
+            "kind": slice_.kind,
+            "labels": list(slice_.labels),
+            "extent": [
+                float(slice_.a[0]),
+                float(slice_.a[-1]),
+                float(slice_.b[0]),
+                float(slice_.b[-1]),
+            ],
+            "loss": [float(v) for v in np.round(slice_.loss[::-1].ravel(), 6)],
+            "path": np.round(slice_.path, 6).tolist() if slice_.path is not None else [],
+            "center": slice_.center_loss,
+        }
 
 
 def _scalar_mlp(config: Config) -> MLP:

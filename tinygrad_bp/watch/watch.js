@@ -514,6 +514,72 @@
     context.fill();
   }
 
+  // -- the error surface -------------------------------------------------------------------
+
+  // Python sends J on a square grid around the current weights (rows from the top) and the
+  // path so far projected onto it. Colours are by rank (equal areas per shade, dark = low J),
+  // so a flat valley floor shows its slope as well as a steep wall does.
+  const SHADES = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+  function shade(fraction) {
+    const at = fraction * (SHADES.length - 1);
+    const low = Math.min(Math.floor(at), SHADES.length - 2);
+    const t = at - low;
+    return SHADES[low].map((c, k) => Math.round(c + (SHADES[low + 1][k] - c) * t));
+  }
+
+  function drawLandscape() {
+    const canvas = byId("landscape");
+    const surface = frame.landscape;
+    if (!canvas || !surface) return;
+    const context = canvas.getContext("2d");
+    const size = Math.round(Math.sqrt(surface.loss.length));
+    const order = surface.loss.map((value, index) => [value, index]).sort((p, q) => p[0] - q[0]);
+    const rank = new Array(order.length);
+    order.forEach((pair, position) => { rank[pair[1]] = position / (order.length - 1); });
+    const small = document.createElement("canvas");
+    small.width = size;
+    small.height = size;
+    const pixels = small.getContext("2d").createImageData(size, size);
+    rank.forEach((fraction, index) => {
+      const rgb = shade(fraction);
+      for (let c = 0; c < 3; c += 1) pixels.data[4 * index + c] = rgb[c];
+      pixels.data[4 * index + 3] = 255;
+    });
+    small.getContext("2d").putImageData(pixels, 0, 0);
+    context.imageSmoothingEnabled = true;
+    context.drawImage(small, 0.5, 0.5, size - 1, size - 1, 0, 0, canvas.width, canvas.height);
+    const [aLo, aHi, bLo, bHi] = surface.extent;
+    const at = (point) => [
+      ((point[0] - aLo) / (aHi - aLo)) * canvas.width,
+      ((bHi - point[1]) / (bHi - bLo)) * canvas.height,
+    ];
+    if (surface.path.length) {
+      for (const [width, colour] of [[4, "#fff"], [2, "#d62728"]]) {
+        context.beginPath();
+        surface.path.forEach((point, index) => context[index ? "lineTo" : "moveTo"](...at(point)));
+        context.lineWidth = width;
+        context.strokeStyle = colour;
+        context.stroke();
+      }
+      const marks = [[surface.path[0], "#fff"], [surface.path[surface.path.length - 1], "#ffd700"]];
+      for (const [point, colour] of marks) {
+        context.beginPath();
+        context.arc(...at(point), 5, 0, 2 * Math.PI);
+        context.fillStyle = colour;
+        context.fill();
+        context.lineWidth = 1.5;
+        context.strokeStyle = "#000";
+        context.stroke();
+      }
+    }
+    const low = Math.min(...surface.loss);
+    const high = Math.max(...surface.loss);
+    byId("landscape-note").textContent =
+      `J from ${low.toPrecision(3)} (dark) to ${high.toPrecision(3)} (light); ` +
+      `J here ${surface.center.toPrecision(4)}. Axes: ${surface.labels.join(" and ")}. ` +
+      "White dot: epoch 0; gold dot: now.";
+  }
+
   // -- controls ----------------------------------------------------------------------------
 
   function showControls() {
@@ -541,6 +607,7 @@
     drawNetwork();
     drawBoundary();
     drawCurve();
+    drawLandscape();
     showDetails();
     if (!recording) showControls();
   }
