@@ -47,7 +47,7 @@ def output_lines(output):
 
 def test_the_course_has_its_notebooks_in_order():
     names = [path.stem for path in NOTEBOOKS]
-    assert len(names) >= 9, names
+    assert len(names) >= 10, names
     assert [int(name[:2]) for name in names] == list(range(1, len(names) + 1)), names
 
 
