@@ -47,8 +47,18 @@ def output_lines(output):
 
 def test_the_course_has_its_notebooks_in_order():
     names = [path.stem for path in NOTEBOOKS]
-    assert len(names) >= 8, names
+    assert len(names) >= 10, names
     assert [int(name[:2]) for name in names] == list(range(1, len(names) + 1)), names
+
+
+def test_every_notebook_is_listed_in_the_docs_and_the_site_navigation():
+    """A new notebook needs a row in docs/course.md and an entry in mkdocs.yml's nav."""
+    introduction = (ROOT / "docs" / "course.md").read_text(encoding="utf-8")
+    navigation = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    for path in NOTEBOOKS:
+        page = f"course/{path.stem}.md"
+        assert f"({page})" in introduction, f"docs/course.md does not link {page}"
+        assert f": {page}\n" in navigation, f"mkdocs.yml's nav does not list {page}"
 
 
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda path: path.stem)
