@@ -226,7 +226,8 @@ def test_the_progress_line_of_an_eager_fit_names_the_reason(monkeypatch):
     X, y = data.xor()
     history = fit(MLP(2, [2, 1], rng=0), X, y, loss=cubed_error, epochs=2, progress=True)
     lines = stream.getvalue().splitlines()
-    assert lines[0].startswith("epoch 2/2  cubed_error ") and lines[1] == f"  ran eagerly: {history.eager}"
+    assert lines[0].startswith("epoch 2/2  cubed_error ")
+    assert lines[1] == f"  ran eagerly: {history.eager}"
 
 
 def test_history_without_validation_is_as_before():
