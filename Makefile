@@ -30,7 +30,8 @@ lint: $(STAMP)
 bench:
 	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) benchmarks/run.py $(BENCH_ARGS)
 
-docs: $(STAMP)
+# The site shows the course's notebooks executed, so the course is built first.
+docs: $(STAMP) course
 	$(BIN)/mkdocs build --strict --site-dir site
 
 # The course (tinygrad_bp/course): the student and solutions notebooks (.ipynb), the
