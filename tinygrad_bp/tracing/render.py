@@ -19,23 +19,9 @@ import numpy as np
 
 from ..engine import to_float
 from .recording import Guard, Recording
+from .symbolic import INFIX
 from .tracked import Arg, Call, Data, TraceError, walk
 
-_INFIX = {
-    operator.add: "+",
-    operator.sub: "-",
-    operator.mul: "*",
-    operator.truediv: "/",
-    operator.floordiv: "//",
-    operator.mod: "%",
-    operator.pow: "**",
-    operator.lt: "<",
-    operator.le: "<=",
-    operator.gt: ">",
-    operator.ge: ">=",
-    operator.eq: "==",
-    operator.ne: "!=",
-}
 _BUILTINS = {
     getattr(builtins, name): name for name in ("max", "min", "bool", "float", "int", "round", "abs")
 }
@@ -162,8 +148,8 @@ class Renderer:
     def call(self, expr: Call) -> str:
         f, args = expr.function, [self(a) for a in expr.args]
         kwargs = [f"{key}={self(value)}" for key, value in expr.kwargs.items()]
-        if f in _INFIX and len(args) == 2 and not kwargs:
-            return f"({args[0]} {_INFIX[f]} {args[1]})"
+        if f in INFIX and len(args) == 2 and not kwargs:
+            return f"({args[0]} {INFIX[f]} {args[1]})"
         if f is operator.neg:
             return f"(-{args[0]})"
         if f is operator.getitem:

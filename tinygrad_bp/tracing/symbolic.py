@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-_INFIX = {
+# Python operators and the infix text each is written as, in generated code.
+INFIX = {
     operator.add: "+",
     operator.sub: "-",
     operator.mul: "*",
@@ -287,7 +288,7 @@ class Text:
                 return f"(-{parts[0]})"
             if what is operator.invert:
                 return f"(~{parts[0]})"
-            return f"({parts[0]} {_INFIX[what]} {parts[1]})"
+            return f"({parts[0]} {INFIX[what]} {parts[1]})"
         if kind == "attribute":
             return f"{parts[0]}.{what}"
         if kind == "method":
