@@ -250,9 +250,6 @@ def test_the_origin_of_the_2_2_1_net_is_a_stationary_point_with_loss_one_half():
     assert np.allclose(eigenvalues, [0] * 8 + [3 / 8], atol=1e-8)
 
 
-@pytest.mark.skipif(
-    not hasattr(tinygrad_bp, "hessian"), reason="tinygrad_bp.hessian (second order) not merged"
-)
 def test_the_origin_hessian_by_double_backprop_has_eigenvalues_0_and_three_eighths():
     hessian = tinygrad_bp.hessian(origin_loss, Tensor(np.zeros(9), requires_grad=True))
     assert np.allclose(hessian, central_difference_hessian(np.zeros(9)), atol=1e-8)
