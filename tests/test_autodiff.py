@@ -497,3 +497,18 @@ def test_trace_of_a_step_that_calls_grad_with_create_graph_compiles_or_refuses_s
     eager.backward()
     assert traced_loss == pytest.approx(eager.item(), rel=1e-12)
     np.testing.assert_allclose(traced_grad, w.grad, rtol=1e-12)
+
+
+def test_second_order_inside_no_grad_records_what_it_differentiates():
+    # As torch: the gradient's own graph is recorded even inside no_grad().
+    # Oracles: f = sum x^3 has H = diag(6x); f = v^3 has f'' = 6v.
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    v = Value(3.0)
+    cube = v * v * v  # recorded outside; its gradient is taken inside
+    with tbp.no_grad():
+        (product,) = tbp.hvp(lambda x: (x**3).sum(), x, [1.0, 1.0])
+        matrix = tbp.hessian(lambda v: v**3, Value(2.0))
+        (slope,) = tbp.grad(cube, [v], create_graph=True)  # 3 v^2, itself a node
+        assert tbp.gradcheck(lambda t: (t**3).sum(), (Tensor([0.5, 1.5]),), order=2)
+    assert product.tolist() == [6.0, 12.0] and matrix.tolist() == [[12.0]]
+    assert slope.data == 27.0 and tbp.grad(slope, [v])[0].data == 18.0

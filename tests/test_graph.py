@@ -12,6 +12,7 @@ from tinygrad_bp.engine import sweep_order
 from tinygrad_bp.graph import (
     backpropagate,
     backward_order,
+    collector_paused,
     mode,
     no_grad,
     observing,
@@ -230,3 +231,28 @@ def test_a_value_sweep_seeded_through_backpropagate_scales_every_grad():
     y = x * x + x  # dy/dx = 2x + 1 = 7
     backpropagate(y, 2.0)
     assert (x.grad, y.grad) == (14.0, 2.0)
+
+
+def test_two_threads_pausing_the_collector_leave_it_as_it_was():
+    # The interleaving that used to leave it off for good: A pauses, B pauses (and so
+    # sees it off), A resumes, B resumes.
+    assert gc.isenabled()
+    a_paused, b_paused, a_done = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        with collector_paused():
+            a_paused.set()
+            b_paused.wait(10)
+        a_done.set()
+
+    def second():
+        a_paused.wait(10)
+        with collector_paused():
+            b_paused.set()
+            a_done.wait(10)
+            assert not gc.isenabled()  # still paused for this thread's sweep
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    [thread.start() for thread in threads]
+    [thread.join(20) for thread in threads]
+    assert gc.isenabled()

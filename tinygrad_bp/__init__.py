@@ -23,7 +23,7 @@ from . import delta
 from .autodiff import grad, hessian, hvp
 from .check import AnomalyError, detect_anomaly, gradcheck
 from .engine import Value
-from .graph import no_grad
+from .graph import enable_grad, no_grad
 from .tensor import Tensor, cat, concatenate, stack, where
 from .tracing import trace
 
@@ -31,6 +31,7 @@ __all__ = [
     "Value",
     "Tensor",
     "no_grad",
+    "enable_grad",
     "gradcheck",
     "detect_anomaly",
     "AnomalyError",

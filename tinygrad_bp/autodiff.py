@@ -24,6 +24,7 @@ times a vector v is the gradient of the scalar <g(w), v> (v held constant):
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, cast
@@ -33,7 +34,7 @@ import numpy as np
 from . import engine
 from . import functions as F
 from .engine import Value
-from .graph import backward_order, toposort
+from .graph import backward_order, enable_grad, toposort
 from .tensor import Tensor, _apply, _unbroadcast, where
 from .validate import float_array
 
@@ -136,13 +137,15 @@ def grad(
                 f"grad: the output is a {type(output).__name__} but input {position} is a "
                 f"{type(node).__name__}: one graph holds one engine's nodes"
             )
-    seed = _seed(output, grad_output, create_graph)
-    if tensors:
-        found = _sweep(output, seed, nodes, _tensor_step(create_graph))
-        tensor_inputs = cast(list[Tensor], nodes)  # checked above: all Tensors
-        return [_tensor_result(x, found.get(x), create_graph) for x in tensor_inputs]
-    found = _sweep(output, seed, nodes, _value_step(create_graph))
-    return [_value_result(found.get(node), create_graph) for node in nodes]
+    # The gradient's own graph is recorded even inside no_grad(), as in PyTorch.
+    with enable_grad() if create_graph else contextlib.nullcontext():
+        seed = _seed(output, grad_output, create_graph)
+        if tensors:
+            found = _sweep(output, seed, nodes, _tensor_step(create_graph))
+            tensor_inputs = cast(list[Tensor], nodes)  # checked above: all Tensors
+            return [_tensor_result(x, found.get(x), create_graph) for x in tensor_inputs]
+        found = _sweep(output, seed, nodes, _value_step(create_graph))
+        return [_value_result(found.get(node), create_graph) for node in nodes]
 
 
 def hvp(f: Callable[..., Node], params: Node | Sequence[Node], vector: Any) -> list[Any]:
@@ -162,12 +165,13 @@ def hvp(f: Callable[..., Node], params: Node | Sequence[Node], vector: Any) -> l
     vectors = vector if _one_entry_per_node(vector, nodes) else [vector]
     if not isinstance(vectors, (list, tuple)) or len(vectors) != len(nodes):
         raise ValueError(f"hvp: vector needs one entry per parameter ({len(nodes)})")
-    gradients = grad(_called("hvp", f, nodes), nodes, create_graph=True)
-    terms = [_dot(g, v, node) for g, v, node in zip(gradients, vectors, nodes, strict=True)]
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return grad(total, nodes)
+    with enable_grad():  # f and <g, v> are differentiated: record them even in no_grad()
+        gradients = grad(_called("hvp", f, nodes), nodes, create_graph=True)
+        terms = [_dot(g, v, node) for g, v, node in zip(gradients, vectors, nodes, strict=True)]
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return grad(total, nodes)
 
 
 def hessian(f: Callable[..., Node], x: Node | Sequence[Node]) -> np.ndarray:
@@ -190,8 +194,9 @@ def hessian(f: Callable[..., Node], x: Node | Sequence[Node]) -> np.ndarray:
             f"hessian: the inputs have {size} elements, more than {HESSIAN_LIMIT} "
             f"(the matrix would have {size}**2 entries); use hvp for large inputs"
         )
-    gradients = grad(_called("hessian", f, nodes), nodes, create_graph=True)
-    rows = [_flat(grad(entry, nodes)) for entry in _elements(gradients)]
+    with enable_grad():  # f and its gradient are differentiated: record them even in no_grad()
+        gradients = grad(_called("hessian", f, nodes), nodes, create_graph=True)
+        rows = [_flat(grad(entry, nodes)) for entry in _elements(gradients)]
     return np.array(rows, dtype=np.float64).reshape(size, size)
 
 

@@ -40,7 +40,7 @@ import numpy as np
 from . import validate
 from .autodiff import hvp
 from .engine import Value
-from .graph import no_grad, observing, toposort
+from .graph import enable_grad, no_grad, observing, toposort
 from .report import Report
 from .tensor import Tensor
 
@@ -318,12 +318,14 @@ def _inputs_restored(inputs: tuple[Node, ...]) -> Iterator[None]:
 
 
 def _call_recording(f: Callable[..., Node], inputs: tuple[Node, ...]) -> Node:
-    """``f(*inputs)`` with every input's grad zeroed and every tensor requiring grad."""
+    """``f(*inputs)`` with every input's grad zeroed and every tensor requiring grad,
+    its graph recorded even when called inside ``no_grad()``."""
     for x in inputs:
         x.grad = x.empty_grad
         if isinstance(x, Tensor):
             x.requires_grad = True
-    return f(*inputs)
+    with enable_grad():
+        return f(*inputs)
 
 
 def _scalar_output(out: object) -> float:

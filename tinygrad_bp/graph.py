@@ -154,21 +154,40 @@ def backpropagate(root: Any, seed: Any) -> None:
             raise
 
 
+class _Collector:
+    """Who has paused Python's cyclic garbage collector, so that the last one resumes it.
+
+    The collector is one switch for the whole process: two threads that each saved
+    and restored it themselves could leave it off for good (the second saves "off"
+    while the first has it paused). So the first pauser saves its state and the last
+    one out restores it, under a lock.
+    """
+
+    lock = threading.Lock()
+    pausers = 0
+    was_enabled = False
+
+
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector, then restore it as it was.
 
     On a deep graph the sweep's many live objects set off collections that each
     traverse the whole graph, doubling the time of a 300,000-deep chain. A cycle
-    made meanwhile is collected later.
+    made meanwhile is collected later. Safe to nest and to use from several threads.
     """
-    collecting = gc.isenabled()
-    gc.disable()
+    with _Collector.lock:
+        if _Collector.pausers == 0:
+            _Collector.was_enabled = gc.isenabled()
+            gc.disable()
+        _Collector.pausers += 1
     try:
         yield
     finally:
-        if collecting:
-            gc.enable()
+        with _Collector.lock:
+            _Collector.pausers -= 1
+            if _Collector.pausers == 0 and _Collector.was_enabled:
+                gc.enable()
 
 
 @contextlib.contextmanager
@@ -315,8 +334,7 @@ def tracing(tracer: Any) -> Iterator[None]:
             thread.tracer = previous
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
+def no_grad() -> contextlib.AbstractContextManager[None]:
     """Context manager inside which no operation records the graph (in this thread).
 
     Results computed inside have no children and do not require grad, so they
@@ -328,9 +346,29 @@ def no_grad() -> Iterator[None]:
     >>> y.children
     ()
     """
+    return _grad_mode(False)
+
+
+def enable_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager inside which operations record the graph again (in this thread),
+    even within ``no_grad()``, as PyTorch's ``torch.enable_grad``: what differentiates a
+    gradient (``grad(..., create_graph=True)``, ``hvp``, ``hessian``) needs its graph.
+
+    >>> from tinygrad_bp import Value
+    >>> with no_grad(), enable_grad():
+    ...     y = Value(2.0) * 3
+    >>> len(y.children)
+    2
+    """
+    return _grad_mode(True)
+
+
+@contextlib.contextmanager
+def _grad_mode(enabled: bool) -> Iterator[None]:
+    """This thread's grad mode set to ``enabled`` for the block, then put back."""
     with mode.changing() as thread:
         previous = thread.grad_enabled
-        thread.grad_enabled = False
+        thread.grad_enabled = enabled
         try:
             yield
         finally:

@@ -18,7 +18,6 @@ must agree with the eager engine to the last bit (loss and every grad); else
 
 from __future__ import annotations
 
-import gc
 import textwrap
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Value
+from ..graph import collector_paused
 from ..tensor import Tensor
 from . import render, scalar, tensor
 from .recording import Recording, TraceError, flatten, record
@@ -142,13 +142,8 @@ def trace(fn: Callable[..., Any], *example_args: Any) -> Step:
     """
     if not callable(fn):
         raise TypeError(f"trace needs a function, got {type(fn).__name__}")
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         recording = record(fn, example_args)
-    finally:
-        if collecting:
-            gc.enable()
     engine = tensor if isinstance(recording.root, Tensor) else scalar
     body, closure_names, closure_objects = engine.generate(recording)
     source, function, namespace = _compile(
