@@ -113,7 +113,13 @@ def grade(
     parse_spec(spec)
     seed = None
     if student is not None:
-        seed = student_seed(_secret(secret, secret_file), student)
+        course_secret = _secret(secret, secret_file)
+        if not course_secret:
+            sys.stderr.write(
+                f"check-engine: no course secret, so --student's cases follow from the ID "
+                f"alone and anyone can compute them (give --secret or ${SECRET_VARIABLE})\n"
+            )
+        seed = student_seed(course_secret, student)
     progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     try:
         report = check_engine(
