@@ -64,7 +64,9 @@ def add_parser(commands: Any) -> None:
         "--points", metavar="CHECK=N,...", help="points per check, e.g. add=2,deep_chain=5 (1 each)"
     )
     check.add_argument(
-        "--student", metavar="ID", help="draw this student's own cases (unpredictable with the course secret)"
+        "--student",
+        metavar="ID",
+        help="draw this student's own cases (unpredictable with the course secret)",
     )
     check.add_argument(
         "--secret",
