@@ -5,8 +5,9 @@
 - ``strategies``: public Hypothesis strategies (``programs``,
   ``sigmoid_networks``, ``broadcastable_shapes``) for tests of any engine.
 - ``checks``: the grader, ``check_engine(Value)``: each property, judged here
-  against oracles; ``runner`` runs one with Hypothesis (cases passed, a shrunk
-  failure); ``hints`` maps failure patterns to causes.
+  against oracles; ``curvature``, the oracles of second derivatives; ``runner``
+  runs one with Hypothesis (cases passed, a shrunk failure); ``hints`` maps
+  failure patterns to causes.
 - ``isolation`` and ``probes``: the sandboxed child that holds the student's class
   and answers with numbers; ``loader``: ``load_class``, run in that child.
 - ``reports`` and ``formats``: ``EngineReport`` and its text, JSON, Gradescope,

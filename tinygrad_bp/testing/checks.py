@@ -14,7 +14,14 @@ compares them with an oracle that never involves the engine:
 - ``deep_chain``: a chain of up to 5,000 nodes, dy/dx = 1 for y = x + 1 + ... + 1;
 - ``sigmoid_mlp``: a sigmoid network built from the class's own ``+``, ``*`` and
   sigmoid (made from ``tanh`` or ``exp`` where it has none): dJ/dw against the
-  delta rules of ``tinygrad_bp.delta``.
+  delta rules of ``tinygrad_bp.delta``;
+- ``second_order``: for an engine that offers second order (a function
+  ``grad(output, inputs, create_graph=False)`` with ``tinygrad_bp.grad``'s meaning,
+  found by ``probes.grad_function``), the first derivatives and Hessian-vector
+  products of random programs and of a small sigmoid network's loss, against the
+  closed forms of ``curvature`` (hyper-dual numbers) and central differences of
+  the delta rules. An engine that offers none is skipped (unsupported, worth
+  nothing), with a note saying what to write to be graded on it.
 
 An op is *unsupported* only when the class lacks the attribute it needs
 (``probes.ATTRIBUTES``); whatever the engine raises from an op it has is a
@@ -22,7 +29,6 @@ failure of that op. A required op (``required``, by default the ``micrograd``
 profile: the ops micrograd's own engine has) that the class lacks fails.
 Expected values are computed here at grading time, from the drawn inputs alone;
 with a ``seed`` (``seeding.student_seed``) each student gets their own inputs.
-A second-order property is not graded yet (see docs/grader.md).
 """
 
 from __future__ import annotations
@@ -41,16 +47,19 @@ from hypothesis import strategies as st
 
 from .. import delta, validate
 from .catalogue import OPS, OpCheck
+from .curvature import network_gradient, network_hvp, program_curvature
 from .hints import hints_for
 from .isolation import EngineGone, EngineProcess, OutOfTime
 from .loader import load_class
-from .probes import ATTRIBUTES, SIGMOIDS, answer, class_name
+from .probes import ATTRIBUTES, GRAD_FUNCTION, SIGMOIDS, answer, class_name
 from .reports import CheckResult, EngineReport
 from .runner import Tally, private_storage, run_property
 from .strategies import PROGRAM_OPS, Program, programs, sigmoid_networks
 
 __all__ = [
     "CHAIN_DEPTH",
+    "SECOND_ORDER",
+    "SECOND_ORDER_WANTED",
     "CHECKS",
     "EPS",
     "MAX_TIMEOUT",
@@ -65,7 +74,8 @@ CHAIN_DEPTH = 5_000  # the longest chain the deep-chain check builds
 CHAIN_CASES = 20  # the most cases the deep chain draws: each builds thousands of nodes
 TIMEOUT = 10.0  # seconds each check may take by default
 MAX_TIMEOUT = 86_400.0  # a day: the longest time limit accepted
-LATER_CHECKS = ("expressions", "deep_chain", "sigmoid_mlp")
+SECOND_ORDER = "second_order"
+LATER_CHECKS = ("expressions", "deep_chain", "sigmoid_mlp", SECOND_ORDER)
 CHECKS: tuple[str, ...] = (*(op.name for op in OPS), *LATER_CHECKS)
 PROFILES: dict[str, tuple[str, ...]] = {
     # the ops micrograd's own engine (micrograd.engine.Value) offers
@@ -79,7 +89,15 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "accumulation": ("add", "mul"),
     "branch_reuse": ("add", "mul"),
     "deep_chain": ("add",),
+    SECOND_ORDER: ("add", "mul"),  # <v, g> = g_0 * Value(v_0) + g_1 * Value(v_1) + ...
 }
+# What an engine is told when it offers no second order (skipped, or failed when required).
+SECOND_ORDER_WANTED = (
+    f"the engine offers no second order; to be graded on it, define "
+    f"{GRAD_FUNCTION}(output, inputs, create_graph=False) in the module of the class, "
+    f"returning d(output)/d(input) for each input as values that, with "
+    f"create_graph=True, can be differentiated again (as tinygrad_bp.grad)"
+)
 
 
 class GradingInterrupted(KeyboardInterrupt):
@@ -283,6 +301,126 @@ def _network_property(sigmoid: str) -> _Property:
     return _Property("sigmoid_mlp", sigmoid_networks(), request, judge, describe, passed)
 
 
+Curvature = tuple[str, Any, tuple[float, ...]]  # ("program" or "network", it, the vector v)
+# Second derivatives against closed forms: both sides are exact but for rounding, which
+# stays near 1e-12 of the terms summed (slots are at most 1e3, a dozen steps of a few
+# flops each; 6e-12 at worst in 6,000 random cases); 1e-7 of the terms leaves a margin
+# of 10,000, and a wrong rule is off by a share of order one.
+CURVATURE_TOLERANCE = 1e-7
+# Against central differences of the delta rules (``curvature.HVP_EPS``): their error
+# stayed under 4e-10 of |Hv| + 1 in 6,000 random cases; 1e-6 leaves a margin of 2,500.
+NETWORK_CURVATURE_TOLERANCE = 1e-6
+
+
+@st.composite
+def _curvature_cases(draw: st.DrawFn, ops: Sequence[str], sigmoid: str | None) -> Curvature:
+    """A program over ``ops`` (pruned) or a small sigmoid network, and a vector v for it."""
+    kinds = (["program"] if ops else []) + (["network"] if sigmoid else [])
+    kind = draw(st.sampled_from(kinds))
+    subject: Any
+    if kind == "program":
+        subject = draw(programs(ops)).pruned()
+        size = len(subject.inputs)
+    else:
+        subject = draw(sigmoid_networks(max_layers=2, max_width=3))
+        size = sum(w.size for w in subject[1])
+    vector = draw(st.lists(st.floats(-1.0, 1.0), min_size=size, max_size=size))
+    return kind, subject, tuple(vector)
+
+
+def _curvature_oracle(case: Curvature) -> tuple[list[float], list[float], list[float], list[float]]:
+    """(values, gradient, H v, size of the terms of each (H v)_i), computed without the engine."""
+    kind, subject, vector = case
+    if kind == "program":
+        value, gradient, hessian = program_curvature(subject)
+        terms = [[h * v for h, v in zip(row, vector)] for row in hessian]
+        return [value], gradient, [math.fsum(t) for t in terms], [sum(map(abs, t)) for t in terms]
+    _, weights, X, Y = subject
+    outputs = [float(o) for o in delta.forward(weights, X[0])[-1]]
+    hv = network_hvp(weights, X[0], Y[0], vector)
+    sizes = [abs(float(h)) + 1.0 for h in hv]  # the loss and its derivatives are of order one
+    return outputs, network_gradient(weights, X[0], Y[0]).tolist(), hv.tolist(), sizes
+
+
+def _curvature_names(case: Curvature) -> list[str]:
+    """The name of each input: x0, x1, ... or w[layer][i, j]."""
+    kind, subject, _ = case
+    if kind == "program":
+        return [f"x{i}" for i in range(len(subject.inputs))]
+    return [
+        f"w[{layer}][{i}, {j}]"
+        for layer, w in enumerate(subject[1])
+        for (i, j), _ in np.ndenumerate(w)
+    ]
+
+
+def _second_order_property(ops: Sequence[str], sigmoid: str | None) -> _Property:
+    def request(case: Curvature) -> dict[str, Any]:
+        kind, subject, vector = case
+        fields: dict[str, Any]
+        if kind == "program":
+            fields = {"inputs": list(subject.inputs), "steps": list(subject.steps)}
+        else:
+            _, weights, X, Y = subject
+            fields = {
+                "sigmoid": sigmoid,
+                "weights": [w.tolist() for w in weights],
+                "x": X[0].tolist(),
+                "y": Y[0].tolist(),
+            }
+        return {"kind": "curvature", "case": kind, "vector": list(vector), **fields}
+
+    def judge(case: Curvature, reply: Any) -> None:
+        values, gradient, hv, sizes = _curvature_oracle(case)
+        names = _curvature_names(case)
+        got_values = _numbers(reply, "value", len(values))
+        got_gradient = _numbers(reply, "grads", len(names))
+        got_hv = _numbers(reply, "hvp", len(names))
+        program = case[0] == "program"
+        for k, (got, expected) in enumerate(zip(got_values, values)):
+            what = "the value of the output" if program else f"o[{k}]"
+            _expect(what, got, expected, "float64 math", 1e-9, 1e-9)
+        oracle = "closed forms" if program else "delta rules"
+        for name, got, expected in zip(names, got_gradient, gradient):
+            what = f"d(output)/d{name} from {GRAD_FUNCTION}(..., create_graph=True)"
+            _expect(what, got, expected, oracle, 1e-7, 1e-9)
+        oracle = "hyper-dual numbers" if program else "central differences of the delta rules"
+        tolerance = CURVATURE_TOLERANCE if program else NETWORK_CURVATURE_TOLERANCE
+        for name, got, expected, size in zip(names, got_hv, hv, sizes):
+            what = f"(H v) for {name}, the gradient of <v, grad(output)>"
+            _expect(what, got, expected, oracle, tolerance, tolerance * size + 1e-12)
+
+    def describe(case: Curvature) -> str:
+        kind, subject, vector = case
+        if kind == "program":
+            return f"{subject}; v = {list(vector)}"
+        sizes, weights, X, Y = subject
+        matrices = [w.tolist() for w in weights]
+        network = f"sizes={sizes}, weights={matrices}, x={X[0].tolist()}, y={Y[0].tolist()}"
+        return f"{network}; v = {list(vector)}"
+
+    explicit = [
+        ("program", Program((0.0,), ((op, (0,)),)), (1.0,))  # tanh'' = sigmoid'' = 0 at 0
+        for op in ("tanh", "sigmoid")
+        if op in ops
+    ]
+    if "mul" in ops:
+        explicit.append(("program", Program((1.0,), (("mul", (0, 0)),)), (1.0,)))  # (x²)'' = 2
+    parts = [f"programs over {', '.join(ops)}"] if ops else []
+    if sigmoid is not None:
+        parts.append(f"sigmoid networks, sigmoid(z) = {SIGMOIDS[sigmoid][2]}")
+    passed = "Hessian times v of " + " and ".join(parts)
+    return _Property(
+        SECOND_ORDER,
+        _curvature_cases(ops, sigmoid),
+        request,
+        judge,
+        describe,
+        passed,
+        explicit=tuple(explicit),
+    )
+
+
 # -- running a property in the sandbox ------------------------------------------------------
 
 
@@ -415,6 +553,8 @@ def _load(
         return name, set(), f"its process {error} while loading"
     name = str(hello.get("engine", name))[:200]
     has = {str(op) for op in hello.get("has", []) if op in ATTRIBUTES}
+    if isinstance(hello.get("grad_function"), str) and hello["grad_function"]:
+        has.add(SECOND_ORDER)
     not_a_value = f"{name} is not a micrograd-style Value class"
     if "error" in probe:
         return name, has, f"{not_a_value}: {str(probe.get('message', '?'))[:600]}"
@@ -428,6 +568,10 @@ def _load(
 
 def _unsupported(name: str, has: set[str], required: set[str], points: float) -> CheckResult | None:
     """The verdict of a check whose ops the class lacks (None when it has them all)."""
+    if name == SECOND_ORDER and SECOND_ORDER not in has:
+        if name in required:
+            return CheckResult(name, "fail", f"required, but {SECOND_ORDER_WANTED}", points)
+        return CheckResult(name, "unsupported", f"skipped: {SECOND_ORDER_WANTED}", 0.0)
     missing = [op for op in _NEEDS.get(name, ()) if op not in has]
     if not missing:
         return None
@@ -448,14 +592,25 @@ def _property(name: str, passed: set[str], has: set[str]) -> _Property | str:
         usable = [op for op, spec in PROGRAM_OPS.items() if set(spec.needs) <= passed]
         usable = usable or [op for op, spec in PROGRAM_OPS.items() if set(spec.needs) <= has]
         return _expressions_property(usable) if usable else "none of its ops passed"
+    sigmoid = _network_sigmoid(passed, has)
+    if name == SECOND_ORDER:
+        usable = [op for op, spec in PROGRAM_OPS.items() if set(spec.needs) <= passed]
+        if not usable and sigmoid is None:
+            return "none of its ops passed"
+        return _second_order_property(usable, sigmoid)
+    if sigmoid is None:
+        return "needs add, mul, radd, rmul and one of sigmoid, tanh, or exp with pow"
+    return _network_property(sigmoid)
+
+
+def _network_sigmoid(passed: set[str], has: set[str]) -> str | None:
+    """How the networks make sigmoid: from ops that passed where they can, else that it has."""
     network = ("add", "mul", "radd", "rmul")
-    for sigmoid, (needs, _, _) in SIGMOIDS.items():
-        if set(network) | set(needs) <= passed:
-            return _network_property(sigmoid)
-    for sigmoid, (needs, _, _) in SIGMOIDS.items():
-        if set(network) | set(needs) <= has:
-            return _network_property(sigmoid)
-    return "needs add, mul, radd, rmul and one of sigmoid, tanh, or exp with pow"
+    for ops in (passed, has):
+        for sigmoid, (needs, _, _) in SIGMOIDS.items():
+            if set(network) | set(needs) <= ops:
+                return sigmoid
+    return None
 
 
 def _check_names(required: Iterable[str]) -> set[str]:
@@ -484,7 +639,9 @@ def check_engine(
     ``accumulation`` and ``branch_reuse``) against float64 math and central
     differences; ``expressions``, random programs over the ops that passed;
     ``deep_chain``, a chain of up to 5,000 nodes; ``sigmoid_mlp``, dJ/dw of
-    random sigmoid networks against the delta rules of ``tinygrad_bp.delta``.
+    random sigmoid networks against the delta rules of ``tinygrad_bp.delta``;
+    ``second_order``, Hessian-vector products through the engine's own ``grad``
+    function, skipped (unsupported, worth nothing) when it has none.
 
     The class lives in sandboxed child processes only (``isolation``): loaded
     there (a spec is imported there, under the time limit), asked for numbers

@@ -4,11 +4,13 @@
 - ``gradescope``: Gradescope's ``results.json`` (its autograder specification):
   ``score``, ``execution_time``, ``output``, and ``tests[]`` with ``name``,
   ``score``, ``max_score``, ``status`` ("passed"/"failed"), ``output`` and
-  ``visibility``. Checks of ops the class lacks that were not required are worth
-  nothing: they are named in ``output``, not listed as tests.
+  ``visibility``. Checks of ops the class lacks that were not required (and the
+  second-order check it does not offer) are worth nothing: they are listed in
+  ``output``, each with why, not as tests.
 - ``prairielearn``: PrairieLearn's external-grading ``results.json``: ``gradable``,
   ``score`` in [0, 1], ``message``, ``output``, ``tests[]`` with ``name``,
-  ``points``, ``max_points``, ``message``, ``output``; when the engine cannot be
+  ``points``, ``max_points``, ``message``, ``output`` (checks worth nothing listed
+  in ``output`` as for Gradescope); when the engine cannot be
   graded (it does not load, or offers none of the graded ops), ``gradable:
   false`` with ``format_errors``, which the student sees and which costs no attempt.
 - ``junit``: JUnit XML (GitHub Classroom, CodeGrade, CI): one ``testcase`` per
@@ -50,8 +52,17 @@ def _graded(report: EngineReport) -> list[CheckResult]:
 
 
 def _not_graded_note(report: EngineReport) -> str:
-    names = [r.name for r in report.results if r.status == "unsupported"]
-    return f"Not graded (the class does not offer them): {', '.join(names)}." if names else ""
+    """Each check the class does not offer, with why (and, for a skip, what would grade it).
+
+    >>> print(_not_graded_note(EngineReport("x.Value", (CheckResult("exp", "unsupported",
+    ...                                                             "the class has no exp", 0),))))
+    Not graded, worth no points (the class does not offer them):
+    - exp: the class has no exp
+    """
+    lines = [f"- {r.name}: {r.detail}" for r in report.results if r.status == "unsupported"]
+    if not lines:
+        return ""
+    return "\n".join(["Not graded, worth no points (the class does not offer them):", *lines])
 
 
 def _overall(report: EngineReport) -> str:

@@ -59,6 +59,24 @@ def _pow(results: Results) -> bool:
     return _failed_with(results, "pow", "d/da of a ** p")
 
 
+def _second_order_failure(results: Results) -> dict[str, object]:
+    """The shrunk failure of the second-order check ({} unless it failed with one)."""
+    result = results.get("second_order")
+    if result is None or result.status != "fail" or not result.failure:
+        return {}
+    return result.failure
+
+
+def _flat_curvature(results: Results) -> bool:
+    failure = _second_order_failure(results)
+    return str(failure.get("what", "")).startswith("(H v)") and failure.get("got") == 0.0
+
+
+def _tanh_curvature(results: Results) -> bool:
+    inputs = str(_second_order_failure(results).get("inputs", ""))
+    return "tanh(" in inputs and _status(results, "tanh") == "pass"
+
+
 def _never_seeded(results: Results) -> bool:
     failed = [r for r in results.values() if r.status == "fail" and r.failure]
     return len(failed) >= 3 and all(r.failure.get("got") == 0.0 for r in failed if r.failure)
@@ -98,6 +116,18 @@ HINTS: tuple[tuple[Callable[[Results], bool], str], ...] = (
     ),
     (_tanh, "d tanh(a)/da = 1 - t**2 with t = tanh(a), the op's output"),
     (_pow, "d(a**p)/da = p * a**(p - 1), with p a plain number"),
+    (
+        _flat_curvature,
+        "second derivatives come out 0: with create_graph=True, grad must build each local "
+        "derivative from the nodes with the engine's own ops (d(a * b)/da is the node b, not "
+        "a new Value(b.data)), so that it can be differentiated again",
+    ),
+    (
+        _tanh_curvature,
+        "for grad(create_graph=True), tanh's local derivative must be the node 1 - t * t, "
+        "with t the op's output node: differentiated again it gives -2t (1 - t**2) "
+        "(1 - t, or 1 - t * t.data, have another derivative)",
+    ),
     (
         _never_seeded,
         "every gradient stays 0: backward() must set the output's grad to 1 before "

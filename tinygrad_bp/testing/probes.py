@@ -9,7 +9,11 @@ turns one request into plain numbers:
 - ``program``: a random expression program, the same;
 - ``chain``: ``y = x + 1 + ... + 1``: y's data and x's grad;
 - ``network``: a sigmoid network's loss built from the class's own ops: the
-  outputs' data and every weight's grad.
+  outputs' data and every weight's grad;
+- ``curvature``: a program or a network as above, differentiated twice with the
+  engine's own ``grad`` function (``grad_function``): the output's data, the
+  first derivatives ``grad(output, inputs, create_graph=True)`` and the
+  Hessian-vector product ``grad(<v, first derivatives>, inputs)``.
 
 Every number is read as an exact float (``_number``): a float subclass counts
 as its float value whatever its arithmetic does, an int as its value, anything
@@ -21,6 +25,7 @@ The parent (``checks``) does every comparison.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,7 +33,7 @@ from .catalogue import op_named
 from .isolation import error_text
 from .strategies import Program
 
-__all__ = ["ATTRIBUTES", "SIGMOIDS", "answer", "class_name"]
+__all__ = ["ATTRIBUTES", "GRAD_FUNCTION", "SIGMOIDS", "answer", "class_name", "grad_function"]
 
 # The attributes of the class each op needs: without them the op is unsupported.
 ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -50,6 +55,11 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "abs": ("abs",),
     "backward": ("backward",),
 }
+
+
+# The function an engine offers second order with: grad(output, inputs, create_graph=False)
+# with tinygrad_bp.grad's meaning, in the module of its class or a package above it.
+GRAD_FUNCTION = "grad"
 
 
 # Ways to get sigmoid(z) from the class's own ops, in order of preference.
@@ -133,7 +143,33 @@ def _hello(value_class: Any) -> dict[str, Any]:
                 has.append(op)
         except BaseException:  # a metaclass whose __getattribute__ raises: the op is missing
             pass
-    return {"engine": class_name(value_class)[:200], "has": has}
+    found = grad_function(value_class)
+    where = found[0] if found is not None else ""
+    return {"engine": class_name(value_class)[:200], "has": has, "grad_function": where[:200]}
+
+
+def grad_function(value_class: object) -> tuple[str, Callable[..., Any]] | None:
+    """(where, function): the engine's ``grad``, or None when it offers no second order.
+
+    Looked up, in the child only, in the module that defines the class, then in
+    each package above it: ``tinygrad_bp.engine.Value`` finds ``tinygrad_bp.grad``.
+
+    >>> from tinygrad_bp import Value
+    >>> grad_function(Value)[0], grad_function(float)
+    ('tinygrad_bp.grad', None)
+    """
+    if not issubclass(type(value_class), type):
+        return None
+    name = type.__dict__["__module__"].__get__(value_class)
+    while isinstance(name, str) and name:
+        try:
+            function = getattr(sys.modules.get(name), GRAD_FUNCTION, None)
+            if callable(function):
+                return f"{name}.{GRAD_FUNCTION}", function
+        except BaseException:  # a module whose __getattr__ raises: no grad there
+            pass
+        name = name.rpartition(".")[0]
+    return None
 
 
 def class_name(value_class: object) -> str:
@@ -199,12 +235,19 @@ def _chain(value_class: Any, depth: int) -> dict[str, Any]:
     return {"value": _read([out], "data"), "grads": _read(leaves, "grad")}
 
 
-def _network(
-    value_class: Any, sigmoid: str, weights: list[list[list[float]]], x: list[float], y: list[float]
-) -> dict[str, Any]:
-    """J = 1/2 sum_k (y_k - o_k)^2 built with the class's + and * (numbers on the left)."""
+def _network_builder(
+    value_class: Any,
+    sigmoid: str,
+    weights: list[list[list[float]]],
+    x: list[float],
+    y: list[float],
+    outputs: list[Any],
+) -> Callable[[], tuple[Any, list[Any]]]:
+    """J = 1/2 sum_k (y_k - o_k)^2 built with the class's + and * (numbers on the left).
+
+    The builder returns (J, every weight); the outputs o_k are put in ``outputs``.
+    """
     make_sigmoid = SIGMOIDS[sigmoid][1]
-    outputs: list[Any] = []
 
     def build() -> tuple[Any, list[Any]]:
         values = [[[value_class(w) for w in row] for row in matrix] for matrix in weights]
@@ -225,8 +268,70 @@ def _network(
             loss = term if loss is None else loss + term
         return loss, [w for matrix in values for row in matrix for w in row]
 
-    _, leaves = _forward_backward(build)
+    return build
+
+
+def _network(
+    value_class: Any, sigmoid: str, weights: list[list[list[float]]], x: list[float], y: list[float]
+) -> dict[str, Any]:
+    outputs: list[Any] = []
+    _, leaves = _forward_backward(_network_builder(value_class, sigmoid, weights, x, y, outputs))
     return {"outputs": _read(outputs, "data"), "grads": _read(leaves, "grad")}
+
+
+def _gradients(function: Callable[..., Any], out: Any, leaves: list[Any], **options: Any) -> list:
+    """``function(out, leaves, **options)`` as a list of one gradient per leaf."""
+    found = list(function(out, leaves, **options))
+    if len(found) != len(leaves):
+        raise ValueError(f"it returned {len(found)} gradients for {len(leaves)} inputs")
+    return found
+
+
+def _curvature(value_class: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """Value, first derivatives and Hessian times v, with the engine's own ``grad``.
+
+    <v, g> is built as g_0 * Value(v_0) + g_1 * Value(v_1) + ..., with the class's
+    own + and * of two values.
+    """
+    found = _stage("finding grad", lambda: grad_function(value_class))
+    if found is None:
+        return {"error": "LookupError", "message": "no grad function", "stage": "finding grad"}
+    function = found[1]
+    outputs: list[Any] = []
+    if request["case"] == "program":
+        program = Program(
+            tuple(request["inputs"]), tuple((str(n), tuple(s)) for n, s in request["steps"])
+        )
+
+        def build() -> tuple[Any, list[Any]]:
+            leaves = [value_class(x) for x in program.inputs]
+            return program.output(*leaves), leaves
+
+    else:
+        build = _network_builder(
+            value_class, request["sigmoid"], request["weights"], request["x"], request["y"], outputs
+        )
+    out, leaves = _stage("forward", build)
+    firsts = _stage(
+        "grad(..., create_graph=True)",
+        lambda: _gradients(function, out, leaves, create_graph=True),
+    )
+
+    def inner() -> Any:
+        total = None
+        for first, v in zip(firsts, request["vector"]):
+            term = first * value_class(v)
+            total = term if total is None else total + term
+        return total
+
+    product = _stage("<v, grad>", inner)
+    seconds = _stage("grad of <v, grad>", lambda: _gradients(function, product, leaves))
+    shown = outputs if request["case"] == "network" else [out]
+    return {
+        "value": _read(shown, "data"),
+        "grads": _read(firsts, "data"),
+        "hvp": _read(seconds, "data"),
+    }
 
 
 def answer(value_class: Any, request: Any) -> dict[str, Any]:
@@ -247,6 +352,8 @@ def answer(value_class: Any, request: Any) -> dict[str, Any]:
             return _network(
                 value_class, request["sigmoid"], request["weights"], request["x"], request["y"]
             )
+        if kind == "curvature":
+            return _curvature(value_class, request)
         return {"error": "ValueError", "message": f"unknown request {kind!r}", "stage": "grader"}
     except _EngineError as failure:
         error = failure.error
