@@ -42,6 +42,8 @@ class CurvedValue:
         return self._make(self.data * other.data, (self, other), slopes, lambda out: (other, self))
 
     def __pow__(self, p):
+        if p == 0:  # a constant: no 0.0 ** -1 at 0 (differentiating a ** 1 again makes a ** 0)
+            return self._make(1.0, (self,), (0.0,), lambda out: (0,))
         slope = p * self.data ** (p - 1)
         return self._make(self.data**p, (self,), (slope,), lambda out: (p * self ** (p - 1),))
 
