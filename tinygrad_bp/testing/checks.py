@@ -380,7 +380,7 @@ def _second_order_property(ops: Sequence[str], sigmoid: str | None) -> _Property
         for k, (got, expected) in enumerate(zip(got_values, values)):
             what = "the value of the output" if program else f"o[{k}]"
             _expect(what, got, expected, "float64 math", 1e-9, 1e-9)
-        oracle = "closed forms" if program else "delta rules"
+        oracle = "hyper-dual numbers" if program else "delta rules"
         for name, got, expected in zip(names, got_gradient, gradient):
             what = f"d(output)/d{name} from {GRAD_FUNCTION}(..., create_graph=True)"
             _expect(what, got, expected, oracle, 1e-7, 1e-9)
