@@ -629,8 +629,8 @@ def sweep_order(root: Value) -> tuple[list[Value], list[Value]]:
     >>> [node.op for node in interior], [leaf.label for leaf in leaves]
     (['+', '*'], ['a', 'b'])
     """
-    interior, leaves, held, grads = _reached(root, every_grad=True)
-    for node, grad in zip(held, grads):
+    interior, leaves, held = _reached(root, every_grad=True)
+    for node, grad in held:
         node.grad = grad
     return interior, leaves
 
@@ -641,7 +641,7 @@ class _Mark(float):
     __slots__ = ()
 
 
-def _reached(root: Value, every_grad: bool = False) -> tuple[list, list, list, list]:
+def _reached(root: Value, every_grad: bool = False) -> tuple[list, list, list]:
     """Every node below ``root``: those with children in sweep order, the leaves, and held grads.
 
     One walk collects the nodes reachable from ``root``; the nodes with children
@@ -651,42 +651,58 @@ def _reached(root: Value, every_grad: bool = False) -> tuple[list, list, list, l
     operand first, which for an expression (whose right operand is made after its
     left one) is already decreasing creation order, so the sort has little to do.
 
-    The walk marks each node it reaches by setting its ``grad`` to this walk's own
-    ``_Mark`` (equal to 0.0, identical to no other object): "reached?" is then one
-    identity test, where a set of the nodes cost a hash insertion per node and its
-    growth, and the sweep needs every grad at 0.0 anyway. The grads a node held
-    before, when nonzero (``every_grad``: all of them), come back in ``held`` and
-    ``grads``, in the same order. It reads the operands from the slots (see ``Value``).
+    The walk marks each node as it first reaches it, by setting its ``grad`` to this
+    walk's own ``_Mark`` (equal to 0.0, identical to no other object): "reached?" is
+    then one identity test, where a set of the nodes cost a hash insertion per node
+    and its growth, and the sweep needs every grad at 0.0 anyway. A node is marked
+    when it is pushed, so it is on the stack at most once: a weight read by many
+    products is pushed once, not once per product. The (node, grad) pairs whose grad
+    was nonzero before (``every_grad``: all of them) come back in ``held``. It reads
+    the operands from the slots (see ``Value``).
     """
     mark = _Mark()
-    held: list[Value] = []
-    grads: list[Any] = []
+    held: list[tuple[Value, Any]] = []
     interior: list[Value] = []
     leaves: list[Value] = []
+    grad = root.grad
+    if grad or every_grad:
+        held.append((root, grad))
+    root.grad = mark
     stack = [root]
+    # The marking of an operand is written out for each slot it can come from: a call
+    # or a loop over a tuple per edge would cost more than the marking itself.
     while stack:
         node = stack.pop()  # the last operand first: the order is then nearly sorted already
-        grad = node.grad
-        if grad is mark:  # reached before, through another consumer
-            continue
-        if grad or every_grad:
-            held.append(node)
-            grads.append(grad)
-        node.grad = mark
-        if node._a is None:
+        a = node._a
+        if a is None:
             leaves.append(node)
             continue
         interior.append(node)
         b = node._b
-        if b is None:
-            stack.append(node._a)
-        elif b is _MANY:
-            stack.extend(node._a)
-        else:
-            stack.append(node._a)
-            stack.append(b)
+        if b is _MANY:
+            for child in a:
+                grad = child.grad
+                if grad is not mark:
+                    if grad or every_grad:
+                        held.append((child, grad))
+                    child.grad = mark
+                    stack.append(child)
+            continue
+        grad = a.grad
+        if grad is not mark:
+            if grad or every_grad:
+                held.append((a, grad))
+            a.grad = mark
+            stack.append(a)
+        if b is not None:
+            grad = b.grad
+            if grad is not mark:
+                if grad or every_grad:
+                    held.append((b, grad))
+                b.grad = mark
+                stack.append(b)
     interior.sort(key=_creation_number, reverse=True)
-    return interior, leaves, held, grads
+    return interior, leaves, held
 
 
 _creation_number = operator.attrgetter("_created")
@@ -703,7 +719,7 @@ def _backpropagate(root: Value, seed: float) -> None:
     If the sweep raises, every grad is put back as it was.
     """
     with collector_paused():
-        interior, leaves, held, grads = _reached(root)
+        interior, leaves, held = _reached(root)
         try:
             root.grad = seed
             hook = None if mode.plain else mode.thread.backward_hook
@@ -714,10 +730,10 @@ def _backpropagate(root: Value, seed: float) -> None:
         except BaseException:
             for node in itertools.chain(interior, leaves):
                 node.grad = 0.0
-            for node, grad in zip(held, grads):
+            for node, grad in held:
                 node.grad = grad
             raise
-        for node, grad in zip(held, grads):
+        for node, grad in held:
             node.grad += grad
 
 
