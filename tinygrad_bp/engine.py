@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 import numpy as np
 
-from .graph import collector_paused, mode
+from .graph import collector_paused, mode, toposort
 from .validate import holds_reals
 
 Number = int | float | np.number
@@ -682,10 +682,12 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value)
 
 
 def sweep_order(root: Value) -> tuple[list[Value], list[Value]]:
-    """The nodes below ``root``: those with children in sweep order, and the leaves.
+    """The nodes below ``root``: those with children in the sweep's order, and the leaves.
 
-    The walk of the reverse sweep (``_reached``), read without sweeping: every
-    grad it marks is put back as it was before this returns.
+    The order of ``backward()`` (decreasing creation number, see ``_reached``), read
+    without writing anything: the walk is ``graph.toposort``'s, whose set of visited
+    nodes leaves every ``grad`` alone, so another thread may sweep the same graph
+    meanwhile. (The sweep's own walk marks the grads, which it owns while it runs.)
 
     >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
     >>> c = a * b
@@ -694,10 +696,10 @@ def sweep_order(root: Value) -> tuple[list[Value], list[Value]]:
     >>> [node.op for node in interior], [leaf.label for leaf in leaves]
     (['+', '*'], ['a', 'b'])
     """
-    interior, leaves, held = _reached(root, every_grad=True)
-    for node, grad in held:
-        node.grad = grad
-    return interior, leaves
+    nodes = toposort(root)
+    interior = [node for node in nodes if node._a is not None]
+    interior.sort(key=_creation_number, reverse=True)
+    return interior, [node for node in nodes if node._a is None]
 
 
 class _Mark(float):
@@ -706,7 +708,7 @@ class _Mark(float):
     __slots__ = ()
 
 
-def _reached(root: Value, every_grad: bool = False) -> tuple[list, list, list]:
+def _reached(root: Value) -> tuple[list, list, list]:
     """Every node below ``root``: those with children in sweep order, the leaves, and held grads.
 
     One walk collects the nodes reachable from ``root``; the nodes with children
@@ -722,15 +724,15 @@ def _reached(root: Value, every_grad: bool = False) -> tuple[list, list, list]:
     and its growth, and the sweep needs every grad at 0.0 anyway. A node is marked
     when it is pushed, so it is on the stack at most once: a weight read by many
     products is pushed once, not once per product. The (node, grad) pairs whose grad
-    was nonzero before (``every_grad``: all of them) come back in ``held``. It reads
-    the operands from the slots (see ``Value``).
+    was nonzero before come back in ``held``. It reads the operands from the slots
+    (see ``Value``).
     """
     mark = _Mark()
     held: list[tuple[Value, Any]] = []
     interior: list[Value] = []
     leaves: list[Value] = []
     grad = root.grad
-    if grad or every_grad:
+    if grad:
         held.append((root, grad))
     root.grad = mark
     stack = [root]
@@ -748,21 +750,21 @@ def _reached(root: Value, every_grad: bool = False) -> tuple[list, list, list]:
             for child in a:
                 grad = child.grad
                 if grad is not mark:
-                    if grad or every_grad:
+                    if grad:
                         held.append((child, grad))
                     child.grad = mark
                     stack.append(child)
             continue
         grad = a.grad
         if grad is not mark:
-            if grad or every_grad:
+            if grad:
                 held.append((a, grad))
             a.grad = mark
             stack.append(a)
         if b is not None:
             grad = b.grad
             if grad is not mark:
-                if grad or every_grad:
+                if grad:
                     held.append((b, grad))
                 b.grad = mark
                 stack.append(b)
