@@ -121,14 +121,12 @@ class _Redirect:
                 )
             return self.swapped(closure, 0)
         except _Refused as refused:
-            name = f"{self.node.op!r} node" + (
-                f" labelled {self.node.label!r}" if self.node.label else ""
-            )
+            label = f" labelled {self.node.label!r}" if self.node.label else ""
             raise ValueError(
-                f"grad: the {name}'s _backward closure {refused}; grad runs such a closure "
-                "on private copies of the node and its operands, never on the graph's own "
-                "grads (another thread may be using them). Capture the node and its "
-                "operands directly, as micrograd's ops do, or use backward()"
+                f"grad: the _backward closure of the {self.node.op!r} node{label} {refused}; "
+                "grad runs such a closure on private copies of the node and its operands, "
+                "never on the graph's own grads (another thread may be using them). Capture "
+                "the node and its operands directly, as micrograd's ops do, or use backward()"
             ) from None
 
     def swapped(self, x: Any, depth: int) -> Any:
@@ -181,22 +179,25 @@ class _Redirect:
             func, args, keywords = new = self.swapped(parts, depth)
             return x if new is parts else functools.partial(func, *args, **keywords)
         # Anything else is searched, not copied: a node found in it is refused.
+        where = f"an object of class {kind.__name__}"
         if isinstance(x, np.ndarray):  # of objects
-            self._search(x.flat, "a numpy array of objects", depth)
+            self._search((("an item", item) for item in x.flat), where, depth)
         elif isinstance(x, Mapping):
-            self._search(x.items(), f"a {kind.__name__}", depth)
+            self._search((("a key", key) for key in x), where, depth)
+            self._search(((f"the item {key!r}", x[key]) for key in x), where, depth)
         elif isinstance(x, Collection):  # a subclass of list or tuple, a deque
-            self._search(x, f"a {kind.__name__}", depth)
+            self._search((("an item", item) for item in x), where, depth)
         attributes = getattr(x, "__dict__", None)
         if isinstance(attributes, dict):
-            self._search(attributes.values(), f"the attributes of a {kind.__name__} object", depth)
+            named = ((f"the attribute {name!r}", value) for name, value in attributes.items())
+            self._search(named, where, depth)
         return x
 
-    def _search(self, items: Iterable[Any], where: str, depth: int) -> None:
-        """``_Refused`` if any of ``items`` holds a node: ``where`` cannot be copied."""
-        for item in items:
-            if self.swapped(item, depth) is not item:
-                raise _Refused(f"reaches a node through {where}, which grad cannot copy")
+    def _search(self, parts: Iterable[tuple[str, Any]], where: str, depth: int) -> None:
+        """``_Refused`` if a part of ``where`` holds a node: ``where`` cannot be copied."""
+        for part, value in parts:
+            if self.swapped(value, depth) is not value:
+                raise _Refused(f"reaches a node through {part} of {where}, which grad cannot copy")
 
     def _function(self, function: types.FunctionType, depth: int) -> types.FunctionType:
         """A new function of the same code, with the stand-ins in its cells, defaults, globals."""
