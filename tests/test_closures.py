@@ -334,10 +334,42 @@ def a_callable_object(x, y):
     return out
 
 
+def in_a_list_that_holds_itself(x, y):
+    out = Value(x.data * y.data, (x, y), "mul", label="held")
+    operands = [x, y]
+    operands.append(operands)
+
+    def _backward():
+        operands[0].grad += operands[1].data * out.grad
+        operands[1].grad += operands[0].data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def nested_too_deep(x, y):
+    out = Value(x.data * y.data, (x, y), "mul", label="held")
+    box = [x, y]
+    for _ in range(150):
+        box = [box]
+
+    def _backward():
+        inner = box
+        while len(inner) == 1:
+            inner = inner[0]
+        inner[0].grad += inner[1].data * out.grad
+        inner[1].grad += inner[0].data * out.grad
+
+    out._backward = _backward
+    return out
+
+
 REFUSED = {
     through_an_object: "through the attribute 'a' of an object of class Operands",
     writing_another_value: r"holds a Value \(labelled 'elsewhere', data 5\) that is not one",
     a_callable_object: "is a Rule object, not a function",
+    in_a_list_that_holds_itself: "holds a list that contains itself and a node",
+    nested_too_deep: "nested more than 100 levels deep",
 }
 
 

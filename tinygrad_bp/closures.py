@@ -5,8 +5,8 @@ user wrote assigned to ``out._backward``, knows its local derivatives only by
 running: the closure reads g = ``out.grad`` and adds d(out)/d(child) * g to each
 ``child.grad``. ``grad`` needs those numbers without touching any ``.grad`` (another
 thread may be sweeping the same graph at that moment), so the closure runs on
-stand-ins: a copy of the node and of each operand, with the same data, whose grads
-belong to this call alone.
+stand-ins: a new node with the node's data, op and label, over new leaves with
+the operands' data and labels, whose grads belong to this call alone.
 
 The user's closure is not changed. A new function is made from its code
 (``types.FunctionType``), holding the stand-ins wherever the closure holds the
@@ -22,7 +22,6 @@ attributes is beyond what can be seen from the closure.
 
 from __future__ import annotations
 
-import copy
 import dis
 import functools
 import types
@@ -78,7 +77,7 @@ def sent_by_closure(node: Value, g: float) -> list[tuple[Value, float]]:
     closure = node._user_backward
     if closure is None:  # micrograd's default _backward sends nothing
         return [(child, 0.0) for child in operands]
-    stand_ins = {id(child): copy.copy(child) for child in operands}
+    stand_ins = {id(child): Value(child.data, label=child.label) for child in operands}
     with enable_grad():  # the stand-in node has the stand-in operands as children
         children = tuple(stand_ins[id(child)] for child in node.children)
         twin = Value(node.data, children, node.op, label=node.label)
