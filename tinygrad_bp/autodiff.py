@@ -242,18 +242,13 @@ def _sweep_order(root: Node, nodes: list[Node], leading: set[Any]) -> list[Node]
     """The nodes of ``leading`` in ``backward()``'s order (``backward_order``), no grad written.
 
     The order fixes the order of each sum of gradients, so the numbers are
-    ``backward()``'s to the last bit. For Values, ``backward_order`` is the engine's
-    walk, which marks each node it reaches in its ``grad`` and then puts the grad
-    back: another thread sweeping the same graph would see the marks. The same
-    order is read here from ``nodes``: the nodes with children by decreasing
-    creation number (each after all its consumers), then the leaves, which send
-    nothing.
+    ``backward()``'s to the last bit. For Values the order comes from ``nodes`` (the
+    walk already made), by the engine's ``sweep_order``; the leaves send nothing.
     """
     if not isinstance(root, Value):
         return [node for node in backward_order(root) if node in leading]
-    interior = [node for node in nodes if node.children and node in leading]
-    interior.sort(key=engine._creation_number, reverse=True)
-    return interior + [node for node in nodes if not node.children and node in leading]
+    interior, leaves = engine.sweep_order(root, cast("list[Value]", nodes))  # a Value's graph
+    return [node for node in interior + leaves if node in leading]
 
 
 def _tensor_step(create_graph: bool) -> Step:

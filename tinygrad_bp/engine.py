@@ -681,13 +681,14 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value)
 # -- the reverse sweep -------------------------------------------------------------------
 
 
-def sweep_order(root: Value) -> tuple[list[Value], list[Value]]:
+def sweep_order(root: Value, nodes: list[Value] | None = None) -> tuple[list[Value], list[Value]]:
     """The nodes below ``root``: those with children in the sweep's order, and the leaves.
 
     The order of ``backward()`` (decreasing creation number, see ``_reached``), read
     without writing anything: the walk is ``graph.toposort``'s, whose set of visited
     nodes leaves every ``grad`` alone, so another thread may sweep the same graph
     meanwhile. (The sweep's own walk marks the grads, which it owns while it runs.)
+    A caller that has walked the graph already passes ``nodes = toposort(root)``.
 
     >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
     >>> c = a * b
@@ -696,7 +697,8 @@ def sweep_order(root: Value) -> tuple[list[Value], list[Value]]:
     >>> [node.op for node in interior], [leaf.label for leaf in leaves]
     (['+', '*'], ['a', 'b'])
     """
-    nodes = toposort(root)
+    if nodes is None:
+        nodes = toposort(root)
     interior = [node for node in nodes if node._a is not None]
     interior.sort(key=_creation_number, reverse=True)
     return interior, [node for node in nodes if node._a is None]
