@@ -278,7 +278,8 @@ def _library_attributes():
     seen = {}
     for owner in [*modules, *(c for c in classes if isinstance(c, type))]:
         for name, value in vars(owner).items():
-            seen[(id(owner), name)] = value
+            if name != "__slotnames__":  # copyreg's cache, set by the first copy of an instance
+                seen[(id(owner), name)] = value
     return seen
 
 
