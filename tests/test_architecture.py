@@ -19,6 +19,7 @@ LAYERS = [
     ["engine"],
     ["functions"],
     ["tensor"],
+    ["closures"],
     ["autodiff"],
     ["report", "delta", "data"],
     ["perceptron", "expression"],

@@ -1,6 +1,7 @@
 """The shared graph walk, reverse sweep and grad mode, on minimal nodes of our own."""
 
 import gc
+import sys
 import threading
 
 import pytest
@@ -256,3 +257,36 @@ def test_two_threads_pausing_the_collector_leave_it_as_it_was():
     [thread.start() for thread in threads]
     [thread.join(20) for thread in threads]
     assert gc.isenabled()
+
+
+def test_the_value_order_writes_no_grad_while_another_thread_reads_them():
+    # backward_order (trace, the step-through and grad read it) may run while another
+    # thread uses the same graph: it must not write a grad, not even for a moment.
+    x = [Value(0.1 * i) for i in range(50)]
+    total = x[0]
+    for _ in range(40):
+        total = total + sum(xi * xi for xi in x).tanh()
+    nodes = toposort(total)
+    for node in nodes:
+        node.grad = 0.5
+    seen_other = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            seen_other.extend(node.grad for node in nodes if node.grad != 0.5)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # let the watcher run in the middle of each walk
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for _ in range(20):
+            backward_order(total)
+    finally:
+        done.set()
+        watcher.join(timeout=30)
+        sys.setswitchinterval(switch)
+    assert not watcher.is_alive()
+    assert seen_other == []
+    assert all(node.grad == 0.5 for node in nodes)

@@ -33,6 +33,7 @@ import numpy as np
 
 from . import engine
 from . import functions as F
+from .closures import sent_by_closure
 from .engine import Value
 from .graph import backward_order, enable_grad, toposort
 from .tensor import Tensor, _apply, _unbroadcast, where
@@ -210,14 +211,15 @@ def _sweep(root: Node, seed: Any, inputs: list[Node], step: Step) -> dict[Any, A
 
     Returns d(root)/d(input) (times the seed) for each input reached, by identity.
     ``step(node, g, leading)`` gives (child, gradient sent) for each child in
-    ``leading`` once the node's gradient g is complete (``backward_order``).
+    ``leading`` once the node's gradient g is complete (``backward()``'s order).
     """
-    leading = _leading_to(root, inputs)
+    nodes = toposort(root)
+    leading = _leading_to(nodes, inputs)
     wanted = set(inputs)
     pending: dict[Any, Any] = {root: seed}
     found: dict[Any, Any] = {}
-    for node in backward_order(root):
-        if node not in leading or node not in pending:
+    for node in _sweep_order(root, nodes, leading):
+        if node not in pending:
             continue
         g = pending.pop(node)
         if node in wanted:
@@ -227,13 +229,26 @@ def _sweep(root: Node, seed: Any, inputs: list[Node], step: Step) -> dict[Any, A
     return found
 
 
-def _leading_to(root: Node, inputs: list[Node]) -> set[Any]:
-    """Every node of ``root``'s graph from which some input can be reached (inputs too)."""
+def _leading_to(nodes: list[Node], inputs: list[Node]) -> set[Any]:
+    """Every node of ``nodes`` (a ``toposort``) from which some input can be reached, inputs too."""
     leading = set(inputs)
-    for node in toposort(root):  # children first: each child is decided before its users
+    for node in nodes:  # children first: each child is decided before its users
         if node not in leading and any(child in leading for child in node.children):
             leading.add(node)
     return leading
+
+
+def _sweep_order(root: Node, nodes: list[Node], leading: set[Any]) -> list[Node]:
+    """The nodes of ``leading`` in ``backward()``'s order (``backward_order``), no grad written.
+
+    The order fixes the order of each sum of gradients, so the numbers are
+    ``backward()``'s to the last bit. For Values the order comes from ``nodes`` (the
+    walk already made), by the engine's ``sweep_order``; the leaves send nothing.
+    """
+    if not isinstance(root, Value):
+        return [node for node in backward_order(root) if node in leading]
+    interior, leaves = engine.sweep_order(root, cast("list[Value]", nodes))  # a Value's graph
+    return [node for node in interior + leaves if node in leading]
 
 
 def _tensor_step(create_graph: bool) -> Step:
@@ -289,7 +304,9 @@ def _value_step(create_graph: bool) -> Step:
                     "not a graph: it cannot be differentiated twice (build the op from "
                     "Value operations instead)"
                 )
-            yield from _sent_by_closure(node, g, leading)
+            for child, sent in sent_by_closure(node, g):
+                if child in leading:
+                    yield child, sent
             return
         local_grads = engine.differentiable_local_grads(node) if create_graph else node.local_grads
         for child, local in zip(node.children, local_grads, strict=True):
@@ -297,29 +314,6 @@ def _value_step(create_graph: bool) -> Step:
                 yield child, local * g
 
     return step
-
-
-def _sent_by_closure(node: Value, g: float, leading: set[Any]) -> Iterator[tuple[Value, float]]:
-    """What a hand-built node's closure sends each child for upstream ``g``.
-
-    A micrograd closure reads ``node.grad`` and adds to each child's ``grad``; it
-    runs (``engine._run_closure``, as in ``backward()``) with node.grad = g and the
-    children's grads at 0, and every grad is put back afterwards.
-    """
-    children = list(dict.fromkeys(node.children))
-    saved = [(each, each.grad) for each in (node, *children)]
-    try:
-        node.grad = g
-        for child in children:
-            child.grad = 0.0
-        engine._run_closure(node)
-        sent = [child.grad for child in children]
-    finally:
-        for each, grad in saved:
-            each.grad = grad
-    for child, gradient in zip(children, sent, strict=True):
-        if child in leading:
-            yield child, gradient
 
 
 # -- arguments and results ----------------------------------------------------------------

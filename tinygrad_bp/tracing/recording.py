@@ -19,7 +19,6 @@ another thread. ``fn`` runs exactly once, on the arguments given.
 
 from __future__ import annotations
 
-import copy
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from ..functions import Function
 from ..graph import observing, toposort, tracing
 from ..tensor import Tensor
 from ..validate import holds_reals
+from .statics import Static
 from .tracked import (
     Arg,
     Call,
@@ -50,50 +50,6 @@ from .tracked import (
 Node = Any  # a Value or a Tensor
 
 __all__ = ["TraceError", "Recording", "Source", "Guard", "record", "flatten"]
-
-
-class Static:
-    """A part of the arguments that is not a number: compared by value at each call.
-
-    ``trace`` keeps a copy, so a dict changed in place between calls is noticed.
-    """
-
-    def __init__(self, value: Any) -> None:
-        try:
-            self.value = copy.deepcopy(value)
-        except Exception:  # an object that cannot be copied is compared as it is
-            self.value = value
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Static) and _same_static(self.value, other.value)
-
-    def matches(self, value: Any) -> bool:
-        """Whether a call's argument is the same as the traced one."""
-        return _same_static(self.value, value)
-
-    def __hash__(self) -> int:
-        return 0
-
-    def __repr__(self) -> str:
-        return repr(self.value)[:40]
-
-
-def _same_static(a: Any, b: Any) -> bool:
-    integers = (int, np.integer)
-    if isinstance(a, integers) and isinstance(b, integers):  # 3 and np.int64(3) alike
-        return isinstance(a, (bool, np.bool_)) == isinstance(b, (bool, np.bool_)) and a == b
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same_static(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same_static(x, y) for x, y in zip(a, b))
-    if isinstance(a, np.ndarray):
-        return a.dtype == b.dtype and bool(np.array_equal(a, b))
-    try:
-        return bool(a == b)
-    except Exception:
-        return a is b
 
 
 def _is_number(x: Any) -> bool:

@@ -19,32 +19,34 @@ import numpy as np
 
 from ..engine import to_float
 from .recording import Guard, Recording
+from .statics import describe
 from .symbolic import INFIX
 from .tracked import Arg, Call, Data, TraceError, walk
+from .unpack import leaf_paths
 
 _BUILTINS = {
     getattr(builtins, name): name for name in ("max", "min", "bool", "float", "int", "round", "abs")
 }
 
 
-def array_arg(a: Any, shape: tuple[int, ...], dtype: np.dtype, what: str) -> np.ndarray:
+def array_arg(a: Any, shape: tuple[int, ...], dtype: np.dtype, where: str) -> np.ndarray:
     """An array argument, checked to have the shape and dtype it was traced with.
 
-    >>> array_arg(np.zeros(2), (2,), np.dtype("f8"), "argument leaf 0").tolist()
+    ``where`` names it in the arguments (``unpack.leaf_paths``).
+
+    >>> array_arg(np.zeros(2), (2,), np.dtype("f8"), "args[0]").tolist()
     [0.0, 0.0]
-    >>> array_arg(np.zeros(3), (2,), np.dtype("f8"), "argument leaf 0")  # doctest: +ELLIPSIS
+    >>> array_arg(np.zeros(3), (2,), np.dtype("f8"), "args[0]")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    tinygrad_bp.tracing.tracked.TraceError: step: argument leaf 0 is shape (3,) (float64); ...
+    tinygrad_bp.tracing.tracked.TraceError: step: args[0]: a numpy array of shape (2,) ...
     """
     if type(a) is np.ndarray and a.shape == shape and a.dtype == dtype:
         return a  # the common case, at no cost
     if not isinstance(a, np.ndarray) or a.shape != shape or a.dtype != dtype:
-        got = (
-            f"shape {np.shape(a)} ({np.asarray(a).dtype})"
-            if isinstance(a, np.ndarray)
-            else type(a).__name__
+        got = describe(a) if isinstance(a, np.ndarray) else f"a {type(a).__name__}"
+        raise TraceError(
+            f"step: {where}: a numpy array of shape {shape} ({dtype}) when traced, {got} now"
         )
-        raise TraceError(f"step: {what} is {got}; traced with shape {shape} ({dtype})")
     return a
 
 
@@ -97,6 +99,7 @@ class Renderer:
         fresh: Callable[[str], str],
     ) -> None:
         self.recording = recording
+        self.paths = leaf_paths(recording.key)  # where each argument leaf is, for messages
         self.name = name
         self.hold = hold
         self.hold_name = fresh
@@ -136,7 +139,7 @@ class Renderer:
             if isinstance(leaf, np.ndarray):
                 return (
                     f"array_arg(i{expr.index}, {leaf.shape!r}, np.dtype({leaf.dtype.str!r}), "
-                    f"'argument leaf {expr.index}')"
+                    f"{self.paths[expr.index]!r})"
                 )
             if isinstance(leaf, np.generic):  # traced as a 0-d array, with its methods
                 return f"np.asarray(i{expr.index})"

@@ -29,11 +29,18 @@ from .tracked import walk
 
 
 def input_array(
-    a: Any, given: tuple[int, ...], shape: tuple[int, ...], dtype: np.dtype, what: str
+    a: Any, given: tuple[int, ...], shape: tuple[int, ...], dtype: np.dtype, where: str
 ) -> np.ndarray:
     """An argument traced with shape ``given``, as the leaf made from it: ``shape``, ``dtype``.
 
     A Tensor gives its data; numbers and arrays are cast as the eager code casts them.
+    ``where`` names the argument (``unpack.leaf_paths``).
+
+    >>> input_array([1, 2], (2,), (1, 2), np.dtype("f8"), "args[0]").tolist()
+    [[1.0, 2.0]]
+    >>> input_array([1, 2, 3], (2,), (1, 2), np.dtype("f8"), "args[0]")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    tinygrad_bp.tracing.tracked.TraceError: step: args[0]: shape (2,) when traced, shape (3,) ...
     """
     array = a.data if isinstance(a, Tensor) else a
     if type(array) is np.ndarray and array.shape == shape == given and array.dtype == dtype:
@@ -41,7 +48,7 @@ def input_array(
     array = np.asarray(array)
     if array.shape != given or array.dtype.kind not in "biuf":
         raise TraceError(
-            f"step: {what} has shape {array.shape} ({array.dtype}); traced with {given}"
+            f"step: {where}: shape {given} when traced, shape {array.shape} ({array.dtype}) now"
         )
     return array.astype(dtype, copy=False).reshape(shape)
 
@@ -137,10 +144,10 @@ class _Writer:
                         frozen.append(holder)
                 else:
                     given = np.shape(recording.leaves[source.index])
-                    what = f"argument leaf {source.index}"
+                    where = self.render.paths[source.index]
                     self.reads.append(
                         f"{out} = input_array(i{source.index}, {given!r}, {node.shape!r}, "
-                        f"{_dtype(node)}, {what!r})"
+                        f"{_dtype(node)}, {where!r})"
                     )
                     if node.requires_grad:
                         writes.append(_grad_write(f"i{source.index}", f"d_{out}", node))

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .recording import TraceError, flatten
+from .statics import Path, describe
 
 
 def patterns(key: tuple[Any, ...]) -> tuple[list[str], list[Any]]:
@@ -33,27 +36,81 @@ def patterns(key: tuple[Any, ...]) -> tuple[list[str], list[Any]]:
     return [walk(part) for part in key], statics
 
 
+def leaf_paths(key: tuple[Any, ...]) -> list[str]:
+    """Where each argument leaf (``i<k>``) sits in the arguments, as ``mismatch`` names places.
+
+    >>> leaf_paths(flatten((1.0, [2.0, 3], (np.zeros(2),)))[0])
+    ['args[0]', 'args[1][0]', 'args[2][0]']
+    """
+    paths: list[str] = []
+
+    def walk(part: Any, path: str) -> None:
+        if _kind(part) in ("list", "tuple"):
+            for index, item in enumerate(part[1]):
+                walk(item, f"{path}[{index}]")
+        elif _kind(part) != "static":
+            paths.append(path)
+
+    for position, part in enumerate(key):
+        walk(part, f"args[{position}]")
+    return paths
+
+
 def mismatch(key: tuple[Any, ...], args: tuple[Any, ...]) -> TraceError:
-    """The error for a call whose arguments are not shaped like the example's."""
+    """The error for a call whose arguments are not shaped like the example's.
+
+    It names the first place where they differ, at any depth, as a path into the
+    arguments: ``args[1][2]`` is item 2 of the second argument, ``args[0]['lr']``
+    the key ``'lr'`` of the first.
+
+    >>> key, _ = flatten(([1.0, [2.0, 3.0]],))
+    >>> print(mismatch(key, ([1.0, [2.0, 3.0, 4.0]],)))
+    step: args[0][1]: a list of 2 items when traced, 3 now (trace again for another structure)
+    """
     new_key, _ = flatten(args)
     if len(new_key) != len(key):
         return TraceError(f"step takes {len(key)} arguments as traced, given {len(new_key)}")
     for position, (old, new) in enumerate(zip(key, new_key)):
-        if old != new:
-            return TraceError(
-                f"step: argument {position} is {_describe(new)}, traced with {_describe(old)}; "
-                "trace again for another shape"
-            )
+        found = _difference(old, new)
+        if found is not None:
+            path, how = found
+            where = f"args[{position}]" + "".join(f"[{step!r}]" for step in path)
+            return TraceError(f"step: {where}: {how} (trace again for another structure)")
     return TraceError("step: the arguments differ from the example's")
 
 
+def _difference(old: Any, new: Any) -> tuple[Path, str] | None:
+    """Where the structure ``new`` (``flatten``'s) first differs from ``old``, and how."""
+    if old == new:
+        return None
+    kinds = {_kind(old), _kind(new)}
+    if kinds == {"list"} or kinds == {"tuple"}:
+        if len(old[1]) != len(new[1]):
+            return (), f"a {old[0]} of {len(old[1])} items when traced, {len(new[1])} now"
+        for index, (old_item, new_item) in enumerate(zip(old[1], new[1])):
+            found = _difference(old_item, new_item)
+            if found is not None:
+                return (index, *found[0]), found[1]
+    if kinds == {"static"}:
+        return old[1].difference(new[1].value)
+    return (), f"{_describe(old)} when traced, {_describe(new)} now"
+
+
+def _kind(part: Any) -> str:
+    """What ``flatten`` made of an argument part: "Value", "number", "list", "static", ..."""
+    return part if isinstance(part, str) else part[0]
+
+
 def _describe(part: Any) -> str:
-    if isinstance(part, tuple) and part and part[0] in ("list", "tuple"):
-        return f"a {part[0]} of {len(part[1])}"
-    if isinstance(part, tuple) and part and part[0] in ("Tensor", "array"):
-        return (
-            f"a {'Tensor' if part[0] == 'Tensor' else 'numpy array'} of shape {part[1]} ({part[2]})"
-        )
-    if isinstance(part, tuple) and part and part[0] == "static":
-        return repr(part[1])[:40]
-    return f"a {part}"
+    """A part of ``flatten``'s structure in words."""
+    kind = _kind(part)
+    if kind in ("list", "tuple"):
+        return f"a {kind} of {len(part[1])} items"
+    if kind in ("Tensor", "array"):
+        shape, dtype = part[1], np.dtype(part[2])
+        what = "a Tensor" if kind == "Tensor" else "a numpy array"
+        grad = " that requires grad" if kind == "Tensor" and part[3] else ""
+        return f"{what} of shape {shape} ({dtype}){grad}"
+    if kind == "static":
+        return describe(part[1].value)
+    return f"a {kind}"
