@@ -19,10 +19,11 @@ draws them.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -51,10 +52,11 @@ MAX_WIDTH = 16  # units per hidden layer
 MAX_LR = 100.0
 GRID = 40  # the decision boundary is the output at GRID x GRID points of the plane
 LANDSCAPE_GRID = 25  # the error surface is J at LANDSCAPE_GRID x LANDSCAPE_GRID points
-# While training plays, the surface is redrawn at most this often (seconds): computing it
-# holds the session's lock, and at every frame (30 a second) it would starve the trainer.
+# While training plays, the surface is redrawn at most this often (seconds): at every frame
+# (30 a second) it would starve the trainer.
 LANDSCAPE_EVERY = 0.5
 CURVE_POINTS = 500  # the loss curve keeps at most this many (epoch, loss) points
+WeightsKey = tuple[int, int, int]  # (run, epoch, position): which weights a surface is of
 YIELD = 0.001  # seconds the trainer sleeps between epochs, outside the lock
 
 
@@ -149,6 +151,7 @@ class Session:
         self.closed = False
         self.playing = False
         self.version = 0
+        self._run = 0
         self._frame: dict[str, Any] | None = None
         self._encoded: tuple[int, bytes] | None = None  # frame_json's (version, bytes)
         self.config = config
@@ -167,7 +170,10 @@ class Session:
                 [2, *self.config.hidden, 1], self.config.activation, "sigmoid"
             )
             self.epoch = 0
-            self._landscape_made: tuple[float, dict[str, Any]] | None = None  # (when, panel)
+            self._run += 1  # a new run: a surface computed for the last one is not this one's
+            # the last surface computed: (when, its weights' (run, epoch, position), panel)
+            self._landscape_made: tuple[float, WeightsKey, dict[str, Any]] | None = None
+            self._surface_model = _scalar_mlp(self.config)  # the trainer's copy, for surfaces
             self.position = 0  # examples done in the current epoch (online steps)
             self._partial = 0.0  # their losses so far
             self.loss: float | None = None  # the last complete epoch's J
@@ -310,14 +316,54 @@ class Session:
     def _train(self) -> None:
         while True:
             with self._changed:
-                while not self.playing and not self.closed:
+                while not (self.playing or self.closed or self._landscape_due()):
                     self._changed.wait()
                 if self.closed:
                     return
-                self.step_epoch()
+                if self.playing:
+                    self.step_epoch()
+                job = self._landscape_job() if self._landscape_due() else None
+            if job is not None:
+                self._store_landscape(*job)
             # Let the page's requests in: a lock let go and taken again at once by the
             # thread holding the GIL is almost never won by a waiting one.
             time.sleep(YIELD)
+
+    # -- the error surface, computed by the trainer thread ------------------------------
+    #
+    # A surface takes 30-200 ms (and several times that on a busy machine). Made under the
+    # lock, in the frame that answers Pause, it kept the page waiting for that answer, and
+    # training waiting for the lock; so while the trainer thread runs, it computes them
+    # between epochs, outside the lock, on a copy of the weights, and a frame carries the
+    # newest one made (saying for which epoch). Paused, the trainer makes the surface of
+    # the weights as they are as soon as they change, and the page gets it in a new frame.
+
+    def _weights_key(self) -> WeightsKey:
+        """What names the weights: a step moves the position or the epoch, a reset the run."""
+        return (self._run, self.epoch, self.position)
+
+    def _landscape_due(self) -> bool:
+        made = self._landscape_made
+        if made is None or made[1] == self._weights_key():
+            return False  # the first surface of a run is made by the frame that shows it
+        return not self.playing or time.monotonic() - made[0] >= LANDSCAPE_EVERY
+
+    def _landscape_job(self) -> tuple[WeightsKey, Callable[[], dict[str, Any]]]:
+        """The surface of the weights as they are now, to be computed outside the lock."""
+        key, weights = self._weights_key(), get_weights(self.model)
+        set_weights(self._surface_model, weights)
+        path = [*self.path, weights]
+        seed = self.config.seed
+        return key, functools.partial(
+            _landscape, self._surface_model, self._loss_fn, path, seed, key
+        )
+
+    def _store_landscape(self, key: WeightsKey, job: Callable[[], dict[str, Any]]) -> None:
+        panel = job()
+        with self._changed:
+            if key[0] == self._run:  # not reset meanwhile
+                self._landscape_made = (time.monotonic(), key, panel)
+                self._touch()
 
     def _touch(self) -> None:
         self.version += 1
@@ -391,43 +437,47 @@ class Session:
         return np.round(self._predict(plane), 4).tolist()
 
     def _current_landscape(self, weights: list[np.ndarray]) -> dict[str, Any]:
-        """The landscape panel: made afresh for every frame while paused (and in a
-        recording), at most every ``LANDSCAPE_EVERY`` seconds while training plays."""
-        now = time.monotonic()
-        made = self._landscape_made
-        if made is None or not self.playing or now - made[0] >= LANDSCAPE_EVERY:
-            made = self._landscape_made = (now, self._landscape(weights))
-        return made[1]
-
-    def _landscape(self, weights: list[np.ndarray]) -> dict[str, Any]:
-        """J around the current weights on the plane of the path so far (its first two
-        principal components; two random filter-normalised directions until the path
-        spans a plane), the path projected onto it; rows from the top (largest b) down."""
-        path = [*self.path, weights]
-        try:
-            slice_ = surface(self.model, self._loss_fn, "pca", LANDSCAPE_GRID, path=path)
-        except ValueError:  # fewer than 3 points, or all on one line
-            slice_ = surface(
-                self.model,
-                self._loss_fn,
-                "filter",
-                LANDSCAPE_GRID,
-                path=path,
-                rng=self.config.seed,
+        """The landscape panel: the newest surface the trainer thread made (see above),
+        or, without a trainer thread (a recording), made here for the weights shown."""
+        key, made = self._weights_key(), self._landscape_made
+        if made is None or (self._thread is None and made[1] != key):
+            panel = _landscape(
+                self.model, self._loss_fn, [*self.path, weights], self.config.seed, key
             )
-        return {
-            "kind": slice_.kind,
-            "labels": list(slice_.labels),
-            "extent": [
-                float(slice_.a[0]),
-                float(slice_.a[-1]),
-                float(slice_.b[0]),
-                float(slice_.b[-1]),
-            ],
-            "loss": [float(v) for v in np.round(slice_.loss[::-1].ravel(), 6)],
-            "path": np.round(slice_.path, 6).tolist() if slice_.path is not None else [],
-            "center": slice_.center_loss,
-        }
+            made = self._landscape_made = (time.monotonic(), key, panel)
+        return made[2]
+
+
+def _landscape(
+    model: MLP,
+    loss_fn: Any,
+    path: list[list[np.ndarray]],
+    seed: int,
+    key: WeightsKey,
+) -> dict[str, Any]:
+    """The landscape panel: J around the model's weights on the plane of the path so far
+    (its first two principal components; two random filter-normalised directions until the
+    path spans a plane), the path projected onto it; rows from the top (largest b) down.
+    ``key`` is the (run, epoch, position) of the weights, the path's last point."""
+    try:
+        slice_ = surface(model, loss_fn, "pca", LANDSCAPE_GRID, path=path)
+    except ValueError:  # fewer than 3 points, or all on one line
+        slice_ = surface(model, loss_fn, "filter", LANDSCAPE_GRID, path=path, rng=seed)
+    return {
+        "kind": slice_.kind,
+        "labels": list(slice_.labels),
+        "extent": [
+            float(slice_.a[0]),
+            float(slice_.a[-1]),
+            float(slice_.b[0]),
+            float(slice_.b[-1]),
+        ],
+        "loss": [float(v) for v in np.round(slice_.loss[::-1].ravel(), 6)],
+        "path": np.round(slice_.path, 6).tolist() if slice_.path is not None else [],
+        "center": slice_.center_loss,
+        "epoch": key[1],
+        "position": key[2],
+    }
 
 
 def _scalar_mlp(config: Config) -> MLP:
