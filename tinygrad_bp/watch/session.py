@@ -2,10 +2,11 @@
 
 A session owns a real tinygrad_bp network, ``nn.MLP(2, [*hidden, 1], activation,
 output_activation="sigmoid", rng=seed)``, and a toy data set,
-``data.load(dataset, n=POINTS, rng=seed)``. It trains it with ``train.fit`` on the
-derivation's loss J = 1/2 sum (y - o)^2 by plain gradient descent, online (one update
-per example, the derivation's procedure) or in batch (one update per epoch), so the
-same seed gives the same run as ``fit`` called in Python with the same arguments.
+``data.load(dataset, n=POINTS, rng=seed)``. It trains it with ``train.fit``'s own step
+on the derivation's loss J = 1/2 sum (y - o)^2 by plain gradient descent, online (one
+update per example, the derivation's procedure) or in batch (one update per epoch), so
+the same seed gives the same run as ``fit`` called in Python with the same arguments.
+Online, a pause takes effect after the example being trained, mid-epoch.
 
 Between steps it can describe itself as a *frame*: a plain dict (JSON-ready) with the
 epoch, the loss, the weights in the derivation's ``(n_in + 1, n_out)`` form, the
@@ -35,7 +36,8 @@ from ..landscape import dataset_loss, surface
 from ..losses import half_sse
 from ..nn import ACTIVATIONS as ACTIVATION_TABLE
 from ..nn import MLP, get_activation, get_weights, set_weights, tensor_mlp
-from ..train import fit
+from ..optim import SGD
+from ..train.steps import Steps
 from ..validate import is_integer, is_real
 
 # The data sets of the page (2-D inputs, 0/1 labels) and what each starts with.
@@ -166,6 +168,8 @@ class Session:
                 self.config = config
             self.X, self.y = data.load(self.config.dataset, n=POINTS, rng=self.config.seed)
             self.model = _scalar_mlp(self.config)
+            self._step = Steps(self.model, half_sse, scalar=True, compile=True)  # fit's step
+            self._descent = SGD(self.model.parameters(), self.config.lr)
             self._picture = tensor_mlp(
                 [2, *self.config.hidden, 1], self.config.activation, "sigmoid"
             )
@@ -233,38 +237,39 @@ class Session:
         """Finish the current epoch (or do a whole one): every example once, online or
         as one batch; its loss is the sum of the examples' J measured on the way."""
         with self._changed:
-            if self.position:
-                while self.position:
-                    self._example_step()
-            else:
-                history = fit(
-                    self.model,
-                    self.X,
-                    self.y,
-                    loss=half_sse,
-                    lr=self.config.lr,
-                    epochs=1,
-                    batch_size=1 if self.config.online else None,
-                    progress=False,
-                )
-                self._end_epoch(history.losses[0])
+            self._train_epoch(stop=lambda: False)
             self._touch()
 
+    def _train_epoch(self, stop: Callable[[], bool]) -> None:
+        """Train to the end of the epoch: online (or to finish an epoch begun online)
+        example by example, unless ``stop()`` says so before the next one; in batch, as
+        one update."""
+        if self.config.online or self.position:
+            self._example_step()
+            while self.position and not stop():
+                self._example_step()
+        else:
+            self._end_epoch(self._update(slice(None)))
+
     def _example_step(self) -> None:
-        row = slice(self.position, self.position + 1)
-        history = fit(
-            self.model,
-            self.X[row],
-            self.y[row],
-            loss=half_sse,
-            lr=self.config.lr,
-            epochs=1,
-            progress=False,
-        )
-        self._partial += history.losses[0]
+        self._partial += self._update(slice(self.position, self.position + 1))
         self.position += 1
         if self.position == len(self.X):
             self._end_epoch(self._partial)
+
+    def _update(self, rows: slice) -> float:
+        """One step of gradient descent on these examples, as ``fit`` takes it; their J.
+
+        ``fit`` makes its step (and traces it) at every call: called for each example,
+        it spent 25 ms on an example of 0.3 ms, so the session keeps fit's step for the
+        run and adds the losses in fit's order, giving fit's numbers to the last bit.
+        """
+        if self._descent.lr != self.config.lr:
+            self._descent = SGD(self.model.parameters(), self.config.lr)
+        self._descent.zero_grad()
+        loss = self._step(self.X[rows], self.y[rows])
+        self._descent.step()
+        return loss
 
     def _end_epoch(self, loss: float) -> None:
         self.epoch += 1
@@ -290,10 +295,10 @@ class Session:
         self._set_playing(True)
 
     def pause(self) -> None:
-        """Stop after the epoch being trained.
+        """Stop after the example being trained (online) or the epoch (batch).
 
         The flag is lowered before the lock is taken: the trainer reads it before each
-        epoch, and it takes the lock again as soon as it let it go, so a pause that
+        example, and it takes the lock again as soon as it let it go, so a pause that
         waited for the lock could wait through many epochs on a busy machine.
         """
         self.playing = False
@@ -320,8 +325,9 @@ class Session:
                     self._changed.wait()
                 if self.closed:
                     return
-                if self.playing:
-                    self.step_epoch()
+                if self.playing:  # online, Pause stops it after the example being trained
+                    self._train_epoch(stop=lambda: not self.playing)
+                    self._touch()
                 job = self._landscape_job() if self._landscape_due() else None
             if job is not None:
                 self._store_landscape(*job)
@@ -336,7 +342,7 @@ class Session:
     # training waiting for the lock; so while the trainer thread runs, it computes them
     # between epochs, outside the lock, on a copy of the weights, and a frame carries the
     # newest one made (saying for which epoch). Paused, the trainer makes the surface of
-    # the weights as they are as soon as they change, and the page gets it in a new frame.
+    # the weights as they are once the page has been sent them, and then a new frame.
 
     def _weights_key(self) -> WeightsKey:
         """What names the weights: a step moves the position or the epoch, a reset the run."""
@@ -346,7 +352,11 @@ class Session:
         made = self._landscape_made
         if made is None or made[1] == self._weights_key():
             return False  # the first surface of a run is made by the frame that shows it
-        return not self.playing or time.monotonic() - made[0] >= LANDSCAPE_EVERY
+        if self.playing:
+            return time.monotonic() - made[0] >= LANDSCAPE_EVERY
+        # Paused: once the state has been encoded for the page, so that the answer to
+        # Pause is not kept waiting for the interpreter while a surface is computed.
+        return self._encoded is not None and self._encoded[0] == self.version
 
     def _landscape_job(self) -> tuple[WeightsKey, Callable[[], dict[str, Any]]]:
         """The surface of the weights as they are now, to be computed outside the lock."""
@@ -382,7 +392,10 @@ class Session:
         frame = self.frame()
         encoded = self._encoded
         if encoded is None or encoded[0] != frame["version"]:
-            encoded = self._encoded = (frame["version"], json.dumps(frame).encode())
+            encoded = (frame["version"], json.dumps(frame).encode())
+            with self._changed:
+                self._encoded = encoded
+                self._changed.notify_all()  # the trainer may wait for it (_landscape_due)
         return encoded[1]
 
     def frame(self) -> dict[str, Any]:

@@ -65,8 +65,9 @@
   function showState() {
     const mode = frame.config.online ? "online" : "batch";
     let state = `${mode}, lr ${frame.config.lr}`;
-    // After a click on Pause the page says so at once, before the server's answer.
-    if (!recording) state = `${frame.playing && !pausing ? "training" : "paused"}, ${state}`;
+    // After a click on Pause the page says so at once; "paused" when the server says so.
+    const moving = pausing ? "pausing" : "training";
+    if (!recording) state = `${frame.playing ? moving : "paused"}, ${state}`;
     if (frame.position)
       state += `, ${frame.position} of ${frame.points.length} examples into the epoch`;
     byId("state").textContent = state;
