@@ -160,7 +160,7 @@ def epoch_rates(rounds: int) -> None:
     print(f"{'data set':<10} {'mode':<7} {'now':>9} {'fit/epoch':>10} {'speed-up':>9}")
     for dataset in DATASETS:
         for online in (True, False):
-            now = Session(make_config(dataset=dataset, seed=1, online=online))
+            current = Session(make_config(dataset=dataset, seed=1, online=online))
             before = Session(make_config(dataset=dataset, seed=1, online=online))
 
             def fit_epoch(session: Session = before) -> None:
@@ -175,7 +175,7 @@ def epoch_rates(rounds: int) -> None:
                     progress=False,
                 )
 
-            times = interleaved_medians({"now": now.step_epoch, "fit": fit_epoch}, rounds)
+            times = interleaved_medians({"now": current.step_epoch, "fit": fit_epoch}, rounds)
             mode = "online" if online else "batch"
             now, fit_ = 1000 * times["now"], 1000 * times["fit"]
             print(f"{dataset:<10} {mode:<7} {now:>7.2f}ms {fit_:>8.2f}ms {fit_ / now:>8.2f}x")
