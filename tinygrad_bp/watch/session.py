@@ -307,6 +307,9 @@ class Session:
     def _set_playing(self, playing: bool) -> None:
         with self._changed:
             self.playing = playing
+            made = self._frame
+            if made is not None and made["version"] == self.version and made["playing"] == playing:
+                return  # made since the trainer saw the flag, this state's frame says so already
             self._touch()
 
     def close(self) -> None:
