@@ -338,7 +338,9 @@ def test_a_session_closed_ends_its_trainer_thread():
 
 
 def test_pause_stops_between_examples_and_the_run_stays_that_of_fit():
-    watched = Session(make_config(dataset="moons", seed=3))
+    # Epochs long enough for the interpreter to switch threads inside one (it does every
+    # 5 ms): with shorter ones, Pause runs when the trainer sleeps between epochs.
+    watched = Session(make_config(dataset="moons", hidden=[12, 12], seed=3))
     watched.start()
     try:
         stops = []
@@ -358,7 +360,7 @@ def test_pause_stops_between_examples_and_the_run_stays_that_of_fit():
     finally:
         watched.close()
     # paused and played on mid-epoch twenty times, it is still fit's run, to the last bit
-    net, _, _, history = reference_run("moons", [8], 3, 0.5, epochs)
+    net, _, _, history = reference_run("moons", [12, 12], 3, 0.5, epochs)
     assert [loss for _, loss in watched.curve] == history.losses
     for ours, theirs in zip(get_weights(watched.model), get_weights(net)):
         np.testing.assert_array_equal(ours, theirs)
