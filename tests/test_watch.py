@@ -23,8 +23,8 @@ import pytest
 
 from conftest import default_sigint
 from tinygrad_bp import data, explain
-from tinygrad_bp.landscape import dataset_loss
 from tinygrad_bp.cli import main
+from tinygrad_bp.landscape import dataset_loss
 from tinygrad_bp.nn import ACTIVATIONS, MLP, get_weights
 from tinygrad_bp.train import fit
 from tinygrad_bp.watch import record, server, session
