@@ -136,8 +136,9 @@ class Session:
     """A network training on a data set, stepped by the page or by a recorder.
 
     Every method is safe to call from any thread. ``start()`` runs a background
-    thread that trains epoch after epoch while ``playing``; ``wait_for_change``
-    lets a reader sleep until something changed.
+    thread that trains epoch after epoch while ``playing`` and computes the error
+    surfaces of the frames; ``wait_for_change`` lets a reader sleep until something
+    changed.
 
     Example:
         >>> session = Session(make_config(dataset="xor", seed=1))
@@ -286,7 +287,8 @@ class Session:
     # -- the background trainer -------------------------------------------------------
 
     def start(self) -> None:
-        """Run the trainer thread (a daemon): an epoch after another while playing."""
+        """Run the trainer thread (a daemon): an epoch after another while playing, and
+        the error surface of the weights (see ``_landscape_due``)."""
         self._thread = threading.Thread(target=self._train, name="watch-trainer", daemon=True)
         self._thread.start()
 
