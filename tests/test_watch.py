@@ -24,6 +24,7 @@ import pytest
 from conftest import default_sigint
 from tinygrad_bp import data, explain
 from tinygrad_bp.cli import main
+from tinygrad_bp.landscape import dataset_loss
 from tinygrad_bp.nn import ACTIVATIONS, MLP, get_weights
 from tinygrad_bp.train import fit
 from tinygrad_bp.watch import record, server, session
@@ -334,6 +335,58 @@ def test_a_session_closed_ends_its_trainer_thread():
     watched.play()
     watched.close()
     assert watched._thread is not None and not watched._thread.is_alive()
+
+
+def test_pause_stops_between_examples_and_the_run_stays_that_of_fit():
+    # Epochs long enough for the interpreter to switch threads inside one (it does every
+    # 5 ms): with shorter ones, Pause runs when the trainer sleeps between epochs.
+    watched = Session(make_config(dataset="moons", hidden=[12, 12], seed=3))
+    watched.start()
+    try:
+        stops = []
+        for k in range(20):
+            watched.play()
+            watched.wait_for_change(watched.version, 10)  # an epoch trained
+            time.sleep(0.01 * (k % 4))
+            watched.pause()
+            stops.append((watched.epoch, watched.position))
+            time.sleep(0.02)
+            assert (watched.epoch, watched.position) == stops[-1]  # nothing trains after it
+        # online, Pause lands inside an epoch (100 examples; the flag is read before each)
+        assert any(position for _, position in stops)
+        epochs = watched.epoch + 1
+        while watched.epoch < epochs:
+            watched.step_epoch()
+    finally:
+        watched.close()
+    # paused and played on mid-epoch twenty times, it is still fit's run, to the last bit
+    net, _, _, history = reference_run("moons", [12, 12], 3, 0.5, epochs)
+    assert [loss for _, loss in watched.curve] == history.losses
+    for ours, theirs in zip(get_weights(watched.model), get_weights(net)):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_paused_the_trainer_sends_the_surface_of_the_weights_as_they_are():
+    watched = Session(make_config(dataset="xor", seed=3))
+    watched.start()
+    try:
+        first = watched.frame()["landscape"]
+        watched.play()
+        watched.wait_for_change(watched.version, 10)
+        watched.pause()
+        epoch = watched.epoch
+        assert epoch > 0
+        deadline = time.monotonic() + 30
+        panel = first
+        while panel["epoch"] != epoch and time.monotonic() < deadline:
+            version = watched.version
+            panel = json.loads(watched.frame_json())["landscape"]  # the state goes out first
+            watched.wait_for_change(version, 1)
+    finally:
+        watched.close()
+    assert (first["epoch"], panel["epoch"], panel["position"]) == (0, epoch, 0)
+    J = dataset_loss(watched.X, watched.y)(watched.model).data
+    assert panel["center"] == pytest.approx(J, abs=1e-12)
 
 
 # -- the recorded page -------------------------------------------------------------------

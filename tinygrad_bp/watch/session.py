@@ -2,10 +2,11 @@
 
 A session owns a real tinygrad_bp network, ``nn.MLP(2, [*hidden, 1], activation,
 output_activation="sigmoid", rng=seed)``, and a toy data set,
-``data.load(dataset, n=POINTS, rng=seed)``. It trains it with ``train.fit`` on the
-derivation's loss J = 1/2 sum (y - o)^2 by plain gradient descent, online (one update
-per example, the derivation's procedure) or in batch (one update per epoch), so the
-same seed gives the same run as ``fit`` called in Python with the same arguments.
+``data.load(dataset, n=POINTS, rng=seed)``. It trains it with ``train.fit``'s own step
+on the derivation's loss J = 1/2 sum (y - o)^2 by plain gradient descent, online (one
+update per example, the derivation's procedure) or in batch (one update per epoch), so
+the same seed gives the same run as ``fit`` called in Python with the same arguments.
+Online, a pause takes effect after the example being trained, mid-epoch.
 
 Between steps it can describe itself as a *frame*: a plain dict (JSON-ready) with the
 epoch, the loss, the weights in the derivation's ``(n_in + 1, n_out)`` form, the
@@ -19,10 +20,11 @@ draws them.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -34,7 +36,8 @@ from ..landscape import dataset_loss, surface
 from ..losses import half_sse
 from ..nn import ACTIVATIONS as ACTIVATION_TABLE
 from ..nn import MLP, get_activation, get_weights, set_weights, tensor_mlp
-from ..train import fit
+from ..optim import SGD
+from ..train.steps import Steps
 from ..validate import is_integer, is_real
 
 # The data sets of the page (2-D inputs, 0/1 labels) and what each starts with.
@@ -51,10 +54,11 @@ MAX_WIDTH = 16  # units per hidden layer
 MAX_LR = 100.0
 GRID = 40  # the decision boundary is the output at GRID x GRID points of the plane
 LANDSCAPE_GRID = 25  # the error surface is J at LANDSCAPE_GRID x LANDSCAPE_GRID points
-# While training plays, the surface is redrawn at most this often (seconds): computing it
-# holds the session's lock, and at every frame (30 a second) it would starve the trainer.
+# While training plays, the surface is redrawn at most this often (seconds): at every frame
+# (30 a second) it would starve the trainer.
 LANDSCAPE_EVERY = 0.5
 CURVE_POINTS = 500  # the loss curve keeps at most this many (epoch, loss) points
+WeightsKey = tuple[int, int, int]  # (run, epoch, position): which weights a surface is of
 YIELD = 0.001  # seconds the trainer sleeps between epochs, outside the lock
 
 
@@ -132,8 +136,9 @@ class Session:
     """A network training on a data set, stepped by the page or by a recorder.
 
     Every method is safe to call from any thread. ``start()`` runs a background
-    thread that trains epoch after epoch while ``playing``; ``wait_for_change``
-    lets a reader sleep until something changed.
+    thread that trains epoch after epoch while ``playing`` and computes the error
+    surfaces of the frames; ``wait_for_change`` lets a reader sleep until something
+    changed.
 
     Example:
         >>> session = Session(make_config(dataset="xor", seed=1))
@@ -149,6 +154,7 @@ class Session:
         self.closed = False
         self.playing = False
         self.version = 0
+        self._run = 0
         self._frame: dict[str, Any] | None = None
         self._encoded: tuple[int, bytes] | None = None  # frame_json's (version, bytes)
         self.config = config
@@ -163,11 +169,16 @@ class Session:
                 self.config = config
             self.X, self.y = data.load(self.config.dataset, n=POINTS, rng=self.config.seed)
             self.model = _scalar_mlp(self.config)
+            self._step = Steps(self.model, half_sse, scalar=True, compile=True)  # fit's step
+            self._descent = SGD(self.model.parameters(), self.config.lr)
             self._picture = tensor_mlp(
                 [2, *self.config.hidden, 1], self.config.activation, "sigmoid"
             )
             self.epoch = 0
-            self._landscape_made: tuple[float, dict[str, Any]] | None = None  # (when, panel)
+            self._run += 1  # a new run: a surface computed for the last one is not this one's
+            # the last surface computed: (when, its weights' (run, epoch, position), panel)
+            self._landscape_made: tuple[float, WeightsKey, dict[str, Any]] | None = None
+            self._surface_model = _scalar_mlp(self.config)  # the trainer's copy, for surfaces
             self.position = 0  # examples done in the current epoch (online steps)
             self._partial = 0.0  # their losses so far
             self.loss: float | None = None  # the last complete epoch's J
@@ -227,38 +238,39 @@ class Session:
         """Finish the current epoch (or do a whole one): every example once, online or
         as one batch; its loss is the sum of the examples' J measured on the way."""
         with self._changed:
-            if self.position:
-                while self.position:
-                    self._example_step()
-            else:
-                history = fit(
-                    self.model,
-                    self.X,
-                    self.y,
-                    loss=half_sse,
-                    lr=self.config.lr,
-                    epochs=1,
-                    batch_size=1 if self.config.online else None,
-                    progress=False,
-                )
-                self._end_epoch(history.losses[0])
+            self._train_epoch(stop=lambda: False)
             self._touch()
 
+    def _train_epoch(self, stop: Callable[[], bool]) -> None:
+        """Train to the end of the epoch: online (or to finish an epoch begun online)
+        example by example, unless ``stop()`` says so before the next one; in batch, as
+        one update."""
+        if self.config.online or self.position:
+            self._example_step()
+            while self.position and not stop():
+                self._example_step()
+        else:
+            self._end_epoch(self._update(slice(None)))
+
     def _example_step(self) -> None:
-        row = slice(self.position, self.position + 1)
-        history = fit(
-            self.model,
-            self.X[row],
-            self.y[row],
-            loss=half_sse,
-            lr=self.config.lr,
-            epochs=1,
-            progress=False,
-        )
-        self._partial += history.losses[0]
+        self._partial += self._update(slice(self.position, self.position + 1))
         self.position += 1
         if self.position == len(self.X):
             self._end_epoch(self._partial)
+
+    def _update(self, rows: slice) -> float:
+        """One step of gradient descent on these examples, as ``fit`` takes it; their J.
+
+        ``fit`` makes its step (and traces it) at every call: called for each example,
+        it spent 25 ms on an example of 0.3 ms, so the session keeps fit's step for the
+        run and adds the losses in fit's order, giving fit's numbers to the last bit.
+        """
+        if self._descent.lr != self.config.lr:
+            self._descent = SGD(self.model.parameters(), self.config.lr)
+        self._descent.zero_grad()
+        loss = self._step(self.X[rows], self.y[rows])
+        self._descent.step()
+        return loss
 
     def _end_epoch(self, loss: float) -> None:
         self.epoch += 1
@@ -275,7 +287,8 @@ class Session:
     # -- the background trainer -------------------------------------------------------
 
     def start(self) -> None:
-        """Run the trainer thread (a daemon): an epoch after another while playing."""
+        """Run the trainer thread (a daemon): an epoch after another while playing, and
+        the error surface of the weights (see ``_landscape_due``)."""
         self._thread = threading.Thread(target=self._train, name="watch-trainer", daemon=True)
         self._thread.start()
 
@@ -284,10 +297,10 @@ class Session:
         self._set_playing(True)
 
     def pause(self) -> None:
-        """Stop after the epoch being trained.
+        """Stop after the example being trained (online) or the epoch (batch).
 
         The flag is lowered before the lock is taken: the trainer reads it before each
-        epoch, and it takes the lock again as soon as it let it go, so a pause that
+        example, and it takes the lock again as soon as it let it go, so a pause that
         waited for the lock could wait through many epochs on a busy machine.
         """
         self.playing = False
@@ -296,6 +309,9 @@ class Session:
     def _set_playing(self, playing: bool) -> None:
         with self._changed:
             self.playing = playing
+            made = self._frame
+            if made is not None and made["version"] == self.version and made["playing"] == playing:
+                return  # made since the trainer saw the flag, this state's frame says so already
             self._touch()
 
     def close(self) -> None:
@@ -310,14 +326,59 @@ class Session:
     def _train(self) -> None:
         while True:
             with self._changed:
-                while not self.playing and not self.closed:
+                while not (self.playing or self.closed or self._landscape_due()):
                     self._changed.wait()
                 if self.closed:
                     return
-                self.step_epoch()
+                if self.playing:  # online, Pause stops it after the example being trained
+                    self._train_epoch(stop=lambda: not self.playing)
+                    self._touch()
+                job = self._landscape_job() if self._landscape_due() else None
+            if job is not None:
+                self._store_landscape(*job)
             # Let the page's requests in: a lock let go and taken again at once by the
             # thread holding the GIL is almost never won by a waiting one.
             time.sleep(YIELD)
+
+    # -- the error surface, computed by the trainer thread ------------------------------
+    #
+    # A surface takes 30-200 ms (and several times that on a busy machine). Made under the
+    # lock, in the frame that answers Pause, it kept the page waiting for that answer, and
+    # training waiting for the lock; so while the trainer thread runs, it computes them
+    # between epochs, outside the lock, on a copy of the weights, and a frame carries the
+    # newest one made (saying for which epoch). Paused, the trainer makes the surface of
+    # the weights as they are once the page has been sent them, and then a new frame.
+
+    def _weights_key(self) -> WeightsKey:
+        """What names the weights: a step moves the position or the epoch, a reset the run."""
+        return (self._run, self.epoch, self.position)
+
+    def _landscape_due(self) -> bool:
+        made = self._landscape_made
+        if made is None or made[1] == self._weights_key():
+            return False  # the first surface of a run is made by the frame that shows it
+        if self.playing:
+            return time.monotonic() - made[0] >= LANDSCAPE_EVERY
+        # Paused: once the state has been encoded for the page, so that the answer to
+        # Pause is not kept waiting for the interpreter while a surface is computed.
+        return self._encoded is not None and self._encoded[0] == self.version
+
+    def _landscape_job(self) -> tuple[WeightsKey, Callable[[], dict[str, Any]]]:
+        """The surface of the weights as they are now, to be computed outside the lock."""
+        key, weights = self._weights_key(), get_weights(self.model)
+        set_weights(self._surface_model, weights)
+        path = [*self.path, weights]
+        seed = self.config.seed
+        return key, functools.partial(
+            _landscape, self._surface_model, self._loss_fn, path, seed, key
+        )
+
+    def _store_landscape(self, key: WeightsKey, job: Callable[[], dict[str, Any]]) -> None:
+        panel = job()
+        with self._changed:
+            if key[0] == self._run:  # not reset meanwhile
+                self._landscape_made = (time.monotonic(), key, panel)
+                self._touch()
 
     def _touch(self) -> None:
         self.version += 1
@@ -336,7 +397,10 @@ class Session:
         frame = self.frame()
         encoded = self._encoded
         if encoded is None or encoded[0] != frame["version"]:
-            encoded = self._encoded = (frame["version"], json.dumps(frame).encode())
+            encoded = (frame["version"], json.dumps(frame).encode())
+            with self._changed:
+                self._encoded = encoded
+                self._changed.notify_all()  # the trainer may wait for it (_landscape_due)
         return encoded[1]
 
     def frame(self) -> dict[str, Any]:
@@ -391,43 +455,47 @@ class Session:
         return np.round(self._predict(plane), 4).tolist()
 
     def _current_landscape(self, weights: list[np.ndarray]) -> dict[str, Any]:
-        """The landscape panel: made afresh for every frame while paused (and in a
-        recording), at most every ``LANDSCAPE_EVERY`` seconds while training plays."""
-        now = time.monotonic()
-        made = self._landscape_made
-        if made is None or not self.playing or now - made[0] >= LANDSCAPE_EVERY:
-            made = self._landscape_made = (now, self._landscape(weights))
-        return made[1]
-
-    def _landscape(self, weights: list[np.ndarray]) -> dict[str, Any]:
-        """J around the current weights on the plane of the path so far (its first two
-        principal components; two random filter-normalised directions until the path
-        spans a plane), the path projected onto it; rows from the top (largest b) down."""
-        path = [*self.path, weights]
-        try:
-            slice_ = surface(self.model, self._loss_fn, "pca", LANDSCAPE_GRID, path=path)
-        except ValueError:  # fewer than 3 points, or all on one line
-            slice_ = surface(
-                self.model,
-                self._loss_fn,
-                "filter",
-                LANDSCAPE_GRID,
-                path=path,
-                rng=self.config.seed,
+        """The landscape panel: the newest surface the trainer thread made (see above),
+        or, without a trainer thread (a recording), made here for the weights shown."""
+        key, made = self._weights_key(), self._landscape_made
+        if made is None or (self._thread is None and made[1] != key):
+            panel = _landscape(
+                self.model, self._loss_fn, [*self.path, weights], self.config.seed, key
             )
-        return {
-            "kind": slice_.kind,
-            "labels": list(slice_.labels),
-            "extent": [
-                float(slice_.a[0]),
-                float(slice_.a[-1]),
-                float(slice_.b[0]),
-                float(slice_.b[-1]),
-            ],
-            "loss": [float(v) for v in np.round(slice_.loss[::-1].ravel(), 6)],
-            "path": np.round(slice_.path, 6).tolist() if slice_.path is not None else [],
-            "center": slice_.center_loss,
-        }
+            made = self._landscape_made = (time.monotonic(), key, panel)
+        return made[2]
+
+
+def _landscape(
+    model: MLP,
+    loss_fn: Any,
+    path: list[list[np.ndarray]],
+    seed: int,
+    key: WeightsKey,
+) -> dict[str, Any]:
+    """The landscape panel: J around the model's weights on the plane of the path so far
+    (its first two principal components; two random filter-normalised directions until the
+    path spans a plane), the path projected onto it; rows from the top (largest b) down.
+    ``key`` is the (run, epoch, position) of the weights, the path's last point."""
+    try:
+        slice_ = surface(model, loss_fn, "pca", LANDSCAPE_GRID, path=path)
+    except ValueError:  # fewer than 3 points, or all on one line
+        slice_ = surface(model, loss_fn, "filter", LANDSCAPE_GRID, path=path, rng=seed)
+    return {
+        "kind": slice_.kind,
+        "labels": list(slice_.labels),
+        "extent": [
+            float(slice_.a[0]),
+            float(slice_.a[-1]),
+            float(slice_.b[0]),
+            float(slice_.b[-1]),
+        ],
+        "loss": [float(v) for v in np.round(slice_.loss[::-1].ravel(), 6)],
+        "path": np.round(slice_.path, 6).tolist() if slice_.path is not None else [],
+        "center": slice_.center_loss,
+        "epoch": key[1],
+        "position": key[2],
+    }
 
 
 def _scalar_mlp(config: Config) -> MLP:

@@ -65,8 +65,9 @@
   function showState() {
     const mode = frame.config.online ? "online" : "batch";
     let state = `${mode}, lr ${frame.config.lr}`;
-    // After a click on Pause the page says so at once, before the server's answer.
-    if (!recording) state = `${frame.playing && !pausing ? "training" : "paused"}, ${state}`;
+    // After a click on Pause the page says so at once; "paused" when the server says so.
+    const moving = pausing ? "pausing" : "training";
+    if (!recording) state = `${frame.playing ? moving : "paused"}, ${state}`;
     if (frame.position)
       state += `, ${frame.position} of ${frame.points.length} examples into the epoch`;
     byId("state").textContent = state;
@@ -603,10 +604,16 @@
     }
     const low = Math.min(...surface.loss);
     const high = Math.max(...surface.loss);
+    // While training plays, the surface is made every half second: it says of which epoch.
+    const now = surface.epoch === frame.epoch && surface.position === frame.position;
+    const made = surface.position
+      ? `epoch ${surface.epoch}, ${surface.position} examples into epoch ${surface.epoch + 1}`
+      : `epoch ${surface.epoch}`;
     byId("landscape-note").textContent =
       `J from ${low.toPrecision(3)} (dark) to ${high.toPrecision(3)} (light); ` +
-      `J here ${surface.center.toPrecision(4)}. Axes: ${surface.labels.join(" and ")}. ` +
-      "White dot: epoch 0; gold dot: now.";
+      `J at the gold dot ${surface.center.toPrecision(4)}. ` +
+      `Axes: ${surface.labels.join(" and ")}. ` +
+      `White dot: epoch 0; gold dot: ${now ? "now" : made}.`;
   }
 
   // -- controls ----------------------------------------------------------------------------
