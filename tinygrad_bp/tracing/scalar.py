@@ -22,7 +22,7 @@ from typing import Any
 
 from ..engine import FUNCTIONS, RULES, Rule, Value, rule_of, to_float
 from ..graph import backward_order
-from .names import Names, reserved
+from .names import Names, is_named, reserved
 from .recording import Recording, Source, TraceError
 from .render import Guards, Renderer
 
@@ -147,7 +147,7 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     reads: list[str] = []
     forward: list[str] = checks.at(-1)
     backward: list[str] = []
-    writes: list[str] = []
+    receivers: list[tuple[int, str]] = []  # the leaves that take a grad: (id, what holds it)
     for position, node in enumerate(order):
         source = sources.get(id(node))
         if source is None:
@@ -161,30 +161,43 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
             closure_names.append(holder)
             closure_objects.append(node)
             reads.append(f"{name(node)} = {holder}.data")
-            writes.append(f"{holder}.grad += d_{name(node)}")
+            receivers.append((id(node), holder))
         elif source.kind == "input":
             reads.append(_input_line(name(node), source))
             if id(node) in observable:
-                writes.append(f"i{source.index}.grad += d_{name(node)}")
+                receivers.append((id(node), f"i{source.index}"))
         forward += checks.at(position)
-    started: set[int] = set()
+    # The name holding each node's gradient so far. A gradient that only passes through
+    # (local derivative 1, the first to arrive) to a node the derivation does not name
+    # (the partial sums of a long sum) keeps its consumer's name: the same number, so no
+    # line copies it; a second one to arrive gives the operand a name of its own
+    # (``d_v = d_out + ...``, the sum ``+=`` would compute).
+    grad_of: dict[int, str] = {}
     root = recording.root
     backward.append(f"d_{name(root)} = 1.0")
-    started.add(id(root))
+    grad_of[id(root)] = f"d_{name(root)}"
     for node in backward_order(root):  # backward()'s own order: the same sums
         if not node.children or not needs[id(node)]:
             continue
         ins = [name(c) for c in node.children]
-        upstream = f"d_{name(node)}"
+        upstream = grad_of[id(node)]
         for child, local in zip(node.children, _locals(node, name(node), ins)):
             if not needs[id(child)]:
                 continue
             term = f"{local} * {upstream}" if local else upstream
-            if id(child) in started:
-                backward.append(f"d_{name(child)} += {term}")
+            own = f"d_{name(child)}"
+            so_far = grad_of.get(id(child))
+            if so_far is None and not local and not is_named(child):
+                grad_of[id(child)] = upstream
+            elif so_far is None:
+                backward.append(f"{own} = {term}")
+                grad_of[id(child)] = own
+            elif so_far == own:
+                backward.append(f"{own} += {term}")
             else:
-                backward.append(f"d_{name(child)} = {term}")
-                started.add(id(child))
+                backward.append(f"{own} = {so_far} + {term}")
+                grad_of[id(child)] = own
+    writes = [f"{holder}.grad += {grad_of[key]}" for key, holder in receivers if key in grad_of]
     body = [
         "# read the parameters' current data and the inputs",
         *reads,
