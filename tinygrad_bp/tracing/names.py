@@ -48,8 +48,10 @@ def is_named(node: Any) -> bool:
     >>> is_named(x), is_named(x.sigmoid()), is_named(x + x)
     (True, True, False)
     """
+    if node.op in _STEMS:
+        return True
     label = _identifier(getattr(node, "label", ""))
-    return bool(label) and not keyword.iskeyword(label) or node.op in _STEMS
+    return bool(label) and not keyword.iskeyword(label)
 
 
 class Names:
@@ -95,5 +97,7 @@ def _identifier(label: str) -> str:
     >>> _identifier("w[1][0,2]"), _identifier("o[2][1]"), _identifier("J"), _identifier("2x")
     ('w_1_0_2', 'o_2_1', 'J', '')
     """
+    if not label:  # most nodes: said first, it is a third of naming a large graph
+        return ""
     name = re.sub(r"\W+", "_", label.strip()).strip("_")
     return name if name.isidentifier() and name.isascii() else ""

@@ -20,7 +20,7 @@ import math
 import re
 from typing import Any
 
-from ..engine import FUNCTIONS, RULES, Rule, Value, rule_of, to_float
+from ..engine import FUNCTIONS, RULES, Value, rule_of, to_float
 from ..graph import backward_order
 from .names import Names, is_named, reserved
 from .recording import Recording, Source, TraceError
@@ -37,54 +37,82 @@ HELPERS: dict[str, Any] = {
     "nan": math.nan,
 }
 _NAME = re.compile(r"[A-Za-z_]\w*")
+# The names a rule's expressions give the numbers of an op (engine.Rule): its operands,
+# its exponent, its result.
+_OPERANDS = frozenset({"x", "y", "c", "w", "b", "out"})
 
 
-def _spelled(expression: str, names: dict[str, str]) -> str:
-    """A rule's expression with its operand names (x, y, out, c, ...) replaced by ``names``."""
-    return _NAME.sub(lambda match: names.get(match.group(), match.group()), expression)
+class _Spelling(dict[str, str]):
+    """The names of one node's numbers; a name it does not give is left as it is."""
+
+    def __missing__(self, key: str) -> str:
+        return key
 
 
-def _rule(node: Value) -> tuple[Rule, dict[str, str]]:
-    """``node``'s rule and the spelling of its exponent (for ``**c``), or TraceError."""
+@functools.cache
+def _template(expression: str, exponent: str) -> str:
+    """A rule's expression as a format string over its operands (``x * y`` as ``{x} * {y}``),
+    the exponent ``c`` written in (the rule is parsed once, each node only fills it in)."""
+
+    def field(match: re.Match[str]) -> str:
+        word = match.group()
+        if word == "c" and exponent:
+            return exponent
+        return f"{{{word}}}" if word in _OPERANDS else word
+
+    return _NAME.sub(field, expression)
+
+
+@functools.cache
+def _spellings(op: str, exponent: str) -> tuple[str, tuple[str, ...]]:
+    """``op``'s forward formula and its local derivatives as factors, as format strings.
+
+    A local derivative of 1 is "" (the gradient passes on unchanged); one that is a
+    sum or a conditional is bracketed (see ``_tight``).
+    """
+    rule = RULES[op]
+    factors = tuple(
+        "" if local == "1.0"
+        else _template(local, exponent) if _tight(local)
+        else f"({_template(local, exponent)})"
+        for local in rule.local_grads
+    )
+    return _template(rule.forward, exponent), factors
+
+
+def _rule(node: Value) -> tuple[str, tuple[str, ...]]:
+    """``node``'s rule as format strings (``_spellings``), or TraceError."""
     try:
         op, exponent = rule_of(node)
     except ValueError:
         raise TraceError(f"trace: cannot trace the {node.op!r} op (no rule for it)") from None
-    return RULES[op], {} if exponent is None else {"c": repr(exponent)}
+    return _spellings(op, "" if exponent is None else repr(exponent))
 
 
 def _forward(node: Value, out: str, ins: list[str]) -> str:
     """The line computing ``node`` from its operands: its rule's forward formula."""
-    rule, names = _rule(node)
+    forward, _ = _rule(node)
     if node.op == "w·x+b":
         n = (len(ins) - 1) // 2
-        names.update(w=f"({', '.join(ins[:n])},)", x=f"({', '.join(ins[n : 2 * n])},)")
-        names["b"] = ins[-1]
-    else:
-        names.update(x=ins[0], y=ins[-1])
-    return f"{out} = {_spelled(rule.forward, names)}"
+        w, x = f"({', '.join(ins[:n])},)", f"({', '.join(ins[n : 2 * n])},)"
+        return f"{out} = {forward.format_map(_Spelling(w=w, x=x, b=ins[-1]))}"
+    return f"{out} = {forward.format_map(_Spelling(x=ins[0], y=ins[-1]))}"
 
 
 def _locals(node: Value, out: str, ins: list[str]) -> list[str]:
     """d(out)/d(operand) for each operand, as an expression ("" for 1: the gradient passes)."""
-    rule, names = _rule(node)
-    names["out"] = out
+    _, factors = _rule(node)
     if node.op == "w·x+b":  # per element: d/dw_i reads x_i, d/dx_i reads w_i
         n = (len(ins) - 1) // 2
-        d_weight, d_input, d_bias = rule.local_grads
-        pairs = [{**names, "w": w, "x": x} for w, x in zip(ins[:n], ins[n : 2 * n])]
-        templates = [d_weight] * n + [d_input] * n + [d_bias]
-        spelled = [_spelled(d_weight, pair) for pair in pairs]
-        spelled += [_spelled(d_input, pair) for pair in pairs]
-        spelled.append(_spelled(d_bias, names))
-    else:
-        names.update(x=ins[0], y=ins[-1])
-        templates = list(rule.local_grads)
-        spelled = [_spelled(local, names) for local in templates]
-    return [
-        "" if local == "1.0" else local if _tight(template) else f"({local})"
-        for local, template in zip(spelled, templates)
-    ]
+        d_weight, d_input, d_bias = factors
+        pairs = [_Spelling(w=w, x=x, out=out) for w, x in zip(ins[:n], ins[n : 2 * n])]
+        return [
+            *(d_weight.format_map(pair) for pair in pairs),
+            *(d_input.format_map(pair) for pair in pairs),
+            d_bias.format_map(_Spelling(out=out)),
+        ]
+    names = _Spelling(x=ins[0], y=ins[-1], out=out)
+    return [factor.format_map(names) for factor in factors]
 
 
 @functools.cache
@@ -121,17 +149,21 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     for node in order:
         needs[id(node)] = id(node) in observable or any(needs[id(c)] for c in node.children)
 
-    known = names.of  # the names given so far, by id(node)
+    spelled: dict[int, str] = {}  # how each node is written: its name, or a constant's value
 
     def name(node: Value) -> str:
-        if id(node) in known:
-            return known[id(node)]
+        found = spelled.get(id(node))
+        if found is not None:
+            return found
         source = sources.get(id(node))
         if source is not None and source.kind == "const":
-            return repr(source.value)
-        default = "x" if source is not None and source.kind in ("input", "expr") else "v"
-        default = "w" if source is not None and source.kind == "param" else default
-        return names.name(node, "loss" if node is recording.root else default)
+            found = repr(source.value)
+        else:
+            default = "x" if source is not None and source.kind in ("input", "expr") else "v"
+            default = "w" if source is not None and source.kind == "param" else default
+            found = names.name(node, "loss" if node is recording.root else default)
+        spelled[id(node)] = found
+        return found
 
     closure_names: list[str] = []
     closure_objects: list[Any] = []
@@ -179,13 +211,14 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     for node in backward_order(root):  # backward()'s own order: the same sums
         if not node.children or not needs[id(node)]:
             continue
-        ins = [name(c) for c in node.children]
+        children = node.children  # every node of the graph is named by now
+        ins = [spelled[id(child)] for child in children]
         upstream = grad_of[id(node)]
-        for child, local in zip(node.children, _locals(node, name(node), ins)):
+        for child, local in zip(children, _locals(node, spelled[id(node)], ins)):
             if not needs[id(child)]:
                 continue
             term = f"{local} * {upstream}" if local else upstream
-            own = f"d_{name(child)}"
+            own = f"d_{spelled[id(child)]}"
             so_far = grad_of.get(id(child))
             if so_far is None and not local and not is_named(child):
                 grad_of[id(child)] = upstream
