@@ -29,7 +29,7 @@ import numpy as np
 
 from ..engine import Value
 from ..functions import Function
-from ..graph import observing, toposort, tracing
+from ..graph import observing, tracing
 from ..tensor import Tensor
 from ..validate import holds_reals
 from .tracked import (
@@ -443,9 +443,11 @@ def _plain_again(recorder: Recorder) -> None:
     """Every node's data (and local derivatives) plain again, as the eager engine made them."""
     for node in [*recorder.made.values(), *recorder.keep]:
         if isinstance(node, Value):
-            node.data = float(node.data.real) if isinstance(node.data, float) else node.data
-            if node.local_grads:
-                node.local_grads = tuple(plain(g) for g in node.local_grads)
+            if type(node.data) is TrackedFloat:
+                node.data = node.data.real  # the float itself
+            local = node.local_grads
+            if local and any(type(g) is TrackedFloat for g in local):
+                node.local_grads = tuple(plain(g) for g in local)
         elif isinstance(node, Tensor) and isinstance(node.data, TrackedArray):
             node.data = node.data.view(np.ndarray)
 
@@ -464,11 +466,10 @@ def _check_root(root: Any) -> None:
 
 def _recording(recorder: Recorder, root: Any, key: Any, arg_leaves: list[Any]) -> Recording:
     _check_root(root)
-    graph = toposort(root)
     originals = {id(x): x for x in arg_leaves if isinstance(x, (Value, Tensor))}
     sources: dict[int, Source] = {}
     needed: dict[int, Node] = {}
-    stack = list(graph)  # the graph, and every node whose data an expression reads
+    stack = [root]  # the graph, and every node whose data an expression reads
     guards = recorder.guards
     for expr, _, _ in guards:
         stack.extend(e.node for e in walk(expr) if isinstance(e, Data))
@@ -477,9 +478,11 @@ def _recording(recorder: Recorder, root: Any, key: Any, arg_leaves: list[Any]) -
         if id(node) in needed:
             continue
         needed[id(node)] = node
-        stack.extend(node.children)
-        for expr in _exprs_of_node(recorder, node):
-            stack.extend(e.node for e in walk(expr) if isinstance(e, Data))
+        children = node.children
+        stack.extend(children)
+        if not children or isinstance(node, Tensor):  # a Value op reads nothing else
+            for expr in _exprs_of_node(recorder, node):
+                stack.extend(e.node for e in walk(expr) if isinstance(e, Data))
     before = [n for n in needed.values() if id(n) not in recorder.made]
     order = [*before, *(n for n in recorder.made.values() if id(n) in needed)]
     requires_grad: dict[int, bool] = {}
@@ -513,8 +516,8 @@ def _recording(recorder: Recorder, root: Any, key: Any, arg_leaves: list[Any]) -
                 sources[id(node)] = Source(
                     "const", value=data.copy() if isinstance(data, np.ndarray) else data
                 )
-    for node in order:
-        _check_replayable(node)
+        else:
+            _check_replayable(node)
     position = {id(node): i for i, node in enumerate(order)}
     placed = []
     for expr, expected, what in guards:
