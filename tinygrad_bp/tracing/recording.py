@@ -298,7 +298,8 @@ class Recorder(Log):
         """The forward hook: a Value was made (Tensors are reported through ``tracing``)."""
         if not isinstance(node, Value):
             return
-        self._close_run()
+        if self.run is not None:
+            self._close_run()
         pending, self.pending = self.pending, None
         if not operands:
             expr = None

@@ -25,6 +25,7 @@ from ..graph import backward_order
 from .names import Names, is_named, reserved
 from .recording import Recording, Source, TraceError
 from .render import Guards, Renderer
+from .tracked import Data, walk
 
 # What the generated code calls, by the name it calls it: the functions the rules use.
 HELPERS: dict[str, Any] = {
@@ -134,6 +135,37 @@ def _input_line(name: str, source: Source) -> str:
     return f"{name} = i{source.index}.data"
 
 
+def _temporaries(recording: Recording) -> set[int]:
+    """The nodes whose number is read once, by the line of its one consumer, and never again.
+
+    An unnamed interior node (a product, or a partial sum of a long sum) whose one consumer
+    passes its gradient on unchanged (a sum: both local derivatives are 1, so neither
+    operand is read backward and the gradient keeps the consumer's name), whose own local
+    derivatives do not read it (``out``), and that no check or expression reads. Its number
+    is dead once its consumer's line has run, so its name can hold the next such number:
+    a step with fewer distinct names, which Python compiles about twice as fast.
+    """
+    order, sources, root = recording.order, recording.sources, recording.root
+    exprs = [s.expr for s in sources.values() if s.kind == "expr"]
+    exprs += [g.expr for g in recording.guards]
+    read = {id(e.node) for expr in exprs for e in walk(expr) if isinstance(e, Data)}
+    consumers: dict[int, int] = {}
+    candidates = []
+    for node in order:
+        if not node.children or id(node) in sources:
+            continue
+        _check_value(node)
+        _, factors = _rule(node)
+        passes = not any(factors)
+        for child in node.children:
+            consumers[id(child)] = consumers.get(id(child), 0) + 1
+            if not passes:
+                read.add(id(child))
+        if node is not root and not is_named(node) and not any("{out}" in f for f in factors):
+            candidates.append(id(node))
+    return {key for key in candidates if consumers.get(key) == 1 and key not in read}
+
+
 def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     """The body of the step (its lines), its closure's names, and the objects they name."""
     order, sources = recording.order, recording.sources
@@ -176,6 +208,8 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
 
     render = Renderer(recording, name, hold, names.fresh)
     checks = Guards(recording, render)
+    temporaries = _temporaries(recording)
+    free: list[str] = []  # the names of temporaries whose number is dead
     reads: list[str] = []
     forward: list[str] = checks.at(-1)
     backward: list[str] = []
@@ -184,7 +218,11 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         source = sources.get(id(node))
         if source is None:
             _check_value(node)
-            forward.append(_forward(node, name(node), [name(c) for c in node.children]))
+            ins = [name(c) for c in node.children]
+            free += [spelled[id(c)] for c in node.children if id(c) in temporaries]
+            if id(node) in temporaries:  # a dead temporary's name, or a new one
+                spelled[id(node)] = free.pop() if free else names.fresh("v")
+            forward.append(_forward(node, name(node), ins))
         elif source.kind == "expr":
             made = render(source.expr)
             forward += [*render.lines(), f"{name(node)} = real({made})"]

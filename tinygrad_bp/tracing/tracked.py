@@ -53,21 +53,21 @@ class TraceError(ValueError):
 # -- expressions ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)  # not frozen: one is made per node, frozen is slower
 class Arg:
     """Argument leaf ``index`` of the call (a number or an array), as passed."""
 
     index: int
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Data:
     """The data of a node made during the call (or of an argument's stand-in)."""
 
     node: Any
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Call:
     """``function(*args, **kwargs)``; its arguments may hold expressions (in lists too)."""
 
