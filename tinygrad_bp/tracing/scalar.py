@@ -18,7 +18,7 @@ import ast
 import functools
 import math
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..engine import FUNCTIONS, RULES, Value, rule_of, to_float
 from ..graph import backward_order
@@ -81,31 +81,40 @@ def _spellings(op: str, exponent: str) -> tuple[str, tuple[str, ...]]:
     return _template(rule.forward, exponent), factors
 
 
-def _rule(node: Value) -> tuple[str, tuple[str, ...]]:
-    """``node``'s rule as format strings (``_spellings``), or TraceError."""
+class _Op(NamedTuple):
+    """An interior node as the step writes it: its operands and its rule (``_spellings``)."""
+
+    children: tuple[Value, ...]
+    forward: str
+    factors: tuple[str, ...]
+    weighted: bool  # a weighted sum w·x+b, whose operands are the weights, inputs and bias
+
+
+def _op(node: Value) -> _Op:
+    """``node``'s operands and rule as format strings, or TraceError."""
+    _check_value(node)
     try:
         op, exponent = rule_of(node)
     except ValueError:
         raise TraceError(f"trace: cannot trace the {node.op!r} op (no rule for it)") from None
-    return _spellings(op, "" if exponent is None else repr(exponent))
+    forward, factors = _spellings(op, "" if exponent is None else repr(exponent))
+    return _Op(node.children, forward, factors, op == "w·x+b")
 
 
-def _forward(node: Value, out: str, ins: list[str]) -> str:
-    """The line computing ``node`` from its operands: its rule's forward formula."""
-    forward, _ = _rule(node)
-    if node.op == "w·x+b":
+def _forward(op: _Op, out: str, ins: list[str]) -> str:
+    """The line computing the node from its operands: its rule's forward formula."""
+    if op.weighted:
         n = (len(ins) - 1) // 2
         w, x = f"({', '.join(ins[:n])},)", f"({', '.join(ins[n : 2 * n])},)"
-        return f"{out} = {forward.format_map(_Spelling(w=w, x=x, b=ins[-1]))}"
-    return f"{out} = {forward.format_map(_Spelling(x=ins[0], y=ins[-1]))}"
+        return f"{out} = {op.forward.format_map(_Spelling(w=w, x=x, b=ins[-1]))}"
+    return f"{out} = {op.forward.format_map(_Spelling(x=ins[0], y=ins[-1]))}"
 
 
-def _locals(node: Value, out: str, ins: list[str]) -> list[str]:
+def _locals(op: _Op, out: str, ins: list[str]) -> list[str]:
     """d(out)/d(operand) for each operand, as an expression ("" for 1: the gradient passes)."""
-    _, factors = _rule(node)
-    if node.op == "w·x+b":  # per element: d/dw_i reads x_i, d/dx_i reads w_i
+    if op.weighted:  # per element: d/dw_i reads x_i, d/dx_i reads w_i
         n = (len(ins) - 1) // 2
-        d_weight, d_input, d_bias = factors
+        d_weight, d_input, d_bias = op.factors
         pairs = [_Spelling(w=w, x=x, out=out) for w, x in zip(ins[:n], ins[n : 2 * n])]
         return [
             *(d_weight.format_map(pair) for pair in pairs),
@@ -113,7 +122,7 @@ def _locals(node: Value, out: str, ins: list[str]) -> list[str]:
             d_bias.format_map(_Spelling(out=out)),
         ]
     names = _Spelling(x=ins[0], y=ins[-1], out=out)
-    return [factor.format_map(names) for factor in factors]
+    return [factor.format_map(names) for factor in op.factors]
 
 
 @functools.cache
@@ -135,7 +144,7 @@ def _input_line(name: str, source: Source) -> str:
     return f"{name} = i{source.index}.data"
 
 
-def _temporaries(recording: Recording) -> set[int]:
+def _temporaries(recording: Recording, ops: dict[int, _Op]) -> set[int]:
     """The nodes whose number is read once, by the line of its one consumer, and never again.
 
     An unnamed interior node (a product, or a partial sum of a long sum) whose one consumer
@@ -145,23 +154,22 @@ def _temporaries(recording: Recording) -> set[int]:
     is dead once its consumer's line has run, so its name can hold the next such number:
     a step with fewer distinct names, which Python compiles about twice as fast.
     """
-    order, sources, root = recording.order, recording.sources, recording.root
-    exprs = [s.expr for s in sources.values() if s.kind == "expr"]
+    exprs = [s.expr for s in recording.sources.values() if s.kind == "expr"]
     exprs += [g.expr for g in recording.guards]
     read = {id(e.node) for expr in exprs for e in walk(expr) if isinstance(e, Data)}
+    read.add(id(recording.root))
     consumers: dict[int, int] = {}
     candidates = []
-    for node in order:
-        if not node.children or id(node) in sources:
+    for node in recording.order:
+        op = ops.get(id(node))
+        if op is None:
             continue
-        _check_value(node)
-        _, factors = _rule(node)
-        passes = not any(factors)
-        for child in node.children:
+        passes = not any(op.factors)
+        for child in op.children:
             consumers[id(child)] = consumers.get(id(child), 0) + 1
             if not passes:
                 read.add(id(child))
-        if node is not root and not is_named(node) and not any("{out}" in f for f in factors):
+        if not any("{out}" in factor for factor in op.factors) and not is_named(node):
             candidates.append(id(node))
     return {key for key in candidates if consumers.get(key) == 1 and key not in read}
 
@@ -177,9 +185,13 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         and sources[id(node)].kind in ("param", "input")
         and isinstance(node, Value)  # a Tensor argument read for its data takes no grad
     }
+    ops = {id(node): _op(node) for node in order if id(node) not in sources}
     needs: dict[int, bool] = {}
     for node in order:
-        needs[id(node)] = id(node) in observable or any(needs[id(c)] for c in node.children)
+        op = ops.get(id(node))
+        needs[id(node)] = id(node) in observable or (
+            op is not None and any(needs[id(c)] for c in op.children)
+        )
 
     spelled: dict[int, str] = {}  # how each node is written: its name, or a constant's value
 
@@ -208,7 +220,7 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
 
     render = Renderer(recording, name, hold, names.fresh)
     checks = Guards(recording, render)
-    temporaries = _temporaries(recording)
+    temporaries = _temporaries(recording, ops)
     free: list[str] = []  # the names of temporaries whose number is dead
     reads: list[str] = []
     forward: list[str] = checks.at(-1)
@@ -217,12 +229,12 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     for position, node in enumerate(order):
         source = sources.get(id(node))
         if source is None:
-            _check_value(node)
-            ins = [name(c) for c in node.children]
-            free += [spelled[id(c)] for c in node.children if id(c) in temporaries]
+            op = ops[id(node)]
+            ins = [name(c) for c in op.children]
+            free += [spelled[id(c)] for c in op.children if id(c) in temporaries]
             if id(node) in temporaries:  # a dead temporary's name, or a new one
                 spelled[id(node)] = free.pop() if free else names.fresh("v")
-            forward.append(_forward(node, name(node), ins))
+            forward.append(_forward(op, name(node), ins))
         elif source.kind == "expr":
             made = render(source.expr)
             forward += [*render.lines(), f"{name(node)} = real({made})"]
@@ -247,12 +259,12 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     backward.append(f"d_{name(root)} = 1.0")
     grad_of[id(root)] = f"d_{name(root)}"
     for node in backward_order(root):  # backward()'s own order: the same sums
-        if not node.children or not needs[id(node)]:
+        op = ops.get(id(node))
+        if op is None or not needs[id(node)]:
             continue
-        children = node.children  # every node of the graph is named by now
-        ins = [spelled[id(child)] for child in children]
+        ins = [spelled[id(child)] for child in op.children]  # every node is named by now
         upstream = grad_of[id(node)]
-        for child, local in zip(children, _locals(node, spelled[id(node)], ins)):
+        for child, local in zip(op.children, _locals(op, spelled[id(node)], ins)):
             if not needs[id(child)]:
                 continue
             term = f"{local} * {upstream}" if local else upstream
