@@ -589,3 +589,75 @@ def test_a_step_of_many_primitives_is_written_out_and_replays_as_eager():
     eager.backward()
     assert loss == eager.item()
     assert np.array_equal(W.grad, eager_W.grad)
+
+
+# -- long sums: shared names, reused temporaries ----------------------------------------------
+
+
+def _eager_and_traced(fn, params, points):
+    """The traced step and the eager engine on each point: losses and grads, side by side."""
+    step = trace(fn, points[0])
+    for point in points:
+        for p in params:
+            p.grad = 0.0
+        loss = step(point)
+        traced = [p.grad for p in params]
+        for p in params:
+            p.grad = 0.0
+        eager = fn(point)
+        eager.backward()
+        assert loss == eager.data
+        assert traced == [p.grad for p in params]
+    return step
+
+
+@given(st.lists(finite, min_size=12, max_size=12), st.lists(finite, min_size=4, max_size=4))
+@settings(max_examples=30, deadline=None)
+def test_a_long_sum_of_products_reuses_its_temporaries_and_equals_eager(ws, x):
+    """A dot product (microgpt's ``linear``): the products and partial sums hold reused
+    names, the gradient flows through the sum without copy lines, and every number is
+    the eager engine's, to the last bit."""
+    weights = [Value(w) for w in ws]
+    rows = [weights[4 * r : 4 * r + 4] for r in range(3)]
+
+    def fn(inputs):
+        xs = [Value(v) for v in inputs]
+        outs = [sum(w * v for w, v in zip(row, xs)) for row in rows]
+        return sum(o * o for o in outs)
+
+    step = _eager_and_traced(fn, weights, [x, [v * -0.5 + 1.0 for v in x], [0.0, -0.0, 1.0, 2.0]])
+    lines = [line.strip() for line in step.source.splitlines()]
+    forward = [line for line in lines if line.startswith("v") and " = " in line]
+    targets = {line.split(" = ")[0] for line in forward}
+    assert len(targets) < len(forward) / 2  # names reused, not one per node
+    copies = [line for line in lines if line.startswith("d_v") and line.count(" ") == 2]
+    assert copies == []  # no `d_v7 = d_v8`
+
+
+def test_a_partial_sum_read_again_keeps_its_own_name_and_value():
+    """A partial sum that a product reads again (its local derivative needs it) and one
+    that a branch on data reads are not temporaries: the step stays equal to eager."""
+    a, b, c = Value(0.3), Value(-1.2), Value(2.5)
+
+    def fn(x):
+        s = a * x + b  # read again below, by a product and by a comparison
+        t = s + c
+        u = t * s if s.data < 10.0 else t
+        return u + s * a
+
+    _eager_and_traced(fn, [a, b, c], [0.7, -3.0, 1e-3])
+
+
+def test_a_gradient_passed_through_and_then_added_to_is_the_eager_sum():
+    """An unnamed node reached first by a sum (its gradient keeps the sum's name) and then
+    by a product: the second arrival is added as ``backward()`` adds it."""
+    p, q, r = Value(1.5), Value(-0.25), Value(3.0)
+
+    def fn(x):
+        s = p * x  # unnamed, two consumers
+        u = s * r  # made before t, so the sweep reaches t first
+        t = s + q
+        return u + t * t
+
+    step = _eager_and_traced(fn, [p, q, r], [0.5, -2.0, 7.0])
+    assert any(" = d_" in line and " + " in line for line in step.source.splitlines())
