@@ -215,6 +215,14 @@ class Recorder(Log):
         self.keep: list[Any] = []  # tracked objects whose ids are keys above
         self.arrays: list[np.ndarray] = []  # the arguments' arrays (and Tensors' data)
 
+    def release(self) -> None:
+        """Let go of the graph: its tracked numbers point back here (``log``), and the
+        cycle would keep every node alive until the cyclic collector found it."""
+        for table in (self.made, self.leaf_exprs, self.ops, self.stands_for):
+            table.clear()
+        self.keep.clear()
+        self.run = self.pending = None
+
     # -- what the tracked objects report -------------------------------------------------
 
     def _settle(self) -> None:
@@ -438,6 +446,7 @@ def record(fn: Callable[..., Any], args: Sequence[Any]) -> Recording:
         return _recording(recorder, root, key, arg_leaves)
     finally:
         _plain_again(recorder)
+        recorder.release()
 
 
 def _plain_again(recorder: Recorder) -> None:

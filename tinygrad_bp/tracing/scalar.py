@@ -73,8 +73,10 @@ def _spellings(op: str, exponent: str) -> tuple[str, tuple[str, ...]]:
     """
     rule = RULES[op]
     factors = tuple(
-        "" if local == "1.0"
-        else _template(local, exponent) if _tight(local)
+        ""
+        if local == "1.0"
+        else _template(local, exponent)
+        if _tight(local)
         else f"({_template(local, exponent)})"
         for local in rule.local_grads
     )
