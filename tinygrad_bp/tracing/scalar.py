@@ -232,7 +232,7 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         source = sources.get(id(node))
         if source is None:
             op = ops[id(node)]
-            ins = [name(c) for c in op.children]
+            ins = [spelled.get(id(c)) or name(c) for c in op.children]
             free += [spelled[id(c)] for c in op.children if id(c) in temporaries]
             if id(node) in temporaries:  # a dead temporary's name, or a new one
                 spelled[id(node)] = free.pop() if free else names.fresh("v")
@@ -250,7 +250,8 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
             reads.append(_input_line(name(node), source))
             if id(node) in observable:
                 receivers.append((id(node), f"i{source.index}"))
-        forward += checks.at(position)
+        if position in checks.by_position:
+            forward += checks.at(position)
     # The name holding each node's gradient so far. A gradient that only passes through
     # (local derivative 1, the first to arrive) to a node the derivation does not name
     # (the partial sums of a long sum) keeps its consumer's name: the same number, so no
@@ -269,12 +270,13 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         for child, local in zip(op.children, _locals(op, spelled[id(node)], ins)):
             if not needs[id(child)]:
                 continue
-            term = f"{local} * {upstream}" if local else upstream
-            own = f"d_{spelled[id(child)]}"
             so_far = grad_of.get(id(child))
             if so_far is None and not local and not is_named(child):
                 grad_of[id(child)] = upstream
-            elif so_far is None:
+                continue
+            term = f"{local} * {upstream}" if local else upstream
+            own = f"d_{spelled[id(child)]}"
+            if so_far is None:
                 backward.append(f"{own} = {term}")
                 grad_of[id(child)] = own
             elif so_far == own:
