@@ -614,10 +614,10 @@ def _eager_and_traced(fn, params, points):
 
 @given(st.lists(finite, min_size=12, max_size=12), st.lists(finite, min_size=4, max_size=4))
 @settings(max_examples=30, deadline=None)
-def test_a_long_sum_of_products_reuses_its_temporaries_and_equals_eager(ws, x):
-    """A dot product (microgpt's ``linear``): the products and partial sums hold reused
-    names, the gradient flows through the sum without copy lines, and every number is
-    the eager engine's, to the last bit."""
+def test_a_long_sum_of_products_is_one_line_and_equals_eager(ws, x):
+    """A dot product (microgpt's ``linear``): its products and partial sums, read by nothing
+    else, are written into the line of the sum; the gradient flows through the sum without
+    copy lines; every number is the eager engine's, to the last bit."""
     weights = [Value(w) for w in ws]
     rows = [weights[4 * r : 4 * r + 4] for r in range(3)]
 
@@ -628,11 +628,32 @@ def test_a_long_sum_of_products_reuses_its_temporaries_and_equals_eager(ws, x):
 
     step = _eager_and_traced(fn, weights, [x, [v * -0.5 + 1.0 for v in x], [0.0, -0.0, 1.0, 2.0]])
     lines = [line.strip() for line in step.source.splitlines()]
-    forward = [line for line in lines if line.startswith("v") and " = " in line]
-    targets = {line.split(" = ")[0] for line in forward}
-    assert len(targets) < len(forward) / 2  # names reused, not one per node
+    sums = [line for line in lines if line.startswith("v") and line.count(" * ") == 4]
+    assert len(sums) == 3  # one line per row: four products and their partial sums
     copies = [line for line in lines if line.startswith("d_v") and line.count(" ") == 2]
     assert copies == []  # no `d_v7 = d_v8`
+
+
+def test_a_sum_longer_than_a_line_takes_several_and_equals_eager():
+    ws = [Value(1.0 / (k + 3)) for k in range(250)]
+
+    def fn(x):
+        return sum(w * Value(x) for w in ws)
+
+    step = _eager_and_traced(fn, ws, [0.3, -1.7])
+    lines = [line for line in step.source.splitlines() if " * x1" in line and "d_" not in line]
+    assert 2 <= len(lines) <= 5  # 250 products in a few lines, not one per node nor one
+
+
+def test_a_sum_on_the_right_of_a_sum_is_bracketed():
+    """p + (q + r) is not (p + q) + r in floating point: at 1e16 they give 0 and 1."""
+    p, q, r = Value(1e16), Value(-1e16), Value(0.0)
+
+    def fn(x):
+        return p + (q + Value(x) * r + Value(x))
+
+    step = _eager_and_traced(fn, [p, q, r], [1.0, 3.0])
+    assert step(1.0) == 0.0
 
 
 def test_a_partial_sum_read_again_keeps_its_own_name_and_value():

@@ -10,6 +10,13 @@ eager op runs, spelled with the names of this step (sigmoid's local derivative
 same order as the eager engine give the same numbers, to the last bit. Gradients flow only into
 nodes that lead to a parameter or an argument ``Value``: the others are thrown
 away each call, so no line is spent on them.
+
+A long sum is the exception to one line per node (``_temporaries``): its products
+and partial sums, read by nothing but the next addition, are written into the sum's
+line (``v1 = w3 * x1 + 0.0 + w2 * x2``, grouped as the eager engine adds), and the
+gradient that passes through them unchanged keeps the sum's name. Python compiles a
+statement at a few microseconds, so this is what makes microgpt's step of some
+70,000 nodes quick to compile.
 """
 
 from __future__ import annotations
@@ -87,9 +94,14 @@ class _Op(NamedTuple):
     """An interior node as the step writes it: its operands and its rule (``_spellings``)."""
 
     children: tuple[Value, ...]
+    rule: str  # its key in engine.RULES
     forward: str
     factors: tuple[str, ...]
-    weighted: bool  # a weighted sum w·x+b, whose operands are the weights, inputs and bias
+
+    @property
+    def weighted(self) -> bool:
+        """A weighted sum w·x+b, whose operands are the weights, the inputs and the bias."""
+        return self.rule == "w·x+b"
 
 
 def _op(node: Value) -> _Op:
@@ -100,16 +112,25 @@ def _op(node: Value) -> _Op:
     except ValueError:
         raise TraceError(f"trace: cannot trace the {node.op!r} op (no rule for it)") from None
     forward, factors = _spellings(op, "" if exponent is None else repr(exponent))
-    return _Op(node.children, forward, factors, op == "w·x+b")
+    return _Op(node.children, op, forward, factors)
 
 
-def _forward(op: _Op, out: str, ins: list[str]) -> str:
-    """The line computing the node from its operands: its rule's forward formula."""
+def _expression(op: _Op, ins: list[str]) -> str:
+    """The node computed from its operands: its rule's forward formula."""
     if op.weighted:
         n = (len(ins) - 1) // 2
         w, x = f"({', '.join(ins[:n])},)", f"({', '.join(ins[n : 2 * n])},)"
-        return f"{out} = {op.forward.format_map(_Spelling(w=w, x=x, b=ins[-1]))}"
-    return f"{out} = {op.forward.format_map(_Spelling(x=ins[0], y=ins[-1]))}"
+        return op.forward.format_map(_Spelling(w=w, x=x, b=ins[-1]))
+    return op.forward.format_map(_Spelling(x=ins[0], y=ins[-1]))
+
+
+def _operand(text: str, inner: str, outer: str, position: int) -> str:
+    """An operand's expression written inside its consumer's: bare where Python's own
+    precedence and left-to-right grouping compute it first (``a * b + c`` for a product,
+    ``a + b + c`` for a sum on the left of a sum), else bracketed."""
+    if outer == "+" and (inner == "*" or inner == "+" and position == 0):
+        return text
+    return f"({text})"
 
 
 def _locals(op: _Op, out: str, ins: list[str]) -> list[str]:
@@ -144,6 +165,11 @@ def _tight(template: str) -> bool:
 def _input_line(name: str, source: Source) -> str:
     """The line that reads a Value argument's number (its stand-in's, when traced)."""
     return f"{name} = i{source.index}.data"
+
+
+# The most operations written into one line: a sum of more terms takes several lines (Python
+# compiles a nested expression recursively).
+_DEEPEST = 100
 
 
 def _temporaries(recording: Recording, ops: dict[int, _Op]) -> set[int]:
@@ -224,6 +250,8 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     checks = Guards(recording, render)
     temporaries = _temporaries(recording, ops)
     free: list[str] = []  # the names of temporaries whose number is dead
+    # the temporaries not yet written: their expression, rule, the names they read, depth
+    inside: dict[int, tuple[str, str, list[str], int]] = {}
     reads: list[str] = []
     forward: list[str] = checks.at(-1)
     backward: list[str] = []
@@ -232,11 +260,27 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         source = sources.get(id(node))
         if source is None:
             op = ops[id(node)]
-            ins = [spelled.get(id(c)) or name(c) for c in op.children]
-            free += [spelled[id(c)] for c in op.children if id(c) in temporaries]
-            if id(node) in temporaries:  # a dead temporary's name, or a new one
-                spelled[id(node)] = free.pop() if free else names.fresh("v")
-            forward.append(_forward(op, name(node), ins))
+            ins, release, depth = [], [], 0
+            for position_in, child in enumerate(op.children):
+                written = inside.pop(id(child), None)
+                if written is not None:  # a temporary written into this line
+                    text, rule, names_read, levels = written
+                    ins.append(_operand(text, rule, op.rule, position_in))
+                    release += names_read
+                    depth = max(depth, levels)
+                else:
+                    ins.append(spelled.get(id(child)) or name(child))
+                    if id(child) in temporaries:
+                        release.append(ins[-1])
+            if id(node) in temporaries and depth < _DEEPEST:  # written into its consumer's
+                text = _expression(op, ins)
+                inside[id(node)] = (text, op.rule, release, depth + 1)
+                spelled[id(node)] = f"({text})"  # read by no line (the gradient passes)
+            else:
+                free += release  # read by this line for the last time
+                if id(node) in temporaries:  # a dead temporary's name, or a new one
+                    spelled[id(node)] = free.pop() if free else names.fresh("v")
+                forward.append(f"{name(node)} = {_expression(op, ins)}")
         elif source.kind == "expr":
             made = render(source.expr)
             forward += [*render.lines(), f"{name(node)} = real({made})"]
