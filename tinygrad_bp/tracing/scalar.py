@@ -252,6 +252,7 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     free: list[str] = []  # the names of temporaries whose number is dead
     # the temporaries not yet written: their expression, rule, the names they read, depth
     inside: dict[int, tuple[str, str, list[str], int]] = {}
+    ins_of: dict[int, list[str]] = {}  # how each line wrote the node's operands
     reads: list[str] = []
     forward: list[str] = checks.at(-1)
     backward: list[str] = []
@@ -272,6 +273,7 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
                     ins.append(spelled.get(id(child)) or name(child))
                     if id(child) in temporaries:
                         release.append(ins[-1])
+            ins_of[id(node)] = ins
             if id(node) in temporaries and depth < _DEEPEST:  # written into its consumer's
                 text = _expression(op, ins)
                 inside[id(node)] = (text, op.rule, release, depth + 1)
@@ -309,9 +311,11 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         op = ops.get(id(node))
         if op is None or not needs[id(node)]:
             continue
-        ins = [spelled[id(child)] for child in op.children]  # every node is named by now
         upstream = grad_of[id(node)]
-        for child, local in zip(op.children, _locals(op, spelled[id(node)], ins)):
+        factors = (
+            _locals(op, spelled[id(node)], ins_of[id(node)]) if any(op.factors) else op.factors
+        )
+        for child, local in zip(op.children, factors):
             if not needs[id(child)]:
                 continue
             so_far = grad_of.get(id(child))
