@@ -11,12 +11,12 @@ same order as the eager engine give the same numbers, to the last bit. Gradients
 nodes that lead to a parameter or an argument ``Value``: the others are thrown
 away each call, so no line is spent on them.
 
-A long sum is the exception to one line per node (``_temporaries``): its products
-and partial sums, read by nothing but the next addition, are written into the sum's
-line (``v1 = w3 * x1 + 0.0 + w2 * x2``, grouped as the eager engine adds), and the
-gradient that passes through them unchanged keeps the sum's name. Python compiles a
-statement at a few microseconds, so this is what makes microgpt's step of some
-70,000 nodes quick to compile.
+A step of many nodes (``COMPACT_FROM``) is written compactly: a long sum's products
+and partial sums, read by nothing but the next addition, go into the sum's line
+(``v1 = w3 * x1 + 0.0 + w2 * x2``, grouped as the eager engine adds; see
+``_temporaries``), and a gradient that passes through a node unchanged keeps its
+consumer's name. Python compiles a statement at a few microseconds, so this is what
+makes microgpt's step of some 70,000 nodes quick to compile.
 """
 
 from __future__ import annotations
@@ -167,6 +167,9 @@ def _input_line(name: str, source: Source) -> str:
     return f"{name} = i{source.index}.data"
 
 
+# The number of nodes from which a step is written compactly (long sums in one line, no
+# copy lines): a smaller one, which a reader reads line by line, keeps one per node.
+COMPACT_FROM = 5_000
 # The most operations written into one line: a sum of more terms takes several lines (Python
 # compiles a nested expression recursively).
 _DEEPEST = 100
@@ -248,7 +251,8 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
 
     render = Renderer(recording, name, hold, names.fresh)
     checks = Guards(recording, render)
-    temporaries = _temporaries(recording, ops)
+    compact = len(order) >= COMPACT_FROM
+    temporaries = _temporaries(recording, ops) if compact else set()
     free: list[str] = []  # the names of temporaries whose number is dead
     # the temporaries not yet written: their expression, rule, the names they read, depth
     inside: dict[int, tuple[str, str, list[str], int]] = {}
@@ -298,11 +302,11 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
                 receivers.append((id(node), f"i{source.index}"))
         if position in checks.by_position:
             forward += checks.at(position)
-    # The name holding each node's gradient so far. A gradient that only passes through
-    # (local derivative 1, the first to arrive) to a node the derivation does not name
-    # (the partial sums of a long sum) keeps its consumer's name: the same number, so no
-    # line copies it; a second one to arrive gives the operand a name of its own
-    # (``d_v = d_out + ...``, the sum ``+=`` would compute).
+    # The name holding each node's gradient so far. In a compact step, a gradient that only
+    # passes through (local derivative 1, the first to arrive) to a node the derivation
+    # does not name (the partial sums of a long sum) keeps its consumer's name: the same
+    # number, so no line copies it; a second one to arrive gives the operand a name of
+    # its own (``d_v = d_out + ...``, the sum ``+=`` would compute).
     grad_of: dict[int, str] = {}
     root = recording.root
     backward.append(f"d_{name(root)} = 1.0")
@@ -319,7 +323,7 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
             if not needs[id(child)]:
                 continue
             so_far = grad_of.get(id(child))
-            if so_far is None and not local and not is_named(child):
+            if compact and so_far is None and not local and not is_named(child):
                 grad_of[id(child)] = upstream
                 continue
             term = f"{local} * {upstream}" if local else upstream
