@@ -2,6 +2,7 @@
 
     python benchmarks/traced_microgpt.py               # 20 epochs over the 20 names
     python benchmarks/traced_microgpt.py --epochs 3    # quicker
+    python benchmarks/traced_microgpt.py --breakdown   # where a trace's time goes
 
 The model and the peer are those of ``benchmarks/microgpt.py``: microgpt's GPT
 on scalars, and ``MinimalValue``, microgpt's own design (slots, local-derivative
@@ -102,11 +103,76 @@ def compare(epochs: int) -> dict[str, float]:
     return {**seconds, "ratio": seconds["minimal"] / seconds["traced"]}
 
 
+def breakdown(names: Sequence[str] = mg.NAMES, repeats: int = 3) -> dict[str, float]:
+    """Where a trace's time goes, in CPU seconds summed over ``names`` (best of ``repeats``).
+
+    The phases of ``trace``, run one by one as it runs them: the tracked run of the
+    loss (``record``), writing the source (``generate``), compiling it, and the
+    check against the eager engine; then one replay and one ``MinimalValue`` step
+    for scale.
+    """
+    from tinygrad_bp import Value
+    from tinygrad_bp import tracing as t
+    from tinygrad_bp.graph import collector_paused
+
+    params = mg.make_params(Value, seed=0)
+    minimal = mg.make_params(mg.MinimalValue, seed=0)
+    best: dict[str, float] = {}
+    for _ in range(repeats):
+        spent = dict.fromkeys(("record", "generate", "compile", "check", "replay", "minimal"), 0.0)
+        for name in names:
+            tokens = mg.tokens_of(name)
+            start = time.process_time()
+            with collector_paused():
+                recording = t.record(lambda k: mg.document_loss(Value, params, k), (tokens,))
+            recorded = time.process_time()
+            body, held, objects = t.scalar.generate(recording)
+            generated = time.process_time()
+            source, function, namespace = t._compile(
+                recording, body, held, objects, t.scalar.HELPERS
+            )
+            compiled = time.process_time()
+            step = t.Step(function, source, recording, body, namespace)
+            t._agree_with_eager(step, recording, (tokens,))
+            checked = time.process_time()
+            step(tokens)
+            replayed = time.process_time()
+            mg.document_loss(mg.MinimalValue, minimal, tokens).backward()
+            done = time.process_time()
+            for phase, seconds in zip(
+                spent,
+                (
+                    recorded - start,
+                    generated - recorded,
+                    compiled - generated,
+                    checked - compiled,
+                    replayed - checked,
+                    done - replayed,
+                ),
+            ):
+                spent[phase] += seconds
+        best = {k: min(v, best.get(k, v)) for k, v in spent.items()}
+    return best
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=20, help="epochs over the twenty names")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="where a trace's time goes, phase by phase"
+    )
     args = parser.parse_args(argv)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 100_000))  # the minimal engine recurses
+    if args.breakdown:
+        parts = breakdown()
+        traced = sum(parts[k] for k in ("record", "generate", "compile", "check"))
+        print(
+            f"tracing the {len(mg.NAMES)} names: {traced:.2f} s = "
+            + ", ".join(f"{k} {parts[k]:.2f}" for k in ("record", "generate", "compile", "check"))
+            + f"; one replay of each {parts['replay']:.3f} s, one MinimalValue step of each "
+            f"{parts['minimal']:.2f} s (a trace costs {traced / parts['minimal']:.1f} of them)"
+        )
+        return
     r = compare(args.epochs)
     print(
         f"microgpt, {len(mg.NAMES)} names x {args.epochs} epochs, one traced step per name "

@@ -7,6 +7,7 @@ relative (the generated code performs the eager operations in the same order,
 so in practice the numbers are identical).
 """
 
+import gc
 import math
 
 import numpy as np
@@ -20,6 +21,7 @@ from tinygrad_bp import Tensor, Value, delta, losses, trace
 from tinygrad_bp.nn import MLP, set_weights, tensor_mlp
 from tinygrad_bp.optim import SGD, Adam
 from tinygrad_bp.testing import programs
+from tinygrad_bp.tracing.scalar import COMPACT_FROM
 from tinygrad_bp.train import fit
 
 RTOL = 1e-12
@@ -589,3 +591,131 @@ def test_a_step_of_many_primitives_is_written_out_and_replays_as_eager():
     eager.backward()
     assert loss == eager.item()
     assert np.array_equal(W.grad, eager_W.grad)
+
+
+# -- large steps: long sums in one line, no copy lines ----------------------------------------
+
+# Weights of a long sum that makes a step large enough to be written compactly.
+_PAD = [Value(1.0 / (k + 2)) for k in range(COMPACT_FROM // 2)]
+
+
+def _padded(loss, x):
+    """``loss`` plus 0 times a long sum of products of x: the same numbers, a large step."""
+    return loss + sum(w * x for w in _PAD) * 0.0
+
+
+def _eager_and_traced(fn, params, points):
+    """The traced step and the eager engine on each point: losses and grads, side by side."""
+    step = trace(fn, points[0])
+    for point in points:
+        for p in params:
+            p.grad = 0.0
+        loss = step(point)
+        traced = [p.grad for p in params]
+        for p in params:
+            p.grad = 0.0
+        eager = fn(point)
+        eager.backward()
+        assert loss == eager.data
+        assert traced == [p.grad for p in params]
+    return step
+
+
+@given(st.lists(finite, min_size=12, max_size=12), st.lists(finite, min_size=4, max_size=4))
+@settings(max_examples=10, deadline=None)
+def test_a_large_steps_sums_of_products_are_one_line_each_and_equal_eager(ws, x):
+    """Dot products (microgpt's ``linear``) in a large step: each sum's products and partial
+    sums, read by nothing else, are written into its line; the gradient flows through
+    the sums without copy lines; every number is the eager engine's, to the last bit."""
+    weights = [Value(w) for w in ws]
+    rows = [weights[4 * r : 4 * r + 4] for r in range(3)] * (COMPACT_FROM // 24 + 1)
+
+    def fn(inputs):
+        xs = [Value(v) for v in inputs]
+        outs = [sum(w * v for w, v in zip(row, xs)) for row in rows]
+        return sum(o * o for o in outs)
+
+    step = _eager_and_traced(fn, weights, [x, [v * -0.5 + 1.0 for v in x], [0.0, -0.0, 1.0, 2.0]])
+    assert step.nodes >= COMPACT_FROM
+    lines = [line.strip() for line in step.source.splitlines()]
+    sums = [line for line in lines if line.startswith("v") and line.count(" * ") == 4]
+    assert len(sums) == len(rows)  # one line per row: four products and their partial sums
+    copies = [line for line in lines if line.startswith("d_v") and line.count(" ") == 2]
+    assert copies == []  # no `d_v7 = d_v8`
+
+
+def test_a_small_step_keeps_a_line_and_a_name_per_node():
+    """The derivation's own reading (the course's notebooks): each product its line."""
+    w = [Value(0.5), Value(-1.0)]
+    step = trace(lambda x: w[0] * x + w[1] * x, 2.0)
+    lines = [line.strip() for line in step.source.splitlines()]
+    assert ["v1 = w2 * x1", "v2 = w1 * x2", "loss = v1 + v2"] == [
+        line for line in lines if line.startswith(("v", "loss ="))
+    ]
+    assert "d_v1 = d_loss" in lines  # the gradient a sum passes on, on a line of its own
+
+
+def test_a_sum_longer_than_a_line_takes_several_and_equals_eager():
+    def fn(x):
+        return sum(w * x for w in _PAD)
+
+    step = _eager_and_traced(lambda x: fn(Value(x)), _PAD[:3], [0.3, -1.7])
+    sums = [line for line in step.source.splitlines() if line.count(" * x1") > 1]
+    assert len(_PAD) // 100 <= len(sums) <= len(_PAD) // 50  # about 100 products a line
+
+
+def test_a_sum_on_the_right_of_a_sum_is_bracketed():
+    """p + (q + r) is not (p + q) + r in floating point: at 1e16 they give 0 and 1."""
+    p, q, r = Value(1e16), Value(-1e16), Value(0.0)
+
+    def fn(x):
+        return _padded(p + (q + Value(x) * r + Value(x)), Value(x))
+
+    step = _eager_and_traced(fn, [p, q, r], [1.0, 3.0])
+    assert step(1.0) == 0.0
+    assert any("(w" in line and " + (" in line for line in step.source.splitlines())
+
+
+def test_a_partial_sum_read_again_keeps_its_own_name_and_value():
+    """In a large step, a partial sum that a product reads again (its local derivative
+    needs it) and one that a branch on data reads are not written into another line:
+    the step stays equal to eager."""
+    a, b, c = Value(0.3), Value(-1.2), Value(2.5)
+
+    def fn(x):
+        s = a * x + b  # read again below, by a product and by a comparison
+        t = s + c
+        u = t * s if s.data < 10.0 else t
+        return _padded(u + s * a, Value(x))
+
+    _eager_and_traced(fn, [a, b, c], [0.7, -3.0, 1e-3])
+
+
+def test_a_gradient_passed_through_and_then_added_to_is_the_eager_sum():
+    """In a large step, an unnamed node reached first by a sum (its gradient keeps the
+    sum's name) and then by a product: the second arrival is added as ``backward()``
+    adds it."""
+    p, q, r = Value(1.5), Value(-0.25), Value(3.0)
+
+    def fn(x):
+        s = p * x  # unnamed, two consumers
+        u = s * r  # made before t, so the sweep reaches t first
+        t = s + q
+        return _padded(u + t * t, Value(x))
+
+    step = _eager_and_traced(fn, [p, q, r], [0.5, -2.0, 7.0])
+    assert any(" = d_" in line and " + " in line for line in step.source.splitlines())
+
+
+def test_the_traced_graph_is_freed_when_trace_returns_not_left_to_the_collector():
+    """The recorder's tracked numbers point back to it; it lets go of the graph, so the
+    graph's nodes are freed at once rather than left in a cycle for the collector."""
+    ws = [Value(0.01 * k) for k in range(500)]
+    gc.collect()
+    gc.disable()
+    try:
+        trace(lambda x: sum(w * Value(x) for w in ws), 0.5)
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert left < 100  # about 2,000 nodes when the cycle kept them

@@ -18,7 +18,6 @@ must agree with the eager engine to the last bit (loss and every grad); else
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -177,8 +176,8 @@ def _compile(
         lines += ["    " + check, f"        raise mismatch(KEY, {packed})"]
     lines += ["    " + line for line in body]
     source = "\n".join(lines) + "\n"
-    factory = f"def make({', '.join([*closure_names, 'KEY', 'STATIC'])}):\n"
-    factory += textwrap.indent(source, "    ") + "    return step\n"
+    factory = f"def make({', '.join([*closure_names, 'KEY', 'STATIC'])}):\n    "
+    factory += "\n    ".join(lines) + "\n    return step\n"
     helpers = {**render.HELPERS, **helpers, "mismatch": mismatch}
     namespace: dict[str, Any] = dict(helpers)
     exec(compile(factory, "<traced step>", "exec"), namespace)  # noqa: S102 (our own code)

@@ -40,6 +40,20 @@ def reserved(n_args: int, n_leaves: int, helpers: set[str]) -> set[str]:
     return own | numbered | helpers
 
 
+def is_named(node: Any) -> bool:
+    """Whether the derivation names ``node`` (a usable label, or the stem of its op: z, o, h).
+
+    >>> from tinygrad_bp import Value
+    >>> x = Value(0.5, label="x")
+    >>> is_named(x), is_named(x.sigmoid()), is_named(x + x)
+    (True, True, False)
+    """
+    if node.op in _STEMS:
+        return True
+    label = _identifier(getattr(node, "label", ""))
+    return bool(label) and not keyword.iskeyword(label)
+
+
 class Names:
     """Hands out names: a node's label when it is a usable identifier, else a stem and a number."""
 
@@ -83,5 +97,7 @@ def _identifier(label: str) -> str:
     >>> _identifier("w[1][0,2]"), _identifier("o[2][1]"), _identifier("J"), _identifier("2x")
     ('w_1_0_2', 'o_2_1', 'J', '')
     """
+    if not label:  # most nodes: said first, it is a third of naming a large graph
+        return ""
     name = re.sub(r"\W+", "_", label.strip()).strip("_")
     return name if name.isidentifier() and name.isascii() else ""

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..engine import Value
 from ..functions import Function
-from ..graph import observing, toposort, tracing
+from ..graph import observing, tracing
 from ..tensor import Tensor
 from ..validate import holds_reals
 from .statics import Static
@@ -171,6 +171,14 @@ class Recorder(Log):
         self.keep: list[Any] = []  # tracked objects whose ids are keys above
         self.arrays: list[np.ndarray] = []  # the arguments' arrays (and Tensors' data)
 
+    def release(self) -> None:
+        """Let go of the graph: its tracked numbers point back here (``log``), and the
+        cycle would keep every node alive until the cyclic collector found it."""
+        for table in (self.made, self.leaf_exprs, self.ops, self.stands_for):
+            table.clear()
+        self.keep.clear()
+        self.run = self.pending = None
+
     # -- what the tracked objects report -------------------------------------------------
 
     def _settle(self) -> None:
@@ -254,7 +262,8 @@ class Recorder(Log):
         """The forward hook: a Value was made (Tensors are reported through ``tracing``)."""
         if not isinstance(node, Value):
             return
-        self._close_run()
+        if self.run is not None:
+            self._close_run()
         pending, self.pending = self.pending, None
         if not operands:
             expr = None
@@ -393,15 +402,18 @@ def record(fn: Callable[..., Any], args: Sequence[Any]) -> Recording:
         return _recording(recorder, root, key, arg_leaves)
     finally:
         _plain_again(recorder)
+        recorder.release()
 
 
 def _plain_again(recorder: Recorder) -> None:
     """Every node's data (and local derivatives) plain again, as the eager engine made them."""
     for node in [*recorder.made.values(), *recorder.keep]:
         if isinstance(node, Value):
-            node.data = float(node.data.real) if isinstance(node.data, float) else node.data
-            if node.local_grads:
-                node.local_grads = tuple(plain(g) for g in node.local_grads)
+            if type(node.data) is TrackedFloat:
+                node.data = node.data.real  # the float itself
+            local = node.local_grads
+            if local and any(type(g) is TrackedFloat for g in local):
+                node.local_grads = tuple(plain(g) for g in local)
         elif isinstance(node, Tensor) and isinstance(node.data, TrackedArray):
             node.data = node.data.view(np.ndarray)
 
@@ -420,11 +432,10 @@ def _check_root(root: Any) -> None:
 
 def _recording(recorder: Recorder, root: Any, key: Any, arg_leaves: list[Any]) -> Recording:
     _check_root(root)
-    graph = toposort(root)
     originals = {id(x): x for x in arg_leaves if isinstance(x, (Value, Tensor))}
     sources: dict[int, Source] = {}
     needed: dict[int, Node] = {}
-    stack = list(graph)  # the graph, and every node whose data an expression reads
+    stack = [root]  # the graph, and every node whose data an expression reads
     guards = recorder.guards
     for expr, _, _ in guards:
         stack.extend(e.node for e in walk(expr) if isinstance(e, Data))
@@ -433,9 +444,11 @@ def _recording(recorder: Recorder, root: Any, key: Any, arg_leaves: list[Any]) -
         if id(node) in needed:
             continue
         needed[id(node)] = node
-        stack.extend(node.children)
-        for expr in _exprs_of_node(recorder, node):
-            stack.extend(e.node for e in walk(expr) if isinstance(e, Data))
+        children = node.children
+        stack.extend(children)
+        if not children or isinstance(node, Tensor):  # a Value op reads nothing else
+            for expr in _exprs_of_node(recorder, node):
+                stack.extend(e.node for e in walk(expr) if isinstance(e, Data))
     before = [n for n in needed.values() if id(n) not in recorder.made]
     order = [*before, *(n for n in recorder.made.values() if id(n) in needed)]
     requires_grad: dict[int, bool] = {}
@@ -469,8 +482,8 @@ def _recording(recorder: Recorder, root: Any, key: Any, arg_leaves: list[Any]) -
                 sources[id(node)] = Source(
                     "const", value=data.copy() if isinstance(data, np.ndarray) else data
                 )
-    for node in order:
-        _check_replayable(node)
+        else:
+            _check_replayable(node)
     position = {id(node): i for i, node in enumerate(order)}
     placed = []
     for expr, expected, what in guards:

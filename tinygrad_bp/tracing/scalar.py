@@ -10,6 +10,13 @@ eager op runs, spelled with the names of this step (sigmoid's local derivative
 same order as the eager engine give the same numbers, to the last bit. Gradients flow only into
 nodes that lead to a parameter or an argument ``Value``: the others are thrown
 away each call, so no line is spent on them.
+
+A step of many nodes (``COMPACT_FROM``) is written compactly: a long sum's products
+and partial sums, read by nothing but the next addition, go into the sum's line
+(``v1 = w3 * x1 + 0.0 + w2 * x2``, grouped as the eager engine adds; see
+``_temporaries``), and a gradient that passes through a node unchanged keeps its
+consumer's name. Python compiles a statement at a few microseconds, so this is what
+makes microgpt's step of some 70,000 nodes quick to compile.
 """
 
 from __future__ import annotations
@@ -18,13 +25,14 @@ import ast
 import functools
 import math
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
-from ..engine import FUNCTIONS, RULES, Rule, Value, rule_of, to_float
+from ..engine import FUNCTIONS, RULES, Value, rule_of, to_float
 from ..graph import backward_order
-from .names import Names, reserved
+from .names import Names, is_named, reserved
 from .recording import Recording, Source, TraceError
 from .render import Guards, Renderer
+from .tracked import Data, walk
 
 # What the generated code calls, by the name it calls it: the functions the rules use.
 HELPERS: dict[str, Any] = {
@@ -37,54 +45,107 @@ HELPERS: dict[str, Any] = {
     "nan": math.nan,
 }
 _NAME = re.compile(r"[A-Za-z_]\w*")
+# The names a rule's expressions give the numbers of an op (engine.Rule): its operands,
+# its exponent, its result.
+_OPERANDS = frozenset({"x", "y", "c", "w", "b", "out"})
 
 
-def _spelled(expression: str, names: dict[str, str]) -> str:
-    """A rule's expression with its operand names (x, y, out, c, ...) replaced by ``names``."""
-    return _NAME.sub(lambda match: names.get(match.group(), match.group()), expression)
+class _Spelling(dict[str, str]):
+    """The names of one node's numbers; a name it does not give is left as it is."""
+
+    def __missing__(self, key: str) -> str:
+        return key
 
 
-def _rule(node: Value) -> tuple[Rule, dict[str, str]]:
-    """``node``'s rule and the spelling of its exponent (for ``**c``), or TraceError."""
+@functools.cache
+def _template(expression: str, exponent: str) -> str:
+    """A rule's expression as a format string over its operands (``x * y`` as ``{x} * {y}``),
+    the exponent ``c`` written in (the rule is parsed once, each node only fills it in)."""
+
+    def field(match: re.Match[str]) -> str:
+        word = match.group()
+        if word == "c" and exponent:
+            return exponent
+        return f"{{{word}}}" if word in _OPERANDS else word
+
+    return _NAME.sub(field, expression)
+
+
+@functools.cache
+def _spellings(op: str, exponent: str) -> tuple[str, tuple[str, ...]]:
+    """``op``'s forward formula and its local derivatives as factors, as format strings.
+
+    A local derivative of 1 is "" (the gradient passes on unchanged); one that is a
+    sum or a conditional is bracketed (see ``_tight``).
+    """
+    rule = RULES[op]
+    factors = tuple(
+        ""
+        if local == "1.0"
+        else _template(local, exponent)
+        if _tight(local)
+        else f"({_template(local, exponent)})"
+        for local in rule.local_grads
+    )
+    return _template(rule.forward, exponent), factors
+
+
+class _Op(NamedTuple):
+    """An interior node as the step writes it: its operands and its rule (``_spellings``)."""
+
+    children: tuple[Value, ...]
+    rule: str  # its key in engine.RULES
+    forward: str
+    factors: tuple[str, ...]
+
+    @property
+    def weighted(self) -> bool:
+        """A weighted sum w·x+b, whose operands are the weights, the inputs and the bias."""
+        return self.rule == "w·x+b"
+
+
+def _op(node: Value) -> _Op:
+    """``node``'s operands and rule as format strings, or TraceError."""
+    _check_value(node)
     try:
         op, exponent = rule_of(node)
     except ValueError:
         raise TraceError(f"trace: cannot trace the {node.op!r} op (no rule for it)") from None
-    return RULES[op], {} if exponent is None else {"c": repr(exponent)}
+    forward, factors = _spellings(op, "" if exponent is None else repr(exponent))
+    return _Op(node.children, op, forward, factors)
 
 
-def _forward(node: Value, out: str, ins: list[str]) -> str:
-    """The line computing ``node`` from its operands: its rule's forward formula."""
-    rule, names = _rule(node)
-    if node.op == "w·x+b":
+def _expression(op: _Op, ins: list[str]) -> str:
+    """The node computed from its operands: its rule's forward formula."""
+    if op.weighted:
         n = (len(ins) - 1) // 2
-        names.update(w=f"({', '.join(ins[:n])},)", x=f"({', '.join(ins[n : 2 * n])},)")
-        names["b"] = ins[-1]
-    else:
-        names.update(x=ins[0], y=ins[-1])
-    return f"{out} = {_spelled(rule.forward, names)}"
+        w, x = f"({', '.join(ins[:n])},)", f"({', '.join(ins[n : 2 * n])},)"
+        return op.forward.format_map(_Spelling(w=w, x=x, b=ins[-1]))
+    return op.forward.format_map(_Spelling(x=ins[0], y=ins[-1]))
 
 
-def _locals(node: Value, out: str, ins: list[str]) -> list[str]:
+def _operand(text: str, inner: str, outer: str, position: int) -> str:
+    """An operand's expression written inside its consumer's: bare where Python's own
+    precedence and left-to-right grouping compute it first (``a * b + c`` for a product,
+    ``a + b + c`` for a sum on the left of a sum), else bracketed."""
+    if outer == "+" and (inner == "*" or inner == "+" and position == 0):
+        return text
+    return f"({text})"
+
+
+def _locals(op: _Op, out: str, ins: list[str]) -> list[str]:
     """d(out)/d(operand) for each operand, as an expression ("" for 1: the gradient passes)."""
-    rule, names = _rule(node)
-    names["out"] = out
-    if node.op == "w·x+b":  # per element: d/dw_i reads x_i, d/dx_i reads w_i
+    if op.weighted:  # per element: d/dw_i reads x_i, d/dx_i reads w_i
         n = (len(ins) - 1) // 2
-        d_weight, d_input, d_bias = rule.local_grads
-        pairs = [{**names, "w": w, "x": x} for w, x in zip(ins[:n], ins[n : 2 * n])]
-        templates = [d_weight] * n + [d_input] * n + [d_bias]
-        spelled = [_spelled(d_weight, pair) for pair in pairs]
-        spelled += [_spelled(d_input, pair) for pair in pairs]
-        spelled.append(_spelled(d_bias, names))
-    else:
-        names.update(x=ins[0], y=ins[-1])
-        templates = list(rule.local_grads)
-        spelled = [_spelled(local, names) for local in templates]
-    return [
-        "" if local == "1.0" else local if _tight(template) else f"({local})"
-        for local, template in zip(spelled, templates)
-    ]
+        d_weight, d_input, d_bias = op.factors
+        pairs = [_Spelling(w=w, x=x, out=out) for w, x in zip(ins[:n], ins[n : 2 * n])]
+        return [
+            *(d_weight.format_map(pair) for pair in pairs),
+            *(d_input.format_map(pair) for pair in pairs),
+            d_bias.format_map(_Spelling(out=out)),
+        ]
+    names = _Spelling(x=ins[0], y=ins[-1], out=out)
+    return [factor.format_map(names) for factor in op.factors]
 
 
 @functools.cache
@@ -106,6 +167,44 @@ def _input_line(name: str, source: Source) -> str:
     return f"{name} = i{source.index}.data"
 
 
+# The number of nodes from which a step is written compactly (long sums in one line, no
+# copy lines): a smaller one, which a reader reads line by line, keeps one per node.
+COMPACT_FROM = 5_000
+# The most operations written into one line: a sum of more terms takes several lines (Python
+# compiles a nested expression recursively).
+_DEEPEST = 100
+
+
+def _temporaries(recording: Recording, ops: dict[int, _Op]) -> set[int]:
+    """The nodes whose number is read once, by the line of its one consumer, and never again.
+
+    An unnamed interior node (a product, or a partial sum of a long sum) whose one consumer
+    passes its gradient on unchanged (a sum: both local derivatives are 1, so neither
+    operand is read backward and the gradient keeps the consumer's name), whose own local
+    derivatives do not read it (``out``), and that no check or expression reads. Its number
+    is dead once its consumer's line has run, so its name can hold the next such number:
+    a step with fewer distinct names, which Python compiles about twice as fast.
+    """
+    exprs = [s.expr for s in recording.sources.values() if s.kind == "expr"]
+    exprs += [g.expr for g in recording.guards]
+    read = {id(e.node) for expr in exprs for e in walk(expr) if isinstance(e, Data)}
+    read.add(id(recording.root))
+    consumers: dict[int, int] = {}
+    candidates = []
+    for node in recording.order:
+        op = ops.get(id(node))
+        if op is None:
+            continue
+        passes = not any(op.factors)
+        for child in op.children:
+            consumers[id(child)] = consumers.get(id(child), 0) + 1
+            if not passes:
+                read.add(id(child))
+        if not any("{out}" in factor for factor in op.factors) and not is_named(node):
+            candidates.append(id(node))
+    return {key for key in candidates if consumers.get(key) == 1 and key not in read}
+
+
 def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     """The body of the step (its lines), its closure's names, and the objects they name."""
     order, sources = recording.order, recording.sources
@@ -117,21 +216,29 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         and sources[id(node)].kind in ("param", "input")
         and isinstance(node, Value)  # a Tensor argument read for its data takes no grad
     }
+    ops = {id(node): _op(node) for node in order if id(node) not in sources}
     needs: dict[int, bool] = {}
     for node in order:
-        needs[id(node)] = id(node) in observable or any(needs[id(c)] for c in node.children)
+        op = ops.get(id(node))
+        needs[id(node)] = id(node) in observable or (
+            op is not None and any(needs[id(c)] for c in op.children)
+        )
 
-    known = names.of  # the names given so far, by id(node)
+    spelled: dict[int, str] = {}  # how each node is written: its name, or a constant's value
 
     def name(node: Value) -> str:
-        if id(node) in known:
-            return known[id(node)]
+        found = spelled.get(id(node))
+        if found is not None:
+            return found
         source = sources.get(id(node))
         if source is not None and source.kind == "const":
-            return repr(source.value)
-        default = "x" if source is not None and source.kind in ("input", "expr") else "v"
-        default = "w" if source is not None and source.kind == "param" else default
-        return names.name(node, "loss" if node is recording.root else default)
+            found = repr(source.value)
+        else:
+            default = "x" if source is not None and source.kind in ("input", "expr") else "v"
+            default = "w" if source is not None and source.kind == "param" else default
+            found = names.name(node, "loss" if node is recording.root else default)
+        spelled[id(node)] = found
+        return found
 
     closure_names: list[str] = []
     closure_objects: list[Any] = []
@@ -144,15 +251,42 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
 
     render = Renderer(recording, name, hold, names.fresh)
     checks = Guards(recording, render)
+    compact = len(order) >= COMPACT_FROM
+    temporaries = _temporaries(recording, ops) if compact else set()
+    free: list[str] = []  # the names of temporaries whose number is dead
+    # the temporaries not yet written: their expression, rule, the names they read, depth
+    inside: dict[int, tuple[str, str, list[str], int]] = {}
+    ins_of: dict[int, list[str]] = {}  # how each line wrote the node's operands
     reads: list[str] = []
     forward: list[str] = checks.at(-1)
     backward: list[str] = []
-    writes: list[str] = []
+    receivers: list[tuple[int, str]] = []  # the leaves that take a grad: (id, what holds it)
     for position, node in enumerate(order):
         source = sources.get(id(node))
         if source is None:
-            _check_value(node)
-            forward.append(_forward(node, name(node), [name(c) for c in node.children]))
+            op = ops[id(node)]
+            ins, release, depth = [], [], 0
+            for position_in, child in enumerate(op.children):
+                written = inside.pop(id(child), None)
+                if written is not None:  # a temporary written into this line
+                    text, rule, names_read, levels = written
+                    ins.append(_operand(text, rule, op.rule, position_in))
+                    release += names_read
+                    depth = max(depth, levels)
+                else:
+                    ins.append(spelled.get(id(child)) or name(child))
+                    if id(child) in temporaries:
+                        release.append(ins[-1])
+            ins_of[id(node)] = ins
+            if id(node) in temporaries and depth < _DEEPEST:  # written into its consumer's
+                text = _expression(op, ins)
+                inside[id(node)] = (text, op.rule, release, depth + 1)
+                spelled[id(node)] = f"({text})"  # read by no line (the gradient passes)
+            else:
+                free += release  # read by this line for the last time
+                if id(node) in temporaries:  # a dead temporary's name, or a new one
+                    spelled[id(node)] = free.pop() if free else names.fresh("v")
+                forward.append(f"{name(node)} = {_expression(op, ins)}")
         elif source.kind == "expr":
             made = render(source.expr)
             forward += [*render.lines(), f"{name(node)} = real({made})"]
@@ -161,30 +295,48 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
             closure_names.append(holder)
             closure_objects.append(node)
             reads.append(f"{name(node)} = {holder}.data")
-            writes.append(f"{holder}.grad += d_{name(node)}")
+            receivers.append((id(node), holder))
         elif source.kind == "input":
             reads.append(_input_line(name(node), source))
             if id(node) in observable:
-                writes.append(f"i{source.index}.grad += d_{name(node)}")
-        forward += checks.at(position)
-    started: set[int] = set()
+                receivers.append((id(node), f"i{source.index}"))
+        if position in checks.by_position:
+            forward += checks.at(position)
+    # The name holding each node's gradient so far. In a compact step, a gradient that only
+    # passes through (local derivative 1, the first to arrive) to a node the derivation
+    # does not name (the partial sums of a long sum) keeps its consumer's name: the same
+    # number, so no line copies it; a second one to arrive gives the operand a name of
+    # its own (``d_v = d_out + ...``, the sum ``+=`` would compute).
+    grad_of: dict[int, str] = {}
     root = recording.root
     backward.append(f"d_{name(root)} = 1.0")
-    started.add(id(root))
+    grad_of[id(root)] = f"d_{name(root)}"
     for node in backward_order(root):  # backward()'s own order: the same sums
-        if not node.children or not needs[id(node)]:
+        op = ops.get(id(node))
+        if op is None or not needs[id(node)]:
             continue
-        ins = [name(c) for c in node.children]
-        upstream = f"d_{name(node)}"
-        for child, local in zip(node.children, _locals(node, name(node), ins)):
+        upstream = grad_of[id(node)]
+        factors = (
+            _locals(op, spelled[id(node)], ins_of[id(node)]) if any(op.factors) else op.factors
+        )
+        for child, local in zip(op.children, factors):
             if not needs[id(child)]:
                 continue
+            so_far = grad_of.get(id(child))
+            if compact and so_far is None and not local and not is_named(child):
+                grad_of[id(child)] = upstream
+                continue
             term = f"{local} * {upstream}" if local else upstream
-            if id(child) in started:
-                backward.append(f"d_{name(child)} += {term}")
+            own = f"d_{spelled[id(child)]}"
+            if so_far is None:
+                backward.append(f"{own} = {term}")
+                grad_of[id(child)] = own
+            elif so_far == own:
+                backward.append(f"{own} += {term}")
             else:
-                backward.append(f"d_{name(child)} = {term}")
-                started.add(id(child))
+                backward.append(f"{own} = {so_far} + {term}")
+                grad_of[id(child)] = own
+    writes = [f"{holder}.grad += {grad_of[key]}" for key, holder in receivers if key in grad_of]
     body = [
         "# read the parameters' current data and the inputs",
         *reads,

@@ -53,21 +53,21 @@ class TraceError(ValueError):
 # -- expressions ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)  # not frozen: one is made per node, frozen is slower
 class Arg:
     """Argument leaf ``index`` of the call (a number or an array), as passed."""
 
     index: int
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Data:
     """The data of a node made during the call (or of an argument's stand-in)."""
 
     node: Any
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Call:
     """``function(*args, **kwargs)``; its arguments may hold expressions (in lists too)."""
 
@@ -117,6 +117,9 @@ _ENGINE_CODE = {
         tensor_module.Tensor._fit,
     )
 }
+# The scalar engine's op methods: the number an op computes is its node's data, which the
+# recorder tracks as the node's own (``Data(node)``) the moment the node is made.
+_VALUE_OP_CODE = frozenset(function.__code__ for function in engine_module._OPS.values())
 # Code whose comparisons are an op's own definition (relu's x > 0), not fn's decisions.
 _DEFINITION_FILES = _ENGINE_FILES | {engine_module.__file__, tensor_module.__file__}
 
@@ -222,6 +225,8 @@ class TrackedFloat(float):
     def _binary(self, function: Callable[..., Any], other: Any, reflected: bool) -> Any:
         if not isinstance(other, (float, int)):
             return NotImplemented
+        if sys._getframe(2).f_code in _VALUE_OP_CODE:  # its expression would go unused
+            return function(other.real, self.real) if reflected else function(self.real, other.real)
         return (
             self._apply(function, other, self) if reflected else self._apply(function, self, other)
         )
