@@ -1,6 +1,7 @@
 """The scalar engine against independent oracles: math, analytic derivatives, finite differences."""
 
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -447,3 +448,46 @@ def test_sweep_order_leaves_every_grad_as_it_was():
     interior, leaves = sweep_order(out)
     assert [n.op for n in interior] == ["tanh", "+", "*"] and set(leaves) == {x, y}
     assert (type(x.grad), x.grad, y.grad, out.grad) == (int, 0, 1.5, 0.0)
+
+
+@pytest.mark.parametrize("op", [None, 3, b"+", len])
+def test_an_op_that_is_not_a_str_is_refused_by_name(op):
+    with pytest.raises(TypeError, match=type(op).__name__):
+        Value(1.0, (Value(2.0),), op)
+    node = Value(1.0) * 2.0
+    with pytest.raises(TypeError, match="must be a str"):
+        node.op = op
+    assert node.op == "*"
+
+
+def test_a_label_and_a_closure_given_at_once_in_two_threads_both_stay():
+    # Both go into the node's one record of rare attributes: neither may be lost.
+    import threading
+
+    nodes = [Value(float(k), (Value(1.0),), "f") for k in range(20_000)]
+    closures = [lambda: None for _ in nodes]
+    start = threading.Barrier(2)
+
+    def name_them() -> None:
+        start.wait()
+        for k, node in enumerate(nodes):
+            node.label = f"n{k}"
+
+    def give_closures() -> None:
+        start.wait()
+        for node, closure in zip(nodes, closures):
+            node._backward = closure
+
+    threads = [threading.Thread(target=name_them), threading.Thread(target=give_closures)]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race shows
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        sys.setswitchinterval(switch)
+    assert all(node.label == f"n{k}" for k, node in enumerate(nodes))
+    assert all(node._backward is closure for node, closure in zip(nodes, closures))
+    assert all(node.op == "f" for node in nodes)

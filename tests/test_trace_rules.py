@@ -568,3 +568,51 @@ def test_a_node_whose_derivatives_are_graph_nodes_is_refused():
 
     with pytest.raises(ValueError, match="create_graph"):
         trace(fn, 3.0)
+
+
+# -- arguments no walk could finish ---------------------------------------------------------
+
+
+def _self_holding_list():
+    loop = [1.0]
+    loop.append(loop)
+    return loop
+
+
+def _shared_forty_times():
+    shared = [1.0]
+    for _ in range(40):
+        shared = [shared, shared]  # 2**40 paths to the one number
+    return shared
+
+
+def _nested(levels):
+    part = 1.0
+    for _ in range(levels):
+        part = [part]
+    return part
+
+
+@pytest.mark.parametrize(
+    "argument, message",
+    [
+        (_self_holding_list(), r"args\[1\]\[1\] holds itself"),
+        ({"a": _self_holding_list()}, r"args\[1\]\['a'\]\[1\] holds itself"),
+        (_shared_forty_times(), "more than 1,000,000 parts"),
+        (_nested(150), r"args\[1\] nests .* more than 100 levels"),
+    ],
+)
+def test_arguments_that_no_walk_could_finish_are_refused_by_place(argument, message):
+    w = Value(0.5)
+    with pytest.raises(ValueError, match=message):
+        trace(lambda x, extra: w * x, Value(2.0), argument)
+    assert w.grad == 0.0
+
+
+@pytest.mark.parametrize("argument", [_self_holding_list(), _shared_forty_times()])
+def test_a_call_with_such_an_argument_is_refused_before_any_grad(argument):
+    w = Value(0.5)
+    step = trace(lambda x, extra: w * x * extra[0], Value(2.0), [1.0])
+    with pytest.raises(ValueError, match="holds itself|parts"):
+        step(Value(2.0), argument)
+    assert w.grad == 0.0

@@ -43,6 +43,7 @@ import linecache
 import math
 import numbers
 import operator
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
@@ -252,7 +253,7 @@ class Value:
     ) -> None:
         self.data = data if type(data) is float else to_float(data)
         self.grad = 0.0
-        self._made_by = _op
+        self._made_by = _op if type(_op) is str else _checked_op(_op)
         if label:
             self.label = label
         operands: tuple[Value, ...] = ()
@@ -349,18 +350,25 @@ class Value:
 
     @op.setter
     def op(self, op: str) -> None:
-        made_by = self._made_by
-        if isinstance(made_by, str):
-            self._made_by = op
-        else:
-            made_by.op = op
+        op = _checked_op(op)
+        with _RARE_LOCK:
+            made_by = self._made_by
+            if isinstance(made_by, str):
+                self._made_by = op
+            else:
+                made_by.op = op
 
     def _rare(self) -> _Rare:
-        """This node's record of rare attributes, made on first use."""
-        made_by = self._made_by
-        if isinstance(made_by, str):
-            made_by = self._made_by = _Rare(made_by)
-        return made_by
+        """This node's record of rare attributes, made on first use.
+
+        Under a lock: two threads giving a node its first rare attributes at once
+        would otherwise each make a record, and one of the two would be lost.
+        """
+        with _RARE_LOCK:
+            made_by = self._made_by
+            if isinstance(made_by, str):
+                made_by = self._made_by = _Rare(made_by)
+            return made_by
 
     @property
     def label(self) -> str:
@@ -473,6 +481,9 @@ class Value:
         return self.data
 
 
+_RARE_LOCK = threading.Lock()  # taken only to make or rename a record (see ``Value._rare``)
+
+
 class _Rare:
     """The op of a node that also has a label, a micrograd closure or an origin."""
 
@@ -511,6 +522,13 @@ def _checked_children(children: Iterable[Value]) -> tuple[Value, ...]:
         if not isinstance(child, Value):
             raise TypeError(f"Value: each child must be a Value, got {type(child).__name__}")
     return children
+
+
+def _checked_op(op: object) -> str:
+    """The name of an op: a str (micrograd's ``_op``), else TypeError naming the type."""
+    if not isinstance(op, str):
+        raise TypeError(f"Value: the op must be a str, got {type(op).__name__} {op!r:.40}")
+    return str(op)
 
 
 def _constant(number: Number) -> Value:

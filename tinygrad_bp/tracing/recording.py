@@ -31,7 +31,7 @@ from ..functions import Function
 from ..graph import observing, tracing
 from ..tensor import Tensor
 from ..validate import holds_reals
-from .statics import Static
+from .statics import Static, check_bounded
 from .tracked import (
     Arg,
     Call,
@@ -68,6 +68,7 @@ def flatten(args: Sequence[Any]) -> tuple[Any, list[Any]]:
     >>> leaves
     [1.0, 2.0]
     """
+    check_bounded(tuple(args))  # no list inside itself, no endless nesting: the walk ends
     leaves: list[Any] = []
 
     def walk_arg(x: Any) -> Any:

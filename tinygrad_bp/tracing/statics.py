@@ -18,6 +18,55 @@ from ..engine import Value
 from ..tensor import Tensor
 
 Path = tuple[Any, ...]  # the keys and indices down to a part: ("lr",), (0, "sizes", 2)
+NESTING_LIMIT = 100  # levels of lists, tuples, dicts and sets inside one argument
+PARTS_LIMIT = 1_000_000  # parts of the arguments, a part counted once per path to it
+
+
+def check_bounded(args: tuple[Any, ...]) -> None:
+    """Refuse, with ValueError naming the place, arguments that no walk could finish.
+
+    A list, tuple, dict or set that holds itself (at any depth), nesting deeper than
+    ``NESTING_LIMIT``, or more than ``PARTS_LIMIT`` parts, where a part reached along
+    two paths counts twice: lists that share their items, ``a = [a, a]`` forty times
+    over, have 2**40 paths. Every other walk of the arguments (``flatten``, ``Static``)
+    then ends, and soon.
+
+    >>> loop = [1.0]
+    >>> loop.append(loop)
+    >>> check_bounded((2.0, {"x": loop}))
+    Traceback (most recent call last):
+    ...
+    ValueError: trace: args[1]['x'][1] holds itself (a list inside itself is no argument)
+    """
+    parts = 0
+    stack: list[tuple[Any, Path, tuple[int, ...]]] = [
+        (arg, (position,), ()) for position, arg in reversed(list(enumerate(args)))
+    ]
+    while stack:
+        part, path, holders = stack.pop()
+        parts += 1
+        if parts > PARTS_LIMIT:
+            raise ValueError(
+                f"trace: the arguments have more than {PARTS_LIMIT:,} parts (a part shared by "
+                f"several lists counts once for each); pass arrays instead"
+            )
+        if isinstance(part, dict):
+            items: Any = part.items()
+        elif isinstance(part, (list, tuple, set, frozenset)):
+            items = enumerate(part)
+        else:
+            continue
+        where = f"args[{path[0]}]" + "".join(f"[{key!r}]" for key in path[1:])
+        if id(part) in holders:
+            kind = type(part).__name__
+            raise ValueError(f"trace: {where} holds itself (a {kind} inside itself is no argument)")
+        if len(holders) >= NESTING_LIMIT:
+            raise ValueError(
+                f"trace: args[{path[0]}] nests lists, tuples, dicts or sets more than "
+                f"{NESTING_LIMIT} levels deep"
+            )
+        inside = (*holders, id(part))
+        stack.extend((item, (*path, key), inside) for key, item in reversed(list(items)))
 
 
 class Static:
