@@ -323,3 +323,14 @@ def test_network_hessians_by_differences_of_the_delta_rules_match_our_hessian(ne
     inner = sum((g * vi for g, vi in zip(firsts, v)), Value(0.0))
     exact = np.array([h.data for h in tinygrad_bp.grad(inner, leaves)])
     assert np.allclose(network_hvp(weights, X[0], Y[0], v), exact, rtol=1e-6, atol=1e-6)
+
+
+def test_a_grad_of_another_kind_in_the_module_is_passed_over_at_no_cost():
+    # a finite-difference helper grad(f, x) beside the class is not the engine's second order
+    import helper_grad_engine
+
+    assert grad_function(helper_grad_engine.HelperGradValue) is None
+    report = check_engine(helper_grad_engine.HelperGradValue, max_examples=3, timeout=NO_LIMIT)
+    result = report["second_order"]
+    assert result.status == "unsupported" and result.points == 0
+    assert "second_order" not in report.failed

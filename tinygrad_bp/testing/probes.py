@@ -25,6 +25,7 @@ The parent (``checks``) does every comparison.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -153,6 +154,9 @@ def grad_function(value_class: object) -> tuple[str, Callable[..., Any]] | None:
 
     Looked up, in the child only, in the module that defines the class, then in
     each package above it: ``tinygrad_bp.engine.Value`` finds ``tinygrad_bp.grad``.
+    A function of that name that cannot be called as ``grad(output, inputs,
+    create_graph=True)`` (a student's finite-difference helper ``grad(f, x)``,
+    another library's ``grad``) is not the engine's: passed over.
 
     >>> from tinygrad_bp import Value
     >>> grad_function(Value)[0], grad_function(float)
@@ -164,12 +168,29 @@ def grad_function(value_class: object) -> tuple[str, Callable[..., Any]] | None:
     while isinstance(name, str) and name:
         try:
             function = getattr(sys.modules.get(name), GRAD_FUNCTION, None)
-            if callable(function):
+            if callable(function) and _takes_create_graph(function):
                 return f"{name}.{GRAD_FUNCTION}", function
         except BaseException:  # a module whose __getattr__ raises: no grad there
             pass
         name = name.rpartition(".")[0]
     return None
+
+
+def _takes_create_graph(function: Callable[..., Any]) -> bool:
+    """Whether ``function(output, inputs, create_graph=True)`` binds to its signature.
+
+    A callable whose signature cannot be read (some built-ins) is given the benefit
+    of the doubt: the check then says what calling it did.
+    """
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return True
+    try:
+        signature.bind(None, [], create_graph=True)
+    except TypeError:
+        return False
+    return True
 
 
 def class_name(value_class: object) -> str:
