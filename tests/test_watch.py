@@ -7,6 +7,7 @@ explain table (sigmoid), and central differences of J computed in numpy (tanh, r
 import http.client
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -563,3 +564,16 @@ def test_the_server_answers_while_training_plays(served):
         control(served, {"action": "pause"})
     # hundreds a second on an idle machine; 6 a second before the trainer yielded
     assert answered == 200, answered
+
+
+def test_weights_gone_to_nan_keep_the_last_surface_and_the_trainer_alive():
+    watched = Session(make_config(dataset="xor", seed=3))
+    first = watched.frame()["landscape"]
+    for p in watched.model.parameters():
+        p.data = math.nan  # as if the learning rate had blown the weights up
+    key, job = watched._landscape_job()
+    with pytest.raises(ValueError):
+        job()  # no surface through nan weights
+    watched._store_landscape(key, job)  # what the trainer thread does: it must not raise
+    assert watched._landscape_made[2] == first  # the last surface, which names its own epoch
+    assert watched._landscape_made[1] == key  # noted: the trainer does not retry at once

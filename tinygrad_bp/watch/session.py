@@ -374,10 +374,16 @@ class Session:
         )
 
     def _store_landscape(self, key: WeightsKey, job: Callable[[], dict[str, Any]]) -> None:
-        panel = job()
+        try:
+            panel: dict[str, Any] | None = job()
+        except ValueError:  # weights gone to nan or inf: no surface through them
+            panel = None
         with self._changed:
-            if key[0] == self._run:  # not reset meanwhile
-                self._landscape_made = (time.monotonic(), key, panel)
+            made = self._landscape_made
+            if key[0] == self._run and made is not None:  # not reset meanwhile
+                # Without a new surface the panel keeps the last one, which names its epoch;
+                # the time and key are still noted, so the trainer does not try again at once.
+                self._landscape_made = (time.monotonic(), key, made[2] if panel is None else panel)
                 self._touch()
 
     def _touch(self) -> None:
