@@ -2,6 +2,7 @@
 
     python benchmarks/microgpt.py             # interleaved rounds, about a minute
     python benchmarks/microgpt.py --rounds 3  # quicker, noisier
+    python benchmarks/microgpt.py --resident  # memory per node as the machine sees it (Linux)
 
 The model is the one Karpathy's microgpt (2026) trains on names, written here
 again from its description and parametrised by the scalar class, so the same code
@@ -24,8 +25,10 @@ from __future__ import annotations
 import argparse
 import gc
 import math
+import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -259,6 +262,34 @@ def bytes_per_node(value_cls: type, params: Params, name: str) -> float:
     return held / (count_nodes(loss) - len(parameters(params)))
 
 
+def resident_bytes_per_node(label: str, copies: int = 3) -> float:
+    """Resident memory per node of ``copies`` x 20 graphs kept alive, one engine in this process.
+
+    Read from ``/proc/self/statm`` (Linux) before and after building the graphs, the
+    collector off: what the allocator really took, its rounding and arenas included,
+    where tracemalloc counts the bytes asked for. Run each engine in a process of
+    its own (``--resident`` does), so that neither reuses memory the other freed.
+    """
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this working tree
+    from tinygrad_bp import Value
+
+    value_cls = {"minimal": MinimalValue, "ours": Value}[label]
+    params = make_params(value_cls, seed=0)
+    page = os.sysconf("SC_PAGE_SIZE")
+
+    def resident() -> int:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * page
+
+    gc.collect()
+    gc.disable()
+    before = resident()
+    kept = [document_loss(value_cls, params, tokens_of(name)) for name in NAMES * copies]
+    grown = resident() - before
+    nodes = sum(count_nodes(loss) - len(parameters(params)) for loss in kept)
+    return grown / nodes
+
+
 def check_agreement(engines: dict[str, type], name: str = NAMES[0]) -> None:
     """Both engines give the same loss and gradients from the same weights."""
     results = {}
@@ -375,8 +406,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--breakdown", action="store_true", help="where each step's time goes (GC, order, loop)"
     )
+    parser.add_argument(
+        "--resident",
+        action="store_true",
+        help="resident memory per node (Linux), each engine in a process of its own",
+    )
+    parser.add_argument("--resident-of", choices=["minimal", "ours"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 100_000))  # the minimal engine recurses
+    if args.resident_of:
+        print(f"{resident_bytes_per_node(args.resident_of):.1f}")
+        return
+    if args.resident:
+        for label in ("minimal", "ours", "minimal", "ours"):
+            child = [sys.executable, __file__, "--resident-of", label]
+            figure = subprocess.run(child, capture_output=True, text=True, check=True).stdout
+            print(f"{label:8} {figure.strip()} bytes per node resident (60 graphs kept alive)")
+        return
     if args.breakdown:
         for label, parts in breakdown(args.rounds).items():
             f, c, b, o = (parts[k] for k in ("forward", "collector", "backward", "order"))

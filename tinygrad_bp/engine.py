@@ -704,8 +704,9 @@ def sweep_order(root: Value, nodes: list[Value] | None = None) -> tuple[list[Val
 
     The order of ``backward()`` (decreasing creation number, see ``_reached``), read
     without writing anything: the walk is ``graph.toposort``'s, whose set of visited
-    nodes leaves every ``grad`` alone, so another thread may sweep the same graph
-    meanwhile. (The sweep's own walk marks the grads, which it owns while it runs.)
+    nodes leaves every ``grad`` alone, so it may run while another thread sweeps the
+    same graph. (The sweep's own walk marks the grads, which it owns while it runs:
+    two sweeps of graphs that share nodes must not overlap.)
     A caller that has walked the graph already passes ``nodes = toposort(root)``.
 
     >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
