@@ -22,6 +22,15 @@ NESTING_LIMIT = 100  # levels of lists, tuples, dicts and sets inside one argume
 PARTS_LIMIT = 1_000_000  # parts of the arguments, a part counted once per path to it
 
 
+def place(path: Path) -> str:
+    """A place in a call's arguments, as messages name it: argument, then keys and indices.
+
+    >>> place((1, "lr")), place((0, 2, 0))
+    ("args[1]['lr']", 'args[0][2][0]')
+    """
+    return f"args[{path[0]}]" + "".join(f"[{key!r}]" for key in path[1:])
+
+
 def check_bounded(args: tuple[Any, ...]) -> None:
     """Refuse, with ValueError naming the place, arguments that no walk could finish.
 
@@ -56,13 +65,14 @@ def check_bounded(args: tuple[Any, ...]) -> None:
             items = enumerate(part)
         else:
             continue
-        where = f"args[{path[0]}]" + "".join(f"[{key!r}]" for key in path[1:])
         if id(part) in holders:
             kind = type(part).__name__
-            raise ValueError(f"trace: {where} holds itself (a {kind} inside itself is no argument)")
+            raise ValueError(
+                f"trace: {place(path)} holds itself (a {kind} inside itself is no argument)"
+            )
         if len(holders) >= NESTING_LIMIT:
             raise ValueError(
-                f"trace: args[{path[0]}] nests lists, tuples, dicts or sets more than "
+                f"trace: {place(path[:1])} nests lists, tuples, dicts or sets more than "
                 f"{NESTING_LIMIT} levels deep"
             )
         inside = (*holders, id(part))

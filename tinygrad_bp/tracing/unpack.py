@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .recording import TraceError, flatten
-from .statics import Path, describe
+from .statics import Path, describe, place
 
 
 def patterns(key: tuple[Any, ...]) -> tuple[list[str], list[Any]]:
@@ -44,15 +44,15 @@ def leaf_paths(key: tuple[Any, ...]) -> list[str]:
     """
     paths: list[str] = []
 
-    def walk(part: Any, path: str) -> None:
+    def walk(part: Any, path: Path) -> None:
         if _kind(part) in ("list", "tuple"):
             for index, item in enumerate(part[1]):
-                walk(item, f"{path}[{index}]")
+                walk(item, (*path, index))
         elif _kind(part) != "static":
-            paths.append(path)
+            paths.append(place(path))
 
     for position, part in enumerate(key):
-        walk(part, f"args[{position}]")
+        walk(part, (position,))
     return paths
 
 
@@ -74,7 +74,7 @@ def mismatch(key: tuple[Any, ...], args: tuple[Any, ...]) -> TraceError:
         found = _difference(old, new)
         if found is not None:
             path, how = found
-            where = f"args[{position}]" + "".join(f"[{step!r}]" for step in path)
+            where = place((position, *path))
             return TraceError(f"step: {where}: {how} (trace again for another structure)")
     return TraceError("step: the arguments differ from the example's")
 
