@@ -107,9 +107,9 @@ def breakdown(names: Sequence[str] = mg.NAMES, repeats: int = 3) -> dict[str, fl
     """Where a trace's time goes, in CPU seconds summed over ``names`` (best of ``repeats``).
 
     The phases of ``trace``, run one by one as it runs them: the tracked run of the
-    loss (``record``), writing the source (``generate``), compiling it, and the
-    check against the eager engine; then one replay and one ``MinimalValue`` step
-    for scale.
+    loss (``record``), writing and compiling the step (``write``: for microgpt's steps,
+    the tape and the code around it), and the check against the eager engine; then
+    one replay and one ``MinimalValue`` step for scale.
     """
     from tinygrad_bp import Value
     from tinygrad_bp import tracing as t
@@ -119,20 +119,15 @@ def breakdown(names: Sequence[str] = mg.NAMES, repeats: int = 3) -> dict[str, fl
     minimal = mg.make_params(mg.MinimalValue, seed=0)
     best: dict[str, float] = {}
     for _ in range(repeats):
-        spent = dict.fromkeys(("record", "generate", "compile", "check", "replay", "minimal"), 0.0)
+        spent = dict.fromkeys(("record", "write", "check", "replay", "minimal"), 0.0)
         for name in names:
             tokens = mg.tokens_of(name)
             start = time.process_time()
             with collector_paused():
                 recording = t.record(lambda k: mg.document_loss(Value, params, k), (tokens,))
             recorded = time.process_time()
-            body, held, objects = t.scalar.generate(recording)
-            generated = time.process_time()
-            source, function, namespace = t._compile(
-                recording, body, held, objects, t.scalar.HELPERS
-            )
-            compiled = time.process_time()
-            step = t.Step(function, source, recording, body, namespace)
+            step = t.Step(t._code(recording, t.tape)[1], recording)
+            written = time.process_time()
             t._agree_with_eager(step, recording, (tokens,))
             checked = time.process_time()
             step(tokens)
@@ -143,9 +138,8 @@ def breakdown(names: Sequence[str] = mg.NAMES, repeats: int = 3) -> dict[str, fl
                 spent,
                 (
                     recorded - start,
-                    generated - recorded,
-                    compiled - generated,
-                    checked - compiled,
+                    written - recorded,
+                    checked - written,
                     replayed - checked,
                     done - replayed,
                 ),
@@ -165,10 +159,10 @@ def main(argv: list[str] | None = None) -> None:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 100_000))  # the minimal engine recurses
     if args.breakdown:
         parts = breakdown()
-        traced = sum(parts[k] for k in ("record", "generate", "compile", "check"))
+        traced = sum(parts[k] for k in ("record", "write", "check"))
         print(
             f"tracing the {len(mg.NAMES)} names: {traced:.2f} s = "
-            + ", ".join(f"{k} {parts[k]:.2f}" for k in ("record", "generate", "compile", "check"))
+            + ", ".join(f"{k} {parts[k]:.2f}" for k in ("record", "write", "check"))
             + f"; one replay of each {parts['replay']:.3f} s, one MinimalValue step of each "
             f"{parts['minimal']:.2f} s (a trace costs {traced / parts['minimal']:.1f} of them)"
         )

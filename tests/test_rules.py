@@ -1,8 +1,9 @@
-"""The one home of the scalar derivative rules (``engine.RULES``) and its three readers.
+"""The one home of the scalar derivative rules (``engine.RULES``) and its four readers.
 
 Every op a ``Value`` computes must have a rule, and each reader must handle it:
 the eager op (checked against references in test_engine.py), trace's code
-generation (its lines must give the eager numbers to the last bit), and
+generation and trace's tape interpreter (both must give the eager numbers to the
+last bit), and
 ``differentiable_local_grads`` (its Values must equal the eager local derivatives,
 and their own derivatives must match central differences of the eager first
 derivative: an oracle the rule's second reading does not share).
@@ -23,6 +24,7 @@ from tinygrad_bp.engine import (
 )
 from tinygrad_bp.graph import toposort
 from tinygrad_bp.testing import CATALOGUE
+from tinygrad_bp.tracing import tape
 from tinygrad_bp.tracing.scalar import HELPERS, _expression, _locals, _op
 
 H = 1e-5  # the step of the central differences of a first derivative
@@ -49,6 +51,23 @@ def generated(node):
     return scope["out"], locals_
 
 
+def on_the_tape(node):
+    """Run the tape interpreter on ``node`` alone: its data, and d(node)/d(operand) for each
+    operand (the gradient each operand's slot receives from an upstream of 1)."""
+    operands = list(dict.fromkeys(node.children))  # an operand used twice has one slot
+    slot = {id(child): k for k, child in enumerate(operands)}
+    slot[id(node)] = len(operands)
+    v = [child.data for child in operands] + [0.0]
+    item = tape.entry(node, slot)
+    tape.forward([item], v)
+    g = [0.0] * len(v)
+    g[-1] = 1.0
+    tape.backward([item], v, g)
+    if len(operands) < len(node.children):  # x * x: the slot holds both shares, summed
+        return v[-1], None
+    return v[-1], [g[slot[id(child)]] for child in node.children]
+
+
 def same(a: float, b: float) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
@@ -63,6 +82,10 @@ def test_every_node_of_every_catalogue_op_has_its_rule_read_by_all_three_readers
         out, locals_ = generated(node)  # ... or without code generation here
         assert same(out, node.data), node.op
         assert all(map(same, locals_, node.local_grads)), node.op
+        out, locals_ = on_the_tape(node)  # ... or without the tape's branch here
+        assert same(out, node.data), node.op
+        if locals_ is not None:
+            assert all(map(same, locals_, node.local_grads)), node.op
         differentiable = differentiable_local_grads(node)  # ... or without this reader here
         assert len(differentiable) == len(node.children)
         for value, local in zip(differentiable, node.local_grads):
@@ -158,6 +181,15 @@ def test_an_op_unknown_to_the_rules_is_named():
     odd.op = "sin"  # a node whose op no rule describes
     with pytest.raises(ValueError, match="'sin'"):
         differentiable_local_grads(odd)
+
+
+def test_the_tape_interpreter_is_made_from_the_rules():
+    for op, rule in RULES.items():
+        assert f"v[here] = {rule.forward}" in tape.INTERPRETER_SOURCE, op
+        for local in rule.local_grads:
+            if local != "1.0":  # a gradient passed on as it is
+                assert local in tape.INTERPRETER_SOURCE, op
+    assert set(tape.CODES) == set(RULES)
 
 
 def test_the_op_methods_are_made_from_the_rules():

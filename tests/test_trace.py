@@ -22,6 +22,7 @@ from tinygrad_bp.nn import MLP, set_weights, tensor_mlp
 from tinygrad_bp.optim import SGD, Adam
 from tinygrad_bp.testing import programs
 from tinygrad_bp.tracing.scalar import COMPACT_FROM
+from tinygrad_bp.tracing.tape import TAPE_FROM
 from tinygrad_bp.train import fit
 
 RTOL = 1e-12
@@ -705,6 +706,85 @@ def test_a_gradient_passed_through_and_then_added_to_is_the_eager_sum():
 
     step = _eager_and_traced(fn, [p, q, r], [0.5, -2.0, 7.0])
     assert any(" = d_" in line and " + " in line for line in step.source.splitlines())
+
+
+# -- large steps run on the tape ------------------------------------------------------------------
+
+
+def test_a_large_step_runs_on_the_tape_and_its_source_read_later_is_the_same_step():
+    """A step of TAPE_FROM nodes or more is replayed from its list of ops; the source,
+    written when first read, defines a step with the same loss and grads, to the bit."""
+    w, b = Value(0.7), Value(-0.2)
+
+    def fn(x):
+        return _padded((w * Value(x) + b).tanh() * (w * w).exp(), Value(x))
+
+    step = _eager_and_traced(fn, [w, b], [0.5, -1.25, 3.0])
+    assert step.nodes >= TAPE_FROM
+    for p in (w, b):
+        p.grad = 0.0
+    loss = step(0.9)
+    by_tape = [w.grad, b.grad]
+    names = dict(step.namespace)
+    exec(step.source, names)
+    for p in (w, b):
+        p.grad = 0.0
+    assert names["step"](0.9) == loss
+    assert [w.grad, b.grad] == by_tape
+
+
+def test_a_large_step_checks_fns_decisions_before_any_grad_changes():
+    w = Value(0.5)
+
+    def fn(x):
+        return _padded(w * w if x > 100 else w * x, Value(x))
+
+    step = trace(fn, 1.0)
+    assert step.nodes >= TAPE_FROM
+    w.grad = 0.25
+    with pytest.raises(ValueError, match="branches on data"):
+        step(500.0)
+    assert w.grad == 0.25
+    assert step(2.0) == fn(2.0).data
+
+
+def test_a_large_step_gives_value_arguments_their_grads():
+    w = Value(1.5)
+    x, eager_x = Value(-0.75), Value(-0.75)
+    step = trace(lambda v: _padded(w * v * v, v), Value(0.0))
+    loss = step(x)
+    eager = _padded(w * eager_x * eager_x, eager_x)
+    eager.backward()
+    assert loss == eager.data
+    assert x.grad == eager_x.grad != 0.0
+
+
+def test_large_steps_traced_and_run_in_threads_at_once_equal_eager():
+    import threading
+
+    errors = []
+
+    def work(seed):
+        try:
+            rng = np.random.default_rng(seed)
+            ws = [Value(float(v)) for v in rng.normal(size=3)]
+            pad = [Value(1.0 / (k + 2)) for k in range(TAPE_FROM // 2)]  # no node shared
+
+            def fn(x):
+                loss = (ws[0] * Value(x) + ws[1]).sigmoid() * ws[2]
+                return loss + sum(p * Value(x) for p in pad) * 0.0
+
+            step = _eager_and_traced(fn, ws, [float(v) for v in rng.normal(size=4)])
+            assert step.nodes >= TAPE_FROM
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
 
 
 def test_the_traced_graph_is_freed_when_trace_returns_not_left_to_the_collector():

@@ -5,32 +5,44 @@
 decided on data), and writes the forward and backward pass of the graph it
 recorded as one Python function, ``step.source``: for ``Value`` graphs plain
 float arithmetic, for ``Tensor`` graphs each primitive's own ``forward`` and
-``backward``. Calling ``step(*args)`` computes the loss for new arguments of the
-same structure from the parameters' current data, checks that ``fn``'s
-decisions on data come out as traced, adds d(loss)/d(parameter) to every
-parameter's ``grad`` exactly as ``fn(*args).backward()`` would, and returns the
-loss as a float.
+``backward``. A ``Value`` graph of ``tape.TAPE_FROM`` nodes or more (microgpt's
+step) runs on a tape instead, a loop over a list of its ops made from the same
+rules, which costs far less to make than compiled code and runs nearly as fast;
+its ``step.source`` is written when it is first read.
 
-Before it is handed out, the generated step is run once on the example and
-must agree with the eager engine to the last bit (loss and every grad); else
+Calling ``step(*args)`` computes the loss for new arguments of the same
+structure from the parameters' current data, checks that ``fn``'s decisions on
+data come out as traced, adds d(loss)/d(parameter) to every parameter's
+``grad`` exactly as ``fn(*args).backward()`` would, and returns the loss as a
+float. Before it is handed out, the step is run once on the example and must
+agree with the eager engine to the last bit (loss and every grad); else
 ``trace`` raises ValueError, as it does for anything it cannot replay.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..engine import Value
 from ..graph import collector_paused
 from ..tensor import Tensor
-from . import render, scalar, tensor
+from . import render, scalar, tape, tensor
 from .recording import Recording, TraceError, flatten, record
 from .unpack import mismatch, patterns
 
 __all__ = ["trace", "Step", "TraceError"]
+
+
+class Code(NamedTuple):
+    """A step written out: its source, its body's lines, and the names the source uses."""
+
+    source: str
+    body: list[str]
+    namespace: dict[str, Any]
 
 
 class Step:
@@ -43,21 +55,35 @@ class Step:
     """
 
     def __init__(
-        self,
-        function: Callable[..., float],
-        source: str,
-        recording: Recording,
-        body: list[str],
-        namespace: dict[str, Any],
+        self, function: Callable[..., float], recording: Recording, code: Code | None = None
     ) -> None:
         self._function = function
-        self.source = source
         self.parameters = [s.node for s in recording.sources.values() if s.kind == "param"]
         self.nodes = len(recording.order)
         self._key = recording.key
         self._nodes_given = sum(isinstance(x, (Value, Tensor)) for x in recording.leaves)
-        self._body = body
-        self.namespace = namespace
+        # A step that runs on the tape is written out only when it is read (see ``tape``).
+        self._code = code
+        self._recording = recording if code is None else None
+        self._writing = threading.Lock()
+
+    @property
+    def source(self) -> str:
+        return self._written().source
+
+    @property
+    def namespace(self) -> dict[str, Any]:
+        """The names ``source`` uses: ``exec(step.source, step.namespace)`` defines ``step``."""
+        return self._written().namespace
+
+    def _written(self) -> Code:
+        """The step's code, written (and its recording let go) the first time it is asked for."""
+        with self._writing:
+            if self._code is None:
+                assert self._recording is not None  # kept until the code is written
+                self._code = _code(self._recording, scalar)[0]
+                self._recording = None
+            return self._code
 
     def annotated(self, *args: Any) -> str:
         """The body of ``source`` with each line's value for ``args`` after it (``# = 0.7773``).
@@ -66,10 +92,11 @@ class Step:
         """
         if flatten(args)[0] != self._key:
             raise mismatch(self._key, args)
-        names = dict(self.namespace)
+        code = self._written()
+        names = dict(code.namespace)
         names.update({f"i{k}": leaf for k, leaf in enumerate(flatten(args)[1])})
         lines = []
-        for line in self._body:
+        for line in code.body:
             statement = line.strip()
             if not _is_computation(statement):
                 lines.append(line)
@@ -143,25 +170,21 @@ def trace(fn: Callable[..., Any], *example_args: Any) -> Step:
         raise TypeError(f"trace needs a function, got {type(fn).__name__}")
     with collector_paused():
         recording = record(fn, example_args)
-    engine = tensor if isinstance(recording.root, Tensor) else scalar
-    body, closure_names, closure_objects = engine.generate(recording)
-    source, function, namespace = _compile(
-        recording, body, closure_names, closure_objects, engine.HELPERS
-    )
-    step = Step(function, source, recording, body, namespace)
+    if isinstance(recording.root, Tensor):
+        code, function = _code(recording, tensor)
+        step = Step(function, recording, code)
+    elif len(recording.order) >= tape.TAPE_FROM:
+        step = Step(_code(recording, tape)[1], recording)
+    else:
+        code, function = _code(recording, scalar)
+        step = Step(function, recording, code)
     _agree_with_eager(step, recording, example_args)
     return step
 
 
-def _compile(
-    recording: Recording,
-    body: list[str],
-    closure_names: list[str],
-    closure_objects: list[Any],
-    helpers: dict[str, Any],
-) -> tuple[str, Callable[..., float], dict[str, Any]]:
-    """The step's source, the function compiled from it (closed over the parameters), and
-    the names the source uses (``exec(step.source, step.namespace)`` defines ``step``)."""
+def _code(recording: Recording, engine: Any) -> tuple[Code, Callable[..., float]]:
+    """The step written by ``engine`` (``scalar``, ``tape`` or ``tensor``), and compiled."""
+    body, closure_names, closure_objects = engine.generate(recording)
     arg_names = [f"a{i}" for i in range(len(recording.key))]
     targets, statics = patterns(recording.key)
     unpack = [f"{target} = {arg}" for target, arg in zip(targets, arg_names)]
@@ -178,13 +201,13 @@ def _compile(
     source = "\n".join(lines) + "\n"
     factory = f"def make({', '.join([*closure_names, 'KEY', 'STATIC'])}):\n    "
     factory += "\n    ".join(lines) + "\n    return step\n"
-    helpers = {**render.HELPERS, **helpers, "mismatch": mismatch}
+    helpers = {**render.HELPERS, **engine.HELPERS, "mismatch": mismatch}
     namespace: dict[str, Any] = dict(helpers)
     exec(compile(factory, "<traced step>", "exec"), namespace)  # noqa: S102 (our own code)
     function = namespace["make"](*closure_objects, recording.key, statics)
     uses = {**helpers, "KEY": recording.key, "STATIC": statics}
     uses.update(zip(closure_names, closure_objects))
-    return source, function, uses
+    return Code(source, body, uses), function
 
 
 def _agree_with_eager(step: Step, recording: Recording, args: tuple[Any, ...]) -> None:

@@ -410,11 +410,14 @@ def _plain_again(recorder: Recorder) -> None:
     """Every node's data (and local derivatives) plain again, as the eager engine made them."""
     for node in [*recorder.made.values(), *recorder.keep]:
         if isinstance(node, Value):
-            if type(node.data) is TrackedFloat:
-                node.data = node.data.real  # the float itself
-            local = node.local_grads
-            if local and any(type(g) is TrackedFloat for g in local):
-                node.local_grads = tuple(plain(g) for g in local)
+            data = node.data
+            if type(data) is TrackedFloat:
+                node.data = data.real  # the float itself
+            local = node.local_grads or ()
+            for g in local:
+                if type(g) is TrackedFloat:
+                    node.local_grads = tuple(plain(g) for g in local)
+                    break
         elif isinstance(node, Tensor) and isinstance(node.data, TrackedArray):
             node.data = node.data.view(np.ndarray)
 
@@ -436,6 +439,7 @@ def _recording(recorder: Recorder, root: Any, key: Any, arg_leaves: list[Any]) -
     originals = {id(x): x for x in arg_leaves if isinstance(x, (Value, Tensor))}
     sources: dict[int, Source] = {}
     needed: dict[int, Node] = {}
+    interior: set[int] = set()  # the needed nodes with children
     stack = [root]  # the graph, and every node whose data an expression reads
     guards = recorder.guards
     for expr, _, _ in guards:
@@ -446,54 +450,59 @@ def _recording(recorder: Recorder, root: Any, key: Any, arg_leaves: list[Any]) -
             continue
         needed[id(node)] = node
         children = node.children
-        stack.extend(children)
+        if children:
+            interior.add(id(node))
+            stack.extend(children)
         if not children or isinstance(node, Tensor):  # a Value op reads nothing else
             for expr in _exprs_of_node(recorder, node):
                 stack.extend(e.node for e in walk(expr) if isinstance(e, Data))
-    before = [n for n in needed.values() if id(n) not in recorder.made]
-    order = [*before, *(n for n in recorder.made.values() if id(n) in needed)]
+    made, stand_ins = recorder.made, recorder.stand_ins
+    before = [n for n in needed.values() if id(n) not in made]
+    order = [*before, *(n for n in made.values() if id(n) in needed)]
     requires_grad: dict[int, bool] = {}
     for node in order:
-        if id(node) in recorder.stand_ins:
-            sources[id(node)] = Source("input", index=recorder.stand_ins[id(node)])
-        elif id(node) not in recorder.made:
-            if node.children:
+        ident = id(node)
+        if ident in interior and ident in made:
+            _check_replayable(node)  # the common case first: an op made during the call
+        elif ident in stand_ins:
+            sources[ident] = Source("input", index=stand_ins[ident])
+        elif ident not in made:
+            if ident in interior:
                 raise TraceError(
                     f"trace: fn uses a {node.op!r} node computed before the call; compute it in fn"
                 )
-            if id(node) in originals:
+            if ident in originals:
                 raise TraceError(
                     "trace: a Value or Tensor given as an argument is also used directly by fn "
                     "(as a parameter); pass it one way only"
                 )
-            sources[id(node)] = Source("param", node=node)
+            sources[ident] = Source("param", node=node)
             if isinstance(node, Tensor):
-                requires_grad[id(node)] = node.requires_grad
-        elif id(node) in recorder.unrecorded:
+                requires_grad[ident] = node.requires_grad
+        elif ident in recorder.unrecorded:
             raise TraceError(
                 f"trace: fn uses a {node.op!r} Value computed without a graph (inside "
                 "no_grad()); a replay cannot recompute it"
             )
-        elif not node.children:
+        else:
             exprs = list(_exprs_of_node(recorder, node))
             if exprs:
-                sources[id(node)] = Source("expr", expr=exprs[0])
+                sources[ident] = Source("expr", expr=exprs[0])
             else:
                 data = plain(node.data)
-                sources[id(node)] = Source(
+                sources[ident] = Source(
                     "const", value=data.copy() if isinstance(data, np.ndarray) else data
                 )
-        else:
-            _check_replayable(node)
-    position = {id(node): i for i, node in enumerate(order)}
     placed = []
-    for expr, expected, what in guards:
-        after = [position[id(e.node)] for e in walk(expr) if isinstance(e, Data)]
-        placed.append(Guard(expr, expected, what, max(after, default=-1)))
+    if guards:
+        position = {id(node): i for i, node in enumerate(order)}
+        for expr, expected, what in guards:
+            after = [position[id(e.node)] for e in walk(expr) if isinstance(e, Data)]
+            placed.append(Guard(expr, expected, what, max(after, default=-1)))
     params = {
         id(node): recorder.ops[id(node)][2]
         for node in order
-        if node.children and isinstance(node, Tensor)
+        if isinstance(node, Tensor) and id(node) in interior
     }
     return Recording(root, order, sources, key, arg_leaves, params, placed, requires_grad)
 
@@ -501,20 +510,22 @@ def _recording(recorder: Recorder, root: Any, key: Any, arg_leaves: list[Any]) -
 def _check_replayable(node: Node) -> None:
     """Refuse a node the generated code cannot replay, recognised by what it keeps.
 
-    A Value op must keep its local derivatives as numbers (one per operand); a
-    Tensor op, its primitive (a ``functions.Function``). A node whose derivatives
-    are themselves graph nodes (made by ``grad(..., create_graph=True)`` inside
-    ``fn``), or that has neither, is refused rather than replayed wrongly.
+    A Value op must keep its local derivatives as numbers (one per operand), not a
+    closure of its own (micrograd's ``_backward``); a Tensor op, its primitive (a
+    ``functions.Function``). A node whose derivatives are themselves graph nodes
+    (made by ``grad(..., create_graph=True)`` inside ``fn``), or that has neither,
+    is refused rather than replayed wrongly.
     """
-    if not node.children:
-        return
     if isinstance(node, Value):
         local = node.local_grads
-        if local is not None and not all(isinstance(g, float) for g in local):
-            raise TraceError(
-                f"trace: the {node.op!r} node keeps its derivatives as graph nodes (made by "
-                "grad(..., create_graph=True) inside fn?); trace cannot replay it"
-            )
+        if local is None or node._user_backward is not None:
+            raise TraceError(f"trace: cannot trace the {node.op!r} op: it has its own _backward")
+        for g in local:  # a loop, not all(...): this runs for every node of the graph
+            if not isinstance(g, float):
+                raise TraceError(
+                    f"trace: the {node.op!r} node keeps its derivatives as graph nodes (made "
+                    "by grad(..., create_graph=True) inside fn?); trace cannot replay it"
+                )
     elif not isinstance(getattr(node, "_ctx", None), Function):
         raise TraceError(
             f"trace: the {node.op!r} node was not made by a primitive of tinygrad_bp.functions "

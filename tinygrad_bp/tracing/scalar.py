@@ -104,13 +104,17 @@ class _Op(NamedTuple):
         return self.rule == "w·x+b"
 
 
-def _op(node: Value) -> _Op:
-    """``node``'s operands and rule as format strings, or TraceError."""
-    _check_value(node)
+def rule_key(node: Value) -> tuple[str, float | None]:
+    """``node``'s rule in ``engine.RULES`` and its number exponent, or TraceError."""
     try:
-        op, exponent = rule_of(node)
+        return rule_of(node)
     except ValueError:
         raise TraceError(f"trace: cannot trace the {node.op!r} op (no rule for it)") from None
+
+
+def _op(node: Value) -> _Op:
+    """``node``'s operands and rule as format strings, or TraceError."""
+    op, exponent = rule_key(node)
     forward, factors = _spellings(op, "" if exponent is None else repr(exponent))
     return _Op(node.children, op, forward, factors)
 
@@ -162,7 +166,7 @@ def _tight(template: str) -> bool:
     )
 
 
-def _input_line(name: str, source: Source) -> str:
+def input_line(name: str, source: Source) -> str:
     """The line that reads a Value argument's number (its stand-in's, when traced)."""
     return f"{name} = i{source.index}.data"
 
@@ -208,14 +212,9 @@ def _temporaries(recording: Recording, ops: dict[int, _Op]) -> set[int]:
 def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     """The body of the step (its lines), its closure's names, and the objects they name."""
     order, sources = recording.order, recording.sources
-    names = Names(reserved(len(recording.key), len(recording.leaves), set(HELPERS)))
-    observable = {
-        id(node)
-        for node in order
-        if not node.children
-        and sources[id(node)].kind in ("param", "input")
-        and isinstance(node, Value)  # a Tensor argument read for its data takes no grad
-    }
+    closure = Closure(recording, set(HELPERS))
+    names = closure.names_of_nodes
+    observable = observable_leaves(recording)
     ops = {id(node): _op(node) for node in order if id(node) not in sources}
     needs: dict[int, bool] = {}
     for node in order:
@@ -240,16 +239,7 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         spelled[id(node)] = found
         return found
 
-    closure_names: list[str] = []
-    closure_objects: list[Any] = []
-
-    def hold(stem: str, obj: Any) -> str:
-        holder = names.fresh(stem, exact=True)
-        closure_names.append(holder)
-        closure_objects.append(obj)
-        return holder
-
-    render = Renderer(recording, name, hold, names.fresh)
+    render = Renderer(recording, name, closure.hold, closure.fresh)
     checks = Guards(recording, render)
     compact = len(order) >= COMPACT_FROM
     temporaries = _temporaries(recording, ops) if compact else set()
@@ -291,13 +281,11 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
             made = render(source.expr)
             forward += [*render.lines(), f"{name(node)} = real({made})"]
         elif source.kind == "param":
-            holder = names.fresh(f"p_{name(node)}", exact=True)
-            closure_names.append(holder)
-            closure_objects.append(node)
+            holder = closure.hold(f"p_{name(node)}", node)
             reads.append(f"{name(node)} = {holder}.data")
             receivers.append((id(node), holder))
         elif source.kind == "input":
-            reads.append(_input_line(name(node), source))
+            reads.append(input_line(name(node), source))
             if id(node) in observable:
                 receivers.append((id(node), f"i{source.index}"))
         if position in checks.by_position:
@@ -348,10 +336,35 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         *writes,
         f"return {name(root)}",
     ]
-    return body, closure_names, closure_objects
+    return body, closure.names, closure.objects
 
 
-def _check_value(node: Value) -> None:
-    """Refuse nodes whose backward the engine does not know (a user's closure)."""
-    if getattr(node, "_user_backward", None) is not None or node.local_grads is None:
-        raise TraceError(f"trace: cannot trace the {node.op!r} op: it has its own _backward")
+def observable_leaves(recording: Recording) -> set[int]:
+    """The ids of the leaves that take a grad: the parameters and the Value arguments."""
+    return {
+        id(node)
+        for node in recording.order
+        if not node.children
+        and recording.sources[id(node)].kind in ("param", "input")
+        and isinstance(node, Value)  # a Tensor argument read for its data takes no grad
+    }
+
+
+class Closure:
+    """The objects a generated step holds in its closure, each under a name of its own.
+
+    ``names_of_nodes`` hands out the nodes' names too, so that no name is given twice.
+    """
+
+    def __init__(self, recording: Recording, helpers: set[str]) -> None:
+        self.names_of_nodes = Names(reserved(len(recording.key), len(recording.leaves), helpers))
+        self.fresh = self.names_of_nodes.fresh
+        self.names: list[str] = []
+        self.objects: list[Any] = []
+
+    def hold(self, stem: str, obj: Any) -> str:
+        """A name for ``obj`` in the step's closure: ``stem`` itself if it is free."""
+        holder = self.fresh(stem, exact=True)
+        self.names.append(holder)
+        self.objects.append(obj)
+        return holder

@@ -1,0 +1,273 @@
+"""A large ``Value`` step replayed from flat lists: an interpreter made from ``engine.RULES``.
+
+Writing a step of tens of thousands of nodes as Python and compiling it costs
+more than it saves: for microgpt's step of one name (about 42,000 nodes) writing
+and compiling take about 1.5 s, some 20 eager steps, and the compiled step runs
+only about twice as fast as a loop over a list of its ops. So a step of
+``TAPE_FROM`` nodes or more runs on a **tape**.
+
+Every node's number has a slot in a list ``v`` (its place in the recording's
+order). Each op is an entry ``(code, here, first, second)``: the op's place in
+``engine.RULES``, the slot of its result, and its operands' slots (``second``
+is the number exponent of ``**c``; for a weighted sum ``first`` is the triple
+``(weight slots, input slots, bias slot)``). ``forward`` runs the entries in
+order, each by its rule's forward formula. ``backward`` runs them from the last
+made to the first, ``backward()``'s own order, and adds ``local derivative *
+upstream`` to each operand's slot of the gradients ``g``, edge by edge, as the
+eager sweep does: the same operations in the same order, the same numbers.
+
+Both loops are written from ``engine.RULES`` when this module is imported, one
+branch per op, the rule's own expressions over its own names (``x``, ``y``,
+``c``, ``out``, ``w``, ``b``): no rule is written here a second time.
+
+The rest of the step, small beside the graph, is generated as for a small step
+(``scalar``), with ``v[k]`` for a node's name: reading the arguments, the leaves
+computed from them, the checks of ``fn``'s decisions on data. ``step.source``,
+one statement per node, is written only when it is read.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..engine import RULES, Value
+from .recording import Recording
+from .render import Guards, Renderer
+from .scalar import HELPERS as SCALAR_HELPERS
+from .scalar import Closure, input_line, rule_key
+
+# The number of nodes from which a Value step runs on the tape rather than as compiled code.
+TAPE_FROM = 5_000
+
+# Each op's code: its place in RULES.
+CODES = {op: code for code, op in enumerate(RULES)}
+_WEIGHTED, _EXPONENT = CODES["w·x+b"], CODES["**c"]
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def _reads(expressions: tuple[str, ...]) -> set[str]:
+    return {word for text in expressions for word in _NAME.findall(text)}
+
+
+def _bindings(op: str, names: set[str], indent: str) -> list[str]:
+    """The lines that give a rule's names their numbers (only the names it reads)."""
+    if op == "w·x+b":
+        return [
+            f"{indent}w = [v[k] for k in first[0]]",
+            f"{indent}x = [v[k] for k in first[1]]",
+            f"{indent}b = v[first[2]]",
+        ]
+    lines = []
+    if "x" in names:
+        lines.append(f"{indent}x = v[first]")
+    if "y" in names:
+        lines.append(f"{indent}y = v[second]")
+    if "c" in names:
+        lines.append(f"{indent}c = second")
+    if "out" in names:
+        lines.append(f"{indent}out = v[here]")
+    return lines
+
+
+def _term(local: str) -> str:
+    """local derivative * upstream; a local derivative of 1 passes the gradient on as it is."""
+    if local == "1.0":
+        return "up"
+    return f"{local} * up" if local.isidentifier() else f"({local}) * up"
+
+
+def _backward_lines(op: str, indent: str) -> list[str]:
+    rule = RULES[op]
+    if op == "w·x+b":  # per element: d/dw_i reads x_i, d/dx_i reads w_i; weights first
+        d_weight, d_input, d_bias = rule.local_grads
+        deeper = indent + "    "
+        return [
+            f"{indent}weights, inputs, bias = first",
+            f"{indent}for wk, xk in zip(weights, inputs):",
+            f"{deeper}w = v[wk]",
+            f"{deeper}x = v[xk]",
+            f"{deeper}g[wk] += {_term(d_weight)}",
+            f"{indent}for wk, xk in zip(weights, inputs):",
+            f"{deeper}w = v[wk]",
+            f"{deeper}x = v[xk]",
+            f"{deeper}g[xk] += {_term(d_input)}",
+            f"{indent}g[bias] += {_term(d_bias)}",
+        ]
+    targets = ("g[first]", "g[second]")
+    lines = _bindings(op, _reads(rule.local_grads), indent)
+    return lines + [
+        f"{indent}{target} += {_term(local)}" for target, local in zip(targets, rule.local_grads)
+    ]
+
+
+def _interpreter_source() -> str:
+    """The source of ``forward`` and ``backward``: one branch per rule, in ``RULES`` order."""
+    forward = ["def forward(tape, v):", "    for code, here, first, second in tape:"]
+    backward = ["def backward(tape, v, g):", "    for code, here, first, second in tape:"]
+    backward.append("        up = g[here]")
+    for op, code in CODES.items():
+        keyword = "if" if code == 0 else "elif"
+        rule = RULES[op]
+        forward.append(f"        {keyword} code == {code}:  # {op}")
+        forward += _bindings(op, _reads((rule.forward,)), " " * 12)
+        forward.append(f"            v[here] = {rule.forward}")
+        backward.append(f"        {keyword} code == {code}:  # {op}")
+        backward += _backward_lines(op, " " * 12)
+    return "\n".join([*forward, "", *backward]) + "\n"
+
+
+INTERPRETER_SOURCE = _interpreter_source()
+_interpreter: dict[str, Any] = dict(SCALAR_HELPERS)
+exec(compile(INTERPRETER_SOURCE, "<tape interpreter>", "exec"), _interpreter)  # noqa: S102
+forward = _interpreter["forward"]
+backward = _interpreter["backward"]
+
+
+def read_data(nodes: list[tuple[Value, int]], v: list[Any]) -> None:
+    """Each parameter's current number into its slot."""
+    for node, k in nodes:
+        v[k] = node.data
+
+
+def add_grads(nodes: list[tuple[Value, int]], g: list[float]) -> None:
+    """Each parameter's gradient, added to its ``grad``."""
+    for node, k in nodes:
+        node.grad += g[k]
+
+
+# What the generated part of a tape step calls, by the name it calls it.
+HELPERS: dict[str, Any] = {
+    **SCALAR_HELPERS,
+    "forward": forward,
+    "backward": backward,
+    "read_data": read_data,
+    "add_grads": add_grads,
+}
+
+
+def entry(node: Value, slot: dict[int, int]) -> tuple[Any, ...]:
+    """``node``'s entry of the tape: its op's code, its slot, its operands' slots."""
+    op = node.op
+    known = _RULE_OF_OP.get(op)
+    if known is None:
+        known = _RULE_OF_OP[op] = rule_key(node)
+    rule, exponent = known
+    children = node.children
+    if rule == "w·x+b":
+        n = (len(children) - 1) // 2
+        weights = tuple(slot[id(c)] for c in children[:n])
+        inputs = tuple(slot[id(c)] for c in children[n : 2 * n])
+        return _WEIGHTED, slot[id(node)], (weights, inputs, slot[id(children[-1])]), None
+    second = exponent if exponent is not None else slot[id(children[-1])]  # a unary op: x again
+    return CODES[rule], slot[id(node)], slot[id(children[0])], second
+
+
+# An op's rule and exponent by its name ("**2": ("**c", 2.0)), found once per name.
+_RULE_OF_OP: dict[str, tuple[str, float | None]] = {}
+
+
+def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
+    """The body of a tape step (its lines), its closure's names, and the objects they name."""
+    order, sources = recording.order, recording.sources
+    slot = {id(node): k for k, node in enumerate(order)}
+    closure = Closure(recording, {*HELPERS, "v", "g"})
+    render = Renderer(recording, lambda node: f"v[{slot[id(node)]}]", closure.hold, closure.fresh)
+    checks = Guards(recording, render)
+    start: list[Any] = [0.0] * len(order)  # the constants in their slots, the rest filled in
+    params: list[tuple[Value, int]] = []
+    reads: list[str] = []
+    lines: list[str] = checks.at(-1)
+    entries: list[tuple[Any, ...]] = []  # every op, in order
+    segment: list[tuple[Any, ...]] = []  # the ops since the last generated line
+
+    def run_segment() -> None:
+        if segment:
+            lines.append(f"forward({closure.hold('ops', list(segment))}, v)")
+            segment.clear()
+
+    value_inputs: list[tuple[int, int]] = []  # the Value arguments: (leaf index, slot)
+    for k, node in enumerate(order):
+        source = sources.get(id(node))
+        if source is None:
+            segment.append(entry(node, slot))
+            entries.append(segment[-1])
+        elif source.kind == "expr":
+            run_segment()
+            made = render(source.expr)
+            lines += [*render.lines(), f"v[{k}] = real({made})"]
+        elif source.kind == "const":
+            start[k] = source.value
+        elif source.kind == "param":
+            params.append((node, k))
+        elif source.kind == "input":
+            reads.append(input_line(f"v[{k}]", source))
+            if isinstance(node, Value):  # a Tensor argument read for its data takes no grad
+                value_inputs.append((source.index, k))
+        if k in checks.by_position:
+            run_segment()
+            lines += checks.at(k)
+    run_segment()
+    root = slot[id(recording.root)]
+    receivers = [(node, k) for node, k in params if isinstance(node, Value)]
+    observable = {k for _, k in receivers} | {k for _, k in value_inputs}
+    reached, sent = _reached_and_sending(len(order), entries, root, observable)
+    receiving = [(node, k) for node, k in receivers if reached[k]]
+    inputs = [f"i{index}.grad += g[{k}]" for index, k in value_inputs if reached[k]]
+    return (
+        [
+            "# the slots of the nodes' numbers: constants in place, then parameters and inputs",
+            f"v = {closure.hold('START', start)}.copy()",
+            f"read_data({closure.hold('PARAMETERS', params)}, v)",
+            *reads,
+            "# forward pass: the ops by their rules, in order (and fn's decisions on data checked)",
+            *lines,
+            "# backward pass: from the loss down, local derivative * upstream, edge by edge",
+            f"g = [0.0] * {len(order)}",
+            f"g[{root}] = 1.0",
+            f"backward({closure.hold('BACKWARD', sent)}, v, g)",
+            "# add the gradients to the parameters' grads",
+            f"add_grads({closure.hold('RECEIVING', receiving)}, g)",
+            *inputs,
+            f"return v[{root}]",
+        ],
+        closure.names,
+        closure.objects,
+    )
+
+
+def _reached_and_sending(
+    size: int, entries: list[tuple[Any, ...]], root: int, observable: set[int]
+) -> tuple[list[bool], list[tuple[Any, ...]]]:
+    """Which slots the sweep from the root reaches, and the ops that send a gradient on.
+
+    An op sends when the root reaches it and a leaf that takes a grad (``observable``)
+    lies below it. The ops come from the last made to the first: the recording keeps
+    the nodes made during the call in the order they were made, and ``backward()``
+    takes them by decreasing creation number.
+    """
+    below = [k in observable for k in range(size)]  # a leaf that takes a grad at or below
+    for code, here, first, second in entries:
+        if second is None:  # a weighted sum
+            below[here] = any(below[k] for k in (*first[0], *first[1], first[2]))
+        elif code == _EXPONENT:
+            below[here] = below[first]
+        else:
+            below[here] = below[first] or below[second]
+    reached = [False] * size
+    reached[root] = True
+    sending = []
+    for item in reversed(entries):
+        code, here, first, second = item
+        if not reached[here]:
+            continue
+        if second is None:
+            for k in (*first[0], *first[1], first[2]):
+                reached[k] = True
+        else:
+            reached[first] = True
+            if code != _EXPONENT:
+                reached[second] = True
+        if below[here]:
+            sending.append(item)
+    return reached, sending
