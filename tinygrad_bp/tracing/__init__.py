@@ -168,17 +168,18 @@ def trace(fn: Callable[..., Any], *example_args: Any) -> Step:
     """
     if not callable(fn):
         raise TypeError(f"trace needs a function, got {type(fn).__name__}")
+    # The graph's many live objects would set off collections that each traverse all of it.
     with collector_paused():
         recording = record(fn, example_args)
-    if isinstance(recording.root, Tensor):
-        code, function = _code(recording, tensor)
-        step = Step(function, recording, code)
-    elif len(recording.order) >= tape.TAPE_FROM:
-        step = Step(_code(recording, tape)[1], recording)
-    else:
-        code, function = _code(recording, scalar)
-        step = Step(function, recording, code)
-    _agree_with_eager(step, recording, example_args)
+        if isinstance(recording.root, Tensor):
+            code, function = _code(recording, tensor)
+            step = Step(function, recording, code)
+        elif len(recording.order) >= tape.TAPE_FROM:
+            step = Step(_code(recording, tape)[1], recording)
+        else:
+            code, function = _code(recording, scalar)
+            step = Step(function, recording, code)
+        _agree_with_eager(step, recording, example_args)
     return step
 
 
