@@ -123,13 +123,14 @@ def breakdown(names: Sequence[str] = mg.NAMES, repeats: int = 3) -> dict[str, fl
         for name in names:
             tokens = mg.tokens_of(name)
             start = time.process_time()
-            with collector_paused():
+            with collector_paused():  # as trace runs its phases
                 recording = t.record(lambda k: mg.document_loss(Value, params, k), (tokens,))
-            recorded = time.process_time()
-            step = t.Step(t._code(recording, t.tape)[1], recording)
-            written = time.process_time()
-            t._agree_with_eager(step, recording, (tokens,))
-            checked = time.process_time()
+                recorded = time.process_time()
+                function, code = t._code(recording, t.tape)
+                step = t.Step(function, recording, code, t.tape.spelled_out)
+                written = time.process_time()
+                t._agree_with_eager(step, recording, (tokens,))
+                checked = time.process_time()
             step(tokens)
             replayed = time.process_time()
             mg.document_loss(mg.MinimalValue, minimal, tokens).backward()

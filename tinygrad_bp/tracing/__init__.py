@@ -21,6 +21,7 @@ agree with the eager engine to the last bit (loss and every grad); else
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -55,16 +56,22 @@ class Step:
     """
 
     def __init__(
-        self, function: Callable[..., float], recording: Recording, code: Code | None = None
+        self,
+        function: Callable[..., float],
+        recording: Recording,
+        code: Code,
+        spell_out: Callable[[list[str], dict[str, Any]], list[str]] | None = None,
     ) -> None:
         self._function = function
         self.parameters = [s.node for s in recording.sources.values() if s.kind == "param"]
         self.nodes = len(recording.order)
         self._key = recording.key
         self._nodes_given = sum(isinstance(x, (Value, Tensor)) for x in recording.leaves)
-        # A step that runs on the tape is written out only when it is read (see ``tape``).
+        # The code that runs, and the code one reads: for a step on the tape, its runs of
+        # the tape written out as statements (``spell_out``), only when first read.
         self._code = code
-        self._recording = recording if code is None else None
+        self._spell_out = spell_out
+        self._readable = None if spell_out else code
         self._writing = threading.Lock()
 
     @property
@@ -77,13 +84,14 @@ class Step:
         return self._written().namespace
 
     def _written(self) -> Code:
-        """The step's code, written (and its recording let go) the first time it is asked for."""
+        """The code one reads, written the first time it is asked for."""
         with self._writing:
-            if self._code is None:
-                assert self._recording is not None  # kept until the code is written
-                self._code = _code(self._recording, scalar)[0]
-                self._recording = None
-            return self._code
+            if self._readable is None:
+                assert self._spell_out is not None
+                body = self._spell_out(self._code.body, self._code.namespace)
+                source = _source(self._key, body)
+                self._readable = Code(source, body, self._code.namespace)
+            return self._readable
 
     def annotated(self, *args: Any) -> str:
         """The body of ``source`` with each line's value for ``args`` after it (``# = 0.7773``).
@@ -102,11 +110,11 @@ class Step:
                 lines.append(line)
                 continue
             exec(statement, names)  # noqa: S102 (our own generated line)
-            target = statement.split(" ", 1)[0].split("[", 1)[0].split("(", 1)[0]
-            value = names.get(target)
-            if value is None:  # a call such as np.add.at(...): it assigns nothing
+            target = _TARGET.match(statement)
+            if target is None:  # a call such as np.add.at(...): it assigns nothing
                 lines.append(line)
                 continue
+            value = eval(target.group(1), names)  # noqa: S307 (a name, or a slot v[k])
             shown = f"{value:.6g}" if isinstance(value, float) else f"shape {np.shape(value)}"
             lines.append(f"{line:<48}  # = {shown}")
         return "\n".join(lines) + "\n"
@@ -136,8 +144,12 @@ class Step:
 
 def _is_computation(statement: str) -> bool:
     """Whether a line of the body computes a value (not a comment, guard, or grad update)."""
-    skipped = ("#", "if ", "raise ", "with ", "return")
+    skipped = ("#", "if ", "raise ", "with ", "return", "add_grads(")
     return not statement.startswith(skipped) and ".grad" not in statement
+
+
+# What a line of the body assigns: a name, or a slot of a tape step (``v[7]``, ``g[3]``).
+_TARGET = re.compile(r"(\w+(?:\[\d+\])?) \S?= ")
 
 
 def trace(fn: Callable[..., Any], *example_args: Any) -> Step:
@@ -172,22 +184,36 @@ def trace(fn: Callable[..., Any], *example_args: Any) -> Step:
     with collector_paused():
         recording = record(fn, example_args)
         if isinstance(recording.root, Tensor):
-            code, function = _code(recording, tensor)
-            step = Step(function, recording, code)
-        elif len(recording.order) >= tape.TAPE_FROM:
-            step = Step(_code(recording, tape)[1], recording)
+            engine: Any = tensor
         else:
-            code, function = _code(recording, scalar)
-            step = Step(function, recording, code)
+            engine = tape if len(recording.order) >= tape.TAPE_FROM else scalar
+        function, code = _code(recording, engine)
+        spell_out = tape.spelled_out if engine is tape else None
+        step = Step(function, recording, code, spell_out)
         _agree_with_eager(step, recording, example_args)
     return step
 
 
-def _code(recording: Recording, engine: Any) -> tuple[Code, Callable[..., float]]:
-    """The step written by ``engine`` (``scalar``, ``tape`` or ``tensor``), and compiled."""
+def _code(recording: Recording, engine: Any) -> tuple[Callable[..., float], Code]:
+    """The step written by ``engine`` (``scalar``, ``tape`` or ``tensor``), compiled."""
     body, closure_names, closure_objects = engine.generate(recording)
-    arg_names = [f"a{i}" for i in range(len(recording.key))]
-    targets, statics = patterns(recording.key)
+    lines = _source(recording.key, body).splitlines()
+    factory = f"def make({', '.join([*closure_names, 'KEY', 'STATIC'])}):\n    "
+    factory += "\n    ".join(lines) + "\n    return step\n"
+    helpers = {**render.HELPERS, **engine.HELPERS, "mismatch": mismatch}
+    namespace: dict[str, Any] = dict(helpers)
+    exec(compile(factory, "<traced step>", "exec"), namespace)  # noqa: S102 (our own code)
+    statics = patterns(recording.key)[1]
+    function = namespace["make"](*closure_objects, recording.key, statics)
+    uses = {**helpers, "KEY": recording.key, "STATIC": statics}
+    uses.update(zip(closure_names, closure_objects))
+    return function, Code("\n".join(lines) + "\n", body, uses)
+
+
+def _source(key: Any, body: list[str]) -> str:
+    """``def step(a0, ...):``, the arguments taken apart as traced (``unpack``), then ``body``."""
+    arg_names = [f"a{i}" for i in range(len(key))]
+    targets, statics = patterns(key)
     unpack = [f"{target} = {arg}" for target, arg in zip(targets, arg_names)]
     checks = [f"if not STATIC[{i}].matches(s{i}):" for i in range(len(statics))]
     packed = "(" + "".join(f"{arg}, " for arg in arg_names) + ")"
@@ -199,16 +225,7 @@ def _code(recording: Recording, engine: Any) -> tuple[Code, Callable[..., float]
     for check in checks:
         lines += ["    " + check, f"        raise mismatch(KEY, {packed})"]
     lines += ["    " + line for line in body]
-    source = "\n".join(lines) + "\n"
-    factory = f"def make({', '.join([*closure_names, 'KEY', 'STATIC'])}):\n    "
-    factory += "\n    ".join(lines) + "\n    return step\n"
-    helpers = {**render.HELPERS, **engine.HELPERS, "mismatch": mismatch}
-    namespace: dict[str, Any] = dict(helpers)
-    exec(compile(factory, "<traced step>", "exec"), namespace)  # noqa: S102 (our own code)
-    function = namespace["make"](*closure_objects, recording.key, statics)
-    uses = {**helpers, "KEY": recording.key, "STATIC": statics}
-    uses.update(zip(closure_names, closure_objects))
-    return Code(source, body, uses), function
+    return "\n".join(lines) + "\n"
 
 
 def _agree_with_eager(step: Step, recording: Recording, args: tuple[Any, ...]) -> None:

@@ -40,20 +40,6 @@ def reserved(n_args: int, n_leaves: int, helpers: set[str]) -> set[str]:
     return own | numbered | helpers
 
 
-def is_named(node: Any) -> bool:
-    """Whether the derivation names ``node`` (a usable label, or the stem of its op: z, o, h).
-
-    >>> from tinygrad_bp import Value
-    >>> x = Value(0.5, label="x")
-    >>> is_named(x), is_named(x.sigmoid()), is_named(x + x)
-    (True, True, False)
-    """
-    if node.op in _STEMS:
-        return True
-    label = _identifier(getattr(node, "label", ""))
-    return bool(label) and not keyword.iskeyword(label)
-
-
 class Names:
     """Hands out names: a node's label when it is a usable identifier, else a stem and a number."""
 

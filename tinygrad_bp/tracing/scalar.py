@@ -11,12 +11,8 @@ same order as the eager engine give the same numbers, to the last bit. Gradients
 nodes that lead to a parameter or an argument ``Value``: the others are thrown
 away each call, so no line is spent on them.
 
-A step of many nodes (``COMPACT_FROM``) is written compactly: a long sum's products
-and partial sums, read by nothing but the next addition, go into the sum's line
-(``v1 = w3 * x1 + 0.0 + w2 * x2``, grouped as the eager engine adds; see
-``_temporaries``), and a gradient that passes through a node unchanged keeps its
-consumer's name. Python compiles a statement at a few microseconds, so this is what
-makes microgpt's step of some 70,000 nodes quick to compile.
+A step of ``tape.TAPE_FROM`` nodes or more is not written this way: it runs on a
+tape (``tape``), which is far quicker to make than this code is to compile.
 """
 
 from __future__ import annotations
@@ -29,10 +25,9 @@ from typing import Any, NamedTuple
 
 from ..engine import FUNCTIONS, RULES, Value, rule_of, to_float
 from ..graph import backward_order
-from .names import Names, is_named, reserved
+from .names import Names, reserved
 from .recording import Recording, Source, TraceError
 from .render import Guards, Renderer
-from .tracked import Data, walk
 
 # What the generated code calls, by the name it calls it: the functions the rules use.
 HELPERS: dict[str, Any] = {
@@ -128,15 +123,6 @@ def _expression(op: _Op, ins: list[str]) -> str:
     return op.forward.format_map(_Spelling(x=ins[0], y=ins[-1]))
 
 
-def _operand(text: str, inner: str, outer: str, position: int) -> str:
-    """An operand's expression written inside its consumer's: bare where Python's own
-    precedence and left-to-right grouping compute it first (``a * b + c`` for a product,
-    ``a + b + c`` for a sum on the left of a sum), else bracketed."""
-    if outer == "+" and (inner == "*" or inner == "+" and position == 0):
-        return text
-    return f"({text})"
-
-
 def _locals(op: _Op, out: str, ins: list[str]) -> list[str]:
     """d(out)/d(operand) for each operand, as an expression ("" for 1: the gradient passes)."""
     if op.weighted:  # per element: d/dw_i reads x_i, d/dx_i reads w_i
@@ -171,44 +157,6 @@ def input_line(name: str, source: Source) -> str:
     return f"{name} = i{source.index}.data"
 
 
-# The number of nodes from which a step is written compactly (long sums in one line, no
-# copy lines): a smaller one, which a reader reads line by line, keeps one per node.
-COMPACT_FROM = 5_000
-# The most operations written into one line: a sum of more terms takes several lines (Python
-# compiles a nested expression recursively).
-_DEEPEST = 100
-
-
-def _temporaries(recording: Recording, ops: dict[int, _Op]) -> set[int]:
-    """The nodes whose number is read once, by the line of its one consumer, and never again.
-
-    An unnamed interior node (a product, or a partial sum of a long sum) whose one consumer
-    passes its gradient on unchanged (a sum: both local derivatives are 1, so neither
-    operand is read backward and the gradient keeps the consumer's name), whose own local
-    derivatives do not read it (``out``), and that no check or expression reads. Its number
-    is dead once its consumer's line has run, so its name can hold the next such number:
-    a step with fewer distinct names, which Python compiles about twice as fast.
-    """
-    exprs = [s.expr for s in recording.sources.values() if s.kind == "expr"]
-    exprs += [g.expr for g in recording.guards]
-    read = {id(e.node) for expr in exprs for e in walk(expr) if isinstance(e, Data)}
-    read.add(id(recording.root))
-    consumers: dict[int, int] = {}
-    candidates = []
-    for node in recording.order:
-        op = ops.get(id(node))
-        if op is None:
-            continue
-        passes = not any(op.factors)
-        for child in op.children:
-            consumers[id(child)] = consumers.get(id(child), 0) + 1
-            if not passes:
-                read.add(id(child))
-        if not any("{out}" in factor for factor in op.factors) and not is_named(node):
-            candidates.append(id(node))
-    return {key for key in candidates if consumers.get(key) == 1 and key not in read}
-
-
 def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     """The body of the step (its lines), its closure's names, and the objects they name."""
     order, sources = recording.order, recording.sources
@@ -241,11 +189,6 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
 
     render = Renderer(recording, name, closure.hold, closure.fresh)
     checks = Guards(recording, render)
-    compact = len(order) >= COMPACT_FROM
-    temporaries = _temporaries(recording, ops) if compact else set()
-    free: list[str] = []  # the names of temporaries whose number is dead
-    # the temporaries not yet written: their expression, rule, the names they read, depth
-    inside: dict[int, tuple[str, str, list[str], int]] = {}
     ins_of: dict[int, list[str]] = {}  # how each line wrote the node's operands
     reads: list[str] = []
     forward: list[str] = checks.at(-1)
@@ -255,28 +198,8 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         source = sources.get(id(node))
         if source is None:
             op = ops[id(node)]
-            ins, release, depth = [], [], 0
-            for position_in, child in enumerate(op.children):
-                written = inside.pop(id(child), None)
-                if written is not None:  # a temporary written into this line
-                    text, rule, names_read, levels = written
-                    ins.append(_operand(text, rule, op.rule, position_in))
-                    release += names_read
-                    depth = max(depth, levels)
-                else:
-                    ins.append(spelled.get(id(child)) or name(child))
-                    if id(child) in temporaries:
-                        release.append(ins[-1])
-            ins_of[id(node)] = ins
-            if id(node) in temporaries and depth < _DEEPEST:  # written into its consumer's
-                text = _expression(op, ins)
-                inside[id(node)] = (text, op.rule, release, depth + 1)
-                spelled[id(node)] = f"({text})"  # read by no line (the gradient passes)
-            else:
-                free += release  # read by this line for the last time
-                if id(node) in temporaries:  # a dead temporary's name, or a new one
-                    spelled[id(node)] = free.pop() if free else names.fresh("v")
-                forward.append(f"{name(node)} = {_expression(op, ins)}")
+            ins = ins_of[id(node)] = [name(child) for child in op.children]
+            forward.append(f"{name(node)} = {_expression(op, ins)}")
         elif source.kind == "expr":
             made = render(source.expr)
             forward += [*render.lines(), f"{name(node)} = real({made})"]
@@ -290,12 +213,7 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
                 receivers.append((id(node), f"i{source.index}"))
         if position in checks.by_position:
             forward += checks.at(position)
-    # The name holding each node's gradient so far. In a compact step, a gradient that only
-    # passes through (local derivative 1, the first to arrive) to a node the derivation
-    # does not name (the partial sums of a long sum) keeps its consumer's name: the same
-    # number, so no line copies it; a second one to arrive gives the operand a name of
-    # its own (``d_v = d_out + ...``, the sum ``+=`` would compute).
-    grad_of: dict[int, str] = {}
+    grad_of: dict[int, str] = {}  # the name of each node's gradient, once it has one
     root = recording.root
     backward.append(f"d_{name(root)} = 1.0")
     grad_of[id(root)] = f"d_{name(root)}"
@@ -304,25 +222,16 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         if op is None or not needs[id(node)]:
             continue
         upstream = grad_of[id(node)]
-        factors = (
-            _locals(op, spelled[id(node)], ins_of[id(node)]) if any(op.factors) else op.factors
-        )
+        factors = _locals(op, name(node), ins_of[id(node)]) if any(op.factors) else op.factors
         for child, local in zip(op.children, factors):
             if not needs[id(child)]:
                 continue
-            so_far = grad_of.get(id(child))
-            if compact and so_far is None and not local and not is_named(child):
-                grad_of[id(child)] = upstream
-                continue
             term = f"{local} * {upstream}" if local else upstream
-            own = f"d_{spelled[id(child)]}"
-            if so_far is None:
-                backward.append(f"{own} = {term}")
-                grad_of[id(child)] = own
-            elif so_far == own:
+            own = f"d_{name(child)}"
+            if id(child) in grad_of:
                 backward.append(f"{own} += {term}")
             else:
-                backward.append(f"{own} = {so_far} + {term}")
+                backward.append(f"{own} = {term}")
                 grad_of[id(child)] = own
     writes = [f"{holder}.grad += {grad_of[key]}" for key, holder in receivers if key in grad_of]
     body = [

@@ -2,7 +2,7 @@
 
 Writing a step of tens of thousands of nodes as Python and compiling it costs
 more than it saves: for microgpt's step of one name (about 42,000 nodes) writing
-and compiling take about 1.5 s, some 20 eager steps, and the compiled step runs
+and compiling took about 1.5 s, some 20 eager steps, and the compiled step ran
 only about twice as fast as a loop over a list of its ops. So a step of
 ``TAPE_FROM`` nodes or more runs on a **tape**.
 
@@ -22,8 +22,13 @@ branch per op, the rule's own expressions over its own names (``x``, ``y``,
 
 The rest of the step, small beside the graph, is generated as for a small step
 (``scalar``), with ``v[k]`` for a node's name: reading the arguments, the leaves
-computed from them, the checks of ``fn``'s decisions on data. ``step.source``,
-one statement per node, is written only when it is read.
+computed from them, the checks of ``fn``'s decisions on data. ``step.source`` is
+that code with each run of the tape written out as the statements it runs
+(``spelled_out``), one per node and one per edge, when it is first read.
+
+The step holds the tape, not the recorded graph: lists of tuples of ints, which
+Python's cyclic collector stops looking at after its first pass, where the graph's
+tens of thousands of nodes would be traversed by every full collection.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from ..engine import RULES, Value
 from .recording import Recording
 from .render import Guards, Renderer
 from .scalar import HELPERS as SCALAR_HELPERS
-from .scalar import Closure, input_line, rule_key
+from .scalar import Closure, _expression, _locals, _Op, _spellings, input_line, rule_key
 
 # The number of nodes from which a Value step runs on the tape rather than as compiled code.
 TAPE_FROM = 5_000
@@ -161,6 +166,51 @@ def entry(node: Value, slot: dict[int, int]) -> tuple[Any, ...]:
         return _WEIGHTED, slot[id(node)], (weights, inputs, slot[id(children[-1])]), None
     second = exponent if exponent is not None else slot[id(children[-1])]  # a unary op: x again
     return CODES[rule], slot[id(node)], slot[id(children[0])], second
+
+
+# -- the tape written out, for reading -----------------------------------------------------------
+
+_RUN = re.compile(r"(forward|backward)\((\w+), v(?:, g)?\)")
+_OPS = list(RULES)
+
+
+def spelled_out(body: list[str], names: dict[str, Any]) -> list[str]:
+    """``body`` with each run of the tape written out as the statements it runs.
+
+    A statement per op forward (``v[7] = v[3] * v[5]``) and one per edge backward
+    (``g[3] += v[5] * g[7]``), spelled from the rules as a small step is, in the
+    tape's order: ``exec`` of the result computes what the tape computes.
+    """
+    lines = []
+    for line in body:
+        run = _RUN.fullmatch(line)
+        if run is None:
+            lines.append(line)
+            continue
+        kind, held = run.groups()
+        for item in names[held]:
+            op, ins = _spelled(item)
+            here = f"v[{item[1]}]"
+            if kind == "forward":
+                lines.append(f"{here} = {_expression(op, ins)}")
+                continue
+            locals_ = _locals(op, here, ins) if any(op.factors) else op.factors
+            for operand, local in zip(ins, locals_):
+                term = f"{local} * g[{item[1]}]" if local else f"g[{item[1]}]"
+                lines.append(f"g{operand[1:]} += {term}")
+    return lines
+
+
+def _spelled(item: tuple[Any, ...]) -> tuple[_Op, list[str]]:
+    """An entry's rule as format strings (``scalar._spellings``) and its operands as ``v[k]``."""
+    code, _, first, second = item
+    exponent = repr(second) if code == _EXPONENT else ""
+    forward, factors = _spellings(_OPS[code], exponent)
+    if second is None:  # a weighted sum
+        slots = [*first[0], *first[1], first[2]]
+    else:
+        slots = [first] if code == _EXPONENT or len(factors) == 1 else [first, second]
+    return _Op((), _OPS[code], forward, factors), [f"v[{k}]" for k in slots]
 
 
 # An op's rule and exponent by its name ("**2": ("**c", 2.0)), found once per name.
