@@ -29,6 +29,7 @@ from benchmarks.harness import (
     speedup_row,
 )
 from tinygrad_bp import Value
+from tinygrad_bp.tracing.tape import COMPILE_AT
 
 MOONS_SIZES = [2, 16, 16, 1]
 SCALAR_RTOL = 1e-9
@@ -202,8 +203,13 @@ def measure_traced_moons(samples: int, rounds: int) -> list[Row]:
     X, y = sw.moons_data(samples)
     models = sw.mlp_pair(MOONS_SIZES)
     traced_model = sw.mlp_pair(MOONS_SIZES)["tinygrad_bp"]
+    traced = trw.traced_hinge_step(traced_model, X, y, lr=0.01)
+    # The step's 8,000 nodes run on the tape until its COMPILE_AT-th call, then compiled:
+    # timed as a step of a long training runs, compiled (the tape: traced_microgpt.py).
+    for _ in range(COMPILE_AT):
+        traced()
     candidates: dict[str, Callable[[], object]] = {
-        "traced": trw.traced_hinge_step(traced_model, X, y, lr=0.01),
+        "traced": traced,
         "eager": lambda: sw.hinge_step(Value, models["tinygrad_bp"], X, y, lr=0.01),
     }
     if micrograd_installed():

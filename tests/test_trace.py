@@ -22,7 +22,7 @@ from tinygrad_bp.graph import toposort
 from tinygrad_bp.nn import MLP, set_weights, tensor_mlp
 from tinygrad_bp.optim import SGD, Adam
 from tinygrad_bp.testing import programs
-from tinygrad_bp.tracing.tape import TAPE_FROM
+from tinygrad_bp.tracing.tape import COMPILE_AT, TAPE_FROM
 from tinygrad_bp.train import fit
 
 RTOL = 1e-12
@@ -725,6 +725,36 @@ def test_a_large_step_runs_on_the_tape_and_its_source_read_later_is_the_same_ste
         p.grad = 0.0
     assert names["step"](0.9) == loss
     assert [w.grad, b.grad] == by_tape
+
+
+def test_a_large_step_compiled_after_many_calls_still_equals_eager():
+    """From its COMPILE_AT-th call a tape step runs compiled code: the eager numbers still,
+    through a relu's kink, a guard and an update of the weights between calls."""
+    w, b = Value(0.7), Value(-0.2)
+
+    def fn(x):
+        z = w * Value(x) + b
+        h = z.relu() if x < 50 else z.sigmoid()
+        return _padded(h * h + (w * b).tanh(), Value(x))
+
+    step = trace(fn, 0.5)
+    assert step.nodes >= TAPE_FROM
+    points = [0.5, -1.0, 2.5, 0.0]
+    for call in range(COMPILE_AT + 8):
+        x = points[call % len(points)]
+        for p in (w, b):
+            p.grad = 0.0
+        loss = step(x)
+        traced = [w.grad, b.grad]
+        for p in (w, b):
+            p.grad = 0.0
+        eager = fn(x)
+        eager.backward()
+        assert loss == eager.data, call
+        assert traced == [w.grad, b.grad], call
+        w.data -= 0.01 * traced[0]
+    with pytest.raises(ValueError, match="branches on data"):
+        step(500.0)  # checked by the compiled code too
 
 
 def test_a_large_step_checks_fns_decisions_before_any_grad_changes():

@@ -73,6 +73,8 @@ class Step:
         self._spell_out = spell_out
         self._readable = None if spell_out else code
         self._writing = threading.Lock()
+        # A step on the tape is compiled once it has been called often (``tape.COMPILE_AT``).
+        self._calls_to_compile = tape.COMPILE_AT if spell_out else None
 
     @property
     def source(self) -> str:
@@ -92,6 +94,17 @@ class Step:
                 source = _source(self._key, body)
                 self._readable = Code(source, body, self._code.namespace)
             return self._readable
+
+    def _compile(self) -> None:
+        """Replace the tape by compiled straight-line code (``tape.compiled``): the same numbers."""
+        with self._writing:
+            if self._calls_to_compile is None:  # another thread was first
+                return
+            names = dict(self._code.namespace)
+            body = tape.compiled(self._code.body, names)
+            exec(compile(_source(self._key, body), "<traced step>", "exec"), names)  # noqa: S102
+            self._function = names["step"]
+            self._calls_to_compile = None
 
     def annotated(self, *args: Any) -> str:
         """The body of ``source`` with each line's value for ``args`` after it (``# = 0.7773``).
@@ -126,6 +139,10 @@ class Step:
             given = [x for x in flatten(args)[1] if isinstance(x, (Value, Tensor))]
             if len({id(x) for x in given}) != len(given):
                 raise TraceError("step: the same Value or Tensor at two argument positions")
+        if self._calls_to_compile is not None:
+            self._calls_to_compile -= 1  # a count two threads may race on: it need not be exact
+            if self._calls_to_compile <= 0:
+                self._compile()
         try:
             return self._function(*args)
         except (AttributeError, TypeError):
