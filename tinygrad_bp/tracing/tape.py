@@ -40,7 +40,16 @@ from ..engine import RULES, Value
 from .recording import Recording
 from .render import Guards, Renderer
 from .scalar import HELPERS as SCALAR_HELPERS
-from .scalar import Closure, _expression, _locals, _Op, _spellings, input_line, rule_key
+from .scalar import (
+    Closure,
+    _expression,
+    _locals,
+    _Op,
+    _spellings,
+    _tight,
+    input_line,
+    rule_key,
+)
 
 # The number of nodes from which a Value step runs on the tape rather than as compiled code.
 TAPE_FROM = 5_000
@@ -51,58 +60,64 @@ _WEIGHTED, _EXPONENT = CODES["w·x+b"], CODES["**c"]
 _NAME = re.compile(r"[A-Za-z_]\w*")
 
 
-def _reads(expressions: tuple[str, ...]) -> set[str]:
-    return {word for text in expressions for word in _NAME.findall(text)}
+# Where each of a rule's names finds its number on the tape.
+_PLACES = {"x": "v[first]", "y": "v[second]", "c": "second", "out": "v[here]"}
 
 
-def _bindings(op: str, names: set[str], indent: str) -> list[str]:
-    """The lines that give a rule's names their numbers (only the names it reads)."""
-    if op == "w·x+b":
-        return [
-            f"{indent}w = [v[k] for k in first[0]]",
-            f"{indent}x = [v[k] for k in first[1]]",
-            f"{indent}b = v[first[2]]",
-        ]
-    lines = []
-    if "x" in names:
-        lines.append(f"{indent}x = v[first]")
-    if "y" in names:
-        lines.append(f"{indent}y = v[second]")
-    if "c" in names:
-        lines.append(f"{indent}c = second")
-    if "out" in names:
-        lines.append(f"{indent}out = v[here]")
-    return lines
+def _spelled_in(expressions: tuple[str, ...], indent: str) -> tuple[list[str], list[str]]:
+    """The lines that give a rule's names read more than once their numbers, and the
+    expressions with the names read once replaced by where their numbers are
+    (``x * y`` as ``v[first] * v[second]``): a local variable costs a store, a list
+    item read twice costs a second read."""
+    counts: dict[str, int] = {}
+    for text in expressions:
+        for word in _NAME.findall(text):
+            counts[word] = counts.get(word, 0) + 1
+    bound = [name for name in _PLACES if counts.get(name, 0) > 1]
+    lines = [f"{indent}{name} = {_PLACES[name]}" for name in bound]
+    once = {name: place for name, place in _PLACES.items() if name not in bound}
+
+    def place(match: re.Match[str]) -> str:
+        return once.get(match.group(), match.group())
+
+    return lines, [_NAME.sub(place, text) for text in expressions]
 
 
-def _term(local: str) -> str:
-    """local derivative * upstream; a local derivative of 1 passes the gradient on as it is."""
+def _term(local: str, tight: bool) -> str:
+    """local derivative * upstream; a local derivative of 1 passes the gradient on as it is.
+
+    ``tight``: the rule's expression needs no brackets on the left of ``*`` (``_tight``).
+    """
     if local == "1.0":
         return "up"
-    return f"{local} * up" if local.isidentifier() else f"({local}) * up"
+    return f"{local} * up" if tight else f"({local}) * up"
 
 
 def _backward_lines(op: str, indent: str) -> list[str]:
     rule = RULES[op]
     if op == "w·x+b":  # per element: d/dw_i reads x_i, d/dx_i reads w_i; weights first
         d_weight, d_input, d_bias = rule.local_grads
+        places = {"w": "v[wk]", "x": "v[xk]"}
+
+        def term(local: str) -> str:
+            spelled = _NAME.sub(lambda m: places.get(m.group(), m.group()), local)
+            return _term(spelled, _tight(local))
+
         deeper = indent + "    "
         return [
             f"{indent}weights, inputs, bias = first",
             f"{indent}for wk, xk in zip(weights, inputs):",
-            f"{deeper}w = v[wk]",
-            f"{deeper}x = v[xk]",
-            f"{deeper}g[wk] += {_term(d_weight)}",
+            f"{deeper}g[wk] += {term(d_weight)}",
             f"{indent}for wk, xk in zip(weights, inputs):",
-            f"{deeper}w = v[wk]",
-            f"{deeper}x = v[xk]",
-            f"{deeper}g[xk] += {_term(d_input)}",
-            f"{indent}g[bias] += {_term(d_bias)}",
+            f"{deeper}g[xk] += {term(d_input)}",
+            f"{indent}g[bias] += {term(d_bias)}",
         ]
+    lines, locals_ = _spelled_in(rule.local_grads, indent)
     targets = ("g[first]", "g[second]")
-    lines = _bindings(op, _reads(rule.local_grads), indent)
+    tight = [_tight(local) for local in rule.local_grads]
     return lines + [
-        f"{indent}{target} += {_term(local)}" for target, local in zip(targets, rule.local_grads)
+        f"{indent}{target} += {_term(local, fits)}"
+        for target, local, fits in zip(targets, locals_, tight)
     ]
 
 
@@ -115,8 +130,16 @@ def _interpreter_source() -> str:
         keyword = "if" if code == 0 else "elif"
         rule = RULES[op]
         forward.append(f"        {keyword} code == {code}:  # {op}")
-        forward += _bindings(op, _reads((rule.forward,)), " " * 12)
-        forward.append(f"            v[here] = {rule.forward}")
+        if op == "w·x+b":
+            forward += [
+                "            w = [v[k] for k in first[0]]",
+                "            x = [v[k] for k in first[1]]",
+                "            b = v[first[2]]",
+                f"            v[here] = {rule.forward}",
+            ]
+        else:
+            lines, (formula,) = _spelled_in((rule.forward,), " " * 12)
+            forward += [*lines, f"            v[here] = {formula}"]
         backward.append(f"        {keyword} code == {code}:  # {op}")
         backward += _backward_lines(op, " " * 12)
     return "\n".join([*forward, "", *backward]) + "\n"
