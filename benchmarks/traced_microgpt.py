@@ -127,7 +127,7 @@ def breakdown(names: Sequence[str] = mg.NAMES, repeats: int = 3) -> dict[str, fl
                 recording = t.record(lambda k: mg.document_loss(Value, params, k), (tokens,))
                 recorded = time.process_time()
                 function, code = t._code(recording, t.tape)
-                step = t.Step(function, recording, code, t.tape.spelled_out)
+                step = t.Step(function, recording, code, on_tape=True)
                 written = time.process_time()
                 t._agree_with_eager(step, recording, (tokens,))
                 checked = time.process_time()

@@ -25,7 +25,7 @@ from tinygrad_bp.engine import (
 from tinygrad_bp.graph import toposort
 from tinygrad_bp.testing import CATALOGUE
 from tinygrad_bp.tracing import tape
-from tinygrad_bp.tracing.scalar import HELPERS, _expression, _locals, _op
+from tinygrad_bp.tracing.scalar import HELPERS, expression, local_terms, op_of
 
 H = 1e-5  # the step of the central differences of a first derivative
 
@@ -43,10 +43,10 @@ def generated(node):
     """Run trace's lines for ``node`` alone: its data and its local derivatives."""
     ins = [f"a{i}" for i in range(len(node.children))]
     scope = {**HELPERS, **{name: child.data for name, child in zip(ins, node.children)}}
-    op = _op(node)
-    exec(f"out = {_expression(op, ins)}", scope)
+    op = op_of(node)
+    exec(f"out = {expression(op, ins)}", scope)
     locals_ = [
-        eval(f"{local} * 1.0" if local else "1.0", scope) for local in _locals(op, "out", ins)
+        eval(f"{local} * 1.0" if local else "1.0", scope) for local in local_terms(op, "out", ins)
     ]
     return scope["out"], locals_
 

@@ -757,6 +757,63 @@ def test_a_large_step_compiled_after_many_calls_still_equals_eager():
         step(500.0)  # checked by the compiled code too
 
 
+def test_a_large_step_with_an_empty_weighted_sum_is_written_and_compiled():
+    from tinygrad_bp.engine import weighted_sum
+
+    b = Value(0.5)
+    step = trace(lambda x: _padded(weighted_sum([], [], b) * x, Value(x)), 0.3)
+    assert step.nodes >= TAPE_FROM
+    compile(step.source, "<source>", "exec")  # valid Python: `()`, not `(,)`
+    for call in range(COMPILE_AT + 2):
+        b.grad = 0.0
+        assert step(0.4) == 0.2, call
+        assert b.grad == 0.4, call
+
+
+def test_a_large_step_compiled_keeps_a_negative_zero_grad_positive_as_eager_does():
+    """A grad of -0.0 plus contributions of -0.0 is 0.0 in the eager engine."""
+    import math
+
+    w = Value(1.0)
+    fn = lambda x: _padded(w * Value(x), Value(x))  # noqa: E731
+    step = trace(fn, 1.0)
+    for call in range(COMPILE_AT + 2):
+        w.grad = -0.0
+        step(-0.0)
+        assert math.copysign(1.0, w.grad) == 1.0, call
+
+
+def test_compiled_code_that_disagrees_with_the_tape_never_replaces_it(monkeypatch):
+    from tinygrad_bp.tracing import tape
+
+    def wrong(body, names):  # the compiled step, returning another loss
+        lines = tape.compiled(body, names)
+        return [*lines[:-1], "return -1.0"]
+
+    monkeypatch.setattr("tinygrad_bp.tracing.tape.compiled", wrong, raising=True)
+    w = Value(0.5)
+    step = trace(lambda x: _padded(w * x, Value(x)), 2.0)
+    assert [step(2.0) for _ in range(COMPILE_AT + 3)][-4:] == [1.0] * 4
+
+
+def test_a_large_step_in_a_notebook_shows_its_first_lines_not_all():
+    w = Value(0.5)
+    step = trace(lambda x: _padded(w * x, Value(x)), 2.0)
+    shown = step._repr_markdown_()
+    assert shown.count("\n") < 500 < step.source.count("\n")
+    assert "more lines: step.source has them all" in shown
+
+
+def test_tracing_powers_of_many_exponents_keeps_no_entry_per_exponent():
+    from tinygrad_bp.engine import RULES
+    from tinygrad_bp.tracing import tape
+
+    w = Value(1.5)
+    for k in range(30):
+        trace(lambda x, c=1.0 + k / 64: _padded(w**c * x, Value(x)), 2.0)
+    assert len(tape._RULE_OF_OP) <= len(RULES)
+
+
 def test_a_large_step_checks_fns_decisions_before_any_grad_changes():
     w = Value(0.5)
 

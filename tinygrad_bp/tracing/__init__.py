@@ -7,8 +7,9 @@ recorded as one Python function, ``step.source``: for ``Value`` graphs plain
 float arithmetic, for ``Tensor`` graphs each primitive's own ``forward`` and
 ``backward``. A ``Value`` graph of ``tape.TAPE_FROM`` nodes or more (microgpt's
 step) runs on a tape instead, a loop over a list of its ops made from the same
-rules, which costs far less to make than compiled code and runs nearly as fast;
-its ``step.source`` is written when it is first read.
+rules: a tenth of the cost of compiled code to make, a half to a third of its
+speed; at its ``tape.COMPILE_AT``-th call it is compiled after all. Its
+``step.source`` is written when it is first read.
 
 Calling ``step(*args)`` computes the loss for new arguments of the same
 structure from the parameters' current data, checks that ``fn``'s decisions on
@@ -60,7 +61,7 @@ class Step:
         function: Callable[..., float],
         recording: Recording,
         code: Code,
-        spell_out: Callable[[list[str], dict[str, Any]], list[str]] | None = None,
+        on_tape: bool = False,
     ) -> None:
         self._function = function
         self.parameters = [s.node for s in recording.sources.values() if s.kind == "param"]
@@ -68,16 +69,19 @@ class Step:
         self._key = recording.key
         self._nodes_given = sum(isinstance(x, (Value, Tensor)) for x in recording.leaves)
         # The code that runs, and the code one reads: for a step on the tape, its runs of
-        # the tape written out as statements (``spell_out``), only when first read.
+        # the tape written out as statements (``tape.spelled_out``), only when first read.
         self._code = code
-        self._spell_out = spell_out
-        self._readable = None if spell_out else code
+        self._readable = None if on_tape else code
         self._writing = threading.Lock()
-        # A step on the tape is compiled once it has been called often (``tape.COMPILE_AT``).
-        self._calls_to_compile = tape.COMPILE_AT if spell_out else None
+        # A step on the tape is compiled at its COMPILE_AT-th call (trace's check is the
+        # first); ``_settled`` once it is, or once compiling it failed.
+        self._calls = 0
+        self._settled = not on_tape
+        self._candidate: Callable[..., float] | None = None  # compiled, not yet checked
 
     @property
     def source(self) -> str:
+        """The step as Python: the code it runs, or, on the tape, the tape written out."""
         return self._written().source
 
     @property
@@ -89,22 +93,54 @@ class Step:
         """The code one reads, written the first time it is asked for."""
         with self._writing:
             if self._readable is None:
-                assert self._spell_out is not None
-                body = self._spell_out(self._code.body, self._code.namespace)
-                source = _source(self._key, body)
-                self._readable = Code(source, body, self._code.namespace)
+                body = tape.spelled_out(self._code.body, self._code.namespace)
+                self._readable = Code(_source(self._key, body), body, self._code.namespace)
             return self._readable
 
-    def _compile(self) -> None:
-        """Replace the tape by compiled straight-line code (``tape.compiled``): the same numbers."""
+    def _compiled_call(self, args: tuple[Any, ...]) -> float:
+        """This call on the tape, and the step compiled (``tape.compiled``) for the next ones.
+
+        The compiled step is run on the same arguments from the same grads first: it
+        replaces the tape only if it gives the tape's loss and grads (else the step stays
+        on the tape, as it does if compiling fails).
+        """
         with self._writing:
-            if self._calls_to_compile is None:  # another thread was first
-                return
-            names = dict(self._code.namespace)
-            body = tape.compiled(self._code.body, names)
-            exec(compile(_source(self._key, body), "<traced step>", "exec"), names)  # noqa: S102
-            self._function = names["step"]
-            self._calls_to_compile = None
+            if self._settled:  # another thread was first
+                return self._function(*args)
+            if self._candidate is None:  # kept if this call raises (a mismatch): made once
+                try:
+                    names = dict(self._code.namespace)
+                    body = tape.compiled(self._code.body, names)
+                    source = _source(self._key, body)
+                    exec(compile(source, "<traced step>", "exec"), names)  # noqa: S102
+                    self._candidate = names["step"]
+                except (SyntaxError, RecursionError, MemoryError):  # too large for Python
+                    self._settled = True
+                    return self._function(*args)
+            compiled, self._candidate = self._candidate, None
+            takers = [p for p in self.parameters if isinstance(p, Value)]
+            takers += [x for x in flatten(args)[1] if isinstance(x, Value)]
+            before = [x.grad for x in takers]
+            try:
+                loss = self._function(*args)  # on the tape: a mismatch raises here, as ever
+            except BaseException:
+                self._candidate = compiled
+                raise
+            self._settled = True
+            after = [x.grad for x in takers]
+            for taker, grad in zip(takers, before):
+                taker.grad = grad
+            try:
+                agrees = _equal(compiled(*args), loss) and all(
+                    _equal(x.grad, grad) for x, grad in zip(takers, after)
+                )
+            except Exception:  # noqa: BLE001 (anything the compiled code raises keeps the tape)
+                agrees = False
+            if agrees:
+                self._function = compiled
+            for taker, grad in zip(takers, after):
+                taker.grad = grad
+            return loss
 
     def annotated(self, *args: Any) -> str:
         """The body of ``source`` with each line's value for ``args`` after it (``# = 0.7773``).
@@ -139,10 +175,10 @@ class Step:
             given = [x for x in flatten(args)[1] if isinstance(x, (Value, Tensor))]
             if len({id(x) for x in given}) != len(given):
                 raise TraceError("step: the same Value or Tensor at two argument positions")
-        if self._calls_to_compile is not None:
-            self._calls_to_compile -= 1  # a count two threads may race on: it need not be exact
-            if self._calls_to_compile <= 0:
-                self._compile()
+        if not self._settled:
+            self._calls += 1  # two threads may race on the count: it need not be exact
+            if self._calls >= tape.COMPILE_AT:
+                return self._compiled_call(args)
         try:
             return self._function(*args)
         except (AttributeError, TypeError):
@@ -154,9 +190,23 @@ class Step:
         return f"<traced step: {self.nodes} nodes, {len(self.parameters)} parameters>"
 
     def _repr_markdown_(self) -> str:
-        """How a notebook shows the step: its size, then the code it runs."""
+        """How a notebook shows the step: its size, then its code (the first lines of a
+        large step's: microgpt's runs to 200,000)."""
         size = f"traced step: {self.nodes} nodes, {len(self.parameters)} parameters"
-        return f"{size}\n\n```python\n{self.source.rstrip()}\n```\n"
+        lines = self.source.rstrip().splitlines()
+        shown = "\n".join(lines[:_SHOWN_LINES])
+        if len(lines) > _SHOWN_LINES:
+            shown += f"\n# ... {len(lines) - _SHOWN_LINES:,} more lines: step.source has them all"
+        return f"{size}\n\n```python\n{shown}\n```\n"
+
+
+# The most lines of its code a notebook shows of a step.
+_SHOWN_LINES = 400
+
+
+def _equal(a: float, b: float) -> bool:
+    """Equal numbers, nan equal to nan (and 0.0 to -0.0, as ``==`` has it)."""
+    return a == b or (a != a and b != b)
 
 
 def _is_computation(statement: str) -> bool:
@@ -205,8 +255,7 @@ def trace(fn: Callable[..., Any], *example_args: Any) -> Step:
         else:
             engine = tape if len(recording.order) >= tape.TAPE_FROM else scalar
         function, code = _code(recording, engine)
-        spell_out = tape.spelled_out if engine is tape else None
-        step = Step(function, recording, code, spell_out)
+        step = Step(function, recording, code, on_tape=engine is tape)
         _agree_with_eager(step, recording, example_args)
     return step
 

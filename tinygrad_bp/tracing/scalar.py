@@ -39,7 +39,7 @@ HELPERS: dict[str, Any] = {
     "inf": math.inf,
     "nan": math.nan,
 }
-_NAME = re.compile(r"[A-Za-z_]\w*")
+NAME = re.compile(r"[A-Za-z_]\w*")
 # The names a rule's expressions give the numbers of an op (engine.Rule): its operands,
 # its exponent, its result.
 _OPERANDS = frozenset({"x", "y", "c", "w", "b", "out"})
@@ -63,30 +63,30 @@ def _template(expression: str, exponent: str) -> str:
             return exponent
         return f"{{{word}}}" if word in _OPERANDS else word
 
-    return _NAME.sub(field, expression)
+    return NAME.sub(field, expression)
 
 
 @functools.cache
-def _spellings(op: str, exponent: str) -> tuple[str, tuple[str, ...]]:
+def spellings(op: str, exponent: str) -> tuple[str, tuple[str, ...]]:
     """``op``'s forward formula and its local derivatives as factors, as format strings.
 
     A local derivative of 1 is "" (the gradient passes on unchanged); one that is a
-    sum or a conditional is bracketed (see ``_tight``).
+    sum or a conditional is bracketed (see ``tight``).
     """
     rule = RULES[op]
     factors = tuple(
         ""
         if local == "1.0"
         else _template(local, exponent)
-        if _tight(local)
+        if tight(local)
         else f"({_template(local, exponent)})"
         for local in rule.local_grads
     )
     return _template(rule.forward, exponent), factors
 
 
-class _Op(NamedTuple):
-    """An interior node as the step writes it: its operands and its rule (``_spellings``)."""
+class Op(NamedTuple):
+    """An interior node as the step writes it: its operands and its rule (``spellings``)."""
 
     children: tuple[Value, ...]
     rule: str  # its key in engine.RULES
@@ -107,23 +107,23 @@ def rule_key(node: Value) -> tuple[str, float | None]:
         raise TraceError(f"trace: cannot trace the {node.op!r} op (no rule for it)") from None
 
 
-def _op(node: Value) -> _Op:
+def op_of(node: Value) -> Op:
     """``node``'s operands and rule as format strings, or TraceError."""
     op, exponent = rule_key(node)
-    forward, factors = _spellings(op, "" if exponent is None else repr(exponent))
-    return _Op(node.children, op, forward, factors)
+    forward, factors = spellings(op, "" if exponent is None else repr(exponent))
+    return Op(node.children, op, forward, factors)
 
 
-def _expression(op: _Op, ins: list[str]) -> str:
+def expression(op: Op, ins: list[str]) -> str:
     """The node computed from its operands: its rule's forward formula."""
     if op.weighted:
         n = (len(ins) - 1) // 2
-        w, x = f"({', '.join(ins[:n])},)", f"({', '.join(ins[n : 2 * n])},)"
+        w, x = (("(" + "".join(f"{a}, " for a in part) + ")") for part in (ins[:n], ins[n : 2 * n]))
         return op.forward.format_map(_Spelling(w=w, x=x, b=ins[-1]))
     return op.forward.format_map(_Spelling(x=ins[0], y=ins[-1]))
 
 
-def _locals(op: _Op, out: str, ins: list[str]) -> list[str]:
+def local_terms(op: Op, out: str, ins: list[str]) -> list[str]:
     """d(out)/d(operand) for each operand, as an expression ("" for 1: the gradient passes)."""
     if op.weighted:  # per element: d/dw_i reads x_i, d/dx_i reads w_i
         n = (len(ins) - 1) // 2
@@ -139,7 +139,7 @@ def _locals(op: _Op, out: str, ins: list[str]) -> list[str]:
 
 
 @functools.cache
-def _tight(template: str) -> bool:
+def tight(template: str) -> bool:
     """Whether a rule's expression can be multiplied on the right without brackets.
 
     ``a * b * d`` computes ``(a * b) * d``, as the eager engine does, so a product,
@@ -163,7 +163,7 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
     closure = Closure(recording, set(HELPERS))
     names = closure.names_of_nodes
     observable = observable_leaves(recording)
-    ops = {id(node): _op(node) for node in order if id(node) not in sources}
+    ops = {id(node): op_of(node) for node in order if id(node) not in sources}
     needs: dict[int, bool] = {}
     for node in order:
         op = ops.get(id(node))
@@ -199,7 +199,7 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         if source is None:
             op = ops[id(node)]
             ins = ins_of[id(node)] = [name(child) for child in op.children]
-            forward.append(f"{name(node)} = {_expression(op, ins)}")
+            forward.append(f"{name(node)} = {expression(op, ins)}")
         elif source.kind == "expr":
             made = render(source.expr)
             forward += [*render.lines(), f"{name(node)} = real({made})"]
@@ -222,7 +222,7 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
         if op is None or not needs[id(node)]:
             continue
         upstream = grad_of[id(node)]
-        factors = _locals(op, name(node), ins_of[id(node)]) if any(op.factors) else op.factors
+        factors = local_terms(op, name(node), ins_of[id(node)]) if any(op.factors) else op.factors
         for child, local in zip(op.children, factors):
             if not needs[id(child)]:
                 continue

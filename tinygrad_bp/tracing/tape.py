@@ -41,14 +41,16 @@ from .recording import Recording
 from .render import Guards, Renderer
 from .scalar import HELPERS as SCALAR_HELPERS
 from .scalar import (
+    NAME,
     Closure,
-    _expression,
-    _locals,
-    _Op,
-    _spellings,
-    _tight,
+    Op,
+    expression,
     input_line,
+    local_terms,
+    observable_leaves,
     rule_key,
+    spellings,
+    tight,
 )
 
 # The number of nodes from which a Value step runs on the tape rather than as compiled code.
@@ -57,7 +59,6 @@ TAPE_FROM = 5_000
 # Each op's code: its place in RULES.
 CODES = {op: code for code, op in enumerate(RULES)}
 _WEIGHTED, _EXPONENT = CODES["w·x+b"], CODES["**c"]
-_NAME = re.compile(r"[A-Za-z_]\w*")
 
 
 # Where each of a rule's names finds its number on the tape.
@@ -71,7 +72,7 @@ def _spelled_in(expressions: tuple[str, ...], indent: str) -> tuple[list[str], l
     item read twice costs a second read."""
     counts: dict[str, int] = {}
     for text in expressions:
-        for word in _NAME.findall(text):
+        for word in NAME.findall(text):
             counts[word] = counts.get(word, 0) + 1
     bound = [name for name in _PLACES if counts.get(name, 0) > 1]
     lines = [f"{indent}{name} = {_PLACES[name]}" for name in bound]
@@ -80,17 +81,17 @@ def _spelled_in(expressions: tuple[str, ...], indent: str) -> tuple[list[str], l
     def place(match: re.Match[str]) -> str:
         return once.get(match.group(), match.group())
 
-    return lines, [_NAME.sub(place, text) for text in expressions]
+    return lines, [NAME.sub(place, text) for text in expressions]
 
 
-def _term(local: str, tight: bool) -> str:
+def _term(local: str, bare: bool) -> str:
     """local derivative * upstream; a local derivative of 1 passes the gradient on as it is.
 
-    ``tight``: the rule's expression needs no brackets on the left of ``*`` (``_tight``).
+    ``bare``: the rule's expression needs no brackets on the left of ``*`` (``tight``).
     """
     if local == "1.0":
         return "up"
-    return f"{local} * up" if tight else f"({local}) * up"
+    return f"{local} * up" if bare else f"({local}) * up"
 
 
 def _backward_lines(op: str, indent: str) -> list[str]:
@@ -100,8 +101,8 @@ def _backward_lines(op: str, indent: str) -> list[str]:
         places = {"w": "v[wk]", "x": "v[xk]"}
 
         def term(local: str) -> str:
-            spelled = _NAME.sub(lambda m: places.get(m.group(), m.group()), local)
-            return _term(spelled, _tight(local))
+            spelled = NAME.sub(lambda m: places.get(m.group(), m.group()), local)
+            return _term(spelled, tight(local))
 
         deeper = indent + "    "
         return [
@@ -114,10 +115,9 @@ def _backward_lines(op: str, indent: str) -> list[str]:
         ]
     lines, locals_ = _spelled_in(rule.local_grads, indent)
     targets = ("g[first]", "g[second]")
-    tight = [_tight(local) for local in rule.local_grads]
     return lines + [
-        f"{indent}{target} += {_term(local, fits)}"
-        for target, local, fits in zip(targets, locals_, tight)
+        f"{indent}{target} += {_term(spelled, tight(local))}"
+        for target, spelled, local in zip(targets, locals_, rule.local_grads)
     ]
 
 
@@ -179,7 +179,9 @@ def entry(node: Value, slot: dict[int, int]) -> tuple[Any, ...]:
     op = node.op
     known = _RULE_OF_OP.get(op)
     if known is None:
-        known = _RULE_OF_OP[op] = rule_key(node)
+        known = rule_key(node)
+        if known[1] is None:  # one entry per rule; an exponent (``**2.5``) is read each time
+            _RULE_OF_OP[op] = known
     rule, exponent = known
     children = node.children
     if rule == "w·x+b":
@@ -215,9 +217,9 @@ def spelled_out(body: list[str], names: dict[str, Any]) -> list[str]:
             op, ins = _spelled(item)
             here = f"v[{item[1]}]"
             if kind == "forward":
-                lines.append(f"{here} = {_expression(op, ins)}")
+                lines.append(f"{here} = {expression(op, ins)}")
                 continue
-            locals_ = _locals(op, here, ins) if any(op.factors) else op.factors
+            locals_ = local_terms(op, here, ins) if any(op.factors) else op.factors
             for operand, local in zip(ins, locals_):
                 term = f"{local} * g[{item[1]}]" if local else f"g[{item[1]}]"
                 lines.append(f"g{operand[1:]} += {term}")
@@ -231,6 +233,7 @@ _ZEROS = re.compile(r"g = \[0\.0\] \* \d+")
 _ADD = re.compile(r"add_grads\((\w+), g\)")
 _SLOT = re.compile(r"\b([vg])\[(\d+)\]")
 _ADDED = re.compile(r"(g\d+) \+= (.*)")
+_TAKEN = re.compile(r"\.grad \+= g\[(\d+)\]")  # a Value argument's grad
 
 # A tape step's calls after which it is compiled (``compiled``): writing and compiling cost
 # about as much as 100 to 200 calls on the tape, whatever the size of the step, so a step
@@ -242,13 +245,17 @@ def compiled(body: list[str], names: dict[str, Any]) -> list[str]:
     """``spelled_out(body)`` with every slot a local variable (``v[7]`` as ``v7``), to compile.
 
     Python reads and writes local variables much faster than the items of a list, so
-    the compiled step runs two to three times as fast as the tape. A gradient's first
-    term is assigned, not added to 0.0 (as a small step's code does): the same numbers,
-    but that a zero may keep its sign.
+    the compiled step runs two to three times as fast as the tape. A node's gradient
+    takes its first term as it is, as a small step's code does; a leaf's is added to
+    0.0 first, as on the tape, so that a grad of -0.0 comes out as the eager one.
     """
     lines = []
     assigned: set[str] = set()
-    for line in spelled_out(body, names):
+    spelled = spelled_out(body, names)
+    leaves = {f"g{k}" for line in spelled for k in _TAKEN.findall(line)}
+    for receiving in filter(None, map(_ADD.fullmatch, spelled)):
+        leaves |= {f"g{k}" for _, k in names[receiving.group(1)]}
+    for line in spelled:
         if start := _START.fullmatch(line):
             held = start.group(1)
             targets = ", ".join(f"v{k}" for k in range(len(names[held])))
@@ -265,26 +272,27 @@ def compiled(body: list[str], names: dict[str, Any]) -> list[str]:
             line = _SLOT.sub(r"\1\2", line)
             added = _ADDED.fullmatch(line)
             if added and added.group(1) not in assigned:
-                line = f"{added.group(1)} = {added.group(2)}"
+                zero = "0.0 + " if added.group(1) in leaves else ""  # a grad's sign, as eager
+                line = f"{added.group(1)} = {zero}{added.group(2)}"
             if line.startswith("g") and " = " in line:
                 assigned.add(line.split(" ", 1)[0])
             lines.append(line)
     return lines
 
 
-def _spelled(item: tuple[Any, ...]) -> tuple[_Op, list[str]]:
+def _spelled(item: tuple[Any, ...]) -> tuple[Op, list[str]]:
     """An entry's rule as format strings (``scalar._spellings``) and its operands as ``v[k]``."""
     code, _, first, second = item
     exponent = repr(second) if code == _EXPONENT else ""
-    forward, factors = _spellings(_OPS[code], exponent)
+    forward, factors = spellings(_OPS[code], exponent)
     if second is None:  # a weighted sum
         slots = [*first[0], *first[1], first[2]]
     else:
         slots = [first] if code == _EXPONENT or len(factors) == 1 else [first, second]
-    return _Op((), _OPS[code], forward, factors), [f"v[{k}]" for k in slots]
+    return Op((), _OPS[code], forward, factors), [f"v[{k}]" for k in slots]
 
 
-# An op's rule and exponent by its name ("**2": ("**c", 2.0)), found once per name.
+# An op's rule by its name, for the ops without a number exponent (at most one per rule).
 _RULE_OF_OP: dict[str, tuple[str, float | None]] = {}
 
 
@@ -307,7 +315,7 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
             lines.append(f"forward({closure.hold('ops', list(segment))}, v)")
             segment.clear()
 
-    value_inputs: list[tuple[int, int]] = []  # the Value arguments: (leaf index, slot)
+    value_inputs: list[tuple[int, int]] = []  # the arguments' slots: (leaf index, slot)
     for k, node in enumerate(order):
         source = sources.get(id(node))
         if source is None:
@@ -323,18 +331,18 @@ def generate(recording: Recording) -> tuple[list[str], list[str], list[Any]]:
             params.append((node, k))
         elif source.kind == "input":
             reads.append(input_line(f"v[{k}]", source))
-            if isinstance(node, Value):  # a Tensor argument read for its data takes no grad
-                value_inputs.append((source.index, k))
+            value_inputs.append((source.index, k))
         if k in checks.by_position:
             run_segment()
             lines += checks.at(k)
     run_segment()
     root = slot[id(recording.root)]
-    receivers = [(node, k) for node, k in params if isinstance(node, Value)]
-    observable = {k for _, k in receivers} | {k for _, k in value_inputs}
+    observable = {slot[key] for key in observable_leaves(recording)}
     reached, sent = _reached_and_sending(len(order), entries, root, observable)
-    receiving = [(node, k) for node, k in receivers if reached[k]]
-    inputs = [f"i{index}.grad += g[{k}]" for index, k in value_inputs if reached[k]]
+    receiving = [(node, k) for node, k in params if reached[k] and k in observable]
+    inputs = [
+        f"i{index}.grad += g[{k}]" for index, k in value_inputs if reached[k] and k in observable
+    ]
     return (
         [
             "# the slots of the nodes' numbers: constants in place, then parameters and inputs",
