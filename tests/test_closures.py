@@ -6,6 +6,7 @@ moment (a second thread watches them, or sweeps the same graph with ``backward()
 and the user's closure itself is left as it was.
 """
 
+import contextlib
 import functools
 import math
 import sys
@@ -58,12 +59,25 @@ def fast_switching():
     sys.setswitchinterval(interval)
 
 
+@contextlib.contextmanager
+def beside(work):
+    """Run ``work(stop)`` in another thread while the block runs; it must end with the block."""
+    stop = threading.Event()
+    thread = threading.Thread(target=work, args=(stop,))
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(30)
+    assert not thread.is_alive()
+
+
 def test_backward_in_another_thread_and_grad_both_get_the_right_gradients(fast_switching):
     x, y, loss = lecture_graph(*POINT)
-    wrong, started, stop = [], threading.Event(), threading.Event()
-    sweeps = []
+    wrong, started, sweeps = [], threading.Event(), []
 
-    def sweep():
+    def sweep(stop):
         while not stop.is_set():
             x.grad = y.grad = 0.0
             loss.backward()
@@ -72,18 +86,12 @@ def test_backward_in_another_thread_and_grad_both_get_the_right_gradients(fast_s
             sweeps.append(1)
             started.set()
 
-    thread = threading.Thread(target=sweep)
-    thread.start()
-    try:
+    with beside(sweep):
         assert started.wait(30)
         for _ in range(1500):
             gradients = [g.data for g in tbp.grad(loss, [x, y])]
             if not right(gradients):
                 wrong.append(("grad", *gradients))
-    finally:
-        stop.set()
-        thread.join(30)
-    assert not thread.is_alive()
     assert len(sweeps) > 1
     assert wrong == []
 
@@ -94,25 +102,19 @@ def test_grad_never_changes_a_grad_that_another_thread_watches(fast_switching):
     for number, node in enumerate(nodes):
         node.grad = 100.0 + number  # nonzero and distinct: a grad set aside or zeroed shows
     before = [node.grad for node in nodes]
-    seen, stop, looks = [], threading.Event(), []
+    seen, looks = [], []
 
-    def watch():
+    def watch(stop):
         while not stop.is_set():
             now = [node.grad for node in nodes]
             if now != before:
                 seen.append(now)
             looks.append(1)
 
-    thread = threading.Thread(target=watch)
-    thread.start()
-    try:
+    with beside(watch):
         for _ in range(1500):
             gradients = [g.data for g in tbp.grad(loss, [x, y])]
             assert right(gradients)
-    finally:
-        stop.set()
-        thread.join(30)
-    assert not thread.is_alive()
     assert len(looks) > 1
     assert seen == []
     assert [node.grad for node in nodes] == before
